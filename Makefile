@@ -1,0 +1,61 @@
+# Conduit: `make up` runs the whole stack at http://127.0.0.1:8080, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8080
+DATA_DIR ?= ./data
+CARGO ?= cargo
+TRUNK_FLAGS := --offline --cargo-profile wasm-release --release
+
+.PHONY: help bootstrap build services web up dev test lint fmt-check clippy cargo-test nginx-test e2e clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+bootstrap: ## Install missing tools (apt, rustup target, trunk, wasm-bindgen, npm packages)
+	@scripts/bootstrap
+
+services: ## Release build of db-service and api
+	$(CARGO) build --release --locked -p db-service -p api
+
+web: ## Release build of the SPA into web/dist
+	cd web && trunk build $(TRUNK_FLAGS)
+
+build: services web ## Build everything for `make up`
+
+up: bootstrap build ## Build and run the whole stack at http://127.0.0.1:$(PORT) (data in $(DATA_DIR))
+	PORT=$(PORT) DATA_DIR=$(DATA_DIR) BIN_DIR=target/release scripts/run-stack
+
+dev: bootstrap ## db-service + api (dev mode) + trunk serve with /api proxied, hot reload on :8081
+	$(CARGO) build --locked -p db-service -p api
+	@trap 'kill 0' EXIT; \
+	  CONDUIT_ENV=dev DATA_DIR=$(DATA_DIR) target/debug/db-service & \
+	  CONDUIT_ENV=dev target/debug/api & \
+	  cd web && trunk serve --offline
+
+test: bootstrap lint cargo-test nginx-test e2e ## Every test: formatting, lints, unit + integration, nginx config, browser
+
+lint: fmt-check clippy
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --locked -p web --target wasm32-unknown-unknown -- -D warnings
+
+cargo-test:
+	$(CARGO) test --locked --workspace
+
+nginx-test: ## Render the nginx config and check it with nginx -t
+	@tmp=$$(mktemp -d) && mkdir -p $$tmp/www && \
+	  LISTEN=127.0.0.1:8080 WEB_ROOT=$$tmp/www USERS_UPSTREAM=127.0.0.1:3000 POSTS_UPSTREAM=127.0.0.1:3000 \
+	  scripts/render-nginx $$tmp/run && rm -rf $$tmp && echo "nginx: configuration OK"
+
+e2e: web ## Playwright journeys against the stack behind nginx (debug service binaries)
+	$(CARGO) build --locked -p db-service -p api
+	e2e/run
+
+clean: ## Remove build output (keeps ./data)
+	$(CARGO) clean
+	rm -rf web/dist e2e/test-results

@@ -1,0 +1,192 @@
+//! Configuration, read once at startup from flags or the environment.
+
+use std::{net::SocketAddr, time::Duration};
+
+use clap::{Parser, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+
+/// JWT secret accepted in dev mode only.
+pub const DEV_JWT_SECRET: &str = "dev-jwt-secret-do-not-use-in-production";
+/// Internal token accepted in dev mode only (db-service has the same default).
+pub const DEV_INTERNAL_TOKEN: &str = "dev-internal-token";
+
+/// Command line of the `api` binary; every flag can also come from the environment variable it names.
+#[derive(Debug, Parser)]
+#[command(version, about = "Conduit's public RealWorld API")]
+pub struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "API_ADDR", default_value = "127.0.0.1:3000")]
+    addr: SocketAddr,
+    /// Base URL of db-service.
+    #[arg(long, env = "DB_SERVICE_URL", default_value = "http://127.0.0.1:3001")]
+    db_service_url: String,
+    /// Shared secret sent to db-service. Required unless CONDUIT_ENV=dev.
+    #[arg(long, env = "INTERNAL_TOKEN", hide_env_values = true)]
+    internal_token: Option<String>,
+    /// HMAC secret that signs user tokens, at least 32 characters. Required unless CONDUIT_ENV=dev.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// How long a user token stays valid, in seconds (default 30 days).
+    #[arg(long, env = "JWT_TTL_SECS", default_value_t = 30 * 24 * 3600)]
+    jwt_ttl_secs: u64,
+    /// How long one db-service call may take before the request fails with 503, in milliseconds.
+    #[arg(long, env = "DB_TIMEOUT_MS", default_value_t = 5000)]
+    db_timeout_ms: u64,
+    /// `dev` allows built-in secrets; `production` requires real ones.
+    #[arg(long, env = "CONDUIT_ENV", value_enum, default_value = "production")]
+    env: Environment,
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+/// Where the service runs, which decides whether development defaults are acceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    /// Local development: built-in secrets allowed.
+    Dev,
+    /// Anything real: every secret must be configured.
+    Production,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Validated configuration of a running api.
+#[derive(Debug)]
+pub struct Config {
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// Base URL of db-service.
+    pub db_service_url: String,
+    /// Shared secret sent to db-service.
+    pub internal_token: SecretString,
+    /// HMAC secret for user tokens.
+    pub jwt_secret: SecretString,
+    /// Lifetime of a user token.
+    pub jwt_ttl: Duration,
+    /// Bound on each db-service call.
+    pub db_timeout: Duration,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+/// A configuration that must not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A secret is missing in production.
+    #[error("{0} must be set (or run with CONDUIT_ENV=dev)")]
+    Missing(&'static str),
+    /// A development default used in production.
+    #[error("{0} must not be the development default outside CONDUIT_ENV=dev")]
+    DevSecretInProduction(&'static str),
+    /// A secret too short to resist guessing.
+    #[error("{0} must be at least {1} characters")]
+    TooShort(&'static str, usize),
+}
+
+impl Cli {
+    /// Checks the secrets and produces the configuration.
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let dev = self.env == Environment::Dev;
+        let jwt_secret = secret("JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET, 32, dev)?;
+        let internal_token = secret(
+            "INTERNAL_TOKEN",
+            self.internal_token,
+            DEV_INTERNAL_TOKEN,
+            16,
+            dev,
+        )?;
+        Ok(Config {
+            addr: self.addr,
+            db_service_url: self.db_service_url,
+            internal_token,
+            jwt_secret,
+            jwt_ttl: Duration::from_secs(self.jwt_ttl_secs),
+            db_timeout: Duration::from_millis(self.db_timeout_ms),
+            log_format: self.log_format,
+        })
+    }
+}
+
+fn secret(
+    name: &'static str,
+    value: Option<String>,
+    dev_default: &str,
+    min_len: usize,
+    dev: bool,
+) -> Result<SecretString, ConfigError> {
+    let value: SecretString = match value {
+        Some(v) if !dev && v == dev_default => {
+            return Err(ConfigError::DevSecretInProduction(name))
+        }
+        Some(v) => v.into(),
+        None if dev => dev_default.into(),
+        None => return Err(ConfigError::Missing(name)),
+    };
+    if value.expose_secret().len() < min_len {
+        return Err(ConfigError::TooShort(name, min_len));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("api").chain(args.iter().copied()))
+            .expect("valid arguments")
+    }
+
+    #[test]
+    fn production_refuses_the_default_jwt_secret() {
+        let err = cli(&[
+            "--env",
+            "production",
+            "--jwt-secret",
+            DEV_JWT_SECRET,
+            "--internal-token",
+            "0123456789abcdef0",
+        ])
+        .into_config()
+        .expect_err("must refuse");
+        assert!(matches!(
+            err,
+            ConfigError::DevSecretInProduction("JWT_SECRET")
+        ));
+    }
+
+    #[test]
+    fn production_requires_a_jwt_secret() {
+        let err = cli(&[
+            "--env",
+            "production",
+            "--internal-token",
+            "0123456789abcdef0",
+        ])
+        .into_config()
+        .expect_err("must refuse");
+        assert!(matches!(err, ConfigError::Missing("JWT_SECRET")));
+    }
+
+    #[test]
+    fn short_jwt_secrets_are_refused() {
+        let err = cli(&["--env", "dev", "--jwt-secret", "short"])
+            .into_config()
+            .expect_err("must refuse");
+        assert!(matches!(err, ConfigError::TooShort("JWT_SECRET", 32)));
+    }
+
+    #[test]
+    fn dev_mode_runs_with_built_in_secrets() {
+        let config = cli(&["--env", "dev"]).into_config().expect("dev config");
+        assert_eq!(config.jwt_secret.expose_secret(), DEV_JWT_SECRET);
+    }
+}

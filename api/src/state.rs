@@ -1,0 +1,31 @@
+//! Shared state handed to every handler.
+
+use std::sync::Arc;
+
+use db_client::DbClient;
+use secrecy::ExposeSecret;
+
+use crate::{auth::TokenKeys, config::Config};
+
+/// Cheap to clone: the db-service client and the token keys are reference-counted.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// db-service, with a keep-alive connection pool.
+    pub db: DbClient,
+    /// Signs and checks user tokens.
+    pub tokens: Arc<TokenKeys>,
+}
+
+impl AppState {
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let db = DbClient::new(
+            &config.db_service_url,
+            config.internal_token.expose_secret(),
+            config.db_timeout,
+        )?;
+        Ok(Self {
+            db,
+            tokens: Arc::new(TokenKeys::new(&config.jwt_secret, config.jwt_ttl)),
+        })
+    }
+}

@@ -1,0 +1,219 @@
+//! RealWorld JSON wire types: the compile-time contract between `web` and `api`.
+//!
+//! Request fields default to empty so that a missing field reaches validation and comes back as a RealWorld
+//! 422 (`{"errors":{"email":["can't be blank"]}}`) rather than a serde message.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `{"user": …}` envelope used by every users endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserEnvelope<T> {
+    /// The wrapped user payload.
+    pub user: T,
+}
+
+/// `{"article": …}` envelope used by single-article endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleEnvelope<T> {
+    /// The wrapped article payload.
+    pub article: T,
+}
+
+/// Body of `POST /api/users` (registration).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewUser {
+    /// Public name, unique.
+    #[serde(default)]
+    pub username: String,
+    /// Login e-mail, unique.
+    #[serde(default)]
+    pub email: String,
+    /// Plain-text password; only ever hashed.
+    #[serde(default)]
+    pub password: String,
+}
+
+/// Body of `POST /api/users/login`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoginUser {
+    /// Login e-mail.
+    #[serde(default)]
+    pub email: String,
+    /// Plain-text password.
+    #[serde(default)]
+    pub password: String,
+}
+
+/// The signed-in user, as returned by register, login and `GET /api/user`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// Login e-mail.
+    pub email: String,
+    /// JWT to send back as `Authorization: Token <token>`.
+    pub token: String,
+    /// Public name.
+    pub username: String,
+    /// Free-text bio; the key is always present (NOTES.md #9).
+    pub bio: Option<String>,
+    /// Avatar URL; the key is always present (NOTES.md #9).
+    pub image: Option<String>,
+}
+
+/// Another user as seen by the viewer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Public name.
+    pub username: String,
+    /// Free-text bio.
+    pub bio: Option<String>,
+    /// Avatar URL.
+    pub image: Option<String>,
+    /// Whether the viewer follows this user; `false` for anonymous viewers.
+    pub following: bool,
+}
+
+/// Body of `POST /api/articles`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewArticle {
+    /// Headline; the slug is derived from it.
+    #[serde(default)]
+    pub title: String,
+    /// One-line summary shown in previews.
+    #[serde(default)]
+    pub description: String,
+    /// Markdown body.
+    #[serde(default)]
+    pub body: String,
+    /// Optional tags.
+    #[serde(rename = "tagList", default)]
+    pub tag_list: Vec<String>,
+}
+
+/// A full article, as returned by the single-article endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Article {
+    /// URL-safe unique identifier derived from the title.
+    pub slug: String,
+    /// Headline.
+    pub title: String,
+    /// One-line summary.
+    pub description: String,
+    /// Markdown body.
+    pub body: String,
+    /// Tags, sorted alphabetically (NOTES.md #1).
+    pub tag_list: Vec<String>,
+    /// Creation time, `YYYY-MM-DDTHH:MM:SS.sssZ` (NOTES.md #2).
+    pub created_at: String,
+    /// Last update time, same format.
+    pub updated_at: String,
+    /// Whether the viewer has favorited it.
+    pub favorited: bool,
+    /// How many users have favorited it.
+    pub favorites_count: u64,
+    /// The author's profile as seen by the viewer.
+    pub author: Profile,
+}
+
+/// An article in a list or feed: everything but the body (NOTES.md #8).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticlePreview {
+    /// URL-safe unique identifier.
+    pub slug: String,
+    /// Headline.
+    pub title: String,
+    /// One-line summary.
+    pub description: String,
+    /// Tags, sorted alphabetically.
+    pub tag_list: Vec<String>,
+    /// Creation time.
+    pub created_at: String,
+    /// Last update time.
+    pub updated_at: String,
+    /// Whether the viewer has favorited it.
+    pub favorited: bool,
+    /// How many users have favorited it.
+    pub favorites_count: u64,
+    /// The author's profile as seen by the viewer.
+    pub author: Profile,
+}
+
+/// Response of `GET /api/articles`: one page plus the total matching count (NOTES.md #6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticleList {
+    /// The page, newest first.
+    pub articles: Vec<ArticlePreview>,
+    /// Total number of matching articles, not the page length.
+    pub articles_count: u64,
+}
+
+/// The RealWorld error body: `{"errors": {"field": ["message", …]}}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Messages keyed by the field (or subject) they concern.
+    pub errors: BTreeMap<String, Vec<String>>,
+}
+
+impl ErrorBody {
+    /// A body with one message about one field.
+    pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            errors: BTreeMap::from([(field.into(), vec![message.into()])]),
+        }
+    }
+
+    /// Every message as `"field message"`, the way the Conduit front end lists them.
+    pub fn messages(&self) -> Vec<String> {
+        self.errors
+            .iter()
+            .flat_map(|(field, msgs)| msgs.iter().map(move |m| format!("{field} {m}")))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_request_fields_default_to_empty_so_validation_can_name_them() {
+        let parsed: UserEnvelope<NewUser> =
+            serde_json::from_str(r#"{"user":{"email":"a@b.c"}}"#).expect("valid json");
+        assert_eq!(parsed.user.email, "a@b.c");
+        assert!(parsed.user.username.is_empty());
+    }
+
+    #[test]
+    fn user_keeps_null_bio_and_image_keys() {
+        let user = User {
+            email: "e".into(),
+            token: "t".into(),
+            username: "u".into(),
+            bio: None,
+            image: None,
+        };
+        let json = serde_json::to_value(&user).expect("serializable");
+        assert!(json["bio"].is_null() && json.as_object().is_some_and(|o| o.contains_key("bio")));
+        assert!(json.as_object().is_some_and(|o| o.contains_key("image")));
+    }
+
+    #[test]
+    fn article_list_uses_camel_case_and_previews_have_no_body() {
+        let list = ArticleList {
+            articles: vec![],
+            articles_count: 0,
+        };
+        let json = serde_json::to_string(&list).expect("serializable");
+        assert_eq!(json, r#"{"articles":[],"articlesCount":0}"#);
+    }
+
+    #[test]
+    fn error_messages_join_field_and_message() {
+        let body = ErrorBody::single("email", "has already been taken");
+        assert_eq!(body.messages(), vec!["email has already been taken"]);
+    }
+}

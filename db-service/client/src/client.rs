@@ -1,0 +1,200 @@
+//! Typed HTTP client for db-service's `/v1` API, used by the api.
+
+use std::{sync::Arc, time::Duration};
+
+use reqwest::{header::HeaderValue, Method, RequestBuilder, StatusCode, Url};
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::{
+    ArticleFilter, ArticlePage, ArticleRecord, DbError, NewArticle, NewUser, UserId, UserRecord,
+    ViewerQuery, WireError, REQUEST_ID_HEADER, TOKEN_HEADER,
+};
+
+/// A cheap-to-clone handle on db-service. Keeps a keep-alive connection pool; every call carries the internal
+/// token and, once scoped with [`DbClient::with_request_id`], the caller's request id.
+#[derive(Debug, Clone)]
+pub struct DbClient {
+    shared: Arc<Shared>,
+    request_id: Option<HeaderValue>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    http: reqwest::Client,
+    base: Url,
+    token: HeaderValue,
+}
+
+impl DbClient {
+    /// A client for db-service at `base_url` (e.g. `http://127.0.0.1:3001`); every call fails with
+    /// [`DbError::Unavailable`] after `timeout`.
+    pub fn new(base_url: &str, token: &str, timeout: Duration) -> Result<Self, DbError> {
+        let base = Url::parse(base_url)
+            .map_err(|e| DbError::Protocol(format!("invalid db-service URL {base_url:?}: {e}")))?;
+        if base.cannot_be_a_base() {
+            return Err(DbError::Protocol(format!(
+                "db-service URL {base_url:?} cannot take paths"
+            )));
+        }
+        let mut token = HeaderValue::from_str(token)
+            .map_err(|_| DbError::Protocol("internal token is not a valid header value".into()))?;
+        token.set_sensitive(true);
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(2)))
+            .pool_idle_timeout(Duration::from_secs(50))
+            .pool_max_idle_per_host(64)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| DbError::Protocol(format!("cannot build HTTP client: {e}")))?;
+        Ok(Self {
+            shared: Arc::new(Shared { http, base, token }),
+            request_id: None,
+        })
+    }
+
+    /// The same client, tagging every call with `request_id` so one id spans api and db-service logs.
+    pub fn with_request_id(&self, request_id: &str) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            request_id: HeaderValue::from_str(request_id).ok(),
+        }
+    }
+
+    /// `GET /readyz`: databases open and migrated.
+    pub async fn ready(&self) -> Result<(), DbError> {
+        let url = self.url(&["readyz"])?;
+        let response = self
+            .send_idempotent(|| self.request(Method::GET, url.clone()))
+            .await?;
+        expect_success(response).await.map(drop)
+    }
+
+    /// Stores a new user; [`DbError::Conflict`] names `username` or `email` when taken.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_user(&self, user: &NewUser) -> Result<UserRecord, DbError> {
+        let url = self.url(&["v1", "users"])?;
+        self.send_once(self.request(Method::POST, url).json(user))
+            .await
+    }
+
+    /// The user with this id.
+    #[tracing::instrument(skip_all, fields(user_id = id.0))]
+    pub async fn find_user_by_id(&self, id: UserId) -> Result<UserRecord, DbError> {
+        let url = self.url(&["v1", "users", &id.0.to_string()])?;
+        self.get(url, &()).await
+    }
+
+    /// The user with this e-mail (exact, case-insensitive match).
+    #[tracing::instrument(skip_all)]
+    pub async fn find_user_by_email(&self, email: &str) -> Result<UserRecord, DbError> {
+        let url = self.url(&["v1", "users"])?;
+        self.get(url, &[("email", email)]).await
+    }
+
+    /// Stores a new article with its tags and returns it as the author sees it.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_article(&self, article: &NewArticle) -> Result<ArticleRecord, DbError> {
+        let url = self.url(&["v1", "articles"])?;
+        self.send_once(self.request(Method::POST, url).json(article))
+            .await
+    }
+
+    /// The article with this slug, as `viewer` sees it.
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn find_article_by_slug(
+        &self,
+        slug: &str,
+        viewer: ViewerQuery,
+    ) -> Result<ArticleRecord, DbError> {
+        let url = self.url(&["v1", "articles", slug])?;
+        self.get(url, &viewer).await
+    }
+
+    /// One page of articles matching `filter`, newest first, with the total count.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_articles(&self, filter: &ArticleFilter) -> Result<ArticlePage, DbError> {
+        let url = self.url(&["v1", "articles"])?;
+        self.get(url, filter).await
+    }
+
+    fn url(&self, segments: &[&str]) -> Result<Url, DbError> {
+        let mut url = self.shared.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| DbError::Protocol("db-service URL cannot take paths".into()))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    fn request(&self, method: Method, url: Url) -> RequestBuilder {
+        let builder = self
+            .shared
+            .http
+            .request(method, url)
+            .header(TOKEN_HEADER, self.shared.token.clone());
+        match &self.request_id {
+            Some(id) => builder.header(REQUEST_ID_HEADER, id.clone()),
+            None => builder,
+        }
+    }
+
+    async fn get<Q: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        url: Url,
+        query: &Q,
+    ) -> Result<T, DbError> {
+        let response = self
+            .send_idempotent(|| self.request(Method::GET, url.clone()).query(query))
+            .await?;
+        decode(response).await
+    }
+
+    /// Sends a request that must not be repeated (a write): any transport failure is final.
+    async fn send_once<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T, DbError> {
+        let response = builder.send().await.map_err(transport_error)?;
+        decode(response).await
+    }
+
+    /// Sends a read, retrying once when the connection failed before the request could be processed
+    /// (typically a pooled keep-alive connection that db-service closed, e.g. across a restart).
+    async fn send_idempotent(
+        &self,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<reqwest::Response, DbError> {
+        match build().send().await {
+            Ok(response) => Ok(response),
+            Err(e) if e.is_connect() || e.is_request() => {
+                tracing::debug!(error = %e, "retrying idempotent db-service call once");
+                build().send().await.map_err(transport_error)
+            }
+            Err(e) => Err(transport_error(e)),
+        }
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> DbError {
+    DbError::Unavailable(e.to_string())
+}
+
+async fn expect_success(response: reqwest::Response) -> Result<reqwest::Response, DbError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let bytes = response.bytes().await.map_err(transport_error)?;
+    match serde_json::from_slice::<WireError>(&bytes) {
+        Ok(wire) => Err(wire.into()),
+        Err(_) if status == StatusCode::SERVICE_UNAVAILABLE => Err(DbError::Unavailable(format!(
+            "db-service answered {status}"
+        ))),
+        Err(_) => Err(DbError::Protocol(format!("db-service answered {status}"))),
+    }
+}
+
+async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, DbError> {
+    let response = expect_success(response).await?;
+    let bytes = response.bytes().await.map_err(transport_error)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| DbError::Protocol(format!("unexpected db-service response: {e}")))
+}

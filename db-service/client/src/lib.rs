@@ -1,0 +1,28 @@
+//! The contract between the api and db-service: every internal request and response, the typed error, and
+//! (with the `client` feature) the HTTP client the api uses. One definition serves both sides.
+
+mod error;
+mod types;
+
+#[cfg(feature = "client")]
+mod client;
+
+#[cfg(feature = "client")]
+pub use client::DbClient;
+pub use error::{DbError, ErrorKind, WireError};
+pub use types::{
+    ArticleFilter, ArticlePage, ArticleRecord, AuthorView, NewArticle, NewUser, UserId, UserRecord,
+    ViewerQuery, DEFAULT_PAGE_SIZE,
+};
+
+/// Path prefix of the versioned internal API.
+pub const API_PREFIX: &str = "/v1";
+
+/// Header carrying the shared internal token on every call except health checks.
+pub const TOKEN_HEADER: &str = "x-internal-token";
+
+/// Header carrying the request id from the api into db-service logs.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Largest page db-service returns for one list call, whatever the caller asks.
+pub const MAX_PAGE_SIZE: u32 = 100;

@@ -1,0 +1,146 @@
+//! Internal request and response bodies of db-service's `/v1` API.
+
+use serde::{Deserialize, Serialize};
+
+/// Primary key of a user in the user service's database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(pub i64);
+
+/// A stored user, password hash included (the api needs it to verify logins).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// Primary key.
+    pub id: UserId,
+    /// Public name, unique.
+    pub username: String,
+    /// Login e-mail, unique.
+    pub email: String,
+    /// PHC-format argon2id hash.
+    pub password_hash: String,
+    /// Free-text bio.
+    pub bio: Option<String>,
+    /// Avatar URL.
+    pub image: Option<String>,
+}
+
+/// `POST /v1/users`: a user whose fields the api has already validated and whose password it has hashed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewUser {
+    /// Public name.
+    pub username: String,
+    /// Login e-mail.
+    pub email: String,
+    /// PHC-format argon2id hash.
+    pub password_hash: String,
+}
+
+/// `POST /v1/articles`: a validated article. db-service makes `slug` unique by suffixing it on collision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewArticle {
+    /// The author (the signed-in user).
+    pub author: UserId,
+    /// Slug derived from the title; the stored one may carry a suffix.
+    pub slug: String,
+    /// Headline.
+    pub title: String,
+    /// One-line summary.
+    pub description: String,
+    /// Markdown body.
+    pub body: String,
+    /// Tags, deduplicated by the api.
+    pub tags: Vec<String>,
+}
+
+/// An article author as seen by a viewer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthorView {
+    /// Public name.
+    pub username: String,
+    /// Free-text bio.
+    pub bio: Option<String>,
+    /// Avatar URL.
+    pub image: Option<String>,
+    /// Whether the viewer follows the author.
+    pub following: bool,
+}
+
+/// An article joined with everything a response needs: author profile, tags, favorite state and count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleRecord {
+    /// Unique slug.
+    pub slug: String,
+    /// Headline.
+    pub title: String,
+    /// One-line summary.
+    pub description: String,
+    /// Markdown body; `None` in list results, which never carry bodies.
+    pub body: Option<String>,
+    /// Tags, sorted alphabetically.
+    pub tags: Vec<String>,
+    /// Creation time, `YYYY-MM-DDTHH:MM:SS.sssZ` in UTC.
+    pub created_at: String,
+    /// Last update time, same format.
+    pub updated_at: String,
+    /// Whether the viewer has favorited it.
+    pub favorited: bool,
+    /// Number of users who favorited it.
+    pub favorites_count: u64,
+    /// The author as seen by the viewer.
+    pub author: AuthorView,
+}
+
+/// Who is asking, so that `following` and `favorited` can be filled in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ViewerQuery {
+    /// The signed-in viewer, if any.
+    pub viewer: Option<UserId>,
+}
+
+/// `GET /v1/articles` query: filters, page, and viewer. Filters combine with AND.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleFilter {
+    /// Only articles carrying this tag.
+    pub tag: Option<String>,
+    /// Only articles by this username.
+    pub author: Option<String>,
+    /// Only articles favorited by this username.
+    pub favorited: Option<String>,
+    /// Page size, 20 unless given; capped at [`crate::MAX_PAGE_SIZE`].
+    #[serde(default = "default_page_size")]
+    pub limit: u32,
+    /// Number of articles to skip.
+    #[serde(default)]
+    pub offset: u64,
+    /// The signed-in viewer, if any.
+    pub viewer: Option<UserId>,
+}
+
+/// One page of articles, newest first, and the total number matching the filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticlePage {
+    /// The page.
+    pub articles: Vec<ArticleRecord>,
+    /// Total matching articles across all pages.
+    pub total: u64,
+}
+
+/// The RealWorld default page size (NOTES.md #7).
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+
+fn default_page_size() -> u32 {
+    DEFAULT_PAGE_SIZE
+}
+
+impl Default for ArticleFilter {
+    fn default() -> Self {
+        Self {
+            tag: None,
+            author: None,
+            favorited: None,
+            limit: DEFAULT_PAGE_SIZE,
+            offset: 0,
+            viewer: None,
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The `.error-messages` list forms and pages show.
+
+use leptos::prelude::*;
+
+/// Lists `messages`; renders nothing when there are none.
+#[component]
+pub fn ErrorList(
+    /// Lines to show, e.g. `email has already been taken`.
+    #[prop(into)]
+    messages: Signal<Vec<String>>,
+) -> impl IntoView {
+    view! {
+        <Show when=move || !messages.with(Vec::is_empty)>
+            <ul class="error-messages" role="alert">
+                <For each=move || messages.get() key=|m| m.clone() let:message>
+                    <li>{message}</li>
+                </For>
+            </ul>
+        </Show>
+    }
+}

@@ -1,0 +1,5 @@
+//! Views shared by several pages.
+
+pub mod article_preview;
+pub mod error_list;
+pub mod layout;

@@ -1,0 +1,14 @@
+//! Conduit's single-page app: mounts [`app::App`] on the body.
+
+mod api;
+mod app;
+mod components;
+mod format;
+mod markdown;
+mod pages;
+mod session;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,7 @@
+//! One module per route.
+
+pub mod article;
+pub mod auth;
+pub mod editor;
+pub mod home;
+pub mod not_found;
