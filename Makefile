@@ -45,7 +45,7 @@ clippy:
 	$(CARGO) clippy --locked -p web --target wasm32-unknown-unknown -- -D warnings
 
 cargo-test:
-	$(CARGO) test --locked --workspace
+	$(CARGO) test --locked --workspace --no-fail-fast
 
 nginx-test: ## Render the nginx config and check it with nginx -t
 	@tmp=$$(mktemp -d) && mkdir -p $$tmp/www && \

@@ -22,6 +22,9 @@ pub enum ServiceError {
     /// The request could not be understood.
     #[error("{0}")]
     BadRequest(String),
+    /// The request body exceeds the limit.
+    #[error("request body too large")]
+    TooLarge,
     /// Anything unexpected: logged here, answered opaquely.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -44,6 +47,7 @@ impl IntoResponse for ServiceError {
             }
             ServiceError::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorKind::Unauthorized, None),
             ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorKind::BadRequest, None),
+            ServiceError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorKind::BadRequest, None),
             ServiceError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Internal, None)

@@ -1,7 +1,7 @@
 //! Extractors that turn malformed input into [`ServiceError::BadRequest`] instead of axum's plain-text rejections.
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
+use axum::http::{request::Parts, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::error::ServiceError;
@@ -14,10 +14,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ServiceError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        axum::Json::<T>::from_request(req, state)
-            .await
-            .map(|axum::Json(value)| JsonBody(value))
-            .map_err(|rejection| ServiceError::BadRequest(rejection.body_text()))
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ServiceError::TooLarge)
+            }
+            Err(rejection) => Err(ServiceError::BadRequest(rejection.body_text())),
+        }
     }
 }
 

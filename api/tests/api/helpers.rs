@@ -1,0 +1,204 @@
+//! `spawn_app()`: db-service and api as real processes on free loopback ports, with a throwaway data dir.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
+
+use serde_json::{json, Value};
+use tokio::process::{Child, Command};
+
+const INTERNAL_TOKEN: &str = "integration-test-internal-token";
+const JWT_SECRET: &str = "integration-test-jwt-secret-of-enough-length";
+
+/// A running stack and a client for it. Both processes are killed when it is dropped.
+pub struct TestApp {
+    pub address: String,
+    pub http: reqwest::Client,
+    db: Option<Child>,
+    db_port: u16,
+    data_dir: tempfile::TempDir,
+    _api: Child,
+}
+
+/// The db-service binary next to the api binary cargo built for these tests (`cargo test --workspace` builds
+/// both, since db-service has integration tests of its own).
+fn db_service_binary() -> PathBuf {
+    let api = Path::new(env!("CARGO_BIN_EXE_api"));
+    let path = api.with_file_name("db-service");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo test --workspace` or `cargo build -p db-service` first",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+async fn wait_ready(http: &reqwest::Client, url: &str, child: &mut Child) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(response) = http.get(url).send().await {
+            if response.status().is_success() {
+                return;
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("process serving {url} exited during startup: {status}");
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{url} not ready in time"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+fn start_db_service(port: u16, data_dir: &Path) -> Child {
+    Command::new(db_service_binary())
+        .env("DB_SERVICE_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATA_DIR", data_dir)
+        .env("INTERNAL_TOKEN", INTERNAL_TOKEN)
+        .env("CONDUIT_ENV", "production")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start db-service")
+}
+
+pub async fn spawn_app() -> TestApp {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("http client");
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let db_port = free_port();
+    let mut db = start_db_service(db_port, data_dir.path());
+    wait_ready(
+        &http,
+        &format!("http://127.0.0.1:{db_port}/readyz"),
+        &mut db,
+    )
+    .await;
+
+    let api_port = free_port();
+    let mut api = Command::new(env!("CARGO_BIN_EXE_api"))
+        .env("API_ADDR", format!("127.0.0.1:{api_port}"))
+        .env("DB_SERVICE_URL", format!("http://127.0.0.1:{db_port}"))
+        .env("INTERNAL_TOKEN", INTERNAL_TOKEN)
+        .env("JWT_SECRET", JWT_SECRET)
+        .env("DB_TIMEOUT_MS", "2000")
+        .env("CONDUIT_ENV", "production")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start api");
+    let address = format!("http://127.0.0.1:{api_port}");
+    wait_ready(&http, &format!("{address}/readyz"), &mut api).await;
+
+    TestApp {
+        address,
+        http,
+        db: Some(db),
+        db_port,
+        data_dir,
+        _api: api,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Sends `method path` with an optional JSON body and token; returns status and JSON body (Null if none).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Token {token}"));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body read");
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)
+                .unwrap_or_else(|_| panic!("non-JSON body for {path}: {text}"))
+        };
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    /// Registers `name` (password `password123`) and returns the token.
+    pub async fn register(&self, name: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/users",
+                None,
+                json!({"user": {"username": name, "email": format!("{name}@example.com"), "password": "password123"}}),
+            )
+            .await;
+        assert_eq!(status, 201, "register {name}: {body}");
+        body["user"]["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Publishes an article and returns its JSON.
+    pub async fn create_article(&self, token: &str, title: &str, tags: &[&str]) -> Value {
+        let (status, body) = self
+            .post(
+                "/api/articles",
+                Some(token),
+                json!({"article": {"title": title, "description": "desc", "body": "body text", "tagList": tags}}),
+            )
+            .await;
+        assert_eq!(status, 201, "create {title}: {body}");
+        body["article"].clone()
+    }
+
+    /// Kills db-service (SIGKILL) and waits for it to be gone.
+    pub async fn kill_db_service(&mut self) {
+        if let Some(mut db) = self.db.take() {
+            db.kill().await.expect("kill db-service");
+        }
+    }
+
+    /// Starts db-service again on the same port with the same data.
+    pub async fn restart_db_service(&mut self) {
+        let mut db = start_db_service(self.db_port, self.data_dir.path());
+        wait_ready(
+            &self.http,
+            &format!("http://127.0.0.1:{}/readyz", self.db_port),
+            &mut db,
+        )
+        .await;
+        self.db = Some(db);
+    }
+}

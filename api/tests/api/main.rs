@@ -1,0 +1,6 @@
+//! The api as a client sees it, with db-service and api running as real processes.
+
+mod articles;
+mod helpers;
+mod resilience;
+mod users;

@@ -1,0 +1,65 @@
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn the_api_answers_503_while_db_service_is_down_and_recovers_when_it_returns() {
+    let mut app = spawn_app().await;
+    let token = app.register("jake").await;
+    app.create_article(&token, "Survives restarts", &[]).await;
+
+    app.kill_db_service().await;
+    let (status, body) = app.get("/api/articles", None).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["errors"]["service"].is_array(), "{body}");
+    let ready = app.http.get(app.url("/readyz")).send().await.expect("sent");
+    assert_eq!(ready.status(), 503);
+
+    app.restart_db_service().await;
+    let (status, body) = app.get("/api/articles", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["articles"][0]["title"], "Survives restarts");
+    let (status, _) = app.get("/api/user", Some(&token)).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_request_id_is_echoed_and_one_is_made_up_when_missing() {
+    let app = spawn_app().await;
+    let given = app
+        .http
+        .get(app.url("/api/articles"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(given.headers()["x-request-id"], "trace-me-123");
+    let made_up = app
+        .http
+        .get(app.url("/api/articles"))
+        .send()
+        .await
+        .expect("sent");
+    assert!(made_up
+        .headers()
+        .get("x-request-id")
+        .is_some_and(|v| !v.is_empty()));
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_413_and_unknown_routes_with_404() {
+    let app = spawn_app().await;
+    let token = app.register("jake").await;
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let (status, body) = app
+        .post(
+            "/api/articles",
+            Some(&token),
+            json!({"article": {"title": "t", "description": "d", "body": huge}}),
+        )
+        .await;
+    assert_eq!(status, 413, "{body}");
+    let (status, body) = app.get("/api/nope", None).await;
+    assert_eq!(status, 404);
+    assert!(body["errors"].is_object());
+}

@@ -1,0 +1,156 @@
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn registering_returns_201_with_the_user_and_a_working_token() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .post("/api/users", None, json!({"user": {"username": "jake", "email": "jake@jake.jake", "password": "jakejake"}}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let user = &body["user"];
+    assert_eq!(user["username"], "jake");
+    assert_eq!(user["email"], "jake@jake.jake");
+    // bio and image are present even when empty (NOTES.md #9).
+    assert!(user
+        .as_object()
+        .is_some_and(|u| u.contains_key("bio") && u.contains_key("image")));
+    assert!(user["bio"].is_null() && user["image"].is_null());
+
+    let token = user["token"].as_str().expect("token");
+    let (status, me) = app.get("/api/user", Some(token)).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["user"]["username"], "jake");
+    assert_eq!(me["user"]["token"], token);
+}
+
+#[tokio::test]
+async fn invalid_registrations_name_every_bad_field() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .post(
+            "/api/users",
+            None,
+            json!({"user": {"username": "", "email": "not-an-email", "password": "short"}}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"]["username"], json!(["can't be blank"]));
+    assert_eq!(body["errors"]["email"], json!(["is invalid"]));
+    assert_eq!(
+        body["errors"]["password"],
+        json!(["is too short (minimum is 8 characters)"])
+    );
+}
+
+#[tokio::test]
+async fn missing_fields_and_malformed_json_are_422s_in_the_realworld_shape() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .post("/api/users", None, json!({"user": {"email": "a@b.co"}}))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"]["username"], json!(["can't be blank"]));
+    assert_eq!(body["errors"]["password"], json!(["can't be blank"]));
+
+    let response = app
+        .http
+        .post(app.url("/api/users"))
+        .header("content-type", "application/json")
+        .body("{\"user\": {")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 422);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert!(
+        body["errors"]["body"][0]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_taken_email_or_username_is_a_409_naming_the_field() {
+    let app = spawn_app().await;
+    app.register("jake").await;
+    let (status, body) = app
+        .post("/api/users", None, json!({"user": {"username": "other", "email": "jake@example.com", "password": "password123"}}))
+        .await;
+    assert_eq!(
+        (status, &body["errors"]["email"]),
+        (409, &json!(["has already been taken"]))
+    );
+    let (status, body) = app
+        .post("/api/users", None, json!({"user": {"username": "jake", "email": "new@example.com", "password": "password123"}}))
+        .await;
+    assert_eq!(
+        (status, &body["errors"]["username"]),
+        (409, &json!(["has already been taken"]))
+    );
+}
+
+#[tokio::test]
+async fn login_succeeds_with_the_right_password_and_is_401_otherwise() {
+    let app = spawn_app().await;
+    app.register("jake").await;
+    let login = |email: &'static str, password: &'static str| {
+        app.post(
+            "/api/users/login",
+            None,
+            json!({"user": {"email": email, "password": password}}),
+        )
+    };
+
+    let (status, body) = login("jake@example.com", "password123").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["username"], "jake");
+    assert!(body["user"]["token"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
+
+    let (status, body) = login("jake@example.com", "wrong-password").await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["errors"]["email or password"], json!(["is invalid"]));
+
+    let (status, _) = login("nobody@example.com", "password123").await;
+    assert_eq!(status, 401);
+
+    let (status, body) = login("", "").await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"]["email"], json!(["can't be blank"]));
+}
+
+#[tokio::test]
+async fn the_current_user_needs_a_valid_token() {
+    let app = spawn_app().await;
+    let token = app.register("jake").await;
+
+    let (status, body) = app.get("/api/user", None).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["errors"]["token"], json!(["is missing or invalid"]));
+
+    let (status, _) = app.get("/api/user", Some("not.a.jwt")).await;
+    assert_eq!(status, 401);
+
+    let mut tampered = token.clone();
+    tampered.pop();
+    tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
+    let (status, _) = app.get("/api/user", Some(&tampered)).await;
+    assert_eq!(status, 401);
+
+    let bearer = app
+        .http
+        .get(app.url("/api/user"))
+        .header("Authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        bearer.status(),
+        200,
+        "Bearer is accepted too (NOTES.md #11)"
+    );
+}
