@@ -16,6 +16,9 @@ pub enum ServiceError {
     /// The addressed entity (named) does not exist.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The acting user may not change the named entity.
+    #[error("forbidden to change {0}")]
+    Forbidden(&'static str),
     /// Missing or wrong internal token.
     #[error("missing or invalid internal token")]
     Unauthorized,
@@ -44,6 +47,9 @@ impl IntoResponse for ServiceError {
             }
             ServiceError::NotFound(entity) => {
                 (StatusCode::NOT_FOUND, ErrorKind::NotFound, Some(*entity))
+            }
+            ServiceError::Forbidden(entity) => {
+                (StatusCode::FORBIDDEN, ErrorKind::Forbidden, Some(*entity))
             }
             ServiceError::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorKind::Unauthorized, None),
             ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorKind::BadRequest, None),

@@ -49,7 +49,9 @@ pub fn router(state: AppState) -> Router {
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
                     tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
-                }))
+                })
+                // Failures are logged once, where the error type turns into a response.
+                .on_failure(()))
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
                 .layer(PropagateRequestIdLayer::new(request_id)),
         )

@@ -6,8 +6,9 @@ use reqwest::{header::HeaderValue, Method, RequestBuilder, StatusCode, Url};
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
-    ArticleFilter, ArticlePage, ArticleRecord, DbError, NewArticle, NewUser, UserId, UserRecord,
-    ViewerQuery, WireError, REQUEST_ID_HEADER, TOKEN_HEADER,
+    ActorQuery, ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView,
+    BackupReport, CommentRecord, DbError, NewArticle, NewComment, NewUser, UserChanges, UserId,
+    UserRecord, ViewerQuery, WireError, REQUEST_ID_HEADER, TOKEN_HEADER,
 };
 
 /// A cheap-to-clone handle on db-service. Keeps a keep-alive connection pool; every call carries the internal
@@ -92,6 +93,55 @@ impl DbClient {
         self.get(url, &[("email", email)]).await
     }
 
+    /// Changes the given fields of a user; [`DbError::Conflict`] names a taken `username` or `email`.
+    #[tracing::instrument(skip_all, fields(user_id = id.0))]
+    pub async fn update_user(
+        &self,
+        id: UserId,
+        changes: &UserChanges,
+    ) -> Result<UserRecord, DbError> {
+        let url = self.url(&["v1", "users", &id.0.to_string()])?;
+        self.send_once(self.request(Method::PATCH, url).json(changes))
+            .await
+    }
+
+    /// The profile of `username` as `viewer` sees it.
+    #[tracing::instrument(skip_all)]
+    pub async fn find_profile(
+        &self,
+        username: &str,
+        viewer: ViewerQuery,
+    ) -> Result<AuthorView, DbError> {
+        let url = self.url(&["v1", "profiles", username])?;
+        self.get(url, &viewer).await
+    }
+
+    /// Makes `follower` follow `username` (idempotent); following oneself is [`DbError::Forbidden`].
+    #[tracing::instrument(skip_all)]
+    pub async fn follow(&self, username: &str, follower: UserId) -> Result<AuthorView, DbError> {
+        let url = self.url(&[
+            "v1",
+            "profiles",
+            username,
+            "followers",
+            &follower.0.to_string(),
+        ])?;
+        self.send_idempotent_json(Method::PUT, url).await
+    }
+
+    /// Makes `follower` stop following `username` (idempotent).
+    #[tracing::instrument(skip_all)]
+    pub async fn unfollow(&self, username: &str, follower: UserId) -> Result<AuthorView, DbError> {
+        let url = self.url(&[
+            "v1",
+            "profiles",
+            username,
+            "followers",
+            &follower.0.to_string(),
+        ])?;
+        self.send_idempotent_json(Method::DELETE, url).await
+    }
+
     /// Stores a new article with its tags and returns it as the author sees it.
     #[tracing::instrument(skip_all)]
     pub async fn create_article(&self, article: &NewArticle) -> Result<ArticleRecord, DbError> {
@@ -109,6 +159,95 @@ impl DbClient {
     ) -> Result<ArticleRecord, DbError> {
         let url = self.url(&["v1", "articles", slug])?;
         self.get(url, &viewer).await
+    }
+
+    /// Changes an article; only its author may ([`DbError::Forbidden`] otherwise).
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn update_article(
+        &self,
+        slug: &str,
+        changes: &ArticleChanges,
+    ) -> Result<ArticleRecord, DbError> {
+        let url = self.url(&["v1", "articles", slug])?;
+        self.send_once(self.request(Method::PATCH, url).json(changes))
+            .await
+    }
+
+    /// Deletes an article with its comments and favorites; only its author may.
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn delete_article(&self, slug: &str, by: UserId) -> Result<(), DbError> {
+        let url = self.url(&["v1", "articles", slug])?;
+        let response = self
+            .send_idempotent(|| {
+                self.request(Method::DELETE, url.clone())
+                    .query(&ActorQuery { by })
+            })
+            .await?;
+        expect_success(response).await.map(drop)
+    }
+
+    /// Marks the article as a favorite of `user` (idempotent) and returns it as `user` sees it.
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn favorite(&self, slug: &str, user: UserId) -> Result<ArticleRecord, DbError> {
+        let url = self.url(&["v1", "articles", slug, "favorites", &user.0.to_string()])?;
+        self.send_idempotent_json(Method::PUT, url).await
+    }
+
+    /// Removes the article from `user`'s favorites (idempotent) and returns it as `user` sees it.
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn unfavorite(&self, slug: &str, user: UserId) -> Result<ArticleRecord, DbError> {
+        let url = self.url(&["v1", "articles", slug, "favorites", &user.0.to_string()])?;
+        self.send_idempotent_json(Method::DELETE, url).await
+    }
+
+    /// The article's comments, oldest first, as `viewer` sees their authors.
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn list_comments(
+        &self,
+        slug: &str,
+        viewer: ViewerQuery,
+    ) -> Result<Vec<CommentRecord>, DbError> {
+        let url = self.url(&["v1", "articles", slug, "comments"])?;
+        self.get(url, &viewer).await
+    }
+
+    /// Adds a comment to the article.
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn create_comment(
+        &self,
+        slug: &str,
+        comment: &NewComment,
+    ) -> Result<CommentRecord, DbError> {
+        let url = self.url(&["v1", "articles", slug, "comments"])?;
+        self.send_once(self.request(Method::POST, url).json(comment))
+            .await
+    }
+
+    /// Deletes a comment; only its author may.
+    #[tracing::instrument(skip_all, fields(slug, comment_id = id))]
+    pub async fn delete_comment(&self, slug: &str, id: i64, by: UserId) -> Result<(), DbError> {
+        let url = self.url(&["v1", "articles", slug, "comments", &id.to_string()])?;
+        let response = self
+            .send_idempotent(|| {
+                self.request(Method::DELETE, url.clone())
+                    .query(&ActorQuery { by })
+            })
+            .await?;
+        expect_success(response).await.map(drop)
+    }
+
+    /// Tags in use, most used first (at most [`crate::MAX_TAGS_LISTED`]).
+    #[tracing::instrument(skip_all)]
+    pub async fn list_tags(&self) -> Result<Vec<String>, DbError> {
+        let url = self.url(&["v1", "tags"])?;
+        self.get(url, &()).await
+    }
+
+    /// Takes a verified backup of every database now.
+    #[tracing::instrument(skip_all)]
+    pub async fn backup(&self) -> Result<BackupReport, DbError> {
+        let url = self.url(&["v1", "backups"])?;
+        self.send_once(self.request(Method::POST, url)).await
     }
 
     /// One page of articles matching `filter`, newest first, with the total count.
@@ -146,6 +285,18 @@ impl DbClient {
     ) -> Result<T, DbError> {
         let response = self
             .send_idempotent(|| self.request(Method::GET, url.clone()).query(query))
+            .await?;
+        decode(response).await
+    }
+
+    /// Sends a body-less idempotent request (PUT/DELETE of a relation) and decodes the answer.
+    async fn send_idempotent_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+    ) -> Result<T, DbError> {
+        let response = self
+            .send_idempotent(|| self.request(method.clone(), url.clone()))
             .await?;
         decode(response).await
     }

@@ -10,6 +10,8 @@ pub enum ErrorKind {
     Conflict,
     /// The addressed row does not exist.
     NotFound,
+    /// The caller may not do this (not the author, following oneself).
+    Forbidden,
     /// The internal token was missing or wrong.
     Unauthorized,
     /// The request was malformed.
@@ -47,6 +49,12 @@ pub enum DbError {
         /// What was looked up.
         entity: String,
     },
+    /// The acting user may not do this to `entity` (e.g. edit someone else's article).
+    #[error("forbidden to change {entity}")]
+    Forbidden {
+        /// What the caller tried to change.
+        entity: String,
+    },
     /// db-service could not be reached, timed out, or is not ready.
     #[error("db-service unavailable: {0}")]
     Unavailable(String),
@@ -61,6 +69,7 @@ impl From<WireError> for DbError {
         match wire.kind {
             ErrorKind::Conflict => DbError::Conflict { field: subject },
             ErrorKind::NotFound => DbError::NotFound { entity: subject },
+            ErrorKind::Forbidden => DbError::Forbidden { entity: subject },
             ErrorKind::Unavailable => DbError::Unavailable(wire.message),
             ErrorKind::Unauthorized | ErrorKind::BadRequest | ErrorKind::Internal => {
                 DbError::Protocol(format!("{:?}: {}", wire.kind, wire.message))

@@ -11,7 +11,8 @@ mod client;
 pub use client::DbClient;
 pub use error::{DbError, ErrorKind, WireError};
 pub use types::{
-    ArticleFilter, ArticlePage, ArticleRecord, AuthorView, NewArticle, NewUser, UserId, UserRecord,
+    ActorQuery, ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView, BackupFile,
+    BackupReport, CommentRecord, NewArticle, NewComment, NewUser, UserChanges, UserId, UserRecord,
     ViewerQuery, DEFAULT_PAGE_SIZE,
 };
 
@@ -26,3 +27,6 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// Largest page db-service returns for one list call, whatever the caller asks.
 pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// How many tags `GET /v1/tags` returns at most, most used first.
+pub const MAX_TAGS_LISTED: u32 = 100;

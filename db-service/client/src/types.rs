@@ -52,7 +52,23 @@ pub struct NewArticle {
     pub tags: Vec<String>,
 }
 
-/// An article author as seen by a viewer.
+/// `PATCH /v1/users/{id}`: the fields to change; `None` leaves a field as it is. An empty `bio` or `image`
+/// clears it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserChanges {
+    /// New public name.
+    pub username: Option<String>,
+    /// New login e-mail.
+    pub email: Option<String>,
+    /// New PHC-format argon2id hash.
+    pub password_hash: Option<String>,
+    /// New bio; empty clears it.
+    pub bio: Option<String>,
+    /// New avatar URL; empty clears it.
+    pub image: Option<String>,
+}
+
+/// A user's profile as a viewer sees it (also the author of articles and comments).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthorView {
     /// Public name.
@@ -90,6 +106,54 @@ pub struct ArticleRecord {
     pub author: AuthorView,
 }
 
+/// `PATCH /v1/articles/{slug}`: the changes, and who asks for them (only the author may).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleChanges {
+    /// The user asking for the change.
+    pub editor: UserId,
+    /// New headline; with it comes a new slug derived from `slug`.
+    pub title: Option<String>,
+    /// Slug derived from the new title (made unique like a new article's).
+    pub slug: Option<String>,
+    /// New summary.
+    pub description: Option<String>,
+    /// New markdown body.
+    pub body: Option<String>,
+    /// New tags, replacing the old ones (an empty list removes all).
+    pub tags: Option<Vec<String>>,
+}
+
+/// `POST /v1/articles/{slug}/comments`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewComment {
+    /// The commenter.
+    pub author: UserId,
+    /// Comment text.
+    pub body: String,
+}
+
+/// A comment with its author as the viewer sees them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentRecord {
+    /// Primary key.
+    pub id: i64,
+    /// Creation time, `YYYY-MM-DDTHH:MM:SS.sssZ`.
+    pub created_at: String,
+    /// Last update time, same format.
+    pub updated_at: String,
+    /// Comment text.
+    pub body: String,
+    /// The commenter.
+    pub author: AuthorView,
+}
+
+/// Who performs a state-changing call that only certain users may make (deleting, following, favoriting).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ActorQuery {
+    /// The signed-in user.
+    pub by: UserId,
+}
+
 /// Who is asking, so that `following` and `favorited` can be filled in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct ViewerQuery {
@@ -106,6 +170,8 @@ pub struct ArticleFilter {
     pub author: Option<String>,
     /// Only articles favorited by this username.
     pub favorited: Option<String>,
+    /// Only articles by authors this user follows (the feed).
+    pub followed_by: Option<UserId>,
     /// Page size, 20 unless given; capped at [`crate::MAX_PAGE_SIZE`].
     #[serde(default = "default_page_size")]
     pub limit: u32,
@@ -138,9 +204,32 @@ impl Default for ArticleFilter {
             tag: None,
             author: None,
             favorited: None,
+            followed_by: None,
             limit: DEFAULT_PAGE_SIZE,
             offset: 0,
             viewer: None,
         }
     }
+}
+
+/// One database file inside a backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupFile {
+    /// File name (`users.db`, `blog.db`).
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+}
+
+/// A finished, verified backup: what `db-service backup` prints and `POST /v1/backups` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupReport {
+    /// Folder holding the backup and its `manifest.json`.
+    pub path: String,
+    /// When it was taken, `YYYY-MM-DDTHH:MM:SS.sssZ`.
+    pub created_at: String,
+    /// Every database file in it, each verified with `PRAGMA integrity_check`.
+    pub files: Vec<BackupFile>,
 }

@@ -49,3 +49,38 @@ CREATE TABLE comments (
 ) STRICT;
 
 CREATE INDEX comments_by_article ON comments (article_id, id);
+
+-- Tags in use with their article counts, kept by triggers: the popular-tags list and tag-filtered counts never
+-- scan article_tags.
+CREATE TABLE tags (
+    tag           TEXT PRIMARY KEY,
+    article_count INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX tags_by_popularity ON tags (article_count DESC, tag);
+
+CREATE TRIGGER tags_count_up AFTER INSERT ON article_tags BEGIN
+    INSERT INTO tags (tag, article_count) VALUES (NEW.tag, 1)
+        ON CONFLICT (tag) DO UPDATE SET article_count = article_count + 1;
+END;
+
+CREATE TRIGGER tags_count_down AFTER DELETE ON article_tags BEGIN
+    UPDATE tags SET article_count = article_count - 1 WHERE tag = OLD.tag;
+    DELETE FROM tags WHERE tag = OLD.tag AND article_count <= 0;
+END;
+
+-- The number of articles, kept by triggers so that the unfiltered list never counts rows.
+CREATE TABLE article_totals (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    total INTEGER NOT NULL
+) STRICT;
+
+INSERT INTO article_totals (id, total) VALUES (1, 0);
+
+CREATE TRIGGER articles_total_up AFTER INSERT ON articles BEGIN
+    UPDATE article_totals SET total = total + 1 WHERE id = 1;
+END;
+
+CREATE TRIGGER articles_total_down AFTER DELETE ON articles BEGIN
+    UPDATE article_totals SET total = total - 1 WHERE id = 1;
+END;

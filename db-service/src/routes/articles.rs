@@ -1,7 +1,15 @@
-//! `/v1/articles`: articles joined with tags, favorites and author profiles.
+//! `/v1/articles`: articles joined with tags, favorites and author profiles; their favorites and comments.
 
-use axum::{extract::State, http::StatusCode, routing::get, Json, Router};
-use db_client::{ArticleFilter, ArticlePage, ArticleRecord, NewArticle, ViewerQuery};
+use axum::{
+    extract::State,
+    http::StatusCode,
+    routing::{delete, get, put},
+    Json, Router,
+};
+use db_client::{
+    ActorQuery, ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, CommentRecord,
+    NewArticle, NewComment, UserId, ViewerQuery,
+};
 
 use crate::{
     error::ServiceError,
@@ -12,7 +20,22 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/articles", get(list_articles).post(create_article))
-        .route("/articles/{slug}", get(find_article_by_slug))
+        .route(
+            "/articles/{slug}",
+            get(find_article_by_slug)
+                .patch(update_article)
+                .delete(delete_article),
+        )
+        .route(
+            "/articles/{slug}/favorites/{user}",
+            put(favorite).delete(unfavorite),
+        )
+        .route(
+            "/articles/{slug}/comments",
+            get(list_comments).post(create_comment),
+        )
+        .route("/articles/{slug}/comments/{id}", delete(delete_comment))
+        .route("/tags", get(list_tags))
 }
 
 async fn create_article(
@@ -36,9 +59,74 @@ async fn find_article_by_slug(
     ))
 }
 
+async fn update_article(
+    State(state): State<AppState>,
+    PathArg(slug): PathArg<String>,
+    JsonBody(changes): JsonBody<ArticleChanges>,
+) -> Result<Json<ArticleRecord>, ServiceError> {
+    Ok(Json(state.store.update_article(&slug, &changes).await?))
+}
+
+async fn delete_article(
+    State(state): State<AppState>,
+    PathArg(slug): PathArg<String>,
+    QueryArgs(actor): QueryArgs<ActorQuery>,
+) -> Result<StatusCode, ServiceError> {
+    state.store.delete_article(&slug, actor.by).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn list_articles(
     State(state): State<AppState>,
     QueryArgs(filter): QueryArgs<ArticleFilter>,
 ) -> Result<Json<ArticlePage>, ServiceError> {
     Ok(Json(state.store.list_articles(&filter).await?))
+}
+
+async fn favorite(
+    State(state): State<AppState>,
+    PathArg((slug, user)): PathArg<(String, i64)>,
+) -> Result<Json<ArticleRecord>, ServiceError> {
+    Ok(Json(
+        state.store.insert_favorite(&slug, UserId(user)).await?,
+    ))
+}
+
+async fn unfavorite(
+    State(state): State<AppState>,
+    PathArg((slug, user)): PathArg<(String, i64)>,
+) -> Result<Json<ArticleRecord>, ServiceError> {
+    Ok(Json(
+        state.store.delete_favorite(&slug, UserId(user)).await?,
+    ))
+}
+
+async fn list_comments(
+    State(state): State<AppState>,
+    PathArg(slug): PathArg<String>,
+    QueryArgs(query): QueryArgs<ViewerQuery>,
+) -> Result<Json<Vec<CommentRecord>>, ServiceError> {
+    Ok(Json(state.store.list_comments(&slug, query.viewer).await?))
+}
+
+async fn create_comment(
+    State(state): State<AppState>,
+    PathArg(slug): PathArg<String>,
+    JsonBody(new): JsonBody<NewComment>,
+) -> Result<(StatusCode, Json<CommentRecord>), ServiceError> {
+    let comment = state.store.insert_comment(&slug, &new).await?;
+    Ok((StatusCode::CREATED, Json(comment)))
+}
+
+async fn delete_comment(
+    State(state): State<AppState>,
+    PathArg((slug, id)): PathArg<(String, i64)>,
+    QueryArgs(actor): QueryArgs<ActorQuery>,
+) -> Result<StatusCode, ServiceError> {
+    state.store.delete_comment(&slug, id, actor.by).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_tags(State(state): State<AppState>) -> Result<Json<Vec<String>>, ServiceError> {
+    Ok(Json(state.store.list_tags().await?))
 }

@@ -3,6 +3,7 @@
 mod articles;
 mod auth;
 mod health;
+mod profiles;
 mod users;
 
 use std::time::Duration;
@@ -31,6 +32,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn router(state: AppState) -> Router {
     let internal = Router::new()
         .merge(users::router())
+        .merge(profiles::router())
         .merge(articles::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -53,7 +55,9 @@ pub fn router(state: AppState) -> Router {
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
                     tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
-                }))
+                })
+                // Failures are logged once, where the error type turns into a response.
+                .on_failure(()))
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
                 .layer(PropagateRequestIdLayer::new(request_id)),
         )

@@ -1,7 +1,7 @@
 //! `/v1/users`: accounts.
 
 use axum::{extract::State, http::StatusCode, routing::get, Json, Router};
-use db_client::{NewUser, UserId, UserRecord};
+use db_client::{NewUser, UserChanges, UserId, UserRecord};
 use serde::Deserialize;
 
 use crate::{
@@ -13,7 +13,7 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/users", get(find_user_by_email).post(create_user))
-        .route("/users/{id}", get(find_user_by_id))
+        .route("/users/{id}", get(find_user_by_id).patch(update_user))
 }
 
 async fn create_user(
@@ -29,6 +29,14 @@ async fn find_user_by_id(
     PathArg(id): PathArg<i64>,
 ) -> Result<Json<UserRecord>, ServiceError> {
     Ok(Json(state.store.find_user_by_id(UserId(id)).await?))
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    PathArg(id): PathArg<i64>,
+    JsonBody(changes): JsonBody<UserChanges>,
+) -> Result<Json<UserRecord>, ServiceError> {
+    Ok(Json(state.store.update_user(UserId(id), &changes).await?))
 }
 
 #[derive(Debug, Deserialize)]

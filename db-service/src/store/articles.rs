@@ -1,46 +1,54 @@
-//! Articles with their tags and favorites (blog.db), joined with author profiles from users.db.
+//! Single articles (blog.db): insert, read, change, delete — each joined with its author from users.db.
 
 use anyhow::anyhow;
-use db_client::{ArticleFilter, ArticlePage, ArticleRecord, NewArticle, UserId, MAX_PAGE_SIZE};
-use sqlx::{QueryBuilder, Sqlite};
+use db_client::{ArticleChanges, ArticleRecord, NewArticle, UserId};
+use sqlx::{Sqlite, SqliteConnection};
 
 use super::{unique_violation_column, Store};
 use crate::error::ServiceError;
 
 #[derive(sqlx::FromRow)]
-struct ArticleRow {
-    slug: String,
-    author_id: i64,
-    title: String,
-    description: String,
-    body: Option<String>,
+pub(super) struct ArticleRow {
+    pub slug: String,
+    pub author_id: i64,
+    pub title: String,
+    pub description: String,
+    pub body: Option<String>,
     /// JSON array of tags, sorted (NOTES.md #1: tags are returned alphabetically).
-    tags: String,
-    favorites_count: i64,
-    favorited: bool,
-    created_at: String,
-    updated_at: String,
+    pub tags: String,
+    pub favorites_count: i64,
+    pub favorited: bool,
+    pub created_at: String,
+    pub updated_at: String,
 }
 
 /// Every article query starts with this: the viewer's id (or NULL) is its first bind.
-const WITH_VIEWER: &str = "WITH viewer (id) AS (SELECT ?) ";
+pub(super) const WITH_VIEWER: &str = "WITH viewer (id) AS (SELECT ?) ";
 
-/// `SELECT <article columns> FROM articles a`, seen by the `viewer` of [`WITH_VIEWER`]; `body` is selected only
-/// for single-article reads.
-fn select_articles(with_body: bool) -> String {
+/// `SELECT <article columns>` of `articles a`, seen by the `viewer` of [`WITH_VIEWER`]; `body` is selected only
+/// for single-article reads. The caller appends `FROM …`.
+pub(super) fn article_columns(with_body: bool) -> String {
     let body = if with_body { "a.body" } else { "NULL" };
     format!(
         "SELECT a.slug, a.author_id, a.title, a.description, {body} AS body, \
          (SELECT json_group_array(tag) FROM \
              (SELECT t.tag FROM article_tags t WHERE t.article_id = a.id ORDER BY t.tag)) AS tags, \
          a.favorites_count, \
-         EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = (SELECT id FROM viewer) AND f.article_id = a.id) AS favorited, \
-         a.created_at, a.updated_at FROM articles a"
+         EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = (SELECT id FROM viewer) AND f.article_id = a.id) \
+             AS favorited, \
+         a.created_at, a.updated_at"
     )
 }
 
 /// How many numbered suffixes to try before giving up on a slug.
 const MAX_SLUG_ATTEMPTS: u32 = 1000;
+
+/// What a write needs to know about an existing article.
+#[derive(sqlx::FromRow)]
+struct ArticleKey {
+    id: i64,
+    author_id: i64,
+}
 
 impl Store {
     #[tracing::instrument(skip_all)]
@@ -49,7 +57,7 @@ impl Store {
         self.find_user_by_id(new.author).await?;
 
         let mut tx = self.blog.write.begin().await?;
-        let slug = unused_slug(&mut tx, &new.slug).await?;
+        let slug = unused_slug(&mut tx, &new.slug, None).await?;
         let article_id: i64 = sqlx::query_scalar(
             "INSERT INTO articles (slug, author_id, title, description, body) VALUES (?, ?, ?, ?, ?) RETURNING id",
         )
@@ -64,26 +72,9 @@ impl Store {
             Some("slug") => ServiceError::Conflict("slug"),
             _ => e.into(),
         })?;
-        for tag in &new.tags {
-            sqlx::query("INSERT OR IGNORE INTO article_tags (article_id, tag) VALUES (?, ?)")
-                .bind(article_id)
-                .bind(tag)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_tags(&mut tx, article_id, &new.tags).await?;
         tx.commit().await?;
-
-        // Read back through the writer: a reader might not see the commit yet under WAL snapshot reuse.
-        let sql = format!("{WITH_VIEWER}{} WHERE a.id = ?", select_articles(true));
-        let row = sqlx::query_as::<_, ArticleRow>(&sql)
-            .bind(new.author.0)
-            .bind(article_id)
-            .fetch_one(&self.blog.write)
-            .await?;
-        let mut records = self.join_authors(vec![row], Some(new.author)).await?;
-        records
-            .pop()
-            .ok_or_else(|| anyhow!("inserted article vanished").into())
+        self.read_back(article_id, new.author).await
     }
 
     #[tracing::instrument(skip_all, fields(slug))]
@@ -92,73 +83,115 @@ impl Store {
         slug: &str,
         viewer: Option<UserId>,
     ) -> Result<ArticleRecord, ServiceError> {
-        let sql = format!("{WITH_VIEWER}{} WHERE a.slug = ?", select_articles(true));
+        let sql = format!(
+            "{WITH_VIEWER}{} FROM articles a WHERE a.slug = ?",
+            article_columns(true)
+        );
         let row = sqlx::query_as::<_, ArticleRow>(&sql)
             .bind(viewer.map(|v| v.0))
             .bind(slug)
             .fetch_optional(&self.blog.read)
             .await?
             .ok_or(ServiceError::NotFound("article"))?;
-        let mut records = self.join_authors(vec![row], viewer).await?;
-        records
+        self.one_with_author(row, viewer).await
+    }
+
+    /// Applies `changes` if the editor is the author. A new title brings a new slug (NOTES.md #5).
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn update_article(
+        &self,
+        slug: &str,
+        changes: &ArticleChanges,
+    ) -> Result<ArticleRecord, ServiceError> {
+        let mut tx = self.blog.write.begin().await?;
+        let article = authored_article(&mut tx, slug, changes.editor).await?;
+        let new_slug = match (&changes.title, &changes.slug) {
+            (Some(_), Some(base)) => Some(unused_slug(&mut tx, base, Some(article.id)).await?),
+            _ => None,
+        };
+        sqlx::query(
+            "UPDATE articles SET \
+                 slug = COALESCE(?, slug), title = COALESCE(?, title), \
+                 description = COALESCE(?, description), body = COALESCE(?, body), \
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+             WHERE id = ?",
+        )
+        .bind(&new_slug)
+        .bind(&changes.title)
+        .bind(&changes.description)
+        .bind(&changes.body)
+        .bind(article.id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(tags) = &changes.tags {
+            sqlx::query("DELETE FROM article_tags WHERE article_id = ?")
+                .bind(article.id)
+                .execute(&mut *tx)
+                .await?;
+            insert_tags(&mut tx, article.id, tags).await?;
+        }
+        tx.commit().await?;
+        self.read_back(article.id, changes.editor).await
+    }
+
+    /// Deletes the article (its tags, favorites and comments go with it) if `by` is the author.
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn delete_article(&self, slug: &str, by: UserId) -> Result<(), ServiceError> {
+        let mut tx = self.blog.write.begin().await?;
+        let article = authored_article(&mut tx, slug, by).await?;
+        sqlx::query("DELETE FROM articles WHERE id = ?")
+            .bind(article.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The id of the article with this slug, or `NotFound`.
+    pub(super) async fn article_id_by_slug(
+        &self,
+        conn: &mut SqliteConnection,
+        slug: &str,
+    ) -> Result<i64, ServiceError> {
+        sqlx::query_scalar("SELECT id FROM articles WHERE slug = ?")
+            .bind(slug)
+            .fetch_optional(conn)
+            .await?
+            .ok_or(ServiceError::NotFound("article"))
+    }
+
+    /// Reads an article through the writer connection, as `viewer` sees it: right after a write, a reader could
+    /// still be on an older snapshot.
+    pub(super) async fn read_back(
+        &self,
+        article_id: i64,
+        viewer: UserId,
+    ) -> Result<ArticleRecord, ServiceError> {
+        let sql = format!(
+            "{WITH_VIEWER}{} FROM articles a WHERE a.id = ?",
+            article_columns(true)
+        );
+        let row = sqlx::query_as::<_, ArticleRow>(&sql)
+            .bind(viewer.0)
+            .bind(article_id)
+            .fetch_one(&self.blog.write)
+            .await?;
+        self.one_with_author(row, Some(viewer)).await
+    }
+
+    async fn one_with_author(
+        &self,
+        row: ArticleRow,
+        viewer: Option<UserId>,
+    ) -> Result<ArticleRecord, ServiceError> {
+        self.join_authors(vec![row], viewer)
+            .await?
             .pop()
             .ok_or_else(|| anyhow!("article lost its author").into())
     }
 
-    /// One page of articles, newest first, plus the total count. Every filter uses an index.
-    #[tracing::instrument(skip_all)]
-    pub async fn list_articles(&self, filter: &ArticleFilter) -> Result<ArticlePage, ServiceError> {
-        let empty = ArticlePage {
-            articles: Vec::new(),
-            total: 0,
-        };
-        let author_id = match &filter.author {
-            Some(name) => match self.find_user_id_by_username(name).await? {
-                Some(id) => Some(id),
-                None => return Ok(empty),
-            },
-            None => None,
-        };
-        let favorited_by = match &filter.favorited {
-            Some(name) => match self.find_user_id_by_username(name).await? {
-                Some(id) => Some(id),
-                None => return Ok(empty),
-            },
-            None => None,
-        };
-        let conditions = Conditions {
-            author_id,
-            favorited_by,
-            tag: filter.tag.as_deref(),
-        };
-        let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
-        let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
-
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM articles a");
-        conditions.push_where(&mut count);
-        let mut page = QueryBuilder::<Sqlite>::new("WITH viewer (id) AS (SELECT ");
-        page.push_bind(filter.viewer.map(|v| v.0))
-            .push(") ")
-            .push(select_articles(false));
-        conditions.push_where(&mut page);
-        page.push(" ORDER BY a.id DESC LIMIT ")
-            .push_bind(i64::from(limit))
-            .push(" OFFSET ")
-            .push_bind(offset);
-
-        let (total, rows) = tokio::try_join!(
-            count.build_query_scalar::<i64>().fetch_one(&self.blog.read),
-            page.build_query_as::<ArticleRow>()
-                .fetch_all(&self.blog.read),
-        )?;
-        Ok(ArticlePage {
-            articles: self.join_authors(rows, filter.viewer).await?,
-            total: u64::try_from(total).unwrap_or(0),
-        })
-    }
-
     /// Attaches each row's author profile, fetched for the whole page in one users.db query.
-    async fn join_authors(
+    pub(super) async fn join_authors(
         &self,
         rows: Vec<ArticleRow>,
         viewer: Option<UserId>,
@@ -190,57 +223,55 @@ impl Store {
     }
 }
 
-/// The filters of a list query, each turned into an indexed condition.
-struct Conditions<'a> {
-    author_id: Option<i64>,
-    favorited_by: Option<i64>,
-    tag: Option<&'a str>,
-}
-
-impl Conditions<'_> {
-    fn push_where<'q>(&self, query: &mut QueryBuilder<'q, Sqlite>)
-    where
-        Self: 'q,
-    {
-        let mut separator = " WHERE ";
-        if let Some(author_id) = self.author_id {
-            query
-                .push(separator)
-                .push("a.author_id = ")
-                .push_bind(author_id);
-            separator = " AND ";
-        }
-        if let Some(tag) = self.tag {
-            query
-                .push(separator)
-                .push("a.id IN (SELECT t.article_id FROM article_tags t WHERE t.tag = ")
-                .push_bind(tag.to_owned())
-                .push(")");
-            separator = " AND ";
-        }
-        if let Some(user_id) = self.favorited_by {
-            query
-                .push(separator)
-                .push("a.id IN (SELECT fav.article_id FROM favorites fav WHERE fav.user_id = ")
-                .push_bind(user_id)
-                .push(")");
-        }
+/// The article with this slug, if `user` wrote it: `NotFound` or `Forbidden` otherwise.
+async fn authored_article(
+    conn: &mut SqliteConnection,
+    slug: &str,
+    user: UserId,
+) -> Result<ArticleKey, ServiceError> {
+    let article: ArticleKey = sqlx::query_as("SELECT id, author_id FROM articles WHERE slug = ?")
+        .bind(slug)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(ServiceError::NotFound("article"))?;
+    if article.author_id == user.0 {
+        Ok(article)
+    } else {
+        Err(ServiceError::Forbidden("article"))
     }
 }
 
-/// `base` if no article has it, else the first free `base-2`, `base-3`, … Runs inside the write transaction, so
-/// the answer cannot go stale before the insert.
+async fn insert_tags(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    article_id: i64,
+    tags: &[String],
+) -> Result<(), ServiceError> {
+    for tag in tags {
+        sqlx::query("INSERT OR IGNORE INTO article_tags (article_id, tag) VALUES (?, ?)")
+            .bind(article_id)
+            .bind(tag)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// `base` if no other article has it, else the first free `base-2`, `base-3`, … (`owner`, when given, may keep
+/// its own slug). Runs inside the write transaction, so the answer cannot go stale before the write.
 async fn unused_slug(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     base: &str,
+    owner: Option<i64>,
 ) -> Result<String, ServiceError> {
     let mut candidate = base.to_owned();
     for n in 2..MAX_SLUG_ATTEMPTS + 2 {
-        let taken: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM articles WHERE slug = ?)")
-                .bind(&candidate)
-                .fetch_one(&mut **tx)
-                .await?;
+        let taken: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM articles WHERE slug = ? AND id IS NOT ?)",
+        )
+        .bind(&candidate)
+        .bind(owner)
+        .fetch_one(&mut **tx)
+        .await?;
         if !taken {
             return Ok(candidate);
         }

@@ -1,7 +1,11 @@
 //! The databases: one SQLite file per owning service, each with a single writer connection (so concurrent writes
 //! queue instead of failing with "database is locked") and a pool of read-only connections.
 
+mod article_list;
 mod articles;
+mod comments;
+mod favorites;
+mod tags;
 mod users;
 
 use std::{path::Path, str::FromStr, time::Duration};

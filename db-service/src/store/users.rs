@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use db_client::{AuthorView, NewUser, UserId, UserRecord};
+use db_client::{AuthorView, NewUser, UserChanges, UserId, UserRecord};
 
 use super::{json_ids, unique_violation_column, Store};
 use crate::error::ServiceError;
@@ -41,6 +41,31 @@ struct AuthorRow {
 
 const USER_COLUMNS: &str = "id, username, email, password_hash, bio, image";
 
+/// Maps a unique violation on `users` to a conflict naming the column.
+fn user_conflict(e: sqlx::Error) -> ServiceError {
+    match unique_violation_column(&e).as_deref() {
+        Some("username") => ServiceError::Conflict("username"),
+        Some("email") => ServiceError::Conflict("email"),
+        _ => e.into(),
+    }
+}
+
+impl From<AuthorRow> for AuthorView {
+    fn from(row: AuthorRow) -> Self {
+        AuthorView {
+            username: row.username,
+            bio: row.bio,
+            image: row.image,
+            following: row.following,
+        }
+    }
+}
+
+/// `SELECT` of profile columns as the viewer bound first sees them; the caller appends `WHERE …`.
+const PROFILE_SELECT: &str = "SELECT u.id, u.username, u.bio, u.image, \
+     EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ? AND f.followee_id = u.id) AS following \
+     FROM users u";
+
 impl Store {
     #[tracing::instrument(skip_all)]
     pub async fn insert_user(&self, new: &NewUser) -> Result<UserRecord, ServiceError> {
@@ -54,11 +79,123 @@ impl Store {
             .fetch_one(&self.users.write)
             .await
             .map(UserRecord::from)
-            .map_err(|e| match unique_violation_column(&e).as_deref() {
-                Some("username") => ServiceError::Conflict("username"),
-                Some("email") => ServiceError::Conflict("email"),
+            .map_err(user_conflict)
+    }
+
+    /// Applies the given changes; the user's own current e-mail or name never conflicts with itself
+    /// (NOTES.md #14).
+    #[tracing::instrument(skip_all, fields(user_id = id.0))]
+    pub async fn update_user(
+        &self,
+        id: UserId,
+        changes: &UserChanges,
+    ) -> Result<UserRecord, ServiceError> {
+        let sql = format!(
+            "UPDATE users SET \
+                 username = COALESCE(?1, username), email = COALESCE(?2, email), \
+                 password_hash = COALESCE(?3, password_hash), \
+                 bio = CASE WHEN ?4 IS NULL THEN bio ELSE NULLIF(?4, '') END, \
+                 image = CASE WHEN ?5 IS NULL THEN image ELSE NULLIF(?5, '') END, \
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+             WHERE id = ?6 RETURNING {USER_COLUMNS}"
+        );
+        sqlx::query_as::<_, UserRow>(&sql)
+            .bind(&changes.username)
+            .bind(&changes.email)
+            .bind(&changes.password_hash)
+            .bind(&changes.bio)
+            .bind(&changes.image)
+            .bind(id.0)
+            .fetch_optional(&self.users.write)
+            .await
+            .map_err(user_conflict)?
+            .map(UserRecord::from)
+            .ok_or(ServiceError::NotFound("user"))
+    }
+
+    /// The profile of `username` as `viewer` sees it.
+    #[tracing::instrument(skip_all)]
+    pub async fn find_profile(
+        &self,
+        username: &str,
+        viewer: Option<UserId>,
+    ) -> Result<AuthorView, ServiceError> {
+        self.profile_on(&self.users.read, username, viewer).await
+    }
+
+    /// Makes `follower` follow `username`; following oneself is forbidden (NOTES.md #16).
+    #[tracing::instrument(skip_all)]
+    pub async fn insert_follow(
+        &self,
+        username: &str,
+        follower: UserId,
+    ) -> Result<AuthorView, ServiceError> {
+        let followee = self.profile_id(username).await?;
+        if followee == follower.0 {
+            return Err(ServiceError::Forbidden("profile"));
+        }
+        sqlx::query("INSERT OR IGNORE INTO follows (follower_id, followee_id) VALUES (?, ?)")
+            .bind(follower.0)
+            .bind(followee)
+            .execute(&self.users.write)
+            .await
+            .map_err(|e| match e.as_database_error() {
+                Some(db) if db.is_foreign_key_violation() => ServiceError::NotFound("user"),
                 _ => e.into(),
-            })
+            })?;
+        self.profile_on(&self.users.write, username, Some(follower))
+            .await
+    }
+
+    /// Makes `follower` stop following `username`.
+    #[tracing::instrument(skip_all)]
+    pub async fn delete_follow(
+        &self,
+        username: &str,
+        follower: UserId,
+    ) -> Result<AuthorView, ServiceError> {
+        let followee = self.profile_id(username).await?;
+        sqlx::query("DELETE FROM follows WHERE follower_id = ? AND followee_id = ?")
+            .bind(follower.0)
+            .bind(followee)
+            .execute(&self.users.write)
+            .await?;
+        self.profile_on(&self.users.write, username, Some(follower))
+            .await
+    }
+
+    /// Ids of the users `follower` follows, for the feed.
+    pub(super) async fn list_followee_ids(
+        &self,
+        follower: UserId,
+    ) -> Result<Vec<i64>, ServiceError> {
+        Ok(
+            sqlx::query_scalar("SELECT followee_id FROM follows WHERE follower_id = ?")
+                .bind(follower.0)
+                .fetch_all(&self.users.read)
+                .await?,
+        )
+    }
+
+    async fn profile_id(&self, username: &str) -> Result<i64, ServiceError> {
+        self.find_user_id_by_username(username)
+            .await?
+            .ok_or(ServiceError::NotFound("profile"))
+    }
+
+    async fn profile_on(
+        &self,
+        pool: &sqlx::SqlitePool,
+        username: &str,
+        viewer: Option<UserId>,
+    ) -> Result<AuthorView, ServiceError> {
+        sqlx::query_as::<_, AuthorRow>(&format!("{PROFILE_SELECT} WHERE u.username = ?"))
+            .bind(viewer.map(|v| v.0))
+            .bind(username)
+            .fetch_optional(pool)
+            .await?
+            .map(AuthorView::from)
+            .ok_or(ServiceError::NotFound("profile"))
     }
 
     #[tracing::instrument(skip_all, fields(user_id = id.0))]
@@ -102,26 +239,15 @@ impl Store {
         ids: impl IntoIterator<Item = i64>,
         viewer: Option<UserId>,
     ) -> Result<HashMap<i64, AuthorView>, ServiceError> {
-        let rows = sqlx::query_as::<_, AuthorRow>(
-            "SELECT u.id, u.username, u.bio, u.image, \
-                    EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = u.id) AS following \
-             FROM users u WHERE u.id IN (SELECT value FROM json_each(?2))",
-        )
-        .bind(viewer.map(|v| v.0))
-        .bind(json_ids(ids))
-        .fetch_all(&self.users.read)
-        .await?;
+        let sql = format!("{PROFILE_SELECT} WHERE u.id IN (SELECT value FROM json_each(?))");
+        let rows = sqlx::query_as::<_, AuthorRow>(&sql)
+            .bind(viewer.map(|v| v.0))
+            .bind(json_ids(ids))
+            .fetch_all(&self.users.read)
+            .await?;
         Ok(rows
             .into_iter()
-            .map(|row| {
-                let view = AuthorView {
-                    username: row.username,
-                    bio: row.bio,
-                    image: row.image,
-                    following: row.following,
-                };
-                (row.id, view)
-            })
+            .map(|row| (row.id, AuthorView::from(row)))
             .collect())
     }
 }
