@@ -49,6 +49,9 @@ pub enum ApiError {
     /// Login with an unknown e-mail or a wrong password (401, NOTES.md #3).
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// Signed in, but not allowed to change the named entity (403).
+    #[error("forbidden")]
+    Forbidden(&'static str),
     /// The named entity does not exist (404).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -71,6 +74,7 @@ impl From<DbError> for ApiError {
         match e {
             DbError::Conflict { field } => ApiError::Conflict(field),
             DbError::NotFound { entity } => ApiError::NotFound(entity_name(&entity)),
+            DbError::Forbidden { entity } => ApiError::Forbidden(entity_name(&entity)),
             DbError::Unavailable(detail) => {
                 tracing::warn!(%detail, "db-service unavailable");
                 ApiError::Unavailable
@@ -111,6 +115,10 @@ impl IntoResponse for ApiError {
             ApiError::InvalidCredentials => (
                 StatusCode::UNAUTHORIZED,
                 ErrorBody::single("email or password", "is invalid"),
+            ),
+            ApiError::Forbidden(entity) => (
+                StatusCode::FORBIDDEN,
+                ErrorBody::single(entity, "forbidden"),
             ),
             ApiError::NotFound(entity) => (
                 StatusCode::NOT_FOUND,

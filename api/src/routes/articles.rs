@@ -95,6 +95,7 @@ async fn list_articles(
         tag: query.tag,
         author: query.author,
         favorited: query.favorited,
+        followed_by: None,
         limit,
         offset,
         viewer: viewer.id(),
