@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use db_client::{
-    ArticleFilter, DbClient, DbError, NewArticle, NewUser, UserId, UserRecord, ViewerQuery,
+    ArticleFilter, DbClient, DbError, NewArticle, NewComment, NewUser, UserId, UserRecord,
+    ViewerQuery,
 };
 use db_service::config::{Config, LogFormat};
 
@@ -318,4 +319,371 @@ async fn bad_requests_get_json_errors_and_the_service_keeps_serving() {
     assert_eq!(bad_id.status(), 400);
 
     svc.user("still-serving").await;
+}
+
+#[tokio::test]
+async fn users_change_only_what_is_given_and_keep_their_own_email() {
+    let svc = spawn_service().await;
+    let jake = svc.user("jake").await;
+    svc.user("anna").await;
+    let changes = db_client::UserChanges {
+        email: Some(jake.email.clone()),
+        bio: Some("I like to skateboard".into()),
+        ..Default::default()
+    };
+    let updated = svc
+        .client
+        .update_user(jake.id, &changes)
+        .await
+        .expect("update");
+    assert_eq!(
+        updated.email, jake.email,
+        "own e-mail is no conflict (NOTES.md #14)"
+    );
+    assert_eq!(updated.bio.as_deref(), Some("I like to skateboard"));
+    assert_eq!(updated.username, "jake");
+
+    let cleared = db_client::UserChanges {
+        bio: Some(String::new()),
+        ..Default::default()
+    };
+    assert_eq!(
+        svc.client
+            .update_user(jake.id, &cleared)
+            .await
+            .expect("clear")
+            .bio,
+        None
+    );
+
+    let taken = db_client::UserChanges {
+        username: Some("anna".into()),
+        ..Default::default()
+    };
+    let result = svc.client.update_user(jake.id, &taken).await;
+    assert!(
+        matches!(result, Err(DbError::Conflict { ref field }) if field == "username"),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn following_shows_in_profiles_and_oneself_cannot_be_followed() {
+    let svc = spawn_service().await;
+    let jake = svc.user("jake").await;
+    let anna = svc.user("anna").await;
+
+    let followed = svc.client.follow("anna", jake.id).await.expect("follow");
+    assert!(followed.following);
+    let again = svc
+        .client
+        .follow("anna", jake.id)
+        .await
+        .expect("follow twice");
+    assert!(again.following, "following is idempotent");
+    let seen = svc
+        .client
+        .find_profile(
+            "anna",
+            ViewerQuery {
+                viewer: Some(jake.id),
+            },
+        )
+        .await
+        .expect("profile");
+    assert!(seen.following);
+    let anonymous = svc
+        .client
+        .find_profile("anna", ViewerQuery::default())
+        .await
+        .expect("profile");
+    assert!(!anonymous.following);
+
+    let unfollowed = svc
+        .client
+        .unfollow("anna", jake.id)
+        .await
+        .expect("unfollow");
+    assert!(!unfollowed.following);
+
+    let own = svc.client.follow("jake", jake.id).await;
+    assert!(matches!(own, Err(DbError::Forbidden { .. })), "{own:?}");
+    let nobody = svc.client.follow("nobody", anna.id).await;
+    assert!(
+        matches!(nobody, Err(DbError::NotFound { ref entity }) if entity == "profile"),
+        "{nobody:?}"
+    );
+}
+
+#[tokio::test]
+async fn only_the_author_edits_and_a_new_title_brings_a_new_slug() {
+    let svc = spawn_service().await;
+    let jake = svc.user("jake").await;
+    let anna = svc.user("anna").await;
+    svc.article(jake.id, "Old title", &["a", "b"]).await;
+    svc.article(jake.id, "New title", &[]).await;
+
+    let by_anna = db_client::ArticleChanges {
+        editor: anna.id,
+        title: None,
+        slug: None,
+        description: Some("hijacked".into()),
+        body: None,
+        tags: None,
+    };
+    let refused = svc.client.update_article("old-title", &by_anna).await;
+    assert!(
+        matches!(refused, Err(DbError::Forbidden { ref entity }) if entity == "article"),
+        "{refused:?}"
+    );
+
+    let by_jake = db_client::ArticleChanges {
+        editor: jake.id,
+        title: Some("New title".into()),
+        slug: Some("new-title".into()),
+        description: None,
+        body: Some("rewritten".into()),
+        tags: Some(vec!["c".into()]),
+    };
+    let edited = svc
+        .client
+        .update_article("old-title", &by_jake)
+        .await
+        .expect("edit");
+    assert_eq!(edited.slug, "new-title-2", "the new slug is unique too");
+    assert_eq!(
+        (edited.title.as_str(), edited.body.as_deref()),
+        ("New title", Some("rewritten"))
+    );
+    assert_eq!(edited.description, "about it", "untouched fields stay");
+    assert_eq!(edited.tags, vec!["c"]);
+    assert!(edited.updated_at > edited.created_at);
+    let gone = svc
+        .client
+        .find_article_by_slug("old-title", ViewerQuery::default())
+        .await;
+    assert!(matches!(gone, Err(DbError::NotFound { .. })));
+    assert_eq!(
+        svc.client.list_tags().await.expect("tags"),
+        vec!["c"],
+        "unused tags disappear"
+    );
+}
+
+#[tokio::test]
+async fn deleting_an_article_takes_its_comments_favorites_and_tags_along() {
+    let svc = spawn_service().await;
+    let jake = svc.user("jake").await;
+    let anna = svc.user("anna").await;
+    svc.article(jake.id, "Doomed", &["gone"]).await;
+    svc.client
+        .favorite("doomed", anna.id)
+        .await
+        .expect("favorite");
+    svc.client
+        .create_comment(
+            "doomed",
+            &NewComment {
+                author: anna.id,
+                body: "nice".into(),
+            },
+        )
+        .await
+        .expect("comment");
+
+    let refused = svc.client.delete_article("doomed", anna.id).await;
+    assert!(
+        matches!(refused, Err(DbError::Forbidden { .. })),
+        "{refused:?}"
+    );
+    svc.client
+        .delete_article("doomed", jake.id)
+        .await
+        .expect("delete");
+
+    let gone = svc
+        .client
+        .find_article_by_slug("doomed", ViewerQuery::default())
+        .await;
+    assert!(matches!(gone, Err(DbError::NotFound { .. })));
+    assert!(svc.client.list_tags().await.expect("tags").is_empty());
+    let all = svc
+        .client
+        .list_articles(&ArticleFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(all.total, 0);
+    let missing = svc.client.delete_article("doomed", jake.id).await;
+    assert!(matches!(missing, Err(DbError::NotFound { .. })));
+}
+
+#[tokio::test]
+async fn favorites_count_per_article_and_filter_lists() {
+    let svc = spawn_service().await;
+    let jake = svc.user("jake").await;
+    let anna = svc.user("anna").await;
+    svc.article(jake.id, "Liked", &[]).await;
+    svc.article(jake.id, "Ignored", &[]).await;
+
+    let liked = svc
+        .client
+        .favorite("liked", anna.id)
+        .await
+        .expect("favorite");
+    assert!(liked.favorited);
+    assert_eq!(liked.favorites_count, 1);
+    let twice = svc
+        .client
+        .favorite("liked", anna.id)
+        .await
+        .expect("favorite again");
+    assert_eq!(twice.favorites_count, 1, "favoriting is idempotent");
+    let by_jake = svc
+        .client
+        .favorite("liked", jake.id)
+        .await
+        .expect("favorite");
+    assert_eq!(by_jake.favorites_count, 2);
+
+    let filter = ArticleFilter {
+        favorited: Some("anna".into()),
+        viewer: Some(anna.id),
+        ..ArticleFilter::default()
+    };
+    let page = svc
+        .client
+        .list_articles(&filter)
+        .await
+        .expect("favorited list");
+    assert_eq!(page.total, 1);
+    assert_eq!(
+        (page.articles[0].slug.as_str(), page.articles[0].favorited),
+        ("liked", true)
+    );
+
+    let unliked = svc
+        .client
+        .unfavorite("liked", anna.id)
+        .await
+        .expect("unfavorite");
+    assert!(!unliked.favorited);
+    assert_eq!(unliked.favorites_count, 1);
+    let missing = svc.client.favorite("nope", anna.id).await;
+    assert!(matches!(missing, Err(DbError::NotFound { ref entity }) if entity == "article"));
+}
+
+#[tokio::test]
+async fn comments_list_oldest_first_and_only_their_author_deletes_them() {
+    let svc = spawn_service().await;
+    let jake = svc.user("jake").await;
+    let anna = svc.user("anna").await;
+    svc.article(jake.id, "Talked about", &[]).await;
+    let first = svc
+        .client
+        .create_comment(
+            "talked-about",
+            &NewComment {
+                author: anna.id,
+                body: "first".into(),
+            },
+        )
+        .await
+        .expect("comment");
+    svc.client
+        .create_comment(
+            "talked-about",
+            &NewComment {
+                author: jake.id,
+                body: "second".into(),
+            },
+        )
+        .await
+        .expect("comment");
+    assert_eq!(first.author.username, "anna");
+
+    let comments = svc
+        .client
+        .list_comments("talked-about", ViewerQuery::default())
+        .await
+        .expect("comments");
+    let bodies: Vec<_> = comments.iter().map(|c| c.body.as_str()).collect();
+    assert_eq!(bodies, ["first", "second"]);
+
+    let refused = svc
+        .client
+        .delete_comment("talked-about", first.id, jake.id)
+        .await;
+    assert!(
+        matches!(refused, Err(DbError::Forbidden { ref entity }) if entity == "comment"),
+        "{refused:?}"
+    );
+    svc.client
+        .delete_comment("talked-about", first.id, anna.id)
+        .await
+        .expect("delete");
+    let left = svc
+        .client
+        .list_comments("talked-about", ViewerQuery::default())
+        .await
+        .expect("comments");
+    assert_eq!(left.len(), 1);
+    let wrong_article = svc
+        .client
+        .list_comments("nope", ViewerQuery::default())
+        .await;
+    assert!(matches!(wrong_article, Err(DbError::NotFound { .. })));
+}
+
+#[tokio::test]
+async fn tags_are_listed_most_used_first() {
+    let svc = spawn_service().await;
+    let jake = svc.user("jake").await;
+    svc.article(jake.id, "One", &["rare", "common"]).await;
+    svc.article(jake.id, "Two", &["common"]).await;
+    svc.article(jake.id, "Three", &["common", "medium"]).await;
+    svc.article(jake.id, "Four", &["medium"]).await;
+    assert_eq!(
+        svc.client.list_tags().await.expect("tags"),
+        vec!["common", "medium", "rare"]
+    );
+    let tagged = ArticleFilter {
+        tag: Some("medium".into()),
+        ..ArticleFilter::default()
+    };
+    assert_eq!(
+        svc.client.list_articles(&tagged).await.expect("list").total,
+        2
+    );
+}
+
+#[tokio::test]
+async fn the_feed_holds_only_followed_authors_newest_first() {
+    let svc = spawn_service().await;
+    let jake = svc.user("jake").await;
+    let anna = svc.user("anna").await;
+    let bob = svc.user("bob").await;
+    svc.article(anna.id, "Anna 1", &[]).await;
+    svc.article(bob.id, "Bob 1", &[]).await;
+    svc.article(anna.id, "Anna 2", &[]).await;
+
+    let feed = ArticleFilter {
+        followed_by: Some(jake.id),
+        viewer: Some(jake.id),
+        ..ArticleFilter::default()
+    };
+    assert_eq!(
+        svc.client
+            .list_articles(&feed)
+            .await
+            .expect("empty feed")
+            .total,
+        0
+    );
+
+    svc.client.follow("anna", jake.id).await.expect("follow");
+    let page = svc.client.list_articles(&feed).await.expect("feed");
+    let titles: Vec<_> = page.articles.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(titles, ["Anna 2", "Anna 1"]);
+    assert_eq!(page.total, 2);
+    assert!(page.articles.iter().all(|a| a.author.following));
 }
