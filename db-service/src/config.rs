@@ -1,32 +1,103 @@
-//! Configuration, read once at startup from flags or the environment.
+//! Command line and configuration, read once at startup from flags or the environment.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 
 /// Token accepted in dev mode only, so `make dev` works without setup.
 pub const DEV_INTERNAL_TOKEN: &str = "dev-internal-token";
 
-/// Command line of the `db-service` binary; every flag can also come from the environment variable it names.
+/// The `db-service` binary: serves by default; also takes, verifies and restores backups.
 #[derive(Debug, Parser)]
 #[command(version, about = "Conduit's Database Service")]
 pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings shared by every command.
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// The commands of the binary.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Serve the internal API (the default).
+    Serve,
+    /// Take one verified backup of DATA_DIR now (works while the service runs) and print its folder.
+    Backup,
+    /// Check a backup folder against its manifest (sizes, SHA-256, integrity_check).
+    Verify {
+        /// The backup folder.
+        path: PathBuf,
+    },
+    /// Replace the databases in DATA_DIR with a verified backup. Refuses while db-service is running; the
+    /// replaced files are kept in DATA_DIR/replaced-before-<time>/.
+    Restore {
+        /// The backup folder.
+        path: PathBuf,
+    },
+}
+
+/// Every setting; each flag can also come from the environment variable it names.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
     /// Address to listen on.
-    #[arg(long, env = "DB_SERVICE_ADDR", default_value = "127.0.0.1:3001")]
+    #[arg(
+        long,
+        global = true,
+        env = "DB_SERVICE_ADDR",
+        default_value = "127.0.0.1:3001"
+    )]
     addr: SocketAddr,
     /// Folder holding users.db and blog.db (created if missing).
-    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    #[arg(long, global = true, env = "DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
+    /// Folder for backups [default: DATA_DIR/backups].
+    #[arg(long, global = true, env = "BACKUP_DIR")]
+    backup_dir: Option<PathBuf>,
+    /// Seconds between scheduled backups while serving; 0 turns them off.
+    #[arg(
+        long,
+        global = true,
+        env = "BACKUP_INTERVAL_SECS",
+        default_value_t = 3600
+    )]
+    backup_interval_secs: u64,
+    /// How many backups to keep; older ones are deleted after each new one.
+    #[arg(long, global = true, env = "BACKUP_RETENTION", default_value_t = 24,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    backup_retention: u32,
+    /// Most requests handled at once; more wait their turn.
+    #[arg(
+        long,
+        global = true,
+        env = "MAX_CONCURRENT_REQUESTS",
+        default_value_t = 256
+    )]
+    max_concurrent_requests: usize,
     /// Shared secret every caller must send in `x-internal-token`. Required unless CONDUIT_ENV=dev.
-    #[arg(long, env = "INTERNAL_TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, env = "INTERNAL_TOKEN", hide_env_values = true)]
     internal_token: Option<String>,
     /// `dev` allows the built-in development token; `production` requires a real one.
-    #[arg(long, env = "CONDUIT_ENV", value_enum, default_value = "production")]
+    #[arg(
+        long,
+        global = true,
+        env = "CONDUIT_ENV",
+        value_enum,
+        default_value = "production"
+    )]
     env: Environment,
     /// Log format.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
-    log_format: LogFormat,
+    #[arg(
+        long,
+        global = true,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
 }
 
 /// Where the service runs, which decides whether development defaults are acceptable.
@@ -47,13 +118,28 @@ pub enum LogFormat {
     Json,
 }
 
-/// Validated configuration of a running db-service.
+/// Where the data and its backups live, and how many backups are kept.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    /// Folder holding the database files.
+    pub data_dir: PathBuf,
+    /// Folder holding backups.
+    pub backup_dir: PathBuf,
+    /// Backups kept.
+    pub backup_retention: usize,
+}
+
+/// Validated configuration of a serving db-service.
 #[derive(Debug)]
 pub struct Config {
     /// Address to listen on.
     pub addr: SocketAddr,
-    /// Folder holding the database files.
-    pub data_dir: PathBuf,
+    /// Data and backup locations.
+    pub storage: Storage,
+    /// Time between scheduled backups; `None` when turned off.
+    pub backup_interval: Option<Duration>,
+    /// Most requests handled at once.
+    pub max_concurrent_requests: usize,
     /// Shared secret required on every internal call.
     pub internal_token: SecretString,
     /// Log format.
@@ -74,9 +160,22 @@ pub enum ConfigError {
     WeakToken,
 }
 
-impl Cli {
-    /// Checks the secrets and produces the configuration.
+impl Settings {
+    /// Data and backup locations (all that the backup commands need).
+    pub fn storage(&self) -> Storage {
+        Storage {
+            data_dir: self.data_dir.clone(),
+            backup_dir: self
+                .backup_dir
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("backups")),
+            backup_retention: self.backup_retention as usize,
+        }
+    }
+
+    /// Checks the secrets and produces the serving configuration.
     pub fn into_config(self) -> Result<Config, ConfigError> {
+        let storage = self.storage();
         let token = match (self.internal_token, self.env) {
             (Some(token), Environment::Production) if token == DEV_INTERNAL_TOKEN => {
                 return Err(ConfigError::DevTokenInProduction)
@@ -88,7 +187,10 @@ impl Cli {
         };
         Ok(Config {
             addr: self.addr,
-            data_dir: self.data_dir,
+            storage,
+            backup_interval: (self.backup_interval_secs > 0)
+                .then(|| Duration::from_secs(self.backup_interval_secs)),
+            max_concurrent_requests: self.max_concurrent_requests.max(1),
             internal_token: token.into(),
             log_format: self.log_format,
         })
@@ -107,6 +209,7 @@ mod tests {
     #[test]
     fn production_without_a_token_is_refused() {
         let err = cli(&["--env", "production"])
+            .settings
             .into_config()
             .expect_err("must fail");
         assert!(matches!(err, ConfigError::MissingToken));
@@ -120,6 +223,7 @@ mod tests {
             "--internal-token",
             DEV_INTERNAL_TOKEN,
         ])
+        .settings
         .into_config()
         .expect_err("must fail");
         assert!(matches!(err, ConfigError::DevTokenInProduction));
@@ -127,8 +231,38 @@ mod tests {
 
     #[test]
     fn dev_mode_falls_back_to_the_dev_token() {
-        let config = cli(&["--env", "dev"]).into_config().expect("dev config");
+        let config = cli(&["--env", "dev"])
+            .settings
+            .into_config()
+            .expect("dev config");
         use secrecy::ExposeSecret;
         assert_eq!(config.internal_token.expose_secret(), DEV_INTERNAL_TOKEN);
+    }
+
+    #[test]
+    fn backups_default_to_a_folder_in_the_data_dir_and_can_be_turned_off() {
+        let parsed = cli(&[
+            "--env",
+            "dev",
+            "--data-dir",
+            "/srv/x",
+            "--backup-interval-secs",
+            "0",
+            "serve",
+        ]);
+        assert!(matches!(parsed.command, Some(Command::Serve)));
+        let config = parsed.settings.into_config().expect("config");
+        assert_eq!(config.storage.backup_dir, PathBuf::from("/srv/x/backups"));
+        assert_eq!(config.backup_interval, None);
+    }
+
+    #[test]
+    fn subcommands_take_their_paths_and_settings_anywhere() {
+        let parsed = cli(&["restore", "/b/1", "--data-dir", "/d"]);
+        assert!(
+            matches!(parsed.command, Some(Command::Restore { ref path }) if path == &PathBuf::from("/b/1"))
+        );
+        assert_eq!(parsed.settings.storage().data_dir, PathBuf::from("/d"));
+        assert!(Cli::try_parse_from(["db-service", "backup", "--backup-retention", "0"]).is_err());
     }
 }

@@ -1,34 +1,108 @@
-//! Conduit's Database Service: the only process that opens the databases. Tests start it through [`run`].
+//! Conduit's Database Service: the only process that opens the databases. Tests start it through [`run`]; the
+//! backup commands are [`backup_now`], [`verify_backup`] and [`restore_backup`].
 
+mod backup;
 pub mod config;
 mod error;
 mod extract;
+mod metrics;
 mod routes;
 mod state;
 mod store;
 pub mod telemetry;
 
-use std::future::Future;
+use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
+use db_client::BackupReport;
 use tokio::net::TcpListener;
 
-use crate::{config::Config, state::AppState, store::Store};
+use crate::{
+    backup::Backups,
+    config::{Config, Storage},
+    state::AppState,
+    store::Store,
+};
 
 /// Opens and migrates the databases, then serves the internal API on `listener` until `shutdown` completes,
-/// letting in-flight requests finish.
+/// letting in-flight requests finish. Takes scheduled backups meanwhile when configured to.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = Store::open(&config.data_dir).await?;
-    let state = AppState::new(store.clone(), config.internal_token);
-    let app = routes::router(state);
-    tracing::info!(addr = %listener.local_addr()?, data_dir = %config.data_dir.display(), "db-service listening");
-    axum::serve(listener, app)
+    metrics::handle();
+    let store = Store::open(&config.storage.data_dir).await?;
+    let backups = Backups::new(
+        config.storage.backup_dir.clone(),
+        config.storage.backup_retention,
+    );
+    let schedule = config
+        .backup_interval
+        .map(|every| tokio::spawn(scheduled_backups(backups.clone(), store.clone(), every)));
+    let state = AppState {
+        store: store.clone(),
+        backups,
+        internal_token: Arc::new(config.internal_token),
+    };
+    let app = routes::router(state, config.max_concurrent_requests);
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        data_dir = %config.storage.data_dir.display(),
+        backup_dir = %config.storage.backup_dir.display(),
+        "db-service listening"
+    );
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    if let Some(schedule) = schedule {
+        schedule.abort();
+    }
     store.close().await;
+    served?;
     tracing::info!("db-service stopped");
     Ok(())
+}
+
+/// Takes a backup every `every`, the first one `every` after startup.
+async fn scheduled_backups(backups: Backups, store: Store, every: Duration) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match backups.take(&store.snapshot_sources()).await {
+            Ok(report) => {
+                metrics::record_backup(Some(backup::total_size(&report.files)));
+                tracing::info!(path = %report.path, "scheduled backup taken and verified");
+            }
+            Err(e) => {
+                metrics::record_backup(None);
+                tracing::error!(error = ?e, "scheduled backup failed");
+            }
+        }
+    }
+}
+
+/// Takes one verified backup of the databases in `storage.data_dir`, whether or not a db-service is serving them.
+pub async fn backup_now(storage: &Storage) -> anyhow::Result<BackupReport> {
+    let sources = store::open_snapshot_sources(&storage.data_dir).await?;
+    let report = Backups::new(storage.backup_dir.clone(), storage.backup_retention)
+        .take(&sources)
+        .await;
+    for (_, pool) in sources {
+        pool.close().await;
+    }
+    report
+}
+
+/// Checks a backup folder against its manifest.
+pub async fn verify_backup(path: &Path) -> anyhow::Result<BackupReport> {
+    backup::verify(path).await
+}
+
+/// Replaces the databases in `data_dir` with the backup at `path`; returns where the old files went, if any.
+pub async fn restore_backup(
+    path: &Path,
+    data_dir: &Path,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
+    backup::restore(path, data_dir).await
 }

@@ -1,15 +1,60 @@
-//! db-service: configuration → telemetry → open databases → serve until Ctrl-C / SIGTERM.
+//! db-service: parse the command line → telemetry → serve (default) or run a backup command.
 
 use clap::Parser;
-use db_service::{config::Cli, telemetry};
+use db_service::{
+    config::{Cli, Command},
+    telemetry,
+};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let config = cli.into_config()?;
-    telemetry::init(config.log_format);
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {} (DB_SERVICE_ADDR): {e}", config.addr))?;
-    db_service::run(listener, config, telemetry::shutdown_signal()).await
+    let Cli { command, settings } = Cli::parse();
+    telemetry::init(settings.log_format);
+    match command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let config = settings.into_config()?;
+            let listener = tokio::net::TcpListener::bind(config.addr)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("cannot listen on {} (DB_SERVICE_ADDR): {e}", config.addr)
+                })?;
+            db_service::run(listener, config, telemetry::shutdown_signal()).await
+        }
+        Command::Backup => {
+            let report = db_service::backup_now(&settings.storage()).await?;
+            tracing::info!(files = report.files.len(), "backup taken and verified");
+            print_line(&report.path);
+            Ok(())
+        }
+        Command::Verify { path } => {
+            let report = db_service::verify_backup(&path).await?;
+            print_line(&format!(
+                "{}: ok ({} files, taken {})",
+                path.display(),
+                report.files.len(),
+                report.created_at
+            ));
+            Ok(())
+        }
+        Command::Restore { path } => {
+            let data_dir = settings.storage().data_dir;
+            let replaced = db_service::restore_backup(&path, &data_dir).await?;
+            let kept = replaced.map_or_else(String::new, |p| {
+                format!("; previous files kept in {}", p.display())
+            });
+            print_line(&format!(
+                "restored {} into {}{kept}",
+                path.display(),
+                data_dir.display()
+            ));
+            Ok(())
+        }
+    }
+}
+
+/// A command's result on stdout, for scripts (logs go to stderr).
+fn print_line(line: &str) {
+    use std::io::Write;
+    // A closed stdout (e.g. `| head`) is not worth failing a finished backup for.
+    let _ = writeln!(std::io::stdout(), "{line}");
 }

@@ -6,7 +6,7 @@ use db_client::{
     ArticleFilter, DbClient, DbError, NewArticle, NewComment, NewUser, UserId, UserRecord,
     ViewerQuery,
 };
-use db_service::config::{Config, LogFormat};
+use db_service::config::{Config, LogFormat, Storage};
 
 const TOKEN: &str = "test-internal-token-0123456789";
 
@@ -26,7 +26,13 @@ async fn spawn_service() -> TestService {
     let addr = listener.local_addr().expect("local addr");
     let config = Config {
         addr,
-        data_dir: data_dir.path().to_owned(),
+        storage: Storage {
+            data_dir: data_dir.path().to_owned(),
+            backup_dir: data_dir.path().join("backups"),
+            backup_retention: 3,
+        },
+        backup_interval: None,
+        max_concurrent_requests: 64,
         internal_token: TOKEN.to_owned().into(),
         log_format: LogFormat::Text,
     };

@@ -1,6 +1,11 @@
 //! Liveness and readiness, open to the orchestrator without a token.
 
-use axum::{extract::State, http::StatusCode, routing::get, Json, Router};
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    routing::get,
+    Json, Router,
+};
 use db_client::{ErrorKind, WireError};
 use serde_json::json;
 
@@ -10,6 +15,17 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readiness))
+        // Open like the health checks, for the scraper: it carries counts and timings, no data.
+        .route("/metrics", get(prometheus_metrics))
+}
+
+async fn prometheus_metrics(
+    State(state): State<AppState>,
+) -> ([(header::HeaderName, &'static str); 1], String) {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::render(&state.store),
+    )
 }
 
 /// Ready when both databases answer a query.

@@ -2,6 +2,7 @@
 
 mod articles;
 mod auth;
+mod backups;
 mod health;
 mod profiles;
 mod users;
@@ -14,14 +15,14 @@ use axum::{
     middleware, Router,
 };
 use db_client::{API_PREFIX, REQUEST_ID_HEADER};
-use tower::ServiceBuilder;
+use tower::{limit::ConcurrencyLimitLayer, ServiceBuilder};
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
-use crate::{error::ServiceError, state::AppState};
+use crate::{error::ServiceError, metrics, state::AppState};
 
 /// Largest request body accepted; the biggest legitimate one is an article of a few hundred KiB.
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -29,11 +30,12 @@ const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// How long one request may take before it is answered with 408, so a stuck query cannot pin a connection.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
     let internal = Router::new()
         .merge(users::router())
         .merge(profiles::router())
         .merge(articles::router())
+        .merge(backups::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_internal_token,
@@ -45,6 +47,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ServiceError::NotFound("route") })
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(metrics::track_requests))
+        .layer(ConcurrencyLimitLayer::new(max_concurrent_requests))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))

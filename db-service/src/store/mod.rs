@@ -8,9 +8,9 @@ mod favorites;
 mod tags;
 mod users;
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use sqlx::{
     migrate::Migrator,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
@@ -27,6 +27,39 @@ pub struct Store {
     users: Database,
     /// The blog service's data: articles, tags, favorites, comments.
     blog: Database,
+    /// Held while the store is open, so that a restore cannot swap files under a running service.
+    _lock: Arc<DataDirLock>,
+}
+
+/// An exclusive lock on a data directory (`DATA_DIR/.lock`), released when dropped or when the process dies.
+#[derive(Debug)]
+pub struct DataDirLock {
+    /// Kept open: the lock lives as long as the file handle.
+    _file: std::fs::File,
+}
+
+impl DataDirLock {
+    pub fn acquire(data_dir: &Path) -> anyhow::Result<Self> {
+        let path = data_dir.join(".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                bail!(
+                    "{} is in use by a running db-service; stop it first",
+                    data_dir.display()
+                )
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
+    }
 }
 
 /// One SQLite file: a one-connection writer pool and a read-only reader pool.
@@ -41,9 +74,33 @@ impl Store {
     pub async fn open(data_dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-        let users = Database::open(&data_dir.join("users.db"), &USERS_MIGRATIONS).await?;
-        let blog = Database::open(&data_dir.join("blog.db"), &BLOG_MIGRATIONS).await?;
-        Ok(Self { users, blog })
+        let lock = DataDirLock::acquire(data_dir)?;
+        let users = Database::open(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS).await?;
+        let blog = Database::open(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS).await?;
+        Ok(Self {
+            users,
+            blog,
+            _lock: Arc::new(lock),
+        })
+    }
+
+    /// Every database's file name with a read-only pool on it, for backups.
+    pub fn snapshot_sources(&self) -> Vec<(&'static str, SqlitePool)> {
+        vec![
+            (USERS_FILE, self.users.read.clone()),
+            (BLOG_FILE, self.blog.read.clone()),
+        ]
+    }
+
+    /// Connection counts per database and pool, as (database, pool, open, idle), for metrics.
+    pub fn pool_usage(&self) -> Vec<(&'static str, &'static str, u32, usize)> {
+        let mut usage = Vec::with_capacity(4);
+        for (db_name, db) in [("users", &self.users), ("blog", &self.blog)] {
+            for (pool_name, pool) in [("read", &db.read), ("write", &db.write)] {
+                usage.push((db_name, pool_name, pool.size(), pool.num_idle()));
+            }
+        }
+        usage
     }
 
     /// Answers a trivial query on every pool: the databases are open and usable.
@@ -67,6 +124,33 @@ impl Store {
         }
     }
 }
+
+/// Read-only pools on the databases in `data_dir`, without taking its lock: backups from the command line work
+/// while a db-service is serving from the same directory.
+pub async fn open_snapshot_sources(
+    data_dir: &Path,
+) -> anyhow::Result<Vec<(&'static str, SqlitePool)>> {
+    let mut sources = Vec::new();
+    for name in [USERS_FILE, BLOG_FILE] {
+        let path = data_dir.join(name);
+        if !path.is_file() {
+            bail!("{} does not exist: is DATA_DIR right?", path.display());
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        sources.push((name, pool));
+    }
+    Ok(sources)
+}
+
+const USERS_FILE: &str = "users.db";
+const BLOG_FILE: &str = "blog.db";
 
 impl Database {
     async fn open(path: &Path, migrations: &Migrator) -> anyhow::Result<Self> {

@@ -1,0 +1,358 @@
+//! db-service as a real process: crash durability, backups through the command line, the endpoint and the
+//! schedule, restore, and metrics.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use db_client::{ArticleFilter, DbClient, DbError, NewArticle, NewUser, UserId, ViewerQuery};
+use tokio::process::{Child, Command};
+
+const TOKEN: &str = "process-test-internal-token";
+
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_db-service")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A db-service process on a fixed port and data dir, restartable.
+struct Service {
+    port: u16,
+    data_dir: PathBuf,
+    extra_env: Vec<(&'static str, String)>,
+    child: Option<Child>,
+    client: DbClient,
+}
+
+impl Service {
+    async fn start(data_dir: &Path, extra_env: Vec<(&'static str, String)>) -> Self {
+        let port = free_port();
+        let client = DbClient::new(
+            &format!("http://127.0.0.1:{port}"),
+            TOKEN,
+            Duration::from_secs(10),
+        )
+        .expect("client");
+        let mut service = Self {
+            port,
+            data_dir: data_dir.to_owned(),
+            extra_env,
+            child: None,
+            client,
+        };
+        service.restart().await;
+        service
+    }
+
+    async fn restart(&mut self) {
+        let mut command = Command::new(binary());
+        command
+            .env("DB_SERVICE_ADDR", format!("127.0.0.1:{}", self.port))
+            .env("DATA_DIR", &self.data_dir)
+            .env("INTERNAL_TOKEN", TOKEN)
+            .env("BACKUP_INTERVAL_SECS", "0")
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .kill_on_drop(true);
+        for (key, value) in &self.extra_env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start db-service");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while self.client.ready().await.is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("db-service exited during startup: {status}");
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "db-service not ready in time"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no chance to flush or close anything.
+    async fn kill_hard(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.expect("kill -9");
+        }
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = child.id().expect("running").to_string();
+            let sent = std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .expect("kill");
+            assert!(sent.success());
+            let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+                .await
+                .expect("stops in time")
+                .expect("exit status");
+            assert!(status.success(), "graceful stop exits 0, got {status}");
+        }
+    }
+}
+
+/// Runs `db-service <args>` against `data_dir` and returns (success, stdout, stderr).
+fn cli(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(binary())
+        .args(args)
+        .env("DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run db-service command");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+async fn seed(client: &DbClient) -> UserId {
+    let user = client
+        .create_user(&NewUser {
+            username: "jake".into(),
+            email: "jake@example.com".into(),
+            password_hash: "$argon2id$x".into(),
+        })
+        .await
+        .expect("user");
+    for i in 0..25 {
+        client
+            .create_article(&NewArticle {
+                author: user.id,
+                slug: format!("post-{i}"),
+                title: format!("Post {i}"),
+                description: "d".into(),
+                body: format!("body {i}"),
+                tags: vec![format!("tag{}", i % 3)],
+            })
+            .await
+            .expect("article");
+    }
+    client.favorite("post-3", user.id).await.expect("favorite");
+    user.id
+}
+
+async fn everything(client: &DbClient) -> (db_client::ArticlePage, Vec<String>) {
+    let filter = ArticleFilter {
+        limit: 100,
+        ..ArticleFilter::default()
+    };
+    (
+        client.list_articles(&filter).await.expect("list"),
+        client.list_tags().await.expect("tags"),
+    )
+}
+
+#[tokio::test]
+async fn a_backup_restores_identical_data_after_the_live_database_is_destroyed() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut service = Service::start(data.path(), vec![]).await;
+    seed(&service.client).await;
+    let before = everything(&service.client).await;
+
+    // Taken from the command line while the service is running.
+    let (ok, backup_path, stderr) = cli(data.path(), &["backup"]);
+    assert!(ok, "backup failed: {stderr}");
+    let backup = PathBuf::from(&backup_path);
+    assert!(backup.join("manifest.json").is_file(), "{backup_path}");
+    let (ok, verified, stderr) = cli(data.path(), &["verify", &backup_path]);
+    assert!(ok && verified.contains(": ok"), "{verified} {stderr}");
+
+    // Restore refuses while the service holds the data directory.
+    let (ok, _, stderr) = cli(data.path(), &["restore", &backup_path]);
+    assert!(
+        !ok && stderr.contains("in use by a running db-service"),
+        "{stderr}"
+    );
+
+    service.stop().await;
+    for file in ["blog.db", "blog.db-wal", "blog.db-shm"] {
+        let _ = std::fs::remove_file(data.path().join(file));
+    }
+    std::fs::write(data.path().join("users.db"), b"this is not a database")
+        .expect("damage users.db");
+
+    let (ok, restored, stderr) = cli(data.path(), &["restore", &backup_path]);
+    assert!(ok, "restore failed: {stderr}");
+    assert!(restored.contains("previous files kept in"), "{restored}");
+
+    service.restart().await;
+    let after = everything(&service.client).await;
+    assert_eq!(after, before);
+    let jake = service
+        .client
+        .find_user_by_email("jake@example.com")
+        .await
+        .expect("user back");
+    let post = service
+        .client
+        .find_article_by_slug(
+            "post-3",
+            ViewerQuery {
+                viewer: Some(jake.id),
+            },
+        )
+        .await
+        .expect("article back");
+    assert!(post.favorited && post.favorites_count == 1);
+}
+
+#[tokio::test]
+async fn verify_rejects_a_backup_whose_files_were_altered() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let service = Service::start(data.path(), vec![]).await;
+    seed(&service.client).await;
+    let report = service
+        .client
+        .backup()
+        .await
+        .expect("backup through the endpoint");
+    assert_eq!(report.files.len(), 2);
+    assert!(report
+        .files
+        .iter()
+        .all(|f| f.size > 0 && f.sha256.len() == 64));
+
+    let blog = Path::new(&report.path).join("blog.db");
+    let mut bytes = std::fs::read(&blog).expect("read copy");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&blog, bytes).expect("alter copy");
+    let (ok, _, stderr) = cli(data.path(), &["verify", &report.path]);
+    assert!(!ok, "an altered backup must not verify");
+    assert!(stderr.contains("blog.db"), "{stderr}");
+}
+
+#[tokio::test]
+async fn scheduled_backups_run_while_serving_and_old_ones_are_pruned() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let backups = data.path().join("backups");
+    let env = vec![
+        ("BACKUP_INTERVAL_SECS", "1".to_owned()),
+        ("BACKUP_RETENTION", "2".to_owned()),
+    ];
+    let service = Service::start(data.path(), env).await;
+    seed(&service.client).await;
+
+    // Poll the metrics until at least three scheduled backups have succeeded.
+    let metrics_url = format!("http://127.0.0.1:{}/metrics", service.port);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let metrics = loop {
+        let text = reqwest::get(&metrics_url)
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let ok_count = text
+            .lines()
+            .find(|l| l.starts_with("db_backups_total{result=\"ok\"}"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if ok_count >= 3.0 {
+            break text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no three scheduled backups in time:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(metrics.contains("db_backup_last_size_bytes"), "{metrics}");
+    assert!(
+        metrics.contains("db_pool_connections_open{database=\"blog\",pool=\"write\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("db_requests_total{operation=\"/v1/articles\""),
+        "{metrics}"
+    );
+
+    let complete: Vec<_> = std::fs::read_dir(&backups)
+        .expect("backup dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("manifest.json").is_file())
+        .collect();
+    assert!(
+        complete.len() <= 2,
+        "retention keeps 2, found {}",
+        complete.len()
+    );
+    for entry in complete {
+        let (ok, _, stderr) = cli(
+            data.path(),
+            &["verify", &entry.path().display().to_string()],
+        );
+        assert!(ok, "{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn every_acknowledged_write_survives_kill_dash_nine() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut service = Service::start(data.path(), vec![]).await;
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+
+    let mut writers = Vec::new();
+    for writer in 0..8 {
+        let client = service.client.clone();
+        let acknowledged = Arc::clone(&acknowledged);
+        writers.push(tokio::spawn(async move {
+            for n in 0.. {
+                let name = format!("w{writer}n{n}");
+                let result = client
+                    .create_user(&NewUser {
+                        username: name.clone(),
+                        email: format!("{name}@example.com"),
+                        password_hash: "h".into(),
+                    })
+                    .await;
+                match result {
+                    Ok(_) => acknowledged.lock().expect("lock").push(name),
+                    Err(DbError::Unavailable(_) | DbError::Protocol(_)) => break,
+                    Err(other) => panic!("unexpected error while writing: {other:?}"),
+                }
+            }
+        }));
+    }
+    // Let the writers get going, then pull the plug mid-stream.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while acknowledged.lock().expect("lock").len() < 200 {
+        assert!(tokio::time::Instant::now() < deadline, "writers too slow");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    service.kill_hard().await;
+    for writer in writers {
+        writer.await.expect("writer task");
+    }
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+
+    service.restart().await;
+    for name in &acknowledged {
+        let found = service
+            .client
+            .find_user_by_email(&format!("{name}@example.com"))
+            .await;
+        assert!(
+            found.is_ok(),
+            "acknowledged write {name} lost after kill -9: {found:?}"
+        );
+    }
+    assert!(acknowledged.len() >= 200);
+}
