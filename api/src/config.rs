@@ -1,6 +1,6 @@
 //! Configuration, read once at startup from flags or the environment.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
 
 use clap::{Parser, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
@@ -32,12 +32,60 @@ pub struct Cli {
     /// How long one db-service call may take before the request fails with 503, in milliseconds.
     #[arg(long, env = "DB_TIMEOUT_MS", default_value_t = 5000)]
     db_timeout_ms: u64,
+    /// What this instance serves: everything, one service (users or posts), or one CRUD operation of posts.
+    #[arg(long, env = "API_ROLE", value_enum, default_value = "all")]
+    role: Role,
+    /// Login attempts allowed per client address per minute.
+    #[arg(long, env = "LOGIN_ATTEMPTS_PER_IP_PER_MINUTE", default_value = "30")]
+    login_attempts_per_ip: NonZeroU32,
+    /// Login attempts allowed per account (e-mail) per minute.
+    #[arg(
+        long,
+        env = "LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
+        default_value = "10"
+    )]
+    login_attempts_per_account: NonZeroU32,
     /// `dev` allows built-in secrets; `production` requires real ones.
     #[arg(long, env = "CONDUIT_ENV", value_enum, default_value = "production")]
     env: Environment,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
     log_format: LogFormat,
+}
+
+/// The routes an instance serves (DESIGN.md: users and posts are separate services, down to one pod per CRUD
+/// operation of posts, routed by HTTP method).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// Every route.
+    All,
+    /// Users, auth and profiles.
+    Users,
+    /// Articles, comments, favorites and tags.
+    Posts,
+    /// Posts routes, GET only.
+    Read,
+    /// Posts routes, POST only.
+    Create,
+    /// Posts routes, PUT only.
+    Update,
+    /// Posts routes, DELETE only.
+    Delete,
+}
+
+impl Role {
+    /// The name used in `API_ROLE` and in readiness answers.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::All => "all",
+            Role::Users => "users",
+            Role::Posts => "posts",
+            Role::Read => "read",
+            Role::Create => "create",
+            Role::Update => "update",
+            Role::Delete => "delete",
+        }
+    }
 }
 
 /// Where the service runs, which decides whether development defaults are acceptable.
@@ -73,6 +121,12 @@ pub struct Config {
     pub jwt_ttl: Duration,
     /// Bound on each db-service call.
     pub db_timeout: Duration,
+    /// The routes this instance serves.
+    pub role: Role,
+    /// Login attempts per client address per minute.
+    pub login_attempts_per_ip: NonZeroU32,
+    /// Login attempts per account per minute.
+    pub login_attempts_per_account: NonZeroU32,
     /// Log format.
     pub log_format: LogFormat,
 }
@@ -110,6 +164,9 @@ impl Cli {
             jwt_secret,
             jwt_ttl: Duration::from_secs(self.jwt_ttl_secs),
             db_timeout: Duration::from_millis(self.db_timeout_ms),
+            role: self.role,
+            login_attempts_per_ip: self.login_attempts_per_ip,
+            login_attempts_per_account: self.login_attempts_per_account,
             log_format: self.log_format,
         })
     }

@@ -58,6 +58,9 @@ pub enum ApiError {
     /// A unique value is taken (409, NOTES.md #4).
     #[error("{0} has already been taken")]
     Conflict(String),
+    /// Too many login attempts; retry after this many seconds (429).
+    #[error("too many requests")]
+    TooManyRequests(u64),
     /// The request body exceeds the limit (413).
     #[error("request body too large")]
     TooLarge,
@@ -132,6 +135,17 @@ impl IntoResponse for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorBody::single("body", "is too large"),
             ),
+            ApiError::TooManyRequests(retry_after) => {
+                let body = ErrorBody::single(
+                    "login",
+                    format!("has too many attempts, try again in {retry_after} s"),
+                );
+                let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                return response;
+            }
             ApiError::Unavailable => {
                 let body =
                     ErrorBody::single("service", "is temporarily unavailable, try again shortly");

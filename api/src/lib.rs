@@ -5,12 +5,14 @@ pub mod config;
 mod domain;
 mod error;
 mod extract;
+mod metrics;
 mod password;
+mod rate_limit;
 mod routes;
 mod state;
 pub mod telemetry;
 
-use std::future::Future;
+use std::{future::Future, net::SocketAddr};
 
 use tokio::net::TcpListener;
 
@@ -23,12 +25,24 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    metrics::handle();
     let state = AppState::new(&config)?;
-    let app = routes::router(state);
-    tracing::info!(addr = %listener.local_addr()?, db_service = %config.db_service_url, "api listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let pruning = tokio::spawn(state.login_limiter.clone().prune_forever());
+    let app = routes::router(state, config.role);
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        role = config.role.name(),
+        db_service = %config.db_service_url,
+        "api listening"
+    );
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    pruning.abort();
+    served?;
     tracing::info!("api stopped");
     Ok(())
 }

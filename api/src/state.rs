@@ -5,7 +5,7 @@ use std::sync::Arc;
 use db_client::DbClient;
 use secrecy::ExposeSecret;
 
-use crate::{auth::TokenKeys, config::Config};
+use crate::{auth::TokenKeys, config::Config, rate_limit::LoginLimiter};
 
 /// Cheap to clone: the db-service client and the token keys are reference-counted.
 #[derive(Debug, Clone)]
@@ -14,6 +14,8 @@ pub struct AppState {
     pub db: DbClient,
     /// Signs and checks user tokens.
     pub tokens: Arc<TokenKeys>,
+    /// Slows down password guessing.
+    pub login_limiter: LoginLimiter,
 }
 
 impl AppState {
@@ -26,6 +28,10 @@ impl AppState {
         Ok(Self {
             db,
             tokens: Arc::new(TokenKeys::new(&config.jwt_secret, config.jwt_ttl)),
+            login_limiter: LoginLimiter::new(
+                config.login_attempts_per_ip,
+                config.login_attempts_per_account,
+            ),
         })
     }
 }

@@ -74,6 +74,24 @@ impl AsRef<str> for Body {
     }
 }
 
+/// A comment: 1–10,000 characters, multi-line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentBody(String);
+
+impl CommentBody {
+    pub const MAX_CHARS: usize = 10_000;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        bounded_text("body", raw, Self::MAX_CHARS, true).map(Self)
+    }
+}
+
+impl AsRef<str> for CommentBody {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Up to 10 distinct tags of 1–40 characters each. Blank entries are dropped; duplicates are merged.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TagList(Vec<String>);

@@ -104,6 +104,58 @@ impl AsRef<str> for Password {
     }
 }
 
+/// A bio: up to 1,000 characters, multi-line; empty means "no bio".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bio(String);
+
+impl Bio {
+    pub const MAX_CHARS: usize = 1000;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        if raw.trim().is_empty() {
+            return Ok(Self(String::new()));
+        }
+        super::bounded_text("bio", raw, Self::MAX_CHARS, true).map(Self)
+    }
+}
+
+impl AsRef<str> for Bio {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An avatar URL: `http(s)://…`, up to 2,000 characters; empty means "no image".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageUrl(String);
+
+impl ImageUrl {
+    pub const MAX_CHARS: usize = 2000;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        if raw.trim().is_empty() {
+            return Ok(Self(String::new()));
+        }
+        let url = super::bounded_text("image", raw, Self::MAX_CHARS, false)?;
+        let lower = url.to_ascii_lowercase();
+        let has_host = |rest: &str| !rest.is_empty() && !rest.starts_with('/');
+        match lower.split_once("://") {
+            Some(("http" | "https", rest))
+                if has_host(rest) && !url.contains(char::is_whitespace) =>
+            {
+                Ok(Self(url))
+            }
+            _ => Err(Invalid::new("image", "must be an http(s) URL")),
+        }
+    }
+}
+
+impl AsRef<str> for ImageUrl {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +215,28 @@ mod tests {
         assert!(Password::parse("short").is_err());
         assert!(Password::parse(&"p".repeat(129)).is_err());
         assert!(Password::parse("        ").is_err());
+    }
+
+    #[test]
+    fn images_must_be_http_urls_or_empty() {
+        assert!(ImageUrl::parse("https://example.com/me.png").is_ok());
+        assert_eq!(ImageUrl::parse("").map(|i| i.0), Ok(String::new()));
+        for bad in [
+            "javascript:alert(1)",
+            "data:image/png;base64,AAA",
+            "ftp://x/y",
+            "https://",
+            "http:///x",
+        ] {
+            assert!(ImageUrl::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn bios_may_be_empty_or_span_lines_up_to_a_limit() {
+        assert_eq!(Bio::parse("  ").map(|b| b.0), Ok(String::new()));
+        assert!(Bio::parse("line one\nline two").is_ok());
+        assert!(Bio::parse(&"b".repeat(Bio::MAX_CHARS + 1)).is_err());
     }
 
     #[test]

@@ -1,8 +1,12 @@
-//! Articles: create, list, read.
+//! Articles: list, feed, read, create, update, delete, favorite.
 
-use api_types::{Article, ArticleEnvelope, ArticleList, NewArticle};
-use axum::{extract::Path, http::StatusCode, routing::get, Router};
-use db_client::{ArticleFilter, ViewerQuery, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use api_types::{Article, ArticleEnvelope, ArticleList, NewArticle, UpdateArticle};
+use axum::{
+    http::StatusCode,
+    routing::{get, post},
+    Router,
+};
+use db_client::{ArticleChanges, ArticleFilter, ViewerQuery, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use serde::Deserialize;
 
 use super::views;
@@ -10,14 +14,23 @@ use crate::{
     auth::{AuthUser, MaybeAuthUser},
     domain::article::{Body, Description, TagList, Title},
     error::{ApiError, FieldErrors},
-    extract::{Db, Json, Query},
+    extract::{Db, Json, Path, Query},
     state::AppState,
 };
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/articles", get(list_articles).post(create_article))
-        .route("/articles/{slug}", get(get_article))
+        .route("/articles/feed", get(feed_articles))
+        .route(
+            "/articles/{slug}",
+            get(get_article).put(update_article).delete(delete_article),
+        )
+        // No JSON extractor on favorite routes: clients send stray bodies (NOTES.md #13).
+        .route(
+            "/articles/{slug}/favorite",
+            post(favorite_article).delete(unfavorite_article),
+        )
 }
 
 type ArticleResponse = axum::Json<ArticleEnvelope<Article>>;
@@ -57,8 +70,9 @@ async fn create_article(
     ))
 }
 
-/// Query of `GET /api/articles`. Numbers arrive as text so that a bad one is a 422 naming the parameter.
-#[derive(Debug, Deserialize)]
+/// Query of `GET /api/articles` and the feed. Numbers arrive as text so that a bad one is a 422 naming the
+/// parameter.
+#[derive(Debug, Default, Deserialize)]
 struct ListArticlesQuery {
     tag: Option<String>,
     author: Option<String>,
@@ -67,11 +81,8 @@ struct ListArticlesQuery {
     offset: Option<String>,
 }
 
-async fn list_articles(
-    Db(db): Db,
-    viewer: MaybeAuthUser,
-    Query(query): Query<ListArticlesQuery>,
-) -> Result<axum::Json<ArticleList>, ApiError> {
+/// `limit` (default 20, at most 100) and `offset` (default 0), or a 422 naming the bad one.
+fn page_bounds(query: &ListArticlesQuery) -> Result<(u32, u64), ApiError> {
     let mut errors = FieldErrors::default();
     let limit = match query.limit.as_deref().map(str::parse::<u32>) {
         None => DEFAULT_PAGE_SIZE,
@@ -89,8 +100,15 @@ async fn list_articles(
             0
         }
     };
-    errors.into_result()?;
+    errors.into_result().map(|()| (limit, offset))
+}
 
+async fn list_articles(
+    Db(db): Db,
+    viewer: MaybeAuthUser,
+    Query(query): Query<ListArticlesQuery>,
+) -> Result<axum::Json<ArticleList>, ApiError> {
+    let (limit, offset) = page_bounds(&query)?;
     let filter = ArticleFilter {
         tag: query.tag,
         author: query.author,
@@ -100,10 +118,111 @@ async fn list_articles(
         offset,
         viewer: viewer.id(),
     };
-    let page = db.list_articles(&filter).await?;
+    list_page(&db, &filter).await
+}
+
+/// Articles by the authors the caller follows, newest first.
+async fn feed_articles(
+    Db(db): Db,
+    auth: AuthUser,
+    Query(query): Query<ListArticlesQuery>,
+) -> Result<axum::Json<ArticleList>, ApiError> {
+    let (limit, offset) = page_bounds(&query)?;
+    let filter = ArticleFilter {
+        followed_by: Some(auth.id),
+        limit,
+        offset,
+        viewer: Some(auth.id),
+        ..ArticleFilter::default()
+    };
+    list_page(&db, &filter).await
+}
+
+async fn list_page(
+    db: &db_client::DbClient,
+    filter: &ArticleFilter,
+) -> Result<axum::Json<ArticleList>, ApiError> {
+    let page = db.list_articles(filter).await?;
     Ok(axum::Json(ArticleList {
         articles_count: page.total,
         articles: page.articles.into_iter().map(views::preview).collect(),
+    }))
+}
+
+async fn update_article(
+    Db(db): Db,
+    auth: AuthUser,
+    Path(slug): Path<String>,
+    Json(ArticleEnvelope { article: input }): Json<ArticleEnvelope<UpdateArticle>>,
+) -> Result<ArticleResponse, ApiError> {
+    let mut errors = FieldErrors::default();
+    if input == UpdateArticle::default() {
+        errors.add("article", "must change at least one field");
+    }
+    let title = input
+        .title
+        .as_deref()
+        .map(Title::parse)
+        .and_then(|r| errors.check(r));
+    let description = input
+        .description
+        .as_deref()
+        .map(Description::parse)
+        .and_then(|r| errors.check(r));
+    let body = input
+        .body
+        .as_deref()
+        .map(Body::parse)
+        .and_then(|r| errors.check(r));
+    let tags = input
+        .tag_list
+        .as_deref()
+        .map(TagList::parse)
+        .and_then(|r| errors.check(r));
+    errors.into_result()?;
+
+    let changes = ArticleChanges {
+        editor: auth.id,
+        slug: title.as_ref().map(Title::slug),
+        title: title.map(|t| t.as_ref().to_owned()),
+        description: description.map(|d| d.as_ref().to_owned()),
+        body: body.map(|b| b.as_ref().to_owned()),
+        tags: tags.map(TagList::into_inner),
+    };
+    let record = db.update_article(&slug, &changes).await?;
+    Ok(axum::Json(ArticleEnvelope {
+        article: views::article(record),
+    }))
+}
+
+async fn delete_article(
+    Db(db): Db,
+    auth: AuthUser,
+    Path(slug): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    db.delete_article(&slug, auth.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn favorite_article(
+    Db(db): Db,
+    auth: AuthUser,
+    Path(slug): Path<String>,
+) -> Result<ArticleResponse, ApiError> {
+    article_response(db.favorite(&slug, auth.id).await?)
+}
+
+async fn unfavorite_article(
+    Db(db): Db,
+    auth: AuthUser,
+    Path(slug): Path<String>,
+) -> Result<ArticleResponse, ApiError> {
+    article_response(db.unfavorite(&slug, auth.id).await?)
+}
+
+fn article_response(record: db_client::ArticleRecord) -> Result<ArticleResponse, ApiError> {
+    Ok(axum::Json(ArticleEnvelope {
+        article: views::article(record),
     }))
 }
 

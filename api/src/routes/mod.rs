@@ -1,15 +1,21 @@
-//! The public HTTP surface: RealWorld routes under `/api`, health checks, one error shape everywhere.
+//! The public HTTP surface: RealWorld routes under `/api` for this instance's role, health checks, metrics, the
+//! OpenAPI document, one error shape everywhere.
 
 mod articles;
+mod comments;
 mod health;
+mod profiles;
+mod tags;
 mod users;
 mod views;
 
 use std::time::Duration;
 
 use axum::{
-    extract::DefaultBodyLimit,
-    http::{HeaderName, Request, StatusCode},
+    extract::{DefaultBodyLimit, Request},
+    http::{HeaderName, Method, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
     Router,
 };
 use db_client::REQUEST_ID_HEADER;
@@ -20,7 +26,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{error::ApiError, state::AppState};
+use crate::{config::Role, error::ApiError, metrics, state::AppState};
 
 /// Largest request body accepted: an article body at its maximum length, with room for JSON escaping.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -28,31 +34,82 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Upper bound on one request, so nothing can pin a connection forever.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .merge(users::router())
-        .merge(articles::router());
+pub fn router(state: AppState, role: Role) -> Router {
+    let users = users::router().merge(profiles::router());
+    let posts = articles::router()
+        .merge(comments::router())
+        .merge(tags::router());
+    let api = match role {
+        Role::All => users.merge(posts),
+        Role::Users => users,
+        Role::Posts => posts,
+        Role::Read | Role::Create | Role::Update | Role::Delete => {
+            posts.route_layer(middleware::from_fn_with_state(role, only_this_operation))
+        }
+    };
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     Router::new()
-        .merge(health::router())
+        .merge(health::router(role))
         .nest("/api", api)
         .fallback(|| async { ApiError::NotFound("route") })
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(metrics::track_requests))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                    let id = req
-                        .headers()
-                        .get(REQUEST_ID_HEADER)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
-                })
-                // Failures are logged once, where the error type turns into a response.
-                .on_failure(()))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &Request<_>| {
+                            let id = req
+                                .headers()
+                                .get(REQUEST_ID_HEADER)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-");
+                            tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+                        })
+                        // Failures are logged once, where the error type turns into a response.
+                        .on_failure(()),
+                )
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
                 .layer(PropagateRequestIdLayer::new(request_id)),
         )
+}
+
+/// For the per-operation roles: the HTTP method this pod serves (nginx routes by method).
+fn method_of(role: Role) -> Option<Method> {
+    match role {
+        Role::Read => Some(Method::GET),
+        Role::Create => Some(Method::POST),
+        Role::Update => Some(Method::PUT),
+        Role::Delete => Some(Method::DELETE),
+        Role::All | Role::Users | Role::Posts => None,
+    }
+}
+
+/// Answers 405 to methods that belong to another operation's pod.
+async fn only_this_operation(
+    axum::extract::State(role): axum::extract::State<Role>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let allowed = method_of(role);
+    let method = request.method();
+    let served = allowed
+        .as_ref()
+        .is_none_or(|m| m == method || (*m == Method::GET && method == Method::HEAD));
+    if served {
+        return next.run(request).await;
+    }
+    let body = api_types::ErrorBody::single(
+        "method",
+        format!("is not served by the {} service", role.name()),
+    );
+    let mut response = (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
+    if let Some(allow) = allowed.and_then(|m| m.as_str().parse().ok()) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::ALLOW, allow);
+    }
+    response
 }

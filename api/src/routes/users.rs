@@ -1,20 +1,20 @@
 //! Registration, login and the current user.
 
-use api_types::{LoginUser, NewUser, User, UserEnvelope};
+use api_types::{LoginUser, NewUser, UpdateUser, User, UserEnvelope};
 use axum::{
     extract::State,
     http::StatusCode,
     routing::{get, post},
     Router,
 };
-use db_client::DbError;
+use db_client::{DbError, UserChanges};
 
 use super::views;
 use crate::{
     auth::AuthUser,
-    domain::user::{Email, Password, Username},
+    domain::user::{Bio, Email, ImageUrl, Password, Username},
     error::{ApiError, FieldErrors},
-    extract::{Db, Json},
+    extract::{ClientIp, Db, Json},
     password,
     state::AppState,
 };
@@ -23,7 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/users", post(register_user))
         .route("/users/login", post(login_user))
-        .route("/user", get(current_user))
+        .route("/user", get(current_user).put(update_user))
 }
 
 type UserResponse = axum::Json<UserEnvelope<User>>;
@@ -62,8 +62,10 @@ async fn register_user(
 async fn login_user(
     State(state): State<AppState>,
     Db(db): Db,
+    ClientIp(ip): ClientIp,
     Json(UserEnvelope { user: input }): Json<UserEnvelope<LoginUser>>,
 ) -> Result<UserResponse, ApiError> {
+    state.login_limiter.check(ip, &input.email)?;
     let mut errors = FieldErrors::default();
     if input.email.trim().is_empty() {
         errors.add("email", "can't be blank");
@@ -95,6 +97,65 @@ async fn current_user(Db(db): Db, auth: AuthUser) -> Result<UserResponse, ApiErr
         DbError::NotFound { .. } => ApiError::Unauthorized,
         other => other.into(),
     })?;
+    Ok(axum::Json(UserEnvelope {
+        user: views::user(record, auth.token),
+    }))
+}
+
+async fn update_user(
+    Db(db): Db,
+    auth: AuthUser,
+    Json(UserEnvelope { user: input }): Json<UserEnvelope<UpdateUser>>,
+) -> Result<UserResponse, ApiError> {
+    let mut errors = FieldErrors::default();
+    if input == UpdateUser::default() {
+        errors.add("user", "must change at least one field");
+    }
+    let username = input
+        .username
+        .as_deref()
+        .map(Username::parse)
+        .and_then(|r| errors.check(r));
+    let email = input
+        .email
+        .as_deref()
+        .map(Email::parse)
+        .and_then(|r| errors.check(r));
+    let password = input
+        .password
+        .as_deref()
+        .map(Password::parse)
+        .and_then(|r| errors.check(r));
+    let bio = input
+        .bio
+        .as_deref()
+        .map(Bio::parse)
+        .and_then(|r| errors.check(r));
+    let image = input
+        .image
+        .as_deref()
+        .map(ImageUrl::parse)
+        .and_then(|r| errors.check(r));
+    errors.into_result()?;
+
+    let password_hash = match password {
+        Some(password) => Some(password::hash(password).await?),
+        None => None,
+    };
+    let changes = UserChanges {
+        username: username.map(|u| u.as_ref().to_owned()),
+        email: email.map(|e| e.as_ref().to_owned()),
+        password_hash,
+        bio: bio.map(|b| b.as_ref().to_owned()),
+        image: image.map(|i| i.as_ref().to_owned()),
+    };
+    let record = db
+        .update_user(auth.id, &changes)
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound { .. } => ApiError::Unauthorized,
+            other => other.into(),
+        })?;
     Ok(axum::Json(UserEnvelope {
         user: views::user(record, auth.token),
     }))

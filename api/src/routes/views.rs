@@ -1,7 +1,7 @@
 //! db-service records → RealWorld response types.
 
-use api_types::{Article, ArticlePreview, Profile, User};
-use db_client::{ArticleRecord, AuthorView, UserRecord};
+use api_types::{Article, ArticlePreview, Comment, Profile, User};
+use db_client::{ArticleRecord, AuthorView, CommentRecord, UserRecord};
 
 pub fn user(record: UserRecord, token: String) -> User {
     User {
@@ -47,6 +47,16 @@ pub fn preview(record: ArticleRecord) -> ArticlePreview {
         updated_at: record.updated_at,
         favorited: record.favorited,
         favorites_count: record.favorites_count,
+        author: profile(record.author),
+    }
+}
+
+pub fn comment(record: CommentRecord) -> Comment {
+    Comment {
+        id: record.id,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+        body: record.body,
         author: profile(record.author),
     }
 }

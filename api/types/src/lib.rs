@@ -74,6 +74,33 @@ pub struct Profile {
     pub following: bool,
 }
 
+/// Body of `PUT /api/user`: only the fields present change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateUser {
+    /// New login e-mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// New public name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// New password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// New bio; empty or `null` clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bio: Option<String>,
+    /// New avatar URL; empty or `null` clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+/// `{"profile": …}` envelope of the profile endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileEnvelope {
+    /// The profile.
+    pub profile: Profile,
+}
+
 /// Body of `POST /api/articles`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewArticle {
@@ -89,6 +116,23 @@ pub struct NewArticle {
     /// Optional tags.
     #[serde(rename = "tagList", default)]
     pub tag_list: Vec<String>,
+}
+
+/// Body of `PUT /api/articles/:slug`: only the fields present change; a new title brings a new slug.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateArticle {
+    /// New headline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// New summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// New markdown body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// New tags, replacing the old ones; `[]` removes them all.
+    #[serde(rename = "tagList", default, skip_serializing_if = "Option::is_none")]
+    pub tag_list: Option<Vec<String>>,
 }
 
 /// A full article, as returned by the single-article endpoints.
@@ -149,6 +193,51 @@ pub struct ArticleList {
     pub articles: Vec<ArticlePreview>,
     /// Total number of matching articles, not the page length.
     pub articles_count: u64,
+}
+
+/// `{"comment": …}` envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentEnvelope<T> {
+    /// The wrapped comment payload.
+    pub comment: T,
+}
+
+/// Body of `POST /api/articles/:slug/comments`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewComment {
+    /// Comment text.
+    #[serde(default)]
+    pub body: String,
+}
+
+/// A comment on an article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Comment {
+    /// Identifier, used to delete it.
+    pub id: i64,
+    /// Creation time, `YYYY-MM-DDTHH:MM:SS.sssZ`.
+    pub created_at: String,
+    /// Last update time, same format.
+    pub updated_at: String,
+    /// Comment text.
+    pub body: String,
+    /// The commenter as the viewer sees them.
+    pub author: Profile,
+}
+
+/// Response of `GET /api/articles/:slug/comments`, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentList {
+    /// The comments.
+    pub comments: Vec<Comment>,
+}
+
+/// Response of `GET /api/tags`, most used first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagList {
+    /// The tags.
+    pub tags: Vec<String>,
 }
 
 /// The RealWorld error body: `{"errors": {"field": ["message", …]}}`.

@@ -84,3 +84,18 @@ END;
 CREATE TRIGGER articles_total_down AFTER DELETE ON articles BEGIN
     UPDATE article_totals SET total = total - 1 WHERE id = 1;
 END;
+
+-- Articles per author, kept by triggers: author-filtered lists and the feed count without reading rows.
+CREATE TABLE author_article_counts (
+    author_id     INTEGER PRIMARY KEY,
+    article_count INTEGER NOT NULL
+) STRICT;
+
+CREATE TRIGGER author_count_up AFTER INSERT ON articles BEGIN
+    INSERT INTO author_article_counts (author_id, article_count) VALUES (NEW.author_id, 1)
+        ON CONFLICT (author_id) DO UPDATE SET article_count = article_count + 1;
+END;
+
+CREATE TRIGGER author_count_down AFTER DELETE ON articles BEGIN
+    UPDATE author_article_counts SET article_count = article_count - 1 WHERE author_id = OLD.author_id;
+END;

@@ -74,28 +74,44 @@ impl ListFilter {
         q
     }
 
-    /// `SELECT` of the total number of matches, from a counter where one exists.
+    /// `SELECT` of the total number of matches, from a trigger-kept counter when a single filter (or none) is
+    /// given, else by counting through the driving index.
     pub(super) fn count_query(&self) -> QueryBuilder<'_, Sqlite> {
-        let single_tag = self.tag.is_some()
-            && self.favorited_by.is_none()
-            && self.author_id.is_none()
-            && self.feed_authors.is_none();
-        let unfiltered = self.tag.is_none()
-            && self.favorited_by.is_none()
-            && self.author_id.is_none()
-            && self.feed_authors.is_none();
-        if unfiltered {
-            return QueryBuilder::new("SELECT total FROM article_totals WHERE id = 1");
+        let filters = [
+            self.tag.is_some(),
+            self.favorited_by.is_some(),
+            self.author_id.is_some(),
+            self.feed_authors.is_some(),
+        ];
+        let mut q = QueryBuilder::new("SELECT ");
+        match filters.iter().filter(|f| **f).count() {
+            0 => {
+                q.push("total FROM article_totals WHERE id = 1");
+            }
+            1 if self.tag.is_some() => {
+                q.push("COALESCE((SELECT article_count FROM tags WHERE tag = ")
+                    .push_bind(self.tag.clone())
+                    .push("), 0)");
+            }
+            1 if self.author_id.is_some() => {
+                q.push(
+                    "COALESCE((SELECT article_count FROM author_article_counts WHERE author_id = ",
+                )
+                .push_bind(self.author_id)
+                .push("), 0)");
+            }
+            1 if self.feed_authors.is_some() => {
+                q.push("COALESCE(SUM(article_count), 0) FROM author_article_counts WHERE author_id IN \
+                        (SELECT value FROM json_each(")
+                    .push_bind(json_ids(self.feed_authors.iter().flatten().copied()))
+                    .push("))");
+            }
+            _ => {
+                q.push("COUNT(*)");
+                self.push_source(&mut q);
+                self.push_conditions(&mut q);
+            }
         }
-        if single_tag {
-            let mut q =
-                QueryBuilder::new("SELECT COALESCE((SELECT article_count FROM tags WHERE tag = ");
-            q.push_bind(self.tag.clone()).push("), 0)");
-            return q;
-        }
-        let mut q = QueryBuilder::new("SELECT COUNT(*)");
-        self.push_source(&mut q);
-        self.push_conditions(&mut q);
         q
     }
 }

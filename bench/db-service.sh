@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# db-service benchmark: internal list (20 per page, with author and favorite info) and create throughput and
+# latency with 1,000 and 1,000,000 articles, list latency while backups run, and idle memory.
+# Prints figures; asserts nothing. Usage: bench/db-service.sh [SIZES…]   (default: 1000 1000000)
+# Load: wrk, 2 threads, 32 connections, on loopback only.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+sizes=("${@:-1000 1000000}")
+read -r -a sizes <<< "${sizes[*]}"
+command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --locked -q -p db-service
+bin=$root/target/release/db-service
+token=bench-internal-token-0123456789
+duration=${DURATION:-10s}
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+url=http://127.0.0.1:$port
+work=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+start() {
+  DB_SERVICE_ADDR=127.0.0.1:$port DATA_DIR=$work/data INTERNAL_TOKEN=$token BACKUP_INTERVAL_SECS=0 \
+    RUST_LOG=warn "$bin" & pid=$!
+  until curl -fs -o /dev/null "$url/readyz"; do sleep 0.05; done
+}
+stop() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+# wrk summary as "req/s p50 p99 errors"
+summary() {
+  awk '
+    /Requests\/sec/ {rps=$2}
+    /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
+    /Non-2xx/ {err+=$NF} /Socket errors/ {err+=1}
+    END {printf "%s req/s, p50 %s, p99 %s, errors %d\n", rps, p50, p99, err}'
+}
+cat > "$work/create.lua" <<LUA
+local n = 0
+local thread_id = 0
+function setup(thread) thread:set("id", thread_id); thread_id = thread_id + 1 end
+request = function()
+  n = n + 1
+  local slug = "bench-" .. id .. "-" .. n .. "-" .. math.random(1e9)
+  local body = '{"author":1,"slug":"' .. slug .. '","title":"Bench ' .. slug .. '","description":"d","body":"b","tags":["rust","bench"]}'
+  return wrk.format("POST", "/v1/articles", {["content-type"] = "application/json", ["x-internal-token"] = "$token"}, body)
+end
+LUA
+
+for size in "${sizes[@]}"; do
+  echo "== $size articles"
+  rm -rf "$work/data"
+  start
+  echo "idle RSS after start: $(( $(rss_kb) / 1024 )) MB"
+  for i in $(seq 1 20); do
+    curl -fs -o /dev/null -H "x-internal-token: $token" -H 'content-type: application/json' \
+      -d "{\"username\":\"author$i\",\"email\":\"author$i@example.com\",\"password_hash\":\"x\"}" "$url/v1/users"
+  done
+  stop
+  python3 bench/seed_articles.py "$work/data" "$size" 20
+  start
+  echo "idle RSS with data: $(( $(rss_kb) / 1024 )) MB"
+  h=(-H "x-internal-token: $token")
+  printf 'list 20, anonymous:        '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20" | summary
+  printf 'list 20, viewer, offset:   '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20&offset=500&viewer=2" | summary
+  printf 'list 20, by tag:           '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20&tag=wasm&viewer=2" | summary
+  printf 'list 20, by author:        '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20&author=author3" | summary
+  printf 'create article:            '; wrk -t2 -c32 -d"$duration" --latency -s "$work/create.lua" "$url" | summary
+  # Backups back to back while reads go on.
+  ( end=$((SECONDS + ${duration%s})); n=0
+    while [ $SECONDS -lt $end ]; do curl -fs -o /dev/null -X POST "${h[@]}" "$url/v1/backups" && n=$((n+1)); done
+    echo "$n" > "$work/backups" ) &
+  backup_loop=$!
+  printf 'list 20 during backups:    '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20" | summary
+  wait "$backup_loop" || true
+  echo "backups completed meanwhile: $(cat "$work/backups"); one backup: $(du -sh "$(ls -d "$work"/data/backups/2* | tail -1)" | cut -f1)"
+  sleep 2
+  echo "idle RSS after load: $(( $(rss_kb) / 1024 )) MB"
+  stop
+done
