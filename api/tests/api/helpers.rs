@@ -76,6 +76,11 @@ fn start_db_service(port: u16, data_dir: &Path) -> Child {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Like [`spawn_app`], with extra environment for the api process (e.g. `API_ROLE`).
+pub async fn spawn_app_with(api_env: &[(&str, &str)]) -> TestApp {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
@@ -98,7 +103,8 @@ pub async fn spawn_app() -> TestApp {
         .env("JWT_SECRET", JWT_SECRET)
         .env("DB_TIMEOUT_MS", "2000")
         .env("CONDUIT_ENV", "production")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "error")
+        .envs(api_env.iter().copied())
         .stdout(Stdio::null())
         .kill_on_drop(true)
         .spawn()
@@ -200,5 +206,16 @@ impl TestApp {
         )
         .await;
         self.db = Some(db);
+    }
+}
+
+impl TestApp {
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::PUT, path, token, Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.call(reqwest::Method::DELETE, path, token, None).await
     }
 }

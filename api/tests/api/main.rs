@@ -2,5 +2,8 @@
 
 mod articles;
 mod helpers;
+mod operations;
+mod permissions;
 mod resilience;
+mod social;
 mod users;

@@ -1,0 +1,95 @@
+//! Deployment shapes: API_ROLE, login rate limiting, metrics and the OpenAPI document.
+
+use serde_json::json;
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn a_per_operation_pod_serves_only_its_method_of_the_posts_routes() {
+    let app = spawn_app_with(&[("API_ROLE", "read")]).await;
+    let (status, _) = app.get("/api/articles", None).await;
+    assert_eq!(status, 200);
+    let (status, _) = app.get("/api/tags", None).await;
+    assert_eq!(status, 200);
+    let response = app
+        .http
+        .post(app.url("/api/articles"))
+        .json(&json!({"article": {}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "GET");
+    let (status, _) = app.post("/api/users", None, json!({"user": {}})).await;
+    assert_eq!(status, 404, "users routes live in the users service");
+    let (status, ready) = app.get("/readyz", None).await;
+    assert_eq!((status, &ready["role"]), (200, &json!("read")));
+}
+
+#[tokio::test]
+async fn the_users_role_serves_accounts_but_not_articles() {
+    let app = spawn_app_with(&[("API_ROLE", "users")]).await;
+    app.register("jake").await;
+    let (status, _) = app.get("/api/profiles/jake", None).await;
+    assert_eq!(status, 200);
+    let (status, _) = app.get("/api/articles", None).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn repeated_logins_to_one_account_are_slowed_down_with_429() {
+    let app = spawn_app_with(&[("LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE", "3")]).await;
+    app.register("jake").await;
+    let attempt = || {
+        app.post(
+            "/api/users/login",
+            None,
+            json!({"user": {"email": "jake@example.com", "password": "wrong-one"}}),
+        )
+    };
+    for _ in 0..3 {
+        assert_eq!(attempt().await.0, 401);
+    }
+    let response = app
+        .http
+        .post(app.url("/api/users/login"))
+        .json(&json!({"user": {"email": "jake@example.com", "password": "password123"}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 429, "even the right password waits");
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After seconds");
+    assert!((1..=60).contains(&retry_after));
+}
+
+#[tokio::test]
+async fn metrics_count_requests_per_route_and_the_openapi_document_is_served() {
+    let app = spawn_app().await;
+    app.get("/api/articles/some-slug", None).await;
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(
+            r#"api_requests_total{route="/api/articles/{slug}",method="GET",status="404"}"#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("api_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
+    let (status, doc) = app.get("/api/openapi.json", None).await;
+    assert_eq!(status, 200);
+    assert!(doc["paths"]["/articles/{slug}"].is_object());
+}
