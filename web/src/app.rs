@@ -14,6 +14,8 @@ use crate::{
         editor::EditorPage,
         home::HomePage,
         not_found::NotFoundPage,
+        profile::ProfilePage,
+        settings::SettingsPage,
     },
     session::Session,
 };
@@ -30,8 +32,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/register") view=RegisterPage/>
+                    <Route path=path!("/settings") view=SettingsPage/>
                     <Route path=path!("/editor") view=EditorPage/>
+                    <Route path=path!("/editor/:slug") view=EditorPage/>
                     <Route path=path!("/article/:slug") view=ArticlePage/>
+                    <Route path=path!("/profile/:username") view=ProfilePage/>
+                    <Route path=path!("/profile/:username/favorites") view=ProfilePage/>
                 </Routes>
             </main>
             <Footer/>

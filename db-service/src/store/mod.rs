@@ -175,7 +175,7 @@ impl Database {
             .await
             .with_context(|| format!("cannot migrate {}", path.display()))?;
         let read = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(reader_connections())
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options.read_only(true))
@@ -183,6 +183,13 @@ impl Database {
             .with_context(|| format!("cannot open {} for reading", path.display()))?;
         Ok(Self { write, read })
     }
+}
+
+/// Readers per database: two per core (a reader waits on I/O at times), between 2 and 8. Each connection keeps
+/// its own page cache, so more than the CPUs can use only costs memory.
+fn reader_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    u32::try_from(cores * 2).unwrap_or(8).clamp(2, 8)
 }
 
 /// The column a unique-constraint violation names (`UNIQUE constraint failed: users.email` → `email`).

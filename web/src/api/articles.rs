@@ -1,8 +1,11 @@
-//! `/api/articles`.
+//! `/api/articles`, comments, favorites and tags.
 
-use api_types::{Article, ArticleEnvelope, ArticleList, NewArticle};
+use api_types::{
+    Article, ArticleEnvelope, ArticleList, Comment, CommentEnvelope, CommentList, NewArticle,
+    NewComment, TagList, UpdateArticle,
+};
 
-use super::{build, send, ApiError};
+use super::{build, send, send_empty, ApiError};
 
 /// Page size of every article list in the app.
 pub const PAGE_SIZE: u32 = 10;
@@ -10,6 +13,8 @@ pub const PAGE_SIZE: u32 = 10;
 /// Which articles a list shows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ArticleQuery {
+    /// The signed-in user's feed instead of all articles.
+    pub feed: bool,
     /// Only this tag.
     pub tag: Option<String>,
     /// Only by this author.
@@ -21,7 +26,7 @@ pub struct ArticleQuery {
 }
 
 impl ArticleQuery {
-    fn to_query_string(&self) -> String {
+    fn to_path(&self) -> String {
         let mut parts = vec![
             format!("limit={PAGE_SIZE}"),
             format!("offset={}", u64::from(self.page) * u64::from(PAGE_SIZE)),
@@ -33,26 +38,36 @@ impl ArticleQuery {
         ];
         for (key, value) in filters {
             if let Some(value) = value {
-                parts.push(format!("{key}={}", js_sys_encode(value)));
+                parts.push(format!("{key}={}", encode(value)));
             }
         }
-        parts.join("&")
+        let base = if self.feed {
+            "/articles/feed"
+        } else {
+            "/articles"
+        };
+        format!("{base}?{}", parts.join("&"))
     }
 }
 
-fn js_sys_encode(value: &str) -> String {
+/// Percent-encodes a path segment or query value.
+pub fn encode(value: &str) -> String {
     String::from(web_sys::js_sys::encode_uri_component(value))
 }
 
-/// `GET /api/articles?…`.
+fn article_path(slug: &str) -> String {
+    format!("/articles/{}", encode(slug))
+}
+
+/// `GET /api/articles?…` or `GET /api/articles/feed?…`.
 pub async fn list(query: &ArticleQuery) -> Result<ArticleList, ApiError> {
-    send(build("GET", &format!("/articles?{}", query.to_query_string())).build()).await
+    send(build("GET", &query.to_path()).build()).await
 }
 
 /// `GET /api/articles/:slug`.
 pub async fn get(slug: &str) -> Result<Article, ApiError> {
-    let path = format!("/articles/{}", js_sys_encode(slug));
-    let envelope: ArticleEnvelope<Article> = send(build("GET", &path).build()).await?;
+    let envelope: ArticleEnvelope<Article> =
+        send(build("GET", &article_path(slug)).build()).await?;
     Ok(envelope.article)
 }
 
@@ -61,4 +76,52 @@ pub async fn create(article: NewArticle) -> Result<Article, ApiError> {
     let envelope: ArticleEnvelope<Article> =
         send(build("POST", "/articles").json(&ArticleEnvelope { article })).await?;
     Ok(envelope.article)
+}
+
+/// `PUT /api/articles/:slug`.
+pub async fn update(slug: &str, article: UpdateArticle) -> Result<Article, ApiError> {
+    let envelope: ArticleEnvelope<Article> =
+        send(build("PUT", &article_path(slug)).json(&ArticleEnvelope { article })).await?;
+    Ok(envelope.article)
+}
+
+/// `DELETE /api/articles/:slug`.
+pub async fn delete(slug: &str) -> Result<(), ApiError> {
+    send_empty(build("DELETE", &article_path(slug)).build()).await
+}
+
+/// `POST` (favorite) or `DELETE` (unfavorite) `/api/articles/:slug/favorite`.
+pub async fn set_favorite(slug: &str, favorite: bool) -> Result<Article, ApiError> {
+    let method = if favorite { "POST" } else { "DELETE" };
+    let envelope: ArticleEnvelope<Article> =
+        send(build(method, &format!("{}/favorite", article_path(slug))).build()).await?;
+    Ok(envelope.article)
+}
+
+/// `GET /api/articles/:slug/comments`.
+pub async fn comments(slug: &str) -> Result<Vec<Comment>, ApiError> {
+    let list: CommentList =
+        send(build("GET", &format!("{}/comments", article_path(slug))).build()).await?;
+    Ok(list.comments)
+}
+
+/// `POST /api/articles/:slug/comments`.
+pub async fn add_comment(slug: &str, body: String) -> Result<Comment, ApiError> {
+    let path = format!("{}/comments", article_path(slug));
+    let envelope: CommentEnvelope<Comment> = send(build("POST", &path).json(&CommentEnvelope {
+        comment: NewComment { body },
+    }))
+    .await?;
+    Ok(envelope.comment)
+}
+
+/// `DELETE /api/articles/:slug/comments/:id`.
+pub async fn delete_comment(slug: &str, id: i64) -> Result<(), ApiError> {
+    send_empty(build("DELETE", &format!("{}/comments/{id}", article_path(slug))).build()).await
+}
+
+/// `GET /api/tags`.
+pub async fn tags() -> Result<Vec<String>, ApiError> {
+    let list: TagList = send(build("GET", "/tags").build()).await?;
+    Ok(list.tags)
 }

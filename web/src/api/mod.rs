@@ -2,6 +2,7 @@
 //! one place, [`send`].
 
 pub mod articles;
+pub mod profiles;
 pub mod users;
 
 use api_types::ErrorBody;
@@ -67,6 +68,20 @@ async fn send<T: DeserializeOwned>(
     decode(response).await
 }
 
+/// Like [`send`], for answers without a body (204; 200 is accepted too).
+async fn send_empty(request: Result<Request, gloo_net::Error>) -> Result<(), ApiError> {
+    let request = request.map_err(|e| ApiError::Network(e.to_string()))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    if (200..300).contains(&response.status()) {
+        Ok(())
+    } else {
+        Err(rejection(response).await)
+    }
+}
+
 /// A request builder for `path` under `/api`, with `Authorization: Token …` when signed in.
 fn build(method: &str, path: &str) -> RequestBuilder {
     let url = format!("/api{path}");
@@ -90,9 +105,15 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
             .await
             .map_err(|e| ApiError::Network(format!("unreadable response: {e}")));
     }
+    Err(rejection(response).await)
+}
+
+/// The error of a non-2xx answer. A 401 means the stored token is no longer valid: it is dropped.
+async fn rejection(response: Response) -> ApiError {
+    let status = response.status();
     if status == 401 {
-        session::forget_token();
+        session::token_rejected();
     }
     let body = response.json::<ErrorBody>().await.unwrap_or_default();
-    Err(ApiError::Rejected { status, body })
+    ApiError::Rejected { status, body }
 }

@@ -1,6 +1,6 @@
 //! `/api/users`, `/api/user`.
 
-use api_types::{LoginUser, NewUser, User, UserEnvelope};
+use api_types::{LoginUser, NewUser, UpdateUser, User, UserEnvelope};
 
 use super::{build, send, ApiError};
 
@@ -21,5 +21,12 @@ pub async fn register(user: NewUser) -> Result<User, ApiError> {
 /// `GET /api/user`: the user the stored token belongs to.
 pub async fn current() -> Result<User, ApiError> {
     let envelope: UserEnvelope<User> = send(build("GET", "/user").build()).await?;
+    Ok(envelope.user)
+}
+
+/// `PUT /api/user`.
+pub async fn update(user: UpdateUser) -> Result<User, ApiError> {
+    let envelope: UserEnvelope<User> =
+        send(build("PUT", "/user").json(&UserEnvelope { user })).await?;
     Ok(envelope.user)
 }

@@ -1,11 +1,15 @@
-//! `/article/:slug`: one article with its rendered markdown body.
+//! `/article/:slug`: the article with its rendered markdown body, actions, and comments.
 
-use api_types::Article;
+use api_types::{Article, Comment};
 use leptos::{prelude::*, Params};
-use leptos_router::{hooks::use_params, params::Params};
+use leptos_router::{
+    hooks::{use_navigate, use_params},
+    params::Params,
+};
 
 use crate::{
     api, components::error_list::ErrorList, format, markdown, pages::not_found::set_title,
+    session::Session,
 };
 
 #[derive(Debug, Clone, PartialEq, Params)]
@@ -17,16 +21,16 @@ struct ArticleParams {
 #[component]
 pub fn ArticlePage() -> impl IntoView {
     let params = use_params::<ArticleParams>();
-    let slug = move || {
+    let slug = Memo::new(move |_| {
         params
             .read()
             .as_ref()
             .ok()
             .and_then(|p| p.slug.clone())
             .unwrap_or_default()
-    };
+    });
     let article = LocalResource::new(move || {
-        let slug = slug();
+        let slug = slug.get();
         async move { api::articles::get(&slug).await }
     });
     view! {
@@ -57,12 +61,13 @@ pub fn ArticlePage() -> impl IntoView {
 fn ArticleView(article: Article) -> impl IntoView {
     set_title(&article.title);
     let body_html = markdown::to_safe_html(&article.body);
-    let meta = view! { <ArticleMeta article=article.clone()/> };
+    let state = ArticleState::new(&article);
+    let slug = article.slug.clone();
     view! {
         <div class="banner">
             <div class="container">
                 <h1>{article.title.clone()}</h1>
-                {meta}
+                <ArticleMeta article=article.clone() state/>
             </div>
         </div>
         <div class="container page">
@@ -81,22 +86,258 @@ fn ArticleView(article: Article) -> impl IntoView {
             </div>
             <hr/>
             <div class="article-actions">
-                <ArticleMeta article/>
+                <ArticleMeta article state/>
+            </div>
+            <Comments slug/>
+        </div>
+    }
+}
+
+/// Follow and favorite state shared by the two meta blocks of the page.
+#[derive(Debug, Clone, Copy)]
+struct ArticleState {
+    following: RwSignal<bool>,
+    favorited: RwSignal<bool>,
+    favorites_count: RwSignal<u64>,
+    errors: RwSignal<Vec<String>>,
+}
+
+impl ArticleState {
+    fn new(article: &Article) -> Self {
+        Self {
+            following: RwSignal::new(article.author.following),
+            favorited: RwSignal::new(article.favorited),
+            favorites_count: RwSignal::new(article.favorites_count),
+            errors: RwSignal::new(Vec::new()),
+        }
+    }
+}
+
+/// Author avatar, name and date, then Edit/Delete for the author or Follow/Favorite for everyone else.
+#[component]
+fn ArticleMeta(article: Article, state: ArticleState) -> impl IntoView {
+    let session = Session::get();
+    let navigate = use_navigate();
+    let author = article.author.username.clone();
+    let slug = article.slug.clone();
+    let profile_href = format!("/profile/{author}");
+    let is_author = {
+        let author = author.clone();
+        move || session.username().as_deref() == Some(author.as_str())
+    };
+
+    let follow = {
+        let author = author.clone();
+        Action::new_local(move |wanted: &bool| {
+            let (author, wanted) = (author.clone(), *wanted);
+            async move { api::profiles::set_following(&author, wanted).await }
+        })
+    };
+    let favorite = {
+        let slug = slug.clone();
+        Action::new_local(move |wanted: &bool| {
+            let (slug, wanted) = (slug.clone(), *wanted);
+            async move { api::articles::set_favorite(&slug, wanted).await }
+        })
+    };
+    let delete = {
+        let slug = slug.clone();
+        Action::new_local(move |(): &()| {
+            let slug = slug.clone();
+            async move { api::articles::delete(&slug).await }
+        })
+    };
+    Effect::new(move |_| match follow.value().get() {
+        Some(Ok(profile)) => state.following.set(profile.following),
+        Some(Err(e)) => state.errors.set(e.messages()),
+        None => {}
+    });
+    Effect::new(move |_| match favorite.value().get() {
+        Some(Ok(article)) => {
+            state.favorited.set(article.favorited);
+            state.favorites_count.set(article.favorites_count);
+        }
+        Some(Err(e)) => state.errors.set(e.messages()),
+        None => {}
+    });
+    let after_delete = navigate.clone();
+    Effect::new(move |_| match delete.value().get() {
+        Some(Ok(())) => after_delete("/", Default::default()),
+        Some(Err(e)) => state.errors.set(e.messages()),
+        None => {}
+    });
+    // Signed-out visitors who try to follow or favorite are sent to sign in.
+    let require_session = move || {
+        let signed_in = session.signed_in();
+        if !signed_in {
+            navigate("/login", Default::default());
+        }
+        signed_in
+    };
+    let require_session_too = require_session.clone();
+    let edit_href = format!("/editor/{slug}");
+    let follow_name = author.clone();
+
+    view! {
+        <div class="article-meta">
+            <a href=profile_href.clone()><img src=format::avatar(article.author.image.as_deref()) alt=""/></a>
+            <div class="info">
+                <a href=profile_href class="author">{author.clone()}</a>
+                <span class="date">{format::date(&article.created_at)}</span>
+            </div>
+            <Show
+                when=is_author
+                fallback=move || {
+                    let require_session = require_session.clone();
+                    let require_session_too = require_session_too.clone();
+                    let follow_name = follow_name.clone();
+                    view! {
+                        <button class="btn btn-sm btn-outline-secondary" disabled=move || follow.pending().get()
+                            on:click=move |_| if require_session() { follow.dispatch(!state.following.get_untracked()); }>
+                            <i class="ion-plus-round"></i>
+                            {move || format!(" {} {}", if state.following.get() { "Unfollow" } else { "Follow" }, follow_name)}
+                        </button>
+                        " "
+                        <button class="btn btn-sm"
+                            class:btn-primary=move || state.favorited.get()
+                            class:btn-outline-primary=move || !state.favorited.get()
+                            disabled=move || favorite.pending().get()
+                            on:click=move |_| if require_session_too() { favorite.dispatch(!state.favorited.get_untracked()); }>
+                            <i class="ion-heart"></i>
+                            {move || if state.favorited.get() { " Unfavorite Article " } else { " Favorite Article " }}
+                            <span class="counter">"(" {move || state.favorites_count.get()} ")"</span>
+                        </button>
+                    }
+                }
+            >
+                <a class="btn btn-sm btn-outline-secondary" href=edit_href.clone()>
+                    <i class="ion-edit"></i>" Edit Article"
+                </a>
+                " "
+                <button class="btn btn-sm btn-outline-danger" disabled=move || delete.pending().get()
+                    on:click=move |_| { delete.dispatch(()); }>
+                    <i class="ion-trash-a"></i>" Delete Article"
+                </button>
+            </Show>
+            <ErrorList messages=state.errors/>
+        </div>
+    }
+}
+
+/// The comment form (signed in) and the comments, oldest first, with a delete icon on one's own.
+#[component]
+fn Comments(slug: String) -> impl IntoView {
+    let session = Session::get();
+    let comments = RwSignal::new(Vec::<Comment>::new());
+    let load_errors = RwSignal::new(Vec::<String>::new());
+    {
+        let slug = slug.clone();
+        leptos::task::spawn_local(async move {
+            match api::articles::comments(&slug).await {
+                Ok(list) => comments.set(list),
+                Err(e) => load_errors.set(e.messages()),
+            }
+        });
+    }
+    let draft = RwSignal::new(String::new());
+    let post = {
+        let slug = slug.clone();
+        Action::new_local(move |body: &String| {
+            let (slug, body) = (slug.clone(), body.clone());
+            async move { api::articles::add_comment(&slug, body).await }
+        })
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(comment)) = post.value().get() {
+            comments.update(|list| list.push(comment));
+            draft.set(String::new());
+        }
+    });
+    let post_errors = Signal::derive(move || match post.value().get() {
+        Some(Err(e)) => e.messages(),
+        _ => load_errors.get(),
+    });
+    let remove = {
+        let slug = slug.clone();
+        Action::new_local(move |id: &i64| {
+            let (slug, id) = (slug.clone(), *id);
+            async move { api::articles::delete_comment(&slug, id).await.map(|()| id) }
+        })
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = remove.value().get() {
+            comments.update(|list| list.retain(|c| c.id != id));
+        }
+    });
+
+    view! {
+        <div class="row">
+            <div class="col-xs-12 col-md-8 offset-md-2">
+                <ErrorList messages=post_errors/>
+                <Show
+                    when=move || session.signed_in()
+                    fallback=|| view! {
+                        <p><a href="/login">"Sign in"</a>" or "<a href="/register">"sign up"</a>" to add comments on this article."</p>
+                    }
+                >
+                    <form class="card comment-form" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        post.dispatch(draft.get());
+                    }>
+                        <div class="card-block">
+                            <textarea class="form-control" name="comment" placeholder="Write a comment..." rows="3"
+                                aria-label="Comment" bind:value=draft></textarea>
+                        </div>
+                        <div class="card-footer">
+                            <img src=move || format::avatar(session.user().and_then(|u| u.image).as_deref())
+                                class="comment-author-img" alt=""/>
+                            <button class="btn btn-sm btn-primary" type="submit" disabled=move || post.pending().get()>
+                                "Post Comment"
+                            </button>
+                        </div>
+                    </form>
+                </Show>
+                <For each=move || comments.get() key=|c| c.id let:comment>
+                    <CommentCard comment on_delete=move |id| { remove.dispatch(id); }/>
+                </For>
             </div>
         </div>
     }
 }
 
-/// Author avatar, name and date.
+/// One comment; its author sees a delete icon.
 #[component]
-fn ArticleMeta(article: Article) -> impl IntoView {
-    let profile_href = format!("/profile/{}", article.author.username);
+fn CommentCard(
+    comment: Comment,
+    on_delete: impl Fn(i64) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let session = Session::get();
+    let author = comment.author.username.clone();
+    let profile_href = format!("/profile/{author}");
+    let own = {
+        let author = author.clone();
+        move || session.username().as_deref() == Some(author.as_str())
+    };
+    let id = comment.id;
     view! {
-        <div class="article-meta">
-            <a href=profile_href.clone()><img src=format::avatar(article.author.image.as_deref()) alt=""/></a>
-            <div class="info">
-                <a href=profile_href class="author">{article.author.username.clone()}</a>
-                <span class="date">{format::date(&article.created_at)}</span>
+        <div class="card">
+            <div class="card-block">
+                <p class="card-text">{comment.body.clone()}</p>
+            </div>
+            <div class="card-footer">
+                <a href=profile_href.clone() class="comment-author">
+                    <img src=format::avatar(comment.author.image.as_deref()) class="comment-author-img" alt=""/>
+                </a>
+                " "
+                <a href=profile_href class="comment-author">{author.clone()}</a>
+                <span class="date-posted">{format::date(&comment.created_at)}</span>
+                <Show when=own>
+                    <span class="mod-options">
+                        <i class="ion-trash-a" role="button" tabindex="0" aria-label="Delete comment"
+                            on:click=move |_| on_delete(id)
+                            on:keydown=move |ev| if ev.key() == "Enter" { on_delete(id) }></i>
+                    </span>
+                </Show>
             </div>
         </div>
     }

@@ -1,15 +1,32 @@
-//! `/editor`: write and publish a new article.
+//! `/editor` and `/editor/:slug`: write a new article or edit one of yours.
 
-use api_types::NewArticle;
-use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use api_types::{Article, NewArticle, UpdateArticle};
+use leptos::{prelude::*, Params};
+use leptos_router::{
+    hooks::{use_navigate, use_params},
+    params::Params,
+};
 
 use crate::{api, components::error_list::ErrorList, pages::not_found::set_title, session};
+
+#[derive(Debug, Clone, PartialEq, Params)]
+struct EditorParams {
+    slug: Option<String>,
+}
+
+/// What the Publish button sends: a new article, or changes to the article with this slug.
+#[derive(Debug, Clone)]
+enum Draft {
+    New(NewArticle),
+    Edit(String, UpdateArticle),
+}
 
 /// The article editor. Signed-out visitors are sent to `/login`.
 #[component]
 pub fn EditorPage() -> impl IntoView {
     set_title("Editor");
+    let params = use_params::<EditorParams>();
+    let editing = Memo::new(move |_| params.read().as_ref().ok().and_then(|p| p.slug.clone()));
     let navigate = use_navigate();
     // The stored token, not the session signal: right after a reload the session is still being restored.
     if session::stored_token().is_none() {
@@ -22,7 +39,44 @@ pub fn EditorPage() -> impl IntoView {
     let tag_input = RwSignal::new(String::new());
     let tags = RwSignal::new(Vec::<String>::new());
 
-    let publish = Action::new_local(|article: &NewArticle| api::articles::create(article.clone()));
+    // Editing: load the article once and fill the form.
+    let original = LocalResource::new(move || {
+        let slug = editing.get();
+        async move {
+            match slug {
+                Some(slug) => api::articles::get(&slug).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    let load_errors = RwSignal::new(Vec::<String>::new());
+    Effect::new(move |_| match original.get() {
+        Some(Ok(Some(article))) => {
+            let Article {
+                title: t,
+                description: d,
+                body: b,
+                tag_list,
+                ..
+            } = article;
+            title.set(t);
+            description.set(d);
+            body.set(b);
+            tags.set(tag_list);
+        }
+        Some(Err(e)) => load_errors.set(e.messages()),
+        _ => {}
+    });
+
+    let publish = Action::new_local(|draft: &Draft| {
+        let draft = draft.clone();
+        async move {
+            match draft {
+                Draft::New(article) => api::articles::create(article).await,
+                Draft::Edit(slug, changes) => api::articles::update(&slug, changes).await,
+            }
+        }
+    });
     Effect::new(move |_| {
         if let Some(Ok(article)) = publish.value().get() {
             navigate(&format!("/article/{}", article.slug), Default::default());
@@ -30,7 +84,7 @@ pub fn EditorPage() -> impl IntoView {
     });
     let errors = Signal::derive(move || match publish.value().get() {
         Some(Err(e)) => e.messages(),
-        _ => Vec::new(),
+        _ => load_errors.get(),
     });
 
     let add_tag = move || {
@@ -42,12 +96,25 @@ pub fn EditorPage() -> impl IntoView {
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        publish.dispatch(NewArticle {
-            title: title.get(),
-            description: description.get(),
-            body: body.get(),
-            tag_list: tags.get(),
-        });
+        let draft = match editing.get_untracked() {
+            // Every field is sent, tagList too: editing away all tags must send [] (NOTES.md).
+            Some(slug) => Draft::Edit(
+                slug,
+                UpdateArticle {
+                    title: Some(title.get()),
+                    description: Some(description.get()),
+                    body: Some(body.get()),
+                    tag_list: Some(tags.get()),
+                },
+            ),
+            None => Draft::New(NewArticle {
+                title: title.get(),
+                description: description.get(),
+                body: body.get(),
+                tag_list: tags.get(),
+            }),
+        };
+        publish.dispatch(draft);
     };
 
     view! {

@@ -1,18 +1,50 @@
-//! `/`: the banner and the global feed, paginated.
+//! `/`: the banner, the feed tabs (Your Feed, Global Feed, a tag), and Popular Tags.
 
 use leptos::prelude::*;
 
 use crate::{
     api::{self, articles::ArticleQuery},
-    components::{article_preview::ArticlePreview, error_list::ErrorList},
+    components::article_list::ArticleList,
     pages::not_found::set_title,
+    session::Session,
 };
+
+/// Which articles the home page lists.
+#[derive(Debug, Clone, PartialEq)]
+enum Feed {
+    /// Articles of followed authors (signed in only).
+    Yours,
+    /// Everything.
+    Global,
+    /// Articles with this tag.
+    Tag(String),
+}
 
 /// The home page.
 #[component]
 pub fn HomePage() -> impl IntoView {
     set_title("Home");
+    let session = Session::get();
+    let feed = RwSignal::new(Feed::Global);
     let page = RwSignal::new(0_u32);
+    let choose = move |choice: Feed| {
+        feed.set(choice);
+        page.set(0);
+    };
+    let query = Signal::derive(move || {
+        let mut query = ArticleQuery {
+            page: page.get(),
+            ..ArticleQuery::default()
+        };
+        match feed.get() {
+            Feed::Yours => query.feed = true,
+            Feed::Global => {}
+            Feed::Tag(tag) => query.tag = Some(tag),
+        }
+        query
+    });
+    let tags = LocalResource::new(api::articles::tags);
+
     view! {
         <div class="home-page">
             <div class="banner">
@@ -26,87 +58,60 @@ pub fn HomePage() -> impl IntoView {
                     <div class="col-md-9">
                         <div class="feed-toggle">
                             <ul class="nav nav-pills outline-active">
+                                <Show when=move || session.signed_in()>
+                                    <li class="nav-item">
+                                        <a class="nav-link" class:active=move || feed.get() == Feed::Yours href=""
+                                            on:click=move |ev| { ev.prevent_default(); choose(Feed::Yours); }>
+                                            "Your Feed"
+                                        </a>
+                                    </li>
+                                </Show>
                                 <li class="nav-item">
-                                    <a class="nav-link active" href="/">"Global Feed"</a>
+                                    <a class="nav-link" class:active=move || feed.get() == Feed::Global href=""
+                                        on:click=move |ev| { ev.prevent_default(); choose(Feed::Global); }>
+                                        "Global Feed"
+                                    </a>
                                 </li>
+                                {move || match feed.get() {
+                                    Feed::Tag(tag) => Some(view! {
+                                        <li class="nav-item">
+                                            <a class="nav-link active" href="">"#" {tag}</a>
+                                        </li>
+                                    }),
+                                    _ => None,
+                                }}
                             </ul>
                         </div>
-                        <ArticleList query=Signal::derive(move || ArticleQuery { page: page.get(), ..Default::default() }) page/>
+                        <ArticleList query page/>
+                    </div>
+                    <div class="col-md-3">
+                        <div class="sidebar">
+                            <p>"Popular Tags"</p>
+                            <Transition fallback=|| view! { <div>"Loading tags..."</div> }>
+                                {move || Suspend::new(async move {
+                                    match tags.await {
+                                        Ok(tags) if tags.is_empty() => view! { <div>"No tags are here... yet."</div> }.into_any(),
+                                        Ok(tags) => view! {
+                                            <div class="tag-list">
+                                                {tags.into_iter().map(|tag| {
+                                                    let chosen = tag.clone();
+                                                    view! {
+                                                        <a href="" class="tag-pill tag-default"
+                                                            on:click=move |ev| { ev.prevent_default(); choose(Feed::Tag(chosen.clone())); }>
+                                                            {tag}
+                                                        </a>
+                                                    }
+                                                }).collect_view()}
+                                            </div>
+                                        }.into_any(),
+                                        Err(e) => view! { <div class="error-messages">{e.to_string()}</div> }.into_any(),
+                                    }
+                                })}
+                            </Transition>
+                        </div>
                     </div>
                 </div>
             </div>
         </div>
     }
-}
-
-/// A paginated list of article previews for `query`; `page` is the zero-based page shown.
-#[component]
-pub fn ArticleList(
-    /// Which articles to list.
-    query: Signal<ArticleQuery>,
-    /// Current page, set by the pagination links.
-    page: RwSignal<u32>,
-) -> impl IntoView {
-    let articles = LocalResource::new(move || {
-        let query = query.get();
-        async move { api::articles::list(&query).await }
-    });
-    view! {
-        <Transition fallback=|| view! { <div class="article-preview">"Loading articles..."</div> }>
-            {move || Suspend::new(async move {
-                match articles.await {
-                    Err(e) => view! { <ErrorList messages=e.messages()/> }.into_any(),
-                    Ok(list) if list.articles.is_empty() => {
-                        view! { <div class="article-preview empty-feed-message">"No articles are here... yet."</div> }
-                            .into_any()
-                    }
-                    Ok(list) => {
-                        let pages = list.articles_count.div_ceil(u64::from(api::articles::PAGE_SIZE));
-                        view! {
-                            {list.articles.into_iter().map(|article| view! { <ArticlePreview article/> }).collect_view()}
-                            <Pagination pages page/>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Transition>
-    }
-}
-
-/// `ul.pagination` with one link per page; hidden when everything fits on one page.
-#[component]
-fn Pagination(
-    /// Number of pages.
-    pages: u64,
-    /// The page shown.
-    page: RwSignal<u32>,
-) -> impl IntoView {
-    let pages = u32::try_from(pages).unwrap_or(u32::MAX);
-    (pages > 1).then(|| {
-        view! {
-            <nav aria-label="Pages">
-                <ul class="pagination">
-                    {(0..pages)
-                        .map(|n| {
-                            view! {
-                                <li class="page-item" class:active=move || page.get() == n>
-                                    <a
-                                        class="page-link"
-                                        href=""
-                                        on:click=move |ev| {
-                                            ev.prevent_default();
-                                            page.set(n);
-                                        }
-                                    >
-                                        {n + 1}
-                                    </a>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
-            </nav>
-        }
-    })
 }

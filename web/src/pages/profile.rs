@@ -1,0 +1,155 @@
+//! `/profile/:username` and `/profile/:username/favorites`: a user, their articles or their favorites.
+
+use leptos::{prelude::*, Params};
+use leptos_router::{
+    hooks::{use_location, use_navigate, use_params},
+    params::Params,
+};
+
+use crate::{
+    api::{self, articles::ArticleQuery},
+    components::{article_list::ArticleList, error_list::ErrorList},
+    format,
+    pages::not_found::set_title,
+    session::Session,
+};
+
+#[derive(Debug, Clone, PartialEq, Params)]
+struct ProfileParams {
+    username: Option<String>,
+}
+
+/// The profile page; `favorites` selects the Favorited Articles tab.
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let params = use_params::<ProfileParams>();
+    let username = Memo::new(move |_| {
+        params
+            .read()
+            .as_ref()
+            .ok()
+            .and_then(|p| p.username.clone())
+            .unwrap_or_default()
+    });
+    let location = use_location();
+    let favorites = Memo::new(move |_| location.pathname.get().ends_with("/favorites"));
+    let page = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        // A new profile or tab starts at the first page.
+        let _ = (username.get(), favorites.get());
+        page.set(0);
+    });
+    let profile = LocalResource::new(move || {
+        let name = username.get();
+        async move { api::profiles::get(&name).await }
+    });
+    let query = Signal::derive(move || {
+        let name = username.get();
+        ArticleQuery {
+            author: (!favorites.get()).then(|| name.clone()),
+            favorited: favorites.get().then_some(name),
+            page: page.get(),
+            ..ArticleQuery::default()
+        }
+    });
+
+    view! {
+        <div class="profile-page">
+            <div class="user-info">
+                <div class="container">
+                    <div class="row">
+                        <div class="col-xs-12 col-md-10 offset-md-1">
+                            <Transition fallback=|| view! { <p>"Loading profile..."</p> }>
+                                {move || Suspend::new(async move {
+                                    match profile.await {
+                                        Ok(profile) => {
+                                            set_title(&profile.username);
+                                            view! { <UserInfo profile/> }.into_any()
+                                        }
+                                        Err(e) if e.is_not_found() => {
+                                            set_title("Profile not found");
+                                            view! { <h4>"Profile not found"</h4> }.into_any()
+                                        }
+                                        Err(e) => view! { <ErrorList messages=e.messages()/> }.into_any(),
+                                    }
+                                })}
+                            </Transition>
+                        </div>
+                    </div>
+                </div>
+            </div>
+            <div class="container">
+                <div class="row">
+                    <div class="col-xs-12 col-md-10 offset-md-1">
+                        <div class="articles-toggle">
+                            <ul class="nav nav-pills outline-active">
+                                <li class="nav-item">
+                                    <a class="nav-link" class:active=move || !favorites.get()
+                                        href=move || format!("/profile/{}", username.get())>"My Articles"</a>
+                                </li>
+                                <li class="nav-item">
+                                    <a class="nav-link" class:active=move || favorites.get()
+                                        href=move || format!("/profile/{}/favorites", username.get())>"Favorited Articles"</a>
+                                </li>
+                            </ul>
+                        </div>
+                        <ArticleList query page/>
+                    </div>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// Avatar, name, bio, and Follow or Edit Profile Settings.
+#[component]
+fn UserInfo(profile: api_types::Profile) -> impl IntoView {
+    let session = Session::get();
+    let navigate = use_navigate();
+    let following = RwSignal::new(profile.following);
+    let name = profile.username.clone();
+    let toggle = Action::new_local(move |wanted: &bool| {
+        let (name, wanted) = (name.clone(), *wanted);
+        async move { api::profiles::set_following(&name, wanted).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(updated)) = toggle.value().get() {
+            following.set(updated.following);
+        }
+    });
+    let own = {
+        let name = profile.username.clone();
+        move || session.username().as_deref() == Some(name.as_str())
+    };
+    let label_name = profile.username.clone();
+    view! {
+        <img src=format::avatar(profile.image.as_deref()) class="user-img" alt=""/>
+        <h4>{profile.username.clone()}</h4>
+        <p>{profile.bio.clone().unwrap_or_default()}</p>
+        <Show
+            when=own
+            fallback=move || {
+                let navigate = navigate.clone();
+                let label_name = label_name.clone();
+                view! {
+                    <button class="btn btn-sm btn-outline-secondary action-btn"
+                        disabled=move || toggle.pending().get()
+                        on:click=move |_| {
+                            if session.signed_in() {
+                                toggle.dispatch(!following.get_untracked());
+                            } else {
+                                navigate("/login", Default::default());
+                            }
+                        }>
+                        <i class="ion-plus-round"></i>
+                        {move || format!(" {} {}", if following.get() { "Unfollow" } else { "Follow" }, label_name)}
+                    </button>
+                }
+            }
+        >
+            <a class="btn btn-sm btn-outline-secondary action-btn" href="/settings">
+                <i class="ion-gear-a"></i>" Edit Profile Settings"
+            </a>
+        </Show>
+    }
+}
