@@ -52,8 +52,9 @@ nginx-test: ## Render the nginx config and check it with nginx -t
 	  LISTEN=127.0.0.1:8080 WEB_ROOT=$$tmp/www USERS_UPSTREAM=127.0.0.1:3000 POSTS_UPSTREAM=127.0.0.1:3000 \
 	  scripts/render-nginx $$tmp/run && rm -rf $$tmp && echo "nginx: configuration OK"
 
-e2e: web ## Playwright journeys against the stack behind nginx (debug service binaries)
-	$(CARGO) build --locked -p db-service -p api
+e2e: web ## RealWorld collection (newman) + Playwright journeys against the stack behind nginx
+	@# The debug binaries of `cargo test --workspace` (same features, so nothing is rebuilt after cargo-test).
+	$(CARGO) test --locked --workspace --no-run -q
 	e2e/run
 
 clean: ## Remove build output (keeps ./data)
