@@ -176,14 +176,8 @@ impl DbClient {
     /// Deletes an article with its comments and favorites; only its author may.
     #[tracing::instrument(skip_all, fields(slug))]
     pub async fn delete_article(&self, slug: &str, by: UserId) -> Result<(), DbError> {
-        let url = self.url(&["v1", "articles", slug])?;
-        let response = self
-            .send_idempotent(|| {
-                self.request(Method::DELETE, url.clone())
-                    .query(&ActorQuery { by })
-            })
-            .await?;
-        expect_success(response).await.map(drop)
+        self.delete_as(self.url(&["v1", "articles", slug])?, by)
+            .await
     }
 
     /// Marks the article as a favorite of `user` (idempotent) and returns it as `user` sees it.
@@ -227,13 +221,7 @@ impl DbClient {
     #[tracing::instrument(skip_all, fields(slug, comment_id = id))]
     pub async fn delete_comment(&self, slug: &str, id: i64, by: UserId) -> Result<(), DbError> {
         let url = self.url(&["v1", "articles", slug, "comments", &id.to_string()])?;
-        let response = self
-            .send_idempotent(|| {
-                self.request(Method::DELETE, url.clone())
-                    .query(&ActorQuery { by })
-            })
-            .await?;
-        expect_success(response).await.map(drop)
+        self.delete_as(url, by).await
     }
 
     /// Tags in use, most used first (at most [`crate::MAX_TAGS_LISTED`]).
@@ -287,6 +275,17 @@ impl DbClient {
             .send_idempotent(|| self.request(Method::GET, url.clone()).query(query))
             .await?;
         decode(response).await
+    }
+
+    /// Deletes the resource at `url` on behalf of `by` (db-service checks they own it).
+    async fn delete_as(&self, url: Url, by: UserId) -> Result<(), DbError> {
+        let response = self
+            .send_idempotent(|| {
+                self.request(Method::DELETE, url.clone())
+                    .query(&ActorQuery { by })
+            })
+            .await?;
+        expect_success(response).await.map(drop)
     }
 
     /// Sends a body-less idempotent request (PUT/DELETE of a relation) and decodes the answer.

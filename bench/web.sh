@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPA budget: first-load bytes (raw and gzip) of wasm + js + css as nginx serves them, and first contentful paint
+# of the home page in headless Chromium on loopback (median of 5 cold loads). Prints figures; asserts nothing.
+# Usage: bench/web.sh   (builds web/dist and the release services if missing)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+[ -f web/dist/index.html ] || make -s web
+cargo build --release --locked -q -p db-service -p api
+
+echo "first-load assets (web/dist):"
+raw=0; gz=0
+for f in web/dist/*.wasm web/dist/*.js web/dist/*.css; do
+  r=$(stat -c%s "$f"); g=$(gzip -9c "$f" | wc -c)
+  raw=$((raw + r)); gz=$((gz + g))
+  printf '  %-40s %8d bytes raw %8d gzip\n' "$(basename "$f")" "$r" "$g"
+done
+printf '  %-40s %8d bytes raw %8d gzip (budget 256000 gzip)\n' total "$raw" "$gz"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+export PORT=$(free_port) API_PORT=$(free_port) DB_PORT=$(free_port) BIN_DIR=$root/target/release
+export DATA_DIR=$(mktemp -d) RUST_LOG=warn BACKUP_INTERVAL_SECS=0
+scripts/run-stack > "$DATA_DIR/stack.log" 2>&1 &
+stack=$!
+trap 'kill -TERM $stack 2>/dev/null; wait $stack 2>/dev/null; rm -rf "$DATA_DIR"' EXIT
+until curl -fs -o /dev/null "http://127.0.0.1:$PORT/api/tags"; do sleep 0.1; done
+
+cd e2e
+BASE_URL="http://127.0.0.1:$PORT" node - <<'JS'
+const { chromium } = require('@playwright/test');
+(async () => {
+  const args = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+  const paints = [], ready = [], transferred = [];
+  for (let i = 0; i < 5; i++) {
+    const context = await browser.newContext();   // a cold cache every time
+    const page = await context.newPage();
+    let bytes = 0;
+    page.on('response', async (r) => {
+      const len = Number((await r.allHeaders())['content-length'] || 0);
+      if (!r.url().includes('/api/')) bytes += len;
+    });
+    const started = Date.now();
+    await page.goto(process.env.BASE_URL + '/');
+    await page.waitForSelector('.article-preview');
+    ready.push(Date.now() - started);
+    const fcp = await page.evaluate(() => {
+      const entry = performance.getEntriesByName('first-contentful-paint')[0];
+      return entry ? entry.startTime : NaN;
+    });
+    paints.push(fcp);
+    transferred.push(bytes);
+    await context.close();
+  }
+  await browser.close();
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`first contentful paint: median ${median(paints).toFixed(0)} ms (runs: ${paints.map((p) => p.toFixed(0)).join(', ')} ms; budget 1000 ms)`);
+  console.log(`home page with articles shown: median ${median(ready)} ms`);
+  console.log(`bytes transferred for the page (gzip on the wire): median ${median(transferred)}`);
+})();
+JS
