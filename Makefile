@@ -47,10 +47,8 @@ clippy:
 cargo-test:
 	$(CARGO) test --locked --workspace --no-fail-fast
 
-nginx-test: ## Render the nginx config and check it with nginx -t
-	@tmp=$$(mktemp -d) && mkdir -p $$tmp/www && \
-	  LISTEN=127.0.0.1:8080 WEB_ROOT=$$tmp/www USERS_UPSTREAM=127.0.0.1:3000 POSTS_UPSTREAM=127.0.0.1:3000 \
-	  scripts/render-nginx $$tmp/run && rm -rf $$tmp && echo "nginx: configuration OK"
+nginx-test: ## Render the nginx config, nginx -t it, and check its routing and headers against stand-in upstreams
+	python3 nginx/test.py
 
 e2e: web ## RealWorld collection (newman) + Playwright journeys against the stack behind nginx
 	@# The debug binaries of `cargo test --workspace` (same features, so nothing is rebuilt after cargo-test).

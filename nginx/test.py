@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Behaviour of the rendered nginx config, against stand-in upstreams that answer with their own name.
+
+Checks routing (users vs posts, posts by HTTP method), the SPA shell and its caching, asset MIME types, gzip,
+security headers, the body limit, and the JSON answer when an upstream is down. Prints `nginx: N passed,
+N failed` and exits non-zero on any failure. Run by `make nginx-test`.
+"""
+import gzip
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+UPSTREAMS = ["users", "read", "create", "update", "delete"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def upstream(name: str) -> ThreadingHTTPServer:
+    class Echo(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def answer(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            if length:
+                self.rfile.read(length)
+            body = json.dumps({"upstream": name, "method": self.command, "path": self.path}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            # No keep-alive: once a stand-in is shut down, nginx must find it gone.
+            self.send_header("connection", "close")
+            self.close_connection = True
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = answer
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def request(port: int, method: str, path: str, body: bytes = b"", headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request(method, path, body=body or None, headers=headers or {})
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+
+def main() -> int:
+    work = tempfile.mkdtemp()
+    web = os.path.join(work, "www")
+    os.makedirs(web)
+    with open(os.path.join(web, "index.html"), "w") as f:
+        f.write("<!doctype html><title>shell</title>")
+    wasm = b"\0asm" + b"\1\0\0\0" * 2000
+    with open(os.path.join(web, "web-0123456789abcdef_bg.wasm"), "wb") as f:
+        f.write(wasm)
+    with open(os.path.join(web, "web-0123456789abcdef_bg.wasm.gz"), "wb") as f:
+        f.write(gzip.compress(wasm))
+
+    servers = {name: upstream(name) for name in UPSTREAMS}
+    addr = {name: f"127.0.0.1:{s.server_address[1]}" for name, s in servers.items()}
+    port = free_port()
+    env = dict(os.environ, LISTEN=f"127.0.0.1:{port}", WEB_ROOT=web, USERS_UPSTREAM=addr["users"],
+               POSTS_UPSTREAM=addr["read"], POSTS_READ_UPSTREAM=addr["read"], POSTS_CREATE_UPSTREAM=addr["create"],
+               POSTS_UPDATE_UPSTREAM=addr["update"], POSTS_DELETE_UPSTREAM=addr["delete"])
+    run = os.path.join(work, "run")
+    subprocess.run([os.path.join(ROOT, "scripts", "render-nginx"), run], env=env, check=True)
+    nginx = subprocess.Popen(["nginx", "-p", run, "-c", os.path.join(run, "nginx.conf")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    passed, failed = 0, 0
+
+    def check(name: str, condition: bool, detail: object = "") -> None:
+        nonlocal passed, failed
+        if condition:
+            passed += 1
+        else:
+            failed += 1
+            print(f"FAIL {name}: {detail}")
+
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                request(port, "GET", "/")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+        routes = [
+            ("POST", "/api/users", "users"), ("POST", "/api/users/login", "users"), ("GET", "/api/user", "users"),
+            ("PUT", "/api/user", "users"), ("GET", "/api/profiles/jake", "users"),
+            ("POST", "/api/profiles/jake/follow", "users"), ("DELETE", "/api/profiles/jake/follow", "users"),
+            ("GET", "/api/articles?limit=1", "read"), ("GET", "/api/articles/feed", "read"), ("GET", "/api/tags", "read"),
+            ("GET", "/api/articles/a/comments", "read"), ("POST", "/api/articles", "create"),
+            ("POST", "/api/articles/a/favorite", "create"), ("POST", "/api/articles/a/comments", "create"),
+            ("PUT", "/api/articles/a", "update"), ("DELETE", "/api/articles/a", "delete"),
+            ("DELETE", "/api/articles/a/favorite", "delete"), ("DELETE", "/api/articles/a/comments/1", "delete"),
+            ("GET", "/api/usersfoo", "read"),
+        ]
+        for method, path, expected in routes:
+            status, _, body = request(port, method, path, b"{}" if method in ("POST", "PUT") else b"")
+            got = json.loads(body).get("upstream") if status == 200 else status
+            check(f"{method} {path} → {expected}", got == expected, got)
+
+        status, headers, body = request(port, "GET", "/article/some-slug")
+        check("client routes get the SPA shell", status == 200 and b"shell" in body, (status, body[:40]))
+        check("the shell is never cached stale", headers.get("cache-control") == "no-cache", headers)
+        csp = headers.get("content-security-policy", "")
+        check("CSP allows Wasm and no inline script", "'wasm-unsafe-eval'" in csp and "unsafe-inline" not in csp, csp)
+        check("frame-ancestors none", "frame-ancestors 'none'" in csp, csp)
+        check("nosniff", headers.get("x-content-type-options") == "nosniff", headers)
+        check("referrer policy", "referrer-policy" in headers, headers)
+
+        status, headers, body = request(port, "GET", "/web-0123456789abcdef_bg.wasm", headers={"Accept-Encoding": "gzip"})
+        check("wasm is application/wasm", headers.get("content-type") == "application/wasm", headers)
+        check("hashed assets are immutable", "immutable" in headers.get("cache-control", ""), headers)
+        check("precompressed wasm is served gzipped", headers.get("content-encoding") == "gzip"
+              and gzip.decompress(body) == wasm, headers)
+        check("hashed assets keep the security headers", "content-security-policy" in headers, headers)
+
+        status, _, _ = request(port, "POST", "/api/articles", b"x" * (2 * 1024 * 1024),
+                               {"content-type": "application/json"})
+        check("bodies over 1 MiB are refused", status == 413, status)
+
+        servers["read"].shutdown()
+        servers["read"].server_close()
+        status, headers, body = request(port, "GET", "/api/articles")
+        parsed = json.loads(body) if body.startswith(b"{") else {}
+        check("a down upstream is a JSON 503", status == 503 and "service" in parsed.get("errors", {}),
+              (status, body[:80]))
+        check("the 503 says when to retry", headers.get("retry-after") == "1", headers)
+        check("the 503 is JSON", headers.get("content-type", "").startswith("application/json"), headers)
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"nginx: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
