@@ -6,8 +6,9 @@ PORT ?= 8080
 DATA_DIR ?= ./data
 CARGO ?= cargo
 TRUNK_FLAGS := --offline --cargo-profile wasm-release --release
+TOOLS_VENV ?= $(or $(CONDUIT_TOOLS_VENV),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/conduit/tools-venv)
 
-.PHONY: help bootstrap build services web up dev test lint fmt-check clippy cargo-test nginx-test e2e clean
+.PHONY: help bootstrap build services web up dev test lint fmt-check clippy cargo-test nginx-test k8s-test e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,7 +34,7 @@ dev: bootstrap ## db-service + api (dev mode) + trunk serve with /api proxied, h
 	  CONDUIT_ENV=dev target/debug/api & \
 	  cd web && trunk serve --offline
 
-test: bootstrap lint cargo-test nginx-test e2e ## Every test: formatting, lints, unit + integration, nginx config, browser
+test: bootstrap lint cargo-test nginx-test k8s-test e2e ## Every test: lints, unit + integration, nginx, manifests, browser
 
 lint: fmt-check clippy
 
@@ -49,6 +50,9 @@ cargo-test:
 
 nginx-test: ## Render the nginx config, nginx -t it, and check its routing and headers against stand-in upstreams
 	python3 nginx/test.py
+
+k8s-test: ## Render every overlay, validate against the Kubernetes schemas, checkov, cross-reference checks
+	$(TOOLS_VENV)/bin/python k8s/test.py
 
 e2e: web ## RealWorld collection (newman) + Playwright journeys against the stack behind nginx
 	@# The debug binaries of `cargo test --workspace` (same features, so nothing is rebuilt after cargo-test).

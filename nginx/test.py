@@ -124,6 +124,9 @@ def main() -> int:
             got = json.loads(body).get("upstream") if status == 200 else status
             check(f"{method} {path} → {expected}", got == expected, got)
 
+        status, _, body = request(port, "GET", "/healthz")
+        check("the frontend answers its health probe", status == 200 and json.loads(body)["status"] == "ok", body)
+
         status, headers, body = request(port, "GET", "/article/some-slug")
         check("client routes get the SPA shell", status == 200 and b"shell" in body, (status, body[:40]))
         check("the shell is never cached stale", headers.get("cache-control") == "no-cache", headers)

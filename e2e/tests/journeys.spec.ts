@@ -158,3 +158,31 @@ test('a stored token the server rejects is dropped and the user sees the signed-
   await expect(page.locator('nav').getByRole('link', { name: 'Sign in' })).toBeVisible();
   await expect.poll(() => page.evaluate(() => localStorage.getItem('jwtToken'))).toBeNull();
 });
+
+test('markup in titles and descriptions stays inert text everywhere it is shown', async ({ page, request }) => {
+  const author = await registerViaApi(request, 'mallory');
+  const title = `<img src=x onerror="window.pwned=1"> ${uniqueName('Title')}`;
+  const response = await request.post('/api/articles', {
+    headers: { Authorization: `Token ${author.token}` },
+    data: {
+      article: {
+        title,
+        description: '<script>window.pwned=2</script>',
+        body: '[click](javascript:window.pwned=3) <iframe src="javascript:window.pwned=4"></iframe>',
+      },
+    },
+  });
+  expect(response.status()).toBe(201);
+  const slug = (await response.json()).article.slug;
+
+  await page.goto(`/profile/${author.username}`);
+  await expect(page.locator('.article-preview h1')).toHaveText(title);
+  await expect(page.locator('.article-preview p')).toHaveText('<script>window.pwned=2</script>');
+  await page.goto(`/article/${slug}`);
+  await expect(page.locator('.banner h1')).toHaveText(title);
+  await expect(page.locator('.article-content iframe')).toHaveCount(0);
+  const link = page.locator('.article-content a', { hasText: 'click' });
+  await expect(link).not.toHaveAttribute('href', /javascript:/);
+  await link.click();
+  expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+});
