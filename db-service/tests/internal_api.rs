@@ -693,3 +693,121 @@ async fn the_feed_holds_only_followed_authors_newest_first() {
     assert_eq!(page.total, 2);
     assert!(page.articles.iter().all(|a| a.author.following));
 }
+
+#[tokio::test]
+async fn anonymous_reads_never_show_data_older_than_an_acknowledged_write() {
+    let svc = spawn_service().await;
+    let jake = svc.user("jake").await;
+    let anna = svc.user("anna").await;
+    svc.article(jake.id, "Cached", &["one"]).await;
+    let anonymous = ViewerQuery::default();
+    let everything = ArticleFilter::default();
+    // Warm every anonymous read.
+    assert_eq!(
+        svc.client
+            .list_articles(&everything)
+            .await
+            .expect("list")
+            .total,
+        1
+    );
+    assert_eq!(
+        svc.client
+            .find_article_by_slug("cached", anonymous)
+            .await
+            .expect("get")
+            .favorites_count,
+        0
+    );
+    assert_eq!(svc.client.list_tags().await.expect("tags"), vec!["one"]);
+
+    svc.client
+        .favorite("cached", anna.id)
+        .await
+        .expect("favorite");
+    assert_eq!(
+        svc.client
+            .find_article_by_slug("cached", anonymous)
+            .await
+            .expect("get")
+            .favorites_count,
+        1
+    );
+    assert_eq!(
+        svc.client
+            .list_articles(&everything)
+            .await
+            .expect("list")
+            .articles[0]
+            .favorites_count,
+        1
+    );
+
+    let bio = db_client::UserChanges {
+        bio: Some("new bio".into()),
+        ..Default::default()
+    };
+    svc.client
+        .update_user(jake.id, &bio)
+        .await
+        .expect("update user");
+    let seen = svc
+        .client
+        .find_article_by_slug("cached", anonymous)
+        .await
+        .expect("get");
+    assert_eq!(seen.author.bio.as_deref(), Some("new bio"));
+
+    let retitle = db_client::ArticleChanges {
+        editor: jake.id,
+        title: Some("Renamed".into()),
+        slug: Some("renamed".into()),
+        description: None,
+        body: None,
+        tags: Some(vec!["two".into()]),
+    };
+    svc.client
+        .update_article("cached", &retitle)
+        .await
+        .expect("edit");
+    assert_eq!(
+        svc.client
+            .list_articles(&everything)
+            .await
+            .expect("list")
+            .articles[0]
+            .title,
+        "Renamed"
+    );
+    assert_eq!(svc.client.list_tags().await.expect("tags"), vec!["two"]);
+    assert!(matches!(
+        svc.client.find_article_by_slug("cached", anonymous).await,
+        Err(DbError::NotFound { .. })
+    ));
+
+    svc.article(anna.id, "Second", &[]).await;
+    assert_eq!(
+        svc.client
+            .list_articles(&everything)
+            .await
+            .expect("list")
+            .total,
+        2
+    );
+    svc.client
+        .delete_article("renamed", jake.id)
+        .await
+        .expect("delete");
+    assert!(matches!(
+        svc.client.find_article_by_slug("renamed", anonymous).await,
+        Err(DbError::NotFound { .. })
+    ));
+    assert_eq!(
+        svc.client
+            .list_articles(&everything)
+            .await
+            .expect("list")
+            .total,
+        1
+    );
+}

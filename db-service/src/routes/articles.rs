@@ -1,5 +1,7 @@
 //! `/v1/articles`: articles joined with tags, favorites and author profiles; their favorites and comments.
 
+use std::sync::Arc;
+
 use axum::{
     extract::State,
     http::StatusCode,
@@ -50,7 +52,7 @@ async fn find_article_by_slug(
     State(state): State<AppState>,
     PathArg(slug): PathArg<String>,
     QueryArgs(query): QueryArgs<ViewerQuery>,
-) -> Result<Json<ArticleRecord>, ServiceError> {
+) -> Result<Json<Arc<ArticleRecord>>, ServiceError> {
     Ok(Json(
         state
             .store
@@ -79,7 +81,7 @@ async fn delete_article(
 async fn list_articles(
     State(state): State<AppState>,
     QueryArgs(filter): QueryArgs<ArticleFilter>,
-) -> Result<Json<ArticlePage>, ServiceError> {
+) -> Result<Json<Arc<ArticlePage>>, ServiceError> {
     Ok(Json(state.store.list_articles(&filter).await?))
 }
 
@@ -127,6 +129,6 @@ async fn delete_comment(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_tags(State(state): State<AppState>) -> Result<Json<Vec<String>>, ServiceError> {
+async fn list_tags(State(state): State<AppState>) -> Result<Json<Arc<Vec<String>>>, ServiceError> {
     Ok(Json(state.store.list_tags().await?))
 }

@@ -1,11 +1,14 @@
 //! Article lists and feeds. Each filter picks the index that drives the query, so a page costs what it returns,
 //! not what the table holds; `EXPLAIN QUERY PLAN` tests below keep it that way.
 
+use std::sync::Arc;
+
 use db_client::{ArticleFilter, ArticlePage, UserId, MAX_PAGE_SIZE};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{
     articles::{article_columns, ArticleRow},
+    cache::ListKey,
     json_ids, Store,
 };
 use crate::error::ServiceError;
@@ -117,9 +120,32 @@ impl ListFilter {
 }
 
 impl Store {
-    /// One page of articles, newest first, plus the total count.
+    /// One page of articles, newest first, plus the total count. Anonymous pages come from the read cache when
+    /// nothing was written since they were computed.
     #[tracing::instrument(skip_all)]
-    pub async fn list_articles(&self, filter: &ArticleFilter) -> Result<ArticlePage, ServiceError> {
+    pub async fn list_articles(
+        &self,
+        filter: &ArticleFilter,
+    ) -> Result<Arc<ArticlePage>, ServiceError> {
+        let key = (filter.viewer.is_none() && filter.followed_by.is_none()).then(|| ListKey {
+            tag: filter.tag.clone(),
+            author: filter.author.clone(),
+            favorited: filter.favorited.clone(),
+            limit: filter.limit.clamp(1, MAX_PAGE_SIZE),
+            offset: filter.offset,
+        });
+        if let Some(page) = key.as_ref().and_then(|key| self.cache.list(key)) {
+            return Ok(page);
+        }
+        let generation = self.cache.generation();
+        let page = Arc::new(self.query_articles(filter).await?);
+        if let Some(key) = key {
+            self.cache.put_list(key, generation, Arc::clone(&page));
+        }
+        Ok(page)
+    }
+
+    async fn query_articles(&self, filter: &ArticleFilter) -> Result<ArticlePage, ServiceError> {
         let Some(resolved) = self.resolve_filter(filter).await? else {
             return Ok(ArticlePage {
                 articles: Vec::new(),

@@ -1,5 +1,7 @@
 //! Single articles (blog.db): insert, read, change, delete — each joined with its author from users.db.
 
+use std::sync::Arc;
+
 use anyhow::anyhow;
 use db_client::{ArticleChanges, ArticleRecord, NewArticle, UserId};
 use sqlx::{Sqlite, SqliteConnection};
@@ -74,11 +76,31 @@ impl Store {
         })?;
         insert_tags(&mut tx, article_id, &new.tags).await?;
         tx.commit().await?;
+        self.cache.invalidate();
         self.read_back(article_id, new.author).await
     }
 
+    /// The article with this slug as `viewer` sees it; anonymous reads come from the read cache when fresh.
     #[tracing::instrument(skip_all, fields(slug))]
     pub async fn find_article_by_slug(
+        &self,
+        slug: &str,
+        viewer: Option<UserId>,
+    ) -> Result<Arc<ArticleRecord>, ServiceError> {
+        if viewer.is_none() {
+            if let Some(article) = self.cache.article(slug) {
+                return Ok(article);
+            }
+        }
+        let generation = self.cache.generation();
+        let article = Arc::new(self.query_article_by_slug(slug, viewer).await?);
+        if viewer.is_none() {
+            self.cache.put_article(generation, Arc::clone(&article));
+        }
+        Ok(article)
+    }
+
+    async fn query_article_by_slug(
         &self,
         slug: &str,
         viewer: Option<UserId>,
@@ -131,6 +153,7 @@ impl Store {
             insert_tags(&mut tx, article.id, tags).await?;
         }
         tx.commit().await?;
+        self.cache.invalidate();
         self.read_back(article.id, changes.editor).await
     }
 
@@ -144,6 +167,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.cache.invalidate();
         Ok(())
     }
 

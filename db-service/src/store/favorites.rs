@@ -50,6 +50,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.cache.invalidate();
         self.read_back(article_id, user).await
     }
 }

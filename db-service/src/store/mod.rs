@@ -3,6 +3,7 @@
 
 mod article_list;
 mod articles;
+mod cache;
 mod comments;
 mod favorites;
 mod tags;
@@ -27,6 +28,8 @@ pub struct Store {
     users: Database,
     /// The blog service's data: articles, tags, favorites, comments.
     blog: Database,
+    /// Anonymous reads, invalidated by every write that could change them.
+    cache: Arc<cache::ReadCache>,
     /// Held while the store is open, so that a restore cannot swap files under a running service.
     _lock: Arc<DataDirLock>,
 }
@@ -80,6 +83,7 @@ impl Store {
         Ok(Self {
             users,
             blog,
+            cache: Arc::default(),
             _lock: Arc::new(lock),
         })
     }

@@ -99,7 +99,7 @@ impl Store {
                  updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
              WHERE id = ?6 RETURNING {USER_COLUMNS}"
         );
-        sqlx::query_as::<_, UserRow>(&sql)
+        let updated = sqlx::query_as::<_, UserRow>(&sql)
             .bind(&changes.username)
             .bind(&changes.email)
             .bind(&changes.password_hash)
@@ -110,7 +110,10 @@ impl Store {
             .await
             .map_err(user_conflict)?
             .map(UserRecord::from)
-            .ok_or(ServiceError::NotFound("user"))
+            .ok_or(ServiceError::NotFound("user"));
+        // Cached articles carry their author's name, bio and image.
+        self.cache.invalidate();
+        updated
     }
 
     /// The profile of `username` as `viewer` sees it.
