@@ -184,8 +184,8 @@ impl Store {
             .ok_or(ServiceError::NotFound("article"))
     }
 
-    /// Reads an article through the writer connection, as `viewer` sees it: right after a write, a reader could
-    /// still be on an older snapshot.
+    /// Reads an article just written, as `viewer` sees it. A reader connection suffices: each statement starts a
+    /// new read transaction, which sees every commit that returned before it (WAL), and the writer stays free.
     pub(super) async fn read_back(
         &self,
         article_id: i64,
@@ -198,7 +198,7 @@ impl Store {
         let row = sqlx::query_as::<_, ArticleRow>(&sql)
             .bind(viewer.0)
             .bind(article_id)
-            .fetch_one(&self.blog.write)
+            .fetch_one(&self.blog.read)
             .await?;
         self.one_with_author(row, Some(viewer)).await
     }

@@ -123,7 +123,13 @@ impl Store {
         username: &str,
         viewer: Option<UserId>,
     ) -> Result<AuthorView, ServiceError> {
-        self.profile_on(&self.users.read, username, viewer).await
+        sqlx::query_as::<_, AuthorRow>(&format!("{PROFILE_SELECT} WHERE u.username = ?"))
+            .bind(viewer.map(|v| v.0))
+            .bind(username)
+            .fetch_optional(&self.users.read)
+            .await?
+            .map(AuthorView::from)
+            .ok_or(ServiceError::NotFound("profile"))
     }
 
     /// Makes `follower` follow `username`; following oneself is forbidden (NOTES.md #16).
@@ -146,8 +152,7 @@ impl Store {
                 Some(db) if db.is_foreign_key_violation() => ServiceError::NotFound("user"),
                 _ => e.into(),
             })?;
-        self.profile_on(&self.users.write, username, Some(follower))
-            .await
+        self.find_profile(username, Some(follower)).await
     }
 
     /// Makes `follower` stop following `username`.
@@ -163,8 +168,7 @@ impl Store {
             .bind(followee)
             .execute(&self.users.write)
             .await?;
-        self.profile_on(&self.users.write, username, Some(follower))
-            .await
+        self.find_profile(username, Some(follower)).await
     }
 
     /// Ids of the users `follower` follows, for the feed.
@@ -183,21 +187,6 @@ impl Store {
     async fn profile_id(&self, username: &str) -> Result<i64, ServiceError> {
         self.find_user_id_by_username(username)
             .await?
-            .ok_or(ServiceError::NotFound("profile"))
-    }
-
-    async fn profile_on(
-        &self,
-        pool: &sqlx::SqlitePool,
-        username: &str,
-        viewer: Option<UserId>,
-    ) -> Result<AuthorView, ServiceError> {
-        sqlx::query_as::<_, AuthorRow>(&format!("{PROFILE_SELECT} WHERE u.username = ?"))
-            .bind(viewer.map(|v| v.0))
-            .bind(username)
-            .fetch_optional(pool)
-            .await?
-            .map(AuthorView::from)
             .ok_or(ServiceError::NotFound("profile"))
     }
 
