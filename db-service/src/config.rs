@@ -69,6 +69,16 @@ pub struct Settings {
     #[arg(long, global = true, env = "BACKUP_RETENTION", default_value_t = 24,
           value_parser = clap::value_parser!(u32).range(1..))]
     backup_retention: u32,
+    /// `full`: a commit is on disk before it is acknowledged, surviving power loss. `normal`: survives any process
+    /// crash (kill -9) but may lose the last commits on power loss; faster writes.
+    #[arg(
+        long,
+        global = true,
+        env = "DB_SYNCHRONOUS",
+        value_enum,
+        default_value = "full"
+    )]
+    synchronous: Durability,
     /// Most requests handled at once; more wait their turn.
     #[arg(
         long,
@@ -100,6 +110,15 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
+/// How far a commit must reach before db-service acknowledges it (SQLite `synchronous` in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Durability {
+    /// fsync on every commit.
+    Full,
+    /// fsync at checkpoints only.
+    Normal,
+}
+
 /// Where the service runs, which decides whether development defaults are acceptable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Environment {
@@ -127,6 +146,8 @@ pub struct Storage {
     pub backup_dir: PathBuf,
     /// Backups kept.
     pub backup_retention: usize,
+    /// How far a commit must reach before it is acknowledged.
+    pub synchronous: Durability,
 }
 
 /// Validated configuration of a serving db-service.
@@ -170,6 +191,7 @@ impl Settings {
                 .clone()
                 .unwrap_or_else(|| self.data_dir.join("backups")),
             backup_retention: self.backup_retention as usize,
+            synchronous: self.synchronous,
         }
     }
 

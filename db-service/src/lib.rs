@@ -31,7 +31,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     metrics::handle();
-    let store = Store::open(&config.storage.data_dir).await?;
+    let store = Store::open(&config.storage.data_dir, config.storage.synchronous).await?;
     let backups = Backups::new(
         config.storage.backup_dir.clone(),
         config.storage.backup_retention,

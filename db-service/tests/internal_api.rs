@@ -6,7 +6,7 @@ use db_client::{
     ArticleFilter, DbClient, DbError, NewArticle, NewComment, NewUser, UserId, UserRecord,
     ViewerQuery,
 };
-use db_service::config::{Config, LogFormat, Storage};
+use db_service::config::{Config, Durability, LogFormat, Storage};
 
 const TOKEN: &str = "test-internal-token-0123456789";
 
@@ -30,6 +30,7 @@ async fn spawn_service() -> TestService {
             data_dir: data_dir.path().to_owned(),
             backup_dir: data_dir.path().join("backups"),
             backup_retention: 3,
+            synchronous: Durability::Full,
         },
         backup_interval: None,
         max_concurrent_requests: 64,

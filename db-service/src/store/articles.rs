@@ -59,21 +59,14 @@ impl Store {
         self.find_user_by_id(new.author).await?;
 
         let mut tx = self.blog.write.begin().await?;
-        let slug = unused_slug(&mut tx, &new.slug, None).await?;
-        let article_id: i64 = sqlx::query_scalar(
-            "INSERT INTO articles (slug, author_id, title, description, body) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&slug)
-        .bind(new.author.0)
-        .bind(&new.title)
-        .bind(&new.description)
-        .bind(&new.body)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match unique_violation_column(&e).as_deref() {
-            Some("slug") => ServiceError::Conflict("slug"),
-            _ => e.into(),
-        })?;
+        // Most titles are new: try the slug as given, and look for a free suffix only when it is taken.
+        let article_id = match insert_article_row(&mut tx, new, &new.slug).await {
+            Err(e) if unique_violation_column(&e).as_deref() == Some("slug") => {
+                let slug = unused_slug(&mut tx, &new.slug, None).await?;
+                insert_article_row(&mut tx, new, &slug).await?
+            }
+            inserted => inserted?,
+        };
         insert_tags(&mut tx, article_id, &new.tags).await?;
         tx.commit().await?;
         self.cache.invalidate();
@@ -265,18 +258,41 @@ async fn authored_article(
     }
 }
 
+/// Inserts the article row under `slug`; a taken slug comes back as the unique violation it is.
+async fn insert_article_row(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    new: &NewArticle,
+    slug: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO articles (slug, author_id, title, description, body) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(slug)
+    .bind(new.author.0)
+    .bind(&new.title)
+    .bind(&new.description)
+    .bind(&new.body)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Tags the article with every tag in one statement (the single writer's time is the scarce resource).
 async fn insert_tags(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     article_id: i64,
     tags: &[String],
 ) -> Result<(), ServiceError> {
-    for tag in tags {
-        sqlx::query("INSERT OR IGNORE INTO article_tags (article_id, tag) VALUES (?, ?)")
-            .bind(article_id)
-            .bind(tag)
-            .execute(&mut **tx)
-            .await?;
+    if tags.is_empty() {
+        return Ok(());
     }
+    let tags = serde_json::to_string(tags).map_err(|e| ServiceError::Internal(e.into()))?;
+    sqlx::query(
+        "INSERT OR IGNORE INTO article_tags (article_id, tag) SELECT ?, value FROM json_each(?)",
+    )
+    .bind(article_id)
+    .bind(tags)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

@@ -12,6 +12,8 @@ mod users;
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::{bail, Context};
+
+use crate::config::Durability;
 use sqlx::{
     migrate::Migrator,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
@@ -74,12 +76,13 @@ struct Database {
 
 impl Store {
     /// Opens (creating if needed) and migrates `users.db` and `blog.db` under `data_dir`.
-    pub async fn open(data_dir: &Path) -> anyhow::Result<Self> {
+    pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
         let lock = DataDirLock::acquire(data_dir)?;
-        let users = Database::open(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS).await?;
-        let blog = Database::open(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS).await?;
+        let users =
+            Database::open(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS, durability).await?;
+        let blog = Database::open(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
         Ok(Self {
             users,
             blog,
@@ -157,14 +160,22 @@ const USERS_FILE: &str = "users.db";
 const BLOG_FILE: &str = "blog.db";
 
 impl Database {
-    async fn open(path: &Path, migrations: &Migrator) -> anyhow::Result<Self> {
+    async fn open(
+        path: &Path,
+        migrations: &Migrator,
+        durability: Durability,
+    ) -> anyhow::Result<Self> {
         let url = format!("sqlite://{}", path.display());
         let options = SqliteConnectOptions::from_str(&url)
             .with_context(|| format!("invalid database path {}", path.display()))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit is on disk before we acknowledge it, so acknowledged writes survive power loss too.
-            .synchronous(SqliteSynchronous::Full)
+            // FULL (default): a commit is on disk before it is acknowledged, surviving power loss too. NORMAL in WAL
+            // mode still survives any process crash.
+            .synchronous(match durability {
+                Durability::Full => SqliteSynchronous::Full,
+                Durability::Normal => SqliteSynchronous::Normal,
+            })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
             .pragma("temp_store", "memory");
