@@ -218,9 +218,7 @@ impl Store {
             .await?;
         rows.into_iter()
             .map(|row| {
-                let author = authors.get(&row.author_id).cloned().ok_or_else(|| {
-                    anyhow!("author {} of {} is missing", row.author_id, row.slug)
-                })?;
+                let author = authors.of(row.author_id, &row.slug)?;
                 let tags: Vec<String> = serde_json::from_str(&row.tags)
                     .map_err(|e| anyhow!("bad tag list for {}: {e}", row.slug))?;
                 Ok(ArticleRecord {

@@ -100,9 +100,7 @@ impl Store {
             .await?;
         rows.into_iter()
             .map(|row| {
-                let author = authors.get(&row.author_id).cloned().ok_or_else(|| {
-                    anyhow!("author {} of comment {} is missing", row.author_id, row.id)
-                })?;
+                let author = authors.of(row.author_id, &format_args!("comment {}", row.id))?;
                 Ok(CommentRecord {
                     id: row.id,
                     created_at: row.created_at,

@@ -39,6 +39,23 @@ struct AuthorRow {
     following: bool,
 }
 
+/// The author profiles of one page of rows, fetched together.
+pub(super) struct Authors(HashMap<i64, AuthorView>);
+
+impl Authors {
+    /// The profile of user `id`, who wrote `what`. Users are never deleted, so a missing one is a broken invariant.
+    pub(super) fn of(
+        &self,
+        id: i64,
+        what: &dyn std::fmt::Display,
+    ) -> Result<AuthorView, ServiceError> {
+        self.0
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("author {id} of {what} is missing").into())
+    }
+}
+
 const USER_COLUMNS: &str = "id, username, email, password_hash, bio, image";
 
 /// Maps a unique violation on `users` to a conflict naming the column.
@@ -230,16 +247,17 @@ impl Store {
         &self,
         ids: impl IntoIterator<Item = i64>,
         viewer: Option<UserId>,
-    ) -> Result<HashMap<i64, AuthorView>, ServiceError> {
+    ) -> Result<Authors, ServiceError> {
         let sql = format!("{PROFILE_SELECT} WHERE u.id IN (SELECT value FROM json_each(?))");
         let rows = sqlx::query_as::<_, AuthorRow>(&sql)
             .bind(viewer.map(|v| v.0))
             .bind(json_ids(ids))
             .fetch_all(&self.users.read)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| (row.id, AuthorView::from(row)))
-            .collect())
+        Ok(Authors(
+            rows.into_iter()
+                .map(|row| (row.id, AuthorView::from(row)))
+                .collect(),
+        ))
     }
 }
