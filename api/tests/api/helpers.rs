@@ -62,14 +62,22 @@ async fn wait_ready(http: &reqwest::Client, url: &str, child: &mut Child) {
     }
 }
 
+/// db-service's log (JSON lines, per-request events included) goes to `data_dir/db-service.log`.
 fn start_db_service(port: u16, data_dir: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data_dir.join("db-service.log"))
+        .expect("db-service log file");
     Command::new(db_service_binary())
         .env("DB_SERVICE_ADDR", format!("127.0.0.1:{port}"))
         .env("DATA_DIR", data_dir)
         .env("INTERNAL_TOKEN", INTERNAL_TOKEN)
         .env("CONDUIT_ENV", "production")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn,tower_http=debug")
+        .env("LOG_FORMAT", "json")
         .stdout(Stdio::null())
+        .stderr(log)
         .kill_on_drop(true)
         .spawn()
         .expect("start db-service")
@@ -217,5 +225,12 @@ impl TestApp {
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> (u16, Value) {
         self.call(reqwest::Method::DELETE, path, token, None).await
+    }
+}
+
+impl TestApp {
+    /// Everything db-service has logged so far.
+    pub fn db_service_log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("db-service.log")).unwrap_or_default()
     }
 }

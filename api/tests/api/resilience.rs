@@ -24,6 +24,37 @@ async fn the_api_answers_503_while_db_service_is_down_and_recovers_when_it_retur
 }
 
 #[tokio::test]
+async fn one_request_id_spans_the_api_and_db_service_logs() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .get(app.url("/api/articles?tag=traced"))
+        .header("x-request-id", "trace-spans-both-services-42")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    // db-service logs each request (JSON, tower_http at debug here) inside a span carrying the forwarded id.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let log = app.db_service_log();
+        let line = log
+            .lines()
+            .find(|l| l.contains("trace-spans-both-services-42") && l.contains("/v1/articles"));
+        if let Some(line) = line {
+            let event: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
+            assert!(event["timestamp"].is_string(), "{line}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "request id not in db-service log:\n{log}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
 async fn a_request_id_is_echoed_and_one_is_made_up_when_missing() {
     let app = spawn_app().await;
     let given = app

@@ -58,7 +58,9 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
                         .get(REQUEST_ID_HEADER)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+                    // Error level: the span, and the request id with it, is kept whatever RUST_LOG filters out,
+                    // so every warning or error names its request. It costs nothing unless something logs in it.
+                    tracing::error_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
                 })
                 // Failures are logged once, where the error type turns into a response.
                 .on_failure(()))
