@@ -8,13 +8,30 @@ use super::manifest::{sync_dir, verify};
 use crate::store::DataDirLock;
 
 /// Replaces the databases in `data_dir` with those of the backup at `backup`. Refuses while a db-service holds
-/// the data directory. The replaced files (with their -wal/-shm) are moved to `data_dir/replaced-<time>/`.
+/// the data directory. The replaced files (with their -wal/-shm) are moved to `data_dir/replaced-before-<time>/`.
 /// Returns that folder, if anything was replaced.
 pub async fn restore(backup: &Path, data_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
     let report = verify(backup).await?;
     std::fs::create_dir_all(data_dir)?;
     let _lock = DataDirLock::acquire(data_dir)?;
 
+    // Copy first, under staging names: if a copy fails (disk full, say), the live files are still untouched.
+    let mut staged = Vec::with_capacity(report.files.len());
+    for file in &report.files {
+        let staging = data_dir.join(format!(".restore-{}", file.name));
+        let copied = std::fs::copy(backup.join(&file.name), &staging)
+            .and_then(|_| std::fs::File::open(&staging)?.sync_all());
+        if let Err(e) = copied {
+            for path in staged.iter().chain([&staging]) {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e)
+                .with_context(|| format!("cannot copy {} into {}", file.name, data_dir.display()));
+        }
+        staged.push(staging);
+    }
+
+    // Then move the live files (with their -wal/-shm) aside and rename the copies into place: renames only.
     let stamp = report.created_at.replace([':', '-'], "");
     let aside = data_dir.join(format!("replaced-before-{stamp}"));
     let mut moved_any = false;
@@ -29,12 +46,9 @@ pub async fn restore(backup: &Path, data_dir: &Path) -> anyhow::Result<Option<Pa
             }
         }
     }
-    for file in &report.files {
-        let staging = data_dir.join(format!(".restore-{}", file.name));
-        std::fs::copy(backup.join(&file.name), &staging)
-            .with_context(|| format!("cannot copy {} into {}", file.name, data_dir.display()))?;
-        std::fs::File::open(&staging)?.sync_all()?;
-        std::fs::rename(&staging, data_dir.join(&file.name))?;
+    for (file, staging) in report.files.iter().zip(&staged) {
+        std::fs::rename(staging, data_dir.join(&file.name))
+            .with_context(|| format!("cannot move the restored {} into place", file.name))?;
     }
     sync_dir(data_dir)?;
     if !report
