@@ -186,3 +186,29 @@ test('markup in titles and descriptions stays inert text everywhere it is shown'
   await link.click();
   expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
 });
+
+test('server validation errors appear next to the sign-up and editor forms, and the draft is kept', async ({ page, request }) => {
+  const taken = await registerViaApi(request, 'taken');
+  await page.goto('/register');
+  await page.locator('input[name=username]').fill(taken.username);
+  await page.locator('input[name=email]').fill('not-an-email');
+  await page.locator('input[name=password]').fill('short');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  const errors = page.locator('.error-messages li');
+  await expect(errors).toContainText(['email is invalid', 'password is too short (minimum is 8 characters)']);
+  await expect(page).toHaveURL(/\/register$/);
+
+  await page.locator('input[name=email]').fill(`${uniqueName('fresh')}@example.com`);
+  await page.locator('input[name=password]').fill('long enough password');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.locator('.error-messages li')).toHaveText(['username has already been taken']);
+
+  const author = await registerViaApi(request, 'drafter');
+  await signIn(page, author);
+  await page.goto('/editor');
+  await page.locator('textarea[name=body]').fill('A body without a title');
+  await page.getByRole('button', { name: 'Publish Article' }).click();
+  await expect(page.locator('.error-messages li')).toContainText(["description can't be blank", "title can't be blank"]);
+  await expect(page.locator('textarea[name=body]')).toHaveValue('A body without a title');
+  await expect(page).toHaveURL(/\/editor$/);
+});
