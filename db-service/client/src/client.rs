@@ -119,27 +119,15 @@ impl DbClient {
     /// Makes `follower` follow `username` (idempotent); following oneself is [`DbError::Forbidden`].
     #[tracing::instrument(skip_all)]
     pub async fn follow(&self, username: &str, follower: UserId) -> Result<AuthorView, DbError> {
-        let url = self.url(&[
-            "v1",
-            "profiles",
-            username,
-            "followers",
-            &follower.0.to_string(),
-        ])?;
-        self.send_idempotent_json(Method::PUT, url).await
+        self.send_idempotent_json(Method::PUT, self.follower_url(username, follower)?)
+            .await
     }
 
     /// Makes `follower` stop following `username` (idempotent).
     #[tracing::instrument(skip_all)]
     pub async fn unfollow(&self, username: &str, follower: UserId) -> Result<AuthorView, DbError> {
-        let url = self.url(&[
-            "v1",
-            "profiles",
-            username,
-            "followers",
-            &follower.0.to_string(),
-        ])?;
-        self.send_idempotent_json(Method::DELETE, url).await
+        self.send_idempotent_json(Method::DELETE, self.follower_url(username, follower)?)
+            .await
     }
 
     /// Stores a new article with its tags and returns it as the author sees it.
@@ -183,14 +171,14 @@ impl DbClient {
     /// Marks the article as a favorite of `user` (idempotent) and returns it as `user` sees it.
     #[tracing::instrument(skip_all, fields(slug))]
     pub async fn favorite(&self, slug: &str, user: UserId) -> Result<ArticleRecord, DbError> {
-        let url = self.url(&["v1", "articles", slug, "favorites", &user.0.to_string()])?;
+        let url = self.favorite_url(slug, user)?;
         self.send_idempotent_json(Method::PUT, url).await
     }
 
     /// Removes the article from `user`'s favorites (idempotent) and returns it as `user` sees it.
     #[tracing::instrument(skip_all, fields(slug))]
     pub async fn unfavorite(&self, slug: &str, user: UserId) -> Result<ArticleRecord, DbError> {
-        let url = self.url(&["v1", "articles", slug, "favorites", &user.0.to_string()])?;
+        let url = self.favorite_url(slug, user)?;
         self.send_idempotent_json(Method::DELETE, url).await
     }
 
@@ -243,6 +231,22 @@ impl DbClient {
     pub async fn list_articles(&self, filter: &ArticleFilter) -> Result<ArticlePage, DbError> {
         let url = self.url(&["v1", "articles"])?;
         self.get(url, filter).await
+    }
+
+    /// `/v1/profiles/{username}/followers/{follower}`: the follow relation, PUT to create, DELETE to remove.
+    fn follower_url(&self, username: &str, follower: UserId) -> Result<Url, DbError> {
+        self.url(&[
+            "v1",
+            "profiles",
+            username,
+            "followers",
+            &follower.0.to_string(),
+        ])
+    }
+
+    /// `/v1/articles/{slug}/favorites/{user}`: the favorite relation, PUT to create, DELETE to remove.
+    fn favorite_url(&self, slug: &str, user: UserId) -> Result<Url, DbError> {
+        self.url(&["v1", "articles", slug, "favorites", &user.0.to_string()])
     }
 
     fn url(&self, segments: &[&str]) -> Result<Url, DbError> {
