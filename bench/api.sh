@@ -6,21 +6,20 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
+# shellcheck source=../scripts/stack.sh
+. scripts/stack.sh
+# shellcheck source=wrk.sh
+. bench/wrk.sh
+need_wrk
 duration=${DURATION:-10s}
 cargo build --release --locked -q -p db-service -p api
 [ -f web/dist/index.html ] || make -s web
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-export PORT=$(free_port) API_PORT=$(free_port) DB_PORT=$(free_port) BIN_DIR=$root/target/release
-export DATA_DIR=$(mktemp -d)
+export BIN_DIR=$root/target/release
 # Generous login limits: the seeding logs in once, wrk never does.
 export LOGIN_ATTEMPTS_PER_IP_PER_MINUTE=1000 BACKUP_INTERVAL_SECS=0 RUST_LOG=warn
-base=http://127.0.0.1:$PORT
-scripts/run-stack > "$DATA_DIR/stack.log" 2>&1 &
-stack=$!
-trap 'kill -TERM $stack 2>/dev/null; wait $stack 2>/dev/null; rm -rf "$DATA_DIR"' EXIT
-until curl -fs -o /dev/null "$base/api/tags"; do sleep 0.1; done
+start_stack
+base=$BASE_URL
 
 token=$(python3 - "$base" <<'PY'
 import json, sys, urllib.request
@@ -40,17 +39,10 @@ PY
 )
 echo "seeded 1,000 articles through the API"
 slug=seeded-article-500
-summary() {
-  awk '
-    /Requests\/sec/ {rps=$2} /requests in/ {total=$1}
-    /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
-    /Non-2xx/ {err+=$NF} /Socket errors/ {err+=1}
-    END {printf "%s req/s, p50 %s, p99 %s, errors %d (%s requests)\n", rps, p50, p99, err, total}'
-}
 run() { wrk -t2 -c32 -d"$duration" --latency "$@"; }
-printf 'GET /api/articles?limit=20:  '; run "$base/api/articles?limit=20" | summary
-printf 'GET /api/articles/:slug:     '; run "$base/api/articles/$slug" | summary
-printf 'GET /api/tags:               '; run "$base/api/tags" | summary
+printf 'GET /api/articles?limit=20:  '; run "$base/api/articles?limit=20" | wrk_summary
+printf 'GET /api/articles/:slug:     '; run "$base/api/articles/$slug" | wrk_summary
+printf 'GET /api/tags:               '; run "$base/api/tags" | wrk_summary
 cat > "$DATA_DIR/post.lua" <<LUA
 local n = 0
 local id = 0
@@ -61,7 +53,7 @@ request = function()
   return wrk.format("POST", "/api/articles", {["content-type"] = "application/json", ["authorization"] = "Token $token"}, body)
 end
 LUA
-printf 'POST /api/articles:          '; out=$(run -s "$DATA_DIR/post.lua" "$base/api/articles"); echo "$out" | summary
+printf 'POST /api/articles:          '; out=$(run -s "$DATA_DIR/post.lua" "$base/api/articles"); echo "$out" | wrk_summary
 total=$(echo "$out" | awk '/requests in/ {print $1}')
 non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}'); non2xx=${non2xx:-0}
 acked=$((total - non2xx))

@@ -8,12 +8,16 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 sizes=("${@:-1000 1000000}")
 read -r -a sizes <<< "${sizes[*]}"
-command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
+# shellcheck source=../scripts/stack.sh
+. scripts/stack.sh
+# shellcheck source=wrk.sh
+. bench/wrk.sh
+need_wrk
 cargo build --release --locked -q -p db-service
 bin=$root/target/release/db-service
 token=bench-internal-token-0123456789
 duration=${DURATION:-10s}
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 url=http://127.0.0.1:$port
 work=$(mktemp -d)
 pid=
@@ -27,14 +31,6 @@ start() {
 }
 stop() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
-# wrk summary as "req/s p50 p99 errors"
-summary() {
-  awk '
-    /Requests\/sec/ {rps=$2}
-    /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
-    /Non-2xx/ {err+=$NF} /Socket errors/ {err+=1}
-    END {printf "%s req/s, p50 %s, p99 %s, errors %d\n", rps, p50, p99, err}'
-}
 cat > "$work/create.lua" <<LUA
 local n = 0
 local thread_id = 0
@@ -61,17 +57,17 @@ for size in "${sizes[@]}"; do
   start
   echo "idle RSS with data: $(( $(rss_kb) / 1024 )) MB"
   h=(-H "x-internal-token: $token")
-  printf 'list 20, anonymous:        '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20" | summary
-  printf 'list 20, viewer, offset:   '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20&offset=500&viewer=2" | summary
-  printf 'list 20, by tag:           '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20&tag=wasm&viewer=2" | summary
-  printf 'list 20, by author:        '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20&author=author3" | summary
-  printf 'create article:            '; wrk -t2 -c32 -d"$duration" --latency -s "$work/create.lua" "$url" | summary
+  printf 'list 20, anonymous:        '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20" | wrk_summary
+  printf 'list 20, viewer, offset:   '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20&offset=500&viewer=2" | wrk_summary
+  printf 'list 20, by tag:           '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20&tag=wasm&viewer=2" | wrk_summary
+  printf 'list 20, by author:        '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20&author=author3" | wrk_summary
+  printf 'create article:            '; wrk -t2 -c32 -d"$duration" --latency -s "$work/create.lua" "$url" | wrk_summary
   # Backups back to back while reads go on.
   ( end=$((SECONDS + ${duration%s})); n=0
     while [ $SECONDS -lt $end ]; do curl -fs -o /dev/null -X POST "${h[@]}" "$url/v1/backups" && n=$((n+1)); done
     echo "$n" > "$work/backups" ) &
   backup_loop=$!
-  printf 'list 20 during backups:    '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20" | summary
+  printf 'list 20 during backups:    '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20" | wrk_summary
   wait "$backup_loop" || true
   echo "backups completed meanwhile: $(cat "$work/backups"); one backup: $(du -sh "$(ls -d "$work"/data/backups/2* | tail -1)" | cut -f1)"
   sleep 2

@@ -17,16 +17,13 @@ for f in web/dist/*.wasm web/dist/*.js web/dist/*.css; do
 done
 printf '  %-40s %8d bytes raw %8d gzip (budget 256000 gzip)\n' total "$raw" "$gz"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-export PORT=$(free_port) API_PORT=$(free_port) DB_PORT=$(free_port) BIN_DIR=$root/target/release
-export DATA_DIR=$(mktemp -d) RUST_LOG=warn BACKUP_INTERVAL_SECS=0
-scripts/run-stack > "$DATA_DIR/stack.log" 2>&1 &
-stack=$!
-trap 'kill -TERM $stack 2>/dev/null; wait $stack 2>/dev/null; rm -rf "$DATA_DIR"' EXIT
-until curl -fs -o /dev/null "http://127.0.0.1:$PORT/api/tags"; do sleep 0.1; done
+# shellcheck source=../scripts/stack.sh
+. scripts/stack.sh
+export BIN_DIR=$root/target/release RUST_LOG=warn BACKUP_INTERVAL_SECS=0
+start_stack
 
 cd e2e
-BASE_URL="http://127.0.0.1:$PORT" node - <<'JS'
+node - <<'JS'
 const { chromium } = require('@playwright/test');
 (async () => {
   const args = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
