@@ -8,7 +8,8 @@ CARGO ?= cargo
 TRUNK_FLAGS := --offline --cargo-profile wasm-release --release
 TOOLS_VENV ?= $(or $(CONDUIT_TOOLS_VENV),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/conduit/tools-venv)
 
-.PHONY: help bootstrap build services web up dev test lint fmt-check clippy cargo-test nginx-test k8s-test e2e clean
+.PHONY: help bootstrap build services web up dev test lint fmt-check clippy cargo-test nginx-test k8s-test docker-lint \
+	e2e images test-containers clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,7 +35,7 @@ dev: bootstrap ## db-service + api (dev mode) + trunk serve with /api proxied, h
 	  CONDUIT_ENV=dev target/debug/api & \
 	  cd web && trunk serve --offline
 
-test: bootstrap lint cargo-test nginx-test k8s-test e2e ## Every test: lints, unit + integration, nginx, manifests, browser
+test: bootstrap lint cargo-test nginx-test k8s-test docker-lint e2e ## Every test: lints, unit + integration, nginx, manifests, browser
 
 lint: fmt-check clippy
 
@@ -54,10 +55,26 @@ nginx-test: ## Render the nginx config, nginx -t it, and check its routing and h
 k8s-test: ## Render every overlay, validate against the Kubernetes schemas, checkov, cross-reference checks
 	$(TOOLS_VENV)/bin/python k8s/test.py
 
+docker-lint: ## hadolint and checkov on the three Dockerfiles (offline)
+	$(TOOLS_VENV)/bin/hadolint -t warning db-service/Dockerfile api/Dockerfile nginx/Dockerfile
+	unshare -n sh -c 'ip link set lo up; $(TOOLS_VENV)/bin/checkov --quiet --compact --skip-download \
+	  --framework dockerfile \
+	  -f db-service/Dockerfile -f api/Dockerfile -f nginx/Dockerfile'
+
 e2e: web ## RealWorld collection (newman) + Playwright journeys against the stack behind nginx
 	@# The debug binaries of `cargo test --workspace` (same features, so nothing is rebuilt after cargo-test).
 	$(CARGO) test --locked --workspace --no-run -q
 	e2e/run
+
+images: ## Build the db-service, api and frontend images offline (private Docker engine, local base images)
+	@scripts/bootstrap --containers
+	scripts/container-base-images
+	scripts/build-images
+	@. scripts/docker.sh && echo "the images are in the private engine, still running: DOCKER_HOST=$$DOCKER_HOST docker image ls"
+
+test-containers: ## Build the images, run the compose stack, RealWorld collection + browser smoke test against it
+	@scripts/bootstrap --containers
+	scripts/test-containers
 
 clean: ## Remove build output (keeps ./data)
 	$(CARGO) clean

@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 
 /// JWT secret accepted in dev mode only.
@@ -14,6 +14,9 @@ pub const DEV_INTERNAL_TOKEN: &str = "dev-internal-token";
 #[derive(Debug, Parser)]
 #[command(version, about = "Conduit's public RealWorld API")]
 pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Address to listen on.
     #[arg(long, env = "API_ADDR", default_value = "127.0.0.1:3000")]
     addr: SocketAddr,
@@ -51,6 +54,15 @@ pub struct Cli {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
     log_format: LogFormat,
+}
+
+/// The commands of the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Exit 0 when the api listening on API_ADDR answers /healthz (for container HEALTHCHECKs).
+    Healthcheck,
 }
 
 /// The routes an instance serves (DESIGN.md: users and posts are separate services, down to one pod per CRUD
@@ -146,6 +158,11 @@ pub enum ConfigError {
 }
 
 impl Cli {
+    /// The address this instance listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// Checks the secrets and produces the configuration.
     pub fn into_config(self) -> Result<Config, ConfigError> {
         let dev = self.env == Environment::Dev;

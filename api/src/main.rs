@@ -1,11 +1,22 @@
-//! api: configuration → telemetry → connect to db-service → serve until Ctrl-C / SIGTERM.
+//! api: configuration (or `healthcheck`) → telemetry → connect to db-service → serve until Ctrl-C / SIGTERM.
 
 use clap::Parser;
-use conduit_api::{config::Cli, telemetry};
+use conduit_api::{
+    config::{Cli, Command},
+    telemetry,
+};
+
+/// How long `healthcheck` waits for an answer.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Cli::parse().into_config()?;
+    let cli = Cli::parse();
+    if cli.command == Some(Command::Healthcheck) {
+        db_client::health_probe::probe(cli.addr(), "/healthz", PROBE_TIMEOUT)?;
+        return Ok(());
+    }
+    let config = cli.into_config()?;
     telemetry::init(config.log_format);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

@@ -38,6 +38,8 @@ pub enum Command {
         /// The backup folder.
         path: PathBuf,
     },
+    /// Exit 0 when the db-service listening on DB_SERVICE_ADDR answers /healthz (for container HEALTHCHECKs).
+    Healthcheck,
 }
 
 /// Every setting; each flag can also come from the environment variable it names.
@@ -183,6 +185,11 @@ pub enum ConfigError {
 
 impl Settings {
     /// Data and backup locations (all that the backup commands need).
+    /// The address this instance listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     pub fn storage(&self) -> Storage {
         Storage {
             data_dir: self.data_dir.clone(),

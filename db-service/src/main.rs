@@ -6,6 +6,9 @@ use db_service::{
     telemetry,
 };
 
+/// How long `healthcheck` waits for an answer.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let Cli { command, settings } = Cli::parse();
@@ -34,6 +37,10 @@ async fn main() -> anyhow::Result<()> {
                 report.files.len(),
                 report.created_at
             ));
+            Ok(())
+        }
+        Command::Healthcheck => {
+            db_client::health_probe::probe(settings.addr(), "/healthz", PROBE_TIMEOUT)?;
             Ok(())
         }
         Command::Restore { path } => {

@@ -356,3 +356,28 @@ async fn every_acknowledged_write_survives_kill_dash_nine() {
     }
     assert!(acknowledged.len() >= 200);
 }
+
+#[tokio::test]
+async fn healthcheck_succeeds_against_a_serving_instance_and_fails_once_it_stops() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut service = Service::start(dir.path(), vec![]).await;
+    let healthcheck = |port: u16| {
+        std::process::Command::new(binary())
+            .arg("healthcheck")
+            // The listen address as the container sets it: a wildcard means "this host".
+            .env("DB_SERVICE_ADDR", format!("0.0.0.0:{port}"))
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("run db-service healthcheck")
+    };
+    let up = healthcheck(service.port);
+    assert!(
+        up.status.success(),
+        "healthy: {}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    service.stop().await;
+    let down = healthcheck(service.port);
+    assert!(!down.status.success(), "a stopped service is not healthy");
+    assert!(String::from_utf8_lossy(&down.stderr).contains("no answer"));
+}

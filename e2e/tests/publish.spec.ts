@@ -3,7 +3,8 @@ import { expect, test } from '@playwright/test';
 // One run of the suite must not collide with data left by an earlier one in the same data dir.
 const unique = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
-test('a visitor signs up, publishes an article and finds it on the home page', async ({ page }) => {
+// @smoke: the one journey scripts/test-containers runs against the container images.
+test('a visitor signs up, publishes an article and finds it on the home page @smoke', async ({ page }) => {
   const username = `writer${unique}`;
   const title = `Notes from the field ${unique}`;
 

@@ -2,6 +2,7 @@
 //! (with the `client` feature) the HTTP client the api uses. One definition serves both sides.
 
 mod error;
+pub mod health_probe;
 mod types;
 
 #[cfg(feature = "client")]
