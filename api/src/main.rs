@@ -6,6 +6,11 @@ use conduit_api::{
     telemetry,
 };
 
+// The api allocates and frees small buffers on every request; mimalloc does that with less contention and
+// fewer cache misses than glibc's malloc (and far better than musl's, which the container image uses).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// How long `healthcheck` waits for an answer.
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 

@@ -1,6 +1,6 @@
 //! db-service records → RealWorld response types.
 
-use api_types::{Article, ArticlePreview, Comment, Profile, User};
+use api_types::{Article, Comment, Profile, User};
 use db_client::{ArticleRecord, AuthorView, CommentRecord, UserRecord};
 
 pub fn user(record: UserRecord, token: String) -> User {
@@ -37,20 +37,6 @@ pub fn article(record: ArticleRecord) -> Article {
     }
 }
 
-pub fn preview(record: ArticleRecord) -> ArticlePreview {
-    ArticlePreview {
-        slug: record.slug,
-        title: record.title,
-        description: record.description,
-        tag_list: record.tags,
-        created_at: record.created_at,
-        updated_at: record.updated_at,
-        favorited: record.favorited,
-        favorites_count: record.favorites_count,
-        author: profile(record.author),
-    }
-}
-
 pub fn comment(record: CommentRecord) -> Comment {
     Comment {
         id: record.id,
@@ -58,5 +44,68 @@ pub fn comment(record: CommentRecord) -> Comment {
         updated_at: record.updated_at,
         body: record.body,
         author: profile(record.author),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use api_types::{ArticleList, ArticlePreview};
+    use db_client::ArticlePage;
+
+    use super::*;
+
+    /// The mapping a decoding api would apply to a list item.
+    fn preview(record: ArticleRecord) -> ArticlePreview {
+        ArticlePreview {
+            slug: record.slug,
+            title: record.title,
+            description: record.description,
+            tag_list: record.tags,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            favorited: record.favorited,
+            favorites_count: record.favorites_count,
+            author: profile(record.author),
+        }
+    }
+
+    fn record(n: u64, bio: Option<&str>) -> ArticleRecord {
+        ArticleRecord {
+            slug: format!("héllo-{n}"),
+            title: format!("Héllo \"{n}\" 🦀"),
+            description: "d".into(),
+            body: None,
+            tags: vec!["a".into(), "ü".into()],
+            created_at: "2026-11-27T10:00:00.000Z".into(),
+            updated_at: "2026-11-27T10:00:01.000Z".into(),
+            favorited: n.is_multiple_of(2),
+            favorites_count: n,
+            author: AuthorView {
+                username: "jo".into(),
+                bio: bio.map(Into::into),
+                image: None,
+                following: true,
+            },
+        }
+    }
+
+    /// list_page relays db-service's page undecoded: its JSON must be exactly the public list response.
+    #[test]
+    fn an_article_page_on_the_wire_is_the_public_article_list() {
+        let records = vec![record(1, None), record(2, Some("bio"))];
+        let page = ArticlePage {
+            articles: records.clone(),
+            total: 41,
+        };
+        let public = ArticleList {
+            articles: records.into_iter().map(preview).collect(),
+            articles_count: 41,
+        };
+        let wire = serde_json::to_value(&page).expect("page");
+        assert_eq!(wire, serde_json::to_value(&public).expect("list"));
+        assert!(
+            wire["articles"][0].get("body").is_none(),
+            "list items carry no body"
+        );
     }
 }

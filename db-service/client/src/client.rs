@@ -233,6 +233,23 @@ impl DbClient {
         self.get(url, filter).await
     }
 
+    /// The same page as [`Self::list_articles`], as db-service's JSON, undecoded: it already is the public
+    /// `GET /api/articles` body, so the api relays it without parsing and re-encoding twenty articles.
+    pub async fn list_articles_json(
+        &self,
+        filter: &ArticleFilter,
+    ) -> Result<bytes::Bytes, DbError> {
+        let url = self.url(&["v1", "articles"])?;
+        let response = self
+            .send_idempotent(|| self.request(Method::GET, url.clone()).query(filter))
+            .await?;
+        expect_success(response)
+            .await?
+            .bytes()
+            .await
+            .map_err(transport_error)
+    }
+
     /// `/v1/profiles/{username}/followers/{follower}`: the follow relation, PUT to create, DELETE to remove.
     fn follower_url(&self, username: &str, follower: UserId) -> Result<Url, DbError> {
         self.url(&[

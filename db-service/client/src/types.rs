@@ -82,7 +82,11 @@ pub struct AuthorView {
 }
 
 /// An article joined with everything a response needs: author profile, tags, favorite state and count.
+///
+/// On the wire it has the public RealWorld article shape (camelCase, `tagList`, no `body` in lists), so that an
+/// [`ArticlePage`] is byte for byte the api's `GET /api/articles` response and the api relays it undecoded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ArticleRecord {
     /// Unique slug.
     pub slug: String,
@@ -91,8 +95,10 @@ pub struct ArticleRecord {
     /// One-line summary.
     pub description: String,
     /// Markdown body; `None` in list results, which never carry bodies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Tags, sorted alphabetically.
+    #[serde(rename = "tagList")]
     pub tags: Vec<String>,
     /// Creation time, `YYYY-MM-DDTHH:MM:SS.sssZ` in UTC.
     pub created_at: String,
@@ -182,12 +188,14 @@ pub struct ArticleFilter {
     pub viewer: Option<UserId>,
 }
 
-/// One page of articles, newest first, and the total number matching the filter.
+/// One page of articles, newest first, and the total number matching the filter. Its JSON is exactly the public
+/// `{"articles": […], "articlesCount": n}` (see [`ArticleRecord`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArticlePage {
     /// The page.
     pub articles: Vec<ArticleRecord>,
     /// Total matching articles across all pages.
+    #[serde(rename = "articlesCount")]
     pub total: u64,
 }
 
