@@ -812,3 +812,64 @@ async fn anonymous_reads_never_show_data_older_than_an_acknowledged_write() {
         1
     );
 }
+
+/// Concurrent creates are group-committed (store/article_batch.rs): each caller must get its own article back,
+/// same titles must still get distinct slugs within one batch, and every acknowledged article must be listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_each_get_their_own_article_and_all_are_stored() {
+    let svc = spawn_service().await;
+    let jake = svc.user("jake").await;
+    let creates = (0..48).map(|i| {
+        let client = svc.client.clone();
+        tokio::spawn(async move {
+            // Half share one title, so slugs collide inside a batch.
+            let title = if i % 2 == 0 {
+                "Same".to_owned()
+            } else {
+                format!("Own {i}")
+            };
+            let created = client
+                .create_article(&NewArticle {
+                    author: jake.id,
+                    slug: title.to_lowercase().replace(' ', "-"),
+                    title,
+                    description: format!("#{i}"),
+                    body: "b".into(),
+                    tags: vec!["batch".into(), format!("t{i}")],
+                })
+                .await
+                .expect("create");
+            (i, created)
+        })
+    });
+    let mut slugs = std::collections::HashSet::new();
+    for create in creates {
+        let (i, created) = create.await.expect("task");
+        assert_eq!(
+            created.description,
+            format!("#{i}"),
+            "a caller got another's article"
+        );
+        assert_eq!(created.tags, vec!["batch".to_owned(), format!("t{i}")]);
+        assert!(
+            slugs.insert(created.slug.clone()),
+            "duplicate slug {}",
+            created.slug
+        );
+        let read = svc
+            .client
+            .find_article_by_slug(&created.slug, ViewerQuery::default())
+            .await
+            .expect("stored");
+        assert_eq!(read, created);
+    }
+    let all = svc
+        .client
+        .list_articles(&ArticleFilter {
+            tag: Some("batch".into()),
+            ..ArticleFilter::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(all.total, 48);
+}

@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use db_client::{ArticleChanges, ArticleRecord, NewArticle, UserId};
 use sqlx::{Sqlite, SqliteConnection};
 
-use super::{unique_violation_column, Store};
+use super::Store;
 use crate::error::ServiceError;
 
 #[derive(sqlx::FromRow)]
@@ -57,19 +57,8 @@ impl Store {
     pub async fn insert_article(&self, new: &NewArticle) -> Result<ArticleRecord, ServiceError> {
         // users.db is a different file, so the author reference is checked here rather than by a foreign key.
         self.find_user_by_id(new.author).await?;
-
-        let mut tx = self.blog.write.begin().await?;
-        // Most titles are new: try the slug as given, and look for a free suffix only when it is taken.
-        let article_id = match insert_article_row(&mut tx, new, &new.slug).await {
-            Err(e) if unique_violation_column(&e).as_deref() == Some("slug") => {
-                let slug = unused_slug(&mut tx, &new.slug, None).await?;
-                insert_article_row(&mut tx, new, &slug).await?
-            }
-            inserted => inserted?,
-        };
-        insert_tags(&mut tx, article_id, &new.tags).await?;
-        tx.commit().await?;
-        self.cache.invalidate();
+        // Written together with the creates that arrive meanwhile (article_batch.rs).
+        let article_id = self.article_inserter.insert(new.clone()).await?;
         self.read_back(article_id, new.author).await
     }
 
@@ -257,7 +246,7 @@ async fn authored_article(
 }
 
 /// Inserts the article row under `slug`; a taken slug comes back as the unique violation it is.
-async fn insert_article_row(
+pub(super) async fn insert_article_row(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     new: &NewArticle,
     slug: &str,
@@ -275,7 +264,7 @@ async fn insert_article_row(
 }
 
 /// Tags the article with every tag in one statement (the single writer's time is the scarce resource).
-async fn insert_tags(
+pub(super) async fn insert_tags(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     article_id: i64,
     tags: &[String],
@@ -296,7 +285,7 @@ async fn insert_tags(
 
 /// `base` if no other article has it, else the first free `base-2`, `base-3`, … (`owner`, when given, may keep
 /// its own slug). Runs inside the write transaction, so the answer cannot go stale before the write.
-async fn unused_slug(
+pub(super) async fn unused_slug(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     base: &str,
     owner: Option<i64>,

@@ -1,6 +1,7 @@
 //! The databases: one SQLite file per owning service, each with a single writer connection (so concurrent writes
 //! queue instead of failing with "database is locked") and a pool of read-only connections.
 
+mod article_batch;
 mod article_list;
 mod articles;
 mod cache;
@@ -32,6 +33,8 @@ pub struct Store {
     blog: Database,
     /// Anonymous reads, invalidated by every write that could change them.
     cache: Arc<cache::ReadCache>,
+    /// New articles, group-committed on blog.db's writer.
+    article_inserter: article_batch::ArticleInserter,
     /// Held while the store is open, so that a restore cannot swap files under a running service.
     _lock: Arc<DataDirLock>,
 }
@@ -83,10 +86,14 @@ impl Store {
         let users =
             Database::open(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS, durability).await?;
         let blog = Database::open(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
+        let cache = Arc::new(cache::ReadCache::default());
+        let article_inserter =
+            article_batch::ArticleInserter::start(blog.write.clone(), Arc::clone(&cache));
         Ok(Self {
             users,
             blog,
-            cache: Arc::default(),
+            cache,
+            article_inserter,
             _lock: Arc::new(lock),
         })
     }
