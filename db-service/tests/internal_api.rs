@@ -835,7 +835,8 @@ async fn concurrent_creates_each_get_their_own_article_and_all_are_stored() {
                     title,
                     description: format!("#{i}"),
                     body: "b".into(),
-                    tags: vec!["batch".into(), format!("t{i}")],
+                    // Unsorted, with a duplicate: the answer must show them as a later read does.
+                    tags: vec![format!("t{i}"), "batch".into(), "batch".into()],
                 })
                 .await
                 .expect("create");

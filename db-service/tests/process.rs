@@ -307,7 +307,9 @@ async fn scheduled_backups_run_while_serving_and_old_ones_are_pruned() {
 async fn every_acknowledged_write_survives_kill_dash_nine() {
     let data = tempfile::tempdir().expect("temp dir");
     let mut service = Service::start(data.path(), vec![]).await;
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let author = seed(&service.client).await;
+    // (kind, key) of every write db-service acknowledged: new users, and new articles (group-committed).
+    let acknowledged = Arc::new(Mutex::new(Vec::<(&str, String)>::new()));
 
     let mut writers = Vec::new();
     for writer in 0..8 {
@@ -316,15 +318,30 @@ async fn every_acknowledged_write_survives_kill_dash_nine() {
         writers.push(tokio::spawn(async move {
             for n in 0.. {
                 let name = format!("w{writer}n{n}");
-                let result = client
-                    .create_user(&NewUser {
-                        username: name.clone(),
-                        email: format!("{name}@example.com"),
-                        password_hash: "h".into(),
-                    })
-                    .await;
+                let result = if writer % 2 == 0 {
+                    client
+                        .create_user(&NewUser {
+                            username: name.clone(),
+                            email: format!("{name}@example.com"),
+                            password_hash: "h".into(),
+                        })
+                        .await
+                        .map(|_| ("user", name))
+                } else {
+                    client
+                        .create_article(&NewArticle {
+                            author,
+                            slug: name.clone(),
+                            title: name.clone(),
+                            description: "d".into(),
+                            body: "b".into(),
+                            tags: vec!["crash".into()],
+                        })
+                        .await
+                        .map(|article| ("article", article.slug))
+                };
                 match result {
-                    Ok(_) => acknowledged.lock().expect("lock").push(name),
+                    Ok(write) => acknowledged.lock().expect("lock").push(write),
                     Err(DbError::Unavailable(_) | DbError::Protocol(_)) => break,
                     Err(other) => panic!("unexpected error while writing: {other:?}"),
                 }
@@ -333,7 +350,7 @@ async fn every_acknowledged_write_survives_kill_dash_nine() {
     }
     // Let the writers get going, then pull the plug mid-stream.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while acknowledged.lock().expect("lock").len() < 200 {
+    while acknowledged.lock().expect("lock").len() < 400 {
         assert!(tokio::time::Instant::now() < deadline, "writers too slow");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -344,17 +361,33 @@ async fn every_acknowledged_write_survives_kill_dash_nine() {
     let acknowledged = acknowledged.lock().expect("lock").clone();
 
     service.restart().await;
-    for name in &acknowledged {
-        let found = service
-            .client
-            .find_user_by_email(&format!("{name}@example.com"))
-            .await;
+    for (kind, key) in &acknowledged {
+        let found = match *kind {
+            "user" => service
+                .client
+                .find_user_by_email(&format!("{key}@example.com"))
+                .await
+                .map(drop),
+            _ => service
+                .client
+                .find_article_by_slug(key, ViewerQuery::default())
+                .await
+                .map(drop),
+        };
         assert!(
             found.is_ok(),
-            "acknowledged write {name} lost after kill -9: {found:?}"
+            "acknowledged {kind} {key} lost after kill -9: {found:?}"
         );
     }
-    assert!(acknowledged.len() >= 200);
+    let articles = acknowledged
+        .iter()
+        .filter(|(kind, _)| *kind == "article")
+        .count();
+    assert!(
+        articles >= 100 && acknowledged.len() - articles >= 100,
+        "{articles} of {}",
+        acknowledged.len()
+    );
 }
 
 #[tokio::test]

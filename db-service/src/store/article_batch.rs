@@ -9,7 +9,7 @@ use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    articles::{insert_article_row, insert_tags, unused_slug},
+    articles::{insert_article_row, insert_tags, unused_slug, InsertedArticle},
     cache::ReadCache,
     unique_violation_column,
 };
@@ -20,7 +20,7 @@ const MAX_BATCH: usize = 64;
 
 struct Job {
     article: NewArticle,
-    reply: oneshot::Sender<Result<i64, ServiceError>>,
+    reply: oneshot::Sender<Result<InsertedArticle, ServiceError>>,
 }
 
 /// Hands new articles to the batching writer task. Cheap to clone.
@@ -37,8 +37,11 @@ impl ArticleInserter {
         Self { jobs }
     }
 
-    /// Writes `article` and returns its id once the transaction holding it has committed.
-    pub(super) async fn insert(&self, article: NewArticle) -> Result<i64, ServiceError> {
+    /// Writes `article` and returns its row once the transaction holding it has committed.
+    pub(super) async fn insert(
+        &self,
+        article: NewArticle,
+    ) -> Result<InsertedArticle, ServiceError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || ServiceError::Internal(anyhow::anyhow!("the article writer has stopped"));
         self.jobs
@@ -60,8 +63,8 @@ async fn write_batches(
         match insert_all(&pool, &jobs).await {
             Ok(ids) => {
                 cache.invalidate();
-                for (job, id) in jobs.into_iter().zip(ids) {
-                    let _ = job.reply.send(Ok(id));
+                for (job, row) in jobs.into_iter().zip(ids) {
+                    let _ = job.reply.send(Ok(row));
                 }
             }
             // One failing article must not fail the others: the batch was rolled back, so write each alone
@@ -72,7 +75,11 @@ async fn write_batches(
                     if result.is_ok() {
                         cache.invalidate();
                     }
-                    let _ = job.reply.send(result.map(|ids| ids[0]));
+                    let _ = job.reply.send(result.and_then(|rows| {
+                        rows.into_iter().next().ok_or_else(|| {
+                            anyhow::anyhow!("a one-article batch wrote nothing").into()
+                        })
+                    }));
                 }
             }
             Err(e) => {
@@ -84,24 +91,24 @@ async fn write_batches(
     }
 }
 
-/// Inserts every job's article and tags in one transaction; their ids in order.
-async fn insert_all(pool: &SqlitePool, jobs: &[Job]) -> Result<Vec<i64>, ServiceError> {
+/// Inserts every job's article and tags in one transaction; their rows in order.
+async fn insert_all(pool: &SqlitePool, jobs: &[Job]) -> Result<Vec<InsertedArticle>, ServiceError> {
     let mut tx = pool.begin().await?;
-    let mut ids = Vec::with_capacity(jobs.len());
+    let mut rows = Vec::with_capacity(jobs.len());
     for Job { article, .. } in jobs {
         // Most titles are new: try the slug as given, and look for a free suffix only when it is taken.
-        let id = match insert_article_row(&mut tx, article, &article.slug).await {
+        let row = match insert_article_row(&mut tx, article, &article.slug).await {
             Err(e) if unique_violation_column(&e).as_deref() == Some("slug") => {
                 let slug = unused_slug(&mut tx, &article.slug, None).await?;
                 insert_article_row(&mut tx, article, &slug).await?
             }
             inserted => inserted?,
         };
-        insert_tags(&mut tx, id, &article.tags).await?;
-        ids.push(id);
+        insert_tags(&mut tx, row.id, &article.tags).await?;
+        rows.push(row);
     }
     tx.commit().await?;
-    Ok(ids)
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -143,8 +150,8 @@ mod tests {
 
         let mut slugs = std::collections::HashSet::new();
         for create in creates {
-            let (i, id) = create.await.expect("task");
-            let id = id.expect("inserted");
+            let (i, row) = create.await.expect("task");
+            let id = row.expect("inserted").id;
             let (description, slug, tag): (String, String, String) = sqlx::query_as(
                 "SELECT a.description, a.slug, t.tag FROM articles a
                  JOIN article_tags t ON t.article_id = a.id WHERE a.id = ?",

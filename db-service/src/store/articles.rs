@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::anyhow;
-use db_client::{ArticleChanges, ArticleRecord, NewArticle, UserId};
+use db_client::{ArticleChanges, ArticleRecord, AuthorView, NewArticle, UserId};
 use sqlx::{Sqlite, SqliteConnection};
 
 use super::Store;
@@ -56,10 +56,32 @@ impl Store {
     #[tracing::instrument(skip_all)]
     pub async fn insert_article(&self, new: &NewArticle) -> Result<ArticleRecord, ServiceError> {
         // users.db is a different file, so the author reference is checked here rather than by a foreign key.
-        self.find_user_by_id(new.author).await?;
+        let author = self.find_user_by_id(new.author).await?;
         // Written together with the creates that arrive meanwhile (article_batch.rs).
-        let article_id = self.article_inserter.insert(new.clone()).await?;
-        self.read_back(article_id, new.author).await
+        let stored = self.article_inserter.insert(new.clone()).await?;
+        // Everything else a new article shows is known without reading it back: the row is as given, nobody
+        // has favorited it yet, and its author is the viewer (who cannot follow themselves). Tags read back
+        // sorted (byte order, as SQLite's BINARY collation) without duplicates.
+        let mut tags = new.tags.clone();
+        tags.sort_unstable();
+        tags.dedup();
+        Ok(ArticleRecord {
+            slug: stored.slug,
+            title: new.title.clone(),
+            description: new.description.clone(),
+            body: Some(new.body.clone()),
+            tags,
+            created_at: stored.created_at,
+            updated_at: stored.updated_at,
+            favorited: false,
+            favorites_count: 0,
+            author: AuthorView {
+                username: author.username,
+                bio: author.bio,
+                image: author.image,
+                following: false,
+            },
+        })
     }
 
     /// The article with this slug as `viewer` sees it; anonymous reads come from the read cache when fresh.
@@ -245,14 +267,24 @@ async fn authored_article(
     }
 }
 
+/// What the database decided for a new article row.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct InsertedArticle {
+    pub id: i64,
+    pub slug: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
 /// Inserts the article row under `slug`; a taken slug comes back as the unique violation it is.
 pub(super) async fn insert_article_row(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     new: &NewArticle,
     slug: &str,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO articles (slug, author_id, title, description, body) VALUES (?, ?, ?, ?, ?) RETURNING id",
+) -> Result<InsertedArticle, sqlx::Error> {
+    sqlx::query_as(
+        "INSERT INTO articles (slug, author_id, title, description, body) VALUES (?, ?, ?, ?, ?) \
+         RETURNING id, slug, created_at, updated_at",
     )
     .bind(slug)
     .bind(new.author.0)
