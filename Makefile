@@ -44,7 +44,7 @@ fmt-check:
 
 clippy:
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
-	$(CARGO) clippy --locked -p web --target wasm32-unknown-unknown -- -D warnings
+	$(CARGO) clippy --locked -p web -p markdown-worker --target wasm32-unknown-unknown -- -D warnings
 
 cargo-test:
 	$(CARGO) test --locked --workspace --no-fail-fast

@@ -212,3 +212,25 @@ test('server validation errors appear next to the sign-up and editor forms, and 
   await expect(page.locator('textarea[name=body]')).toHaveValue('A body without a title');
   await expect(page).toHaveURL(/\/editor$/);
 });
+
+test('the markdown renderer loads with the first article, not with the home page', async ({ page, request }) => {
+  const author = await registerViaApi(request, 'mdlazy');
+  const slug = await articleViaApi(request, author, uniqueName('Lazy '), []);
+  const workerFiles: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/markdown-worker')) workerFiles.push(new URL(r.url()).pathname);
+  });
+  page.on('worker', (w) => workerFiles.push(`worker ${new URL(w.url()).pathname}`));
+
+  await page.goto('/');
+  await expect(page.locator('.article-preview').first()).toBeVisible();
+  expect(workerFiles).toEqual([]);
+
+  await page.locator(`a.preview-link[href="/article/${slug}"]`).click();
+  await expect(page.locator('.article-content')).toBeVisible();
+  // Rendered by the worker: the markdown paragraph became a <p>.
+  await expect(page.locator('.article-content p').first()).toHaveText('Body of the article.');
+  await expect(page.locator('.article-loading')).toHaveCount(0);
+  expect(workerFiles).toContain('worker /markdown-worker_loader.js');
+  expect(workerFiles).toContain('/markdown-worker_bg.wasm');
+});

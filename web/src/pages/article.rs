@@ -60,7 +60,18 @@ pub fn ArticlePage() -> impl IntoView {
 #[component]
 fn ArticleView(article: Article) -> impl IntoView {
     set_title(&article.title);
-    let body_html = markdown::to_safe_html(&article.body);
+    let body = RwSignal::new(Body::Rendering);
+    let source = article.body.clone();
+    leptos::task::spawn_local(async move {
+        body.set(match markdown::to_safe_html(source.clone()).await {
+            Ok(html) => Body::Html(html),
+            // Never a blank page: without the renderer, the text is still there to read.
+            Err(e) => {
+                leptos::logging::warn!("showing the article as text: {e}");
+                Body::Text(source)
+            }
+        });
+    });
     let state = ArticleState::new(&article);
     let slug = article.slug.clone();
     view! {
@@ -73,8 +84,12 @@ fn ArticleView(article: Article) -> impl IntoView {
         <div class="container page">
             <div class="row article-content">
                 <div class="col-md-12">
-                    // Safe: markdown::to_safe_html turns all raw HTML into text and neutralizes unsafe URLs.
-                    <div inner_html=body_html></div>
+                    {move || match body.get() {
+                        Body::Rendering => view! { <p class="article-loading">"Loading article..."</p> }.into_any(),
+                        // Safe: the markdown worker turns all raw HTML into text and neutralizes unsafe URLs.
+                        Body::Html(html) => view! { <div inner_html=html></div> }.into_any(),
+                        Body::Text(text) => view! { <div class="article-text">{text}</div> }.into_any(),
+                    }}
                     <ul class="tag-list">
                         {article
                             .tag_list
@@ -91,6 +106,17 @@ fn ArticleView(article: Article) -> impl IntoView {
             <Comments slug/>
         </div>
     }
+}
+
+/// The article body on its way to the page.
+#[derive(Debug, Clone, PartialEq)]
+enum Body {
+    /// The markdown worker is at it.
+    Rendering,
+    /// Safe HTML from the worker.
+    Html(String),
+    /// The worker failed: the markdown as plain text.
+    Text(String),
 }
 
 /// Follow and favorite state shared by the two meta blocks of the page.
