@@ -8,6 +8,9 @@ cd "$root"
 [ -f web/dist/index.html ] || make -s web
 cargo build --release --locked -q -p db-service -p api
 
+# What nginx sends for a file: its precompressed .gz sibling (gzip_static), else gzip -9 of it.
+gz_size() { if [ -f "$1.gz" ]; then stat -c%s "$1.gz"; else gzip -9c "$1" | wc -c; fi; }
+
 # First load: every wasm, js and css file index.html references. The markdown worker is fetched later, when the
 # first article body is shown, and is listed on its own.
 first_load=$(grep -oE '(href|src)="/[^"]+\.(wasm|js|css)"' web/dist/index.html | sed -E 's/.*"\/([^"]+)"/\1/' | sort -u)
@@ -15,14 +18,14 @@ echo "first-load assets (web/dist, referenced by index.html):"
 raw=0; gz=0
 for name in $first_load; do
   f=web/dist/$name
-  r=$(stat -c%s "$f"); g=$(gzip -9c "$f" | wc -c)
+  r=$(stat -c%s "$f"); g=$(gz_size "$f")
   raw=$((raw + r)); gz=$((gz + g))
   printf '  %-40s %8d bytes raw %8d gzip\n' "$name" "$r" "$g"
 done
 printf '  %-40s %8d bytes raw %8d gzip (budget 256000 gzip)\n' total "$raw" "$gz"
 echo "loaded with the first article (markdown worker):"
 for f in web/dist/markdown-worker*.wasm web/dist/markdown-worker*.js; do
-  printf '  %-40s %8d bytes raw %8d gzip\n' "$(basename "$f")" "$(stat -c%s "$f")" "$(gzip -9c "$f" | wc -c)"
+  printf '  %-40s %8d bytes raw %8d gzip\n' "$(basename "$f")" "$(stat -c%s "$f")" "$(gz_size "$f")"
 done
 
 # shellcheck source=../scripts/stack.sh
