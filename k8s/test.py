@@ -55,6 +55,24 @@ REQUIRED = {"api": {"INTERNAL_TOKEN", "JWT_SECRET"}, "db-service": {"INTERNAL_TO
 ADDR_ENV = {"api": "API_ADDR", "db-service": "DB_SERVICE_ADDR", "frontend": "LISTEN"}
 
 
+def image_facts(dockerfile):
+    """The runtime stage of one of our Dockerfiles: its USER (uid, gid) and ENV defaults."""
+    runtime = read(dockerfile)
+    runtime = runtime[runtime.rindex("\nFROM "):]
+    user = re.search(r"^USER (\d+):(\d+)$", runtime, re.M)
+    env = {}
+    for block in re.findall(r"^ENV ((?:.*\\\n)*.*)$", runtime, re.M):
+        env.update(re.findall(r"([A-Z_]+)=(\S+)", block.replace("\\\n", " ")))
+    return {"uid": int(user.group(1)) if user else None, "gid": int(user.group(2)) if user else None, "env": env}
+
+
+# The images the manifests run (USER, ENV defaults), and the folders each writes: with a read-only root
+# filesystem, every one of them must be a mounted volume.
+IMAGES = {"api": image_facts("api/Dockerfile"), "db-service": image_facts("db-service/Dockerfile"),
+          "frontend": image_facts("nginx/Dockerfile")}
+WRITES = {"api": [], "db-service": ["DATA_DIR", "BACKUP_DIR"], "frontend": ["RUN_DIR"]}
+
+
 def image_kind(image):
     for kind in ("db-service", "frontend", "api"):
         if f"conduit/{kind}" in image:
@@ -122,6 +140,17 @@ def check_overlay(overlay, docs):
                 ref = e.get("valueFrom", {}).get("configMapKeyRef")
                 if ref:
                     check(f"{cname} configmap {ref['name']} has {ref['key']}", ref["key"] in configmaps.get(ref["name"], {}))
+            image = IMAGES[kind]
+            check(f"{cname} runs as its image's user", (sc.get("runAsUser"), sc.get("runAsGroup")) ==
+                  (image["uid"], image["gid"]), (sc.get("runAsUser"), sc.get("runAsGroup"), image))
+            effective = dict(image["env"])
+            for source in c.get("envFrom", []):
+                effective.update(configmaps.get(source.get("configMapRef", {}).get("name"), {}))
+            effective.update({k: e["value"] for k, e in env.items() if "value" in e})
+            mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
+            for var in WRITES[kind]:
+                check(f"{cname} has a volume at {var} ({effective.get(var)}), as its root filesystem is read-only",
+                      effective.get(var) in mounts, (effective.get(var), sorted(mounts)))
             addr = env.get(ADDR_ENV[kind], {}).get("value", "")
             check(f"{cname} listens on its declared container port", addr.rsplit(":", 1)[-1] in {str(p) for p in ports.values()},
                   (addr, ports))
