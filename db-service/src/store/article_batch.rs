@@ -32,6 +32,7 @@ pub(super) struct ArticleInserter {
 impl ArticleInserter {
     /// Starts the writer task on `pool` (blog.db's single writer); it ends when the last inserter is dropped.
     pub(super) fn start(pool: SqlitePool, cache: Arc<ReadCache>) -> Self {
+        // Unbounded is safe: each job is an in-flight request, and MAX_CONCURRENT_REQUESTS bounds those.
         let (jobs, queue) = mpsc::unbounded_channel();
         tokio::spawn(write_batches(pool, cache, queue));
         Self { jobs }
