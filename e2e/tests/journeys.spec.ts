@@ -234,3 +234,14 @@ test('the markdown renderer loads with the first article, not with the home page
   expect(workerFiles).toContain('worker /markdown-worker_loader.js');
   expect(workerFiles).toContain('/markdown-worker_bg.wasm');
 });
+
+test('an article whose markdown worker cannot load is shown as plain text, not a blank page', async ({ page, request }) => {
+  const author = await registerViaApi(request, 'mdfail');
+  const slug = await articleViaApi(request, author, uniqueName('Fallback '), [], 'Some **bold** words.');
+  await page.route('**/markdown-worker*', (route) => route.abort());
+
+  await page.goto(`/article/${slug}`);
+  await expect(page.locator('.article-content .article-text')).toHaveText('Some **bold** words.');
+  await expect(page.locator('.article-loading')).toHaveCount(0);
+  await expect(page.locator('.article-content strong')).toHaveCount(0);
+});

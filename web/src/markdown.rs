@@ -24,27 +24,21 @@ impl std::fmt::Display for RenderError {
 
 /// Renders `source` in the worker, starting it on first use.
 pub async fn to_safe_html(source: String) -> Result<String, RenderError> {
-    let mut start_error = None;
+    RENDERER.with_borrow_mut(|slot| {
+        if slot.is_none() {
+            *slot = Some(Renderer::start()?);
+        }
+        Ok::<_, RenderError>(())
+    })?;
+    // The renderer exists: nothing runs between the statement above and this synchronous callback.
     let promise = Promise::new(&mut |resolve, reject| {
-        RENDERER.with_borrow_mut(|slot| {
-            if slot.is_none() {
-                match Renderer::start() {
-                    Ok(renderer) => *slot = Some(renderer),
-                    Err(e) => {
-                        start_error = Some(e);
-                        let _ = reject.call0(&JsValue::NULL);
-                        return;
-                    }
-                }
-            }
-            if let Some(renderer) = slot.as_mut() {
-                renderer.request(&source, resolve);
+        RENDERER.with_borrow_mut(|slot| match slot.as_mut() {
+            Some(renderer) => renderer.request(&source, resolve, reject),
+            None => {
+                let _ = reject.call0(&JsValue::NULL);
             }
         })
     });
-    if let Some(e) = start_error {
-        return Err(e);
-    }
     let html = JsFuture::from(promise)
         .await
         .map_err(|_| RenderError("the markdown worker failed".into()))?;
@@ -62,11 +56,9 @@ struct Renderer {
     /// Set once the worker said "ready": messages sent before it listens would be lost.
     ready: bool,
     queued: Vec<Array>,
-    /// Resolve functions of the promises awaiting each request id.
-    waiting: HashMap<u32, Function>,
+    /// Resolve and reject functions of the promise awaiting each request id.
+    waiting: HashMap<u32, (Function, Function)>,
     next_id: u32,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(JsValue)>,
 }
 
 impl Renderer {
@@ -80,29 +72,35 @@ impl Renderer {
                 }
             })
         });
-        // A worker that cannot load fails every waiting request; the next render starts a new one.
+        // A worker that cannot load fails every waiting request (their pages show the text instead); the next
+        // render starts a new one.
         let on_error = Closure::<dyn FnMut(JsValue)>::new(|_| {
             if let Some(renderer) = RENDERER.with_borrow_mut(Option::take) {
                 renderer.worker.terminate();
+                for (_, reject) in renderer.waiting.into_values() {
+                    let _ = reject.call0(&JsValue::NULL);
+                }
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        // The handlers must outlive the Renderer: the error handler drops it while running. Two small closures
+        // per worker start (once per page load, unless the worker fails).
+        on_message.forget();
+        on_error.forget();
         Ok(Self {
             worker,
             ready: false,
             queued: Vec::new(),
             waiting: HashMap::new(),
             next_id: 0,
-            _on_message: on_message,
-            _on_error: on_error,
         })
     }
 
-    fn request(&mut self, source: &str, resolve: Function) {
+    fn request(&mut self, source: &str, resolve: Function, reject: Function) {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
-        self.waiting.insert(id, resolve);
+        self.waiting.insert(id, (resolve, reject));
         let message = Array::of2(&JsValue::from(id), &JsValue::from_str(source));
         if self.ready {
             self.send(&message);
@@ -121,7 +119,7 @@ impl Renderer {
         }
         let reply: Array = data.unchecked_into();
         let id = reply.get(0).as_f64().map(|id| id as u32);
-        if let Some(resolve) = id.and_then(|id| self.waiting.remove(&id)) {
+        if let Some((resolve, _)) = id.and_then(|id| self.waiting.remove(&id)) {
             let _ = resolve.call1(&JsValue::NULL, &reply.get(1));
         }
     }
