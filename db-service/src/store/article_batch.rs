@@ -1,10 +1,11 @@
 //! Group commit for new articles: creates that arrive while a commit is in flight are written together in the
-//! next transaction, so N concurrent creates cost one BEGIN/COMMIT and one fsync instead of N. Nothing waits
-//! for company: a lone create is committed at once. Each caller is answered only after its batch committed.
+//! next transaction, so N concurrent creates cost one BEGIN/COMMIT and one fsync instead of N, and their authors
+//! are checked (and their profiles fetched) in one users.db query. Nothing waits for company: a lone create is
+//! committed at once. Each caller is answered only after its batch committed.
 
 use std::sync::Arc;
 
-use db_client::NewArticle;
+use db_client::{AuthorView, NewArticle};
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
@@ -12,15 +13,19 @@ use super::{
     articles::{insert_article_row, insert_tags, unused_slug, InsertedArticle},
     cache::ReadCache,
     unique_violation_column,
+    users::authors_by_ids,
 };
 use crate::error::ServiceError;
 
 /// Most creates written in one transaction (bounds the time a batch holds the writer).
 const MAX_BATCH: usize = 64;
 
+/// A committed article with its author's profile (as the author sees it).
+pub(super) type Created = (InsertedArticle, AuthorView);
+
 struct Job {
     article: NewArticle,
-    reply: oneshot::Sender<Result<InsertedArticle, ServiceError>>,
+    reply: oneshot::Sender<Result<Created, ServiceError>>,
 }
 
 /// Hands new articles to the batching writer task. Cheap to clone.
@@ -30,19 +35,18 @@ pub(super) struct ArticleInserter {
 }
 
 impl ArticleInserter {
-    /// Starts the writer task on `pool` (blog.db's single writer); it ends when the last inserter is dropped.
-    pub(super) fn start(pool: SqlitePool, cache: Arc<ReadCache>) -> Self {
+    /// Starts the writer task on `blog` (blog.db's single writer), reading authors from `users` (a users.db
+    /// reader); it ends when the last inserter is dropped.
+    pub(super) fn start(blog: SqlitePool, users: SqlitePool, cache: Arc<ReadCache>) -> Self {
         // Unbounded is safe: each job is an in-flight request, and MAX_CONCURRENT_REQUESTS bounds those.
         let (jobs, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write_batches(pool, cache, queue));
+        tokio::spawn(write_batches(blog, users, cache, queue));
         Self { jobs }
     }
 
-    /// Writes `article` and returns its row once the transaction holding it has committed.
-    pub(super) async fn insert(
-        &self,
-        article: NewArticle,
-    ) -> Result<InsertedArticle, ServiceError> {
+    /// Writes `article` once its author is known to exist, and returns its row and author once the transaction
+    /// holding it has committed.
+    pub(super) async fn insert(&self, article: NewArticle) -> Result<Created, ServiceError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || ServiceError::Internal(anyhow::anyhow!("the article writer has stopped"));
         self.jobs
@@ -53,7 +57,8 @@ impl ArticleInserter {
 }
 
 async fn write_batches(
-    pool: SqlitePool,
+    blog: SqlitePool,
+    users: SqlitePool,
     cache: Arc<ReadCache>,
     mut queue: mpsc::UnboundedReceiver<Job>,
 ) {
@@ -61,32 +66,65 @@ async fn write_batches(
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let jobs = std::mem::take(&mut batch);
         metrics::histogram!("db_article_batch_size").record(jobs.len() as f64);
-        match insert_all(&pool, &jobs).await {
-            Ok(ids) => {
-                cache.invalidate();
-                for (job, row) in jobs.into_iter().zip(ids) {
-                    let _ = job.reply.send(Ok(row));
-                }
-            }
-            // One failing article must not fail the others: the batch was rolled back, so write each alone
-            // and give every caller its own outcome.
-            Err(_) if jobs.len() > 1 => {
-                for job in jobs {
-                    let result = insert_all(&pool, std::slice::from_ref(&job)).await;
-                    if result.is_ok() {
-                        cache.invalidate();
-                    }
-                    let _ = job.reply.send(result.and_then(|rows| {
-                        rows.into_iter().next().ok_or_else(|| {
-                            anyhow::anyhow!("a one-article batch wrote nothing").into()
-                        })
-                    }));
-                }
-            }
+        // users.db is a different file, so the author reference is checked here rather than by a foreign key.
+        let ids = jobs.iter().map(|job| job.article.author.0);
+        let authors = match authors_by_ids(&users, ids, None).await {
+            Ok(authors) => authors,
             Err(e) => {
-                if let Some(job) = jobs.into_iter().next() {
-                    let _ = job.reply.send(Err(e));
+                let message = e.to_string();
+                for job in jobs {
+                    let error = anyhow::anyhow!("cannot read the authors: {message}");
+                    let _ = job.reply.send(Err(error.into()));
                 }
+                continue;
+            }
+        };
+        let mut known = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            match authors.get(job.article.author.0) {
+                Some(author) => known.push((job, author.clone())),
+                None => {
+                    let _ = job.reply.send(Err(ServiceError::NotFound("user")));
+                }
+            }
+        }
+        write(&blog, &cache, known).await;
+    }
+}
+
+/// Commits the articles of `jobs` (whose authors exist) and answers each caller.
+async fn write(blog: &SqlitePool, cache: &ReadCache, jobs: Vec<(Job, AuthorView)>) {
+    if jobs.is_empty() {
+        return;
+    }
+    let (jobs, authors): (Vec<Job>, Vec<AuthorView>) = jobs.into_iter().unzip();
+    match insert_all(blog, &jobs).await {
+        Ok(rows) => {
+            cache.invalidate();
+            for ((job, row), author) in jobs.into_iter().zip(rows).zip(authors) {
+                let _ = job.reply.send(Ok((row, author)));
+            }
+        }
+        // One failing article must not fail the others: the batch was rolled back, so write each alone
+        // and give every caller its own outcome.
+        Err(_) if jobs.len() > 1 => {
+            for (job, author) in jobs.into_iter().zip(authors) {
+                let result = insert_all(blog, std::slice::from_ref(&job)).await;
+                if result.is_ok() {
+                    cache.invalidate();
+                }
+                let _ = job.reply.send(result.and_then(|rows| {
+                    let row = rows
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| anyhow::anyhow!("a one-article batch wrote nothing"))?;
+                    Ok((row, author))
+                }));
+            }
+        }
+        Err(e) => {
+            if let Some(job) = jobs.into_iter().next() {
+                let _ = job.reply.send(Err(e));
             }
         }
     }
@@ -116,26 +154,40 @@ async fn insert_all(pool: &SqlitePool, jobs: &[Job]) -> Result<Vec<InsertedArtic
 mod tests {
     use std::time::Duration;
 
-    use db_client::UserId;
+    use db_client::{NewUser, UserId};
 
     use super::*;
     use crate::{config::Durability, store::Store};
 
+    /// A store with one user, jake.
+    async fn store_with_jake(dir: &std::path::Path) -> (Store, UserId) {
+        let store = Store::open(dir, Durability::Full).await.expect("open");
+        let jake = store
+            .insert_user(&NewUser {
+                username: "jake".into(),
+                email: "jake@example.com".into(),
+                password_hash: "h".into(),
+            })
+            .await
+            .expect("user");
+        (store, jake.id)
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn creates_queued_behind_a_busy_writer_commit_together_each_with_its_own_id() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path(), Durability::Full)
-            .await
-            .expect("open");
+        let (store, jake) = store_with_jake(dir.path()).await;
         // Hold blog.db's only writer connection: the first create waits on it, the rest queue up behind and
-        // are then written as one batch.
+        // are then written as one batch. Every other article names an author who does not exist: those alone
+        // are refused.
         let busy = store.blog.write.acquire().await.expect("writer");
         let creates: Vec<_> = (0..10)
             .map(|i| {
                 let inserter = store.article_inserter.clone();
+                let author = if i % 3 == 2 { UserId(999) } else { jake };
                 tokio::spawn(async move {
                     let article = NewArticle {
-                        author: UserId(1),
+                        author,
                         slug: "same".into(),
                         title: "Same".into(),
                         description: format!("#{i}"),
@@ -151,19 +203,33 @@ mod tests {
 
         let mut slugs = std::collections::HashSet::new();
         for create in creates {
-            let (i, row) = create.await.expect("task");
-            let id = row.expect("inserted").id;
+            let (i, created) = create.await.expect("task");
+            if i % 3 == 2 {
+                assert!(
+                    matches!(created, Err(ServiceError::NotFound("user"))),
+                    "#{i}: {created:?}"
+                );
+                continue;
+            }
+            let (row, author) = created.expect("inserted");
+            assert_eq!(author.username, "jake");
             let (description, slug, tag): (String, String, String) = sqlx::query_as(
                 "SELECT a.description, a.slug, t.tag FROM articles a
                  JOIN article_tags t ON t.article_id = a.id WHERE a.id = ?",
             )
-            .bind(id)
+            .bind(row.id)
             .fetch_one(&store.blog.read)
             .await
             .expect("stored");
             assert_eq!((description, tag), (format!("#{i}"), format!("t{i}")));
+            assert_eq!(slug, row.slug);
             assert!(slugs.insert(slug.clone()), "duplicate slug {slug}");
         }
-        assert_eq!(slugs.len(), 10);
+        assert_eq!(slugs.len(), 7);
+        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM articles")
+            .fetch_one(&store.blog.read)
+            .await
+            .expect("count");
+        assert_eq!(stored, 7, "no article of an unknown author is stored");
     }
 }

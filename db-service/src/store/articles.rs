@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::anyhow;
-use db_client::{ArticleChanges, ArticleRecord, AuthorView, NewArticle, UserId};
+use db_client::{ArticleChanges, ArticleRecord, NewArticle, UserId};
 use sqlx::{Sqlite, SqliteConnection};
 
 use super::Store;
@@ -56,9 +56,8 @@ impl Store {
     #[tracing::instrument(skip_all)]
     pub async fn insert_article(&self, new: &NewArticle) -> Result<ArticleRecord, ServiceError> {
         // users.db is a different file, so the author reference is checked here rather than by a foreign key.
-        let author = self.find_user_by_id(new.author).await?;
-        // Written together with the creates that arrive meanwhile (article_batch.rs).
-        let stored = self.article_inserter.insert(new.clone()).await?;
+        // Written together with the creates that arrive meanwhile, once the author is known (article_batch.rs).
+        let (stored, author) = self.article_inserter.insert(new.clone()).await?;
         // Everything else a new article shows is known without reading it back: the row is as given, nobody
         // has favorited it yet, and its author is the viewer (who cannot follow themselves). Tags read back
         // sorted (byte order, as SQLite's BINARY collation) without duplicates.
@@ -75,12 +74,7 @@ impl Store {
             updated_at: stored.updated_at,
             favorited: false,
             favorites_count: 0,
-            author: AuthorView {
-                username: author.username,
-                bio: author.bio,
-                image: author.image,
-                following: false,
-            },
+            author,
         })
     }
 

@@ -87,8 +87,11 @@ impl Store {
             Database::open(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS, durability).await?;
         let blog = Database::open(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
         let cache = Arc::new(cache::ReadCache::default());
-        let article_inserter =
-            article_batch::ArticleInserter::start(blog.write.clone(), Arc::clone(&cache));
+        let article_inserter = article_batch::ArticleInserter::start(
+            blog.write.clone(),
+            users.read.clone(),
+            Arc::clone(&cache),
+        );
         Ok(Self {
             users,
             blog,

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use db_client::{AuthorView, NewUser, UserChanges, UserId, UserRecord};
+use sqlx::SqlitePool;
 
 use super::{json_ids, unique_violation_column, Store};
 use crate::error::ServiceError;
@@ -43,6 +44,11 @@ struct AuthorRow {
 pub(super) struct Authors(HashMap<i64, AuthorView>);
 
 impl Authors {
+    /// The profile of user `id`, if that user exists.
+    pub(super) fn get(&self, id: i64) -> Option<&AuthorView> {
+        self.0.get(&id)
+    }
+
     /// The profile of user `id`, who wrote `what`. Users are never deleted, so a missing one is a broken invariant.
     pub(super) fn of(
         &self,
@@ -248,16 +254,25 @@ impl Store {
         ids: impl IntoIterator<Item = i64>,
         viewer: Option<UserId>,
     ) -> Result<Authors, ServiceError> {
-        let sql = format!("{PROFILE_SELECT} WHERE u.id IN (SELECT value FROM json_each(?))");
-        let rows = sqlx::query_as::<_, AuthorRow>(&sql)
-            .bind(viewer.map(|v| v.0))
-            .bind(json_ids(ids))
-            .fetch_all(&self.users.read)
-            .await?;
-        Ok(Authors(
-            rows.into_iter()
-                .map(|row| (row.id, AuthorView::from(row)))
-                .collect(),
-        ))
+        authors_by_ids(&self.users.read, ids, viewer).await
     }
+}
+
+/// The profiles of users `ids` as `viewer` sees them, in one query on users.db (`pool`).
+pub(super) async fn authors_by_ids(
+    pool: &SqlitePool,
+    ids: impl IntoIterator<Item = i64>,
+    viewer: Option<UserId>,
+) -> Result<Authors, ServiceError> {
+    let sql = format!("{PROFILE_SELECT} WHERE u.id IN (SELECT value FROM json_each(?))");
+    let rows = sqlx::query_as::<_, AuthorRow>(&sql)
+        .bind(viewer.map(|v| v.0))
+        .bind(json_ids(ids))
+        .fetch_all(pool)
+        .await?;
+    Ok(Authors(
+        rows.into_iter()
+            .map(|row| (row.id, AuthorView::from(row)))
+            .collect(),
+    ))
 }
