@@ -30,14 +30,20 @@ pub fn probe(listen_addr: SocketAddr, path: &str, timeout: Duration) -> Result<(
     stream
         .set_write_timeout(Some(timeout))
         .map_err(unreachable)?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(unreachable)?;
-    let mut head = [0u8; 64];
-    let read = stream.read(&mut head).map_err(unreachable)?;
-    let status_line = String::from_utf8_lossy(&head[..read]);
+    // One write: a server may answer and close as soon as it has the request.
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).map_err(unreachable)?;
+    // The status line, which may arrive in pieces.
+    let mut head = Vec::with_capacity(64);
+    let mut chunk = [0u8; 64];
+    while !head.contains(&b'\n') && head.len() < 64 {
+        let read = stream.read(&mut chunk).map_err(unreachable)?;
+        if read == 0 {
+            break;
+        }
+        head.extend_from_slice(&chunk[..read]);
+    }
+    let status_line = String::from_utf8_lossy(&head);
     let status_line = status_line.lines().next().unwrap_or_default();
     match status_line.split_whitespace().nth(1) {
         Some("200") => Ok(()),
@@ -67,8 +73,15 @@ mod tests {
         let addr = listener.local_addr().expect("addr");
         thread::spawn(move || {
             if let Ok((mut conn, _)) = listener.accept() {
-                let mut request = [0u8; 256];
-                let _ = conn.read(&mut request);
+                // The whole request, up to its blank line, then the reply.
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 256];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&chunk[..n]),
+                    }
+                }
                 let _ = conn.write_all(reply.as_bytes());
             }
         });
