@@ -44,7 +44,7 @@ async fn create_article(
     State(state): State<AppState>,
     JsonBody(new): JsonBody<NewArticle>,
 ) -> Result<(StatusCode, Json<ArticleRecord>), ServiceError> {
-    let article = state.store.insert_article(&new).await?;
+    let article = state.store.insert_article(new).await?;
     Ok((StatusCode::CREATED, Json(article)))
 }
 

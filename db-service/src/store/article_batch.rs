@@ -20,8 +20,14 @@ use crate::error::ServiceError;
 /// Most creates written in one transaction (bounds the time a batch holds the writer).
 const MAX_BATCH: usize = 64;
 
-/// A committed article with its author's profile (as the author sees it).
-pub(super) type Created = (InsertedArticle, AuthorView);
+/// A committed article: what the caller sent (handed back, not copied), what the database decided, and the
+/// author's profile (as the author sees it).
+#[derive(Debug)]
+pub(super) struct Created {
+    pub article: NewArticle,
+    pub row: InsertedArticle,
+    pub author: AuthorView,
+}
 
 struct Job {
     article: NewArticle,
@@ -101,8 +107,12 @@ async fn write(blog: &SqlitePool, cache: &ReadCache, jobs: Vec<(Job, AuthorView)
     match insert_all(blog, &jobs).await {
         Ok(rows) => {
             cache.invalidate();
-            for ((job, row), author) in jobs.into_iter().zip(rows).zip(authors) {
-                let _ = job.reply.send(Ok((row, author)));
+            for ((Job { article, reply }, row), author) in jobs.into_iter().zip(rows).zip(authors) {
+                let _ = reply.send(Ok(Created {
+                    article,
+                    row,
+                    author,
+                }));
             }
         }
         // One failing article must not fail the others: the batch was rolled back, so write each alone
@@ -113,12 +123,17 @@ async fn write(blog: &SqlitePool, cache: &ReadCache, jobs: Vec<(Job, AuthorView)
                 if result.is_ok() {
                     cache.invalidate();
                 }
-                let _ = job.reply.send(result.and_then(|rows| {
+                let Job { article, reply } = job;
+                let _ = reply.send(result.and_then(|rows| {
                     let row = rows
                         .into_iter()
                         .next()
                         .ok_or_else(|| anyhow::anyhow!("a one-article batch wrote nothing"))?;
-                    Ok((row, author))
+                    Ok(Created {
+                        article,
+                        row,
+                        author,
+                    })
                 }));
             }
         }
@@ -211,7 +226,7 @@ mod tests {
                 );
                 continue;
             }
-            let (row, author) = created.expect("inserted");
+            let Created { row, author, .. } = created.expect("inserted");
             assert_eq!(author.username, "jake");
             let (description, slug, tag): (String, String, String) = sqlx::query_as(
                 "SELECT a.description, a.slug, t.tag FROM articles a

@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use db_client::{ArticleChanges, ArticleRecord, NewArticle, UserId};
 use sqlx::{Sqlite, SqliteConnection};
 
-use super::Store;
+use super::{article_batch::Created, Store};
 use crate::error::ServiceError;
 
 #[derive(sqlx::FromRow)]
@@ -54,24 +54,27 @@ struct ArticleKey {
 
 impl Store {
     #[tracing::instrument(skip_all)]
-    pub async fn insert_article(&self, new: &NewArticle) -> Result<ArticleRecord, ServiceError> {
-        // users.db is a different file, so the author reference is checked here rather than by a foreign key.
+    pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError> {
         // Written together with the creates that arrive meanwhile, once the author is known (article_batch.rs).
-        let (stored, author) = self.article_inserter.insert(new.clone()).await?;
+        let Created {
+            article,
+            row,
+            author,
+        } = self.article_inserter.insert(new).await?;
         // Everything else a new article shows is known without reading it back: the row is as given, nobody
         // has favorited it yet, and its author is the viewer (who cannot follow themselves). Tags read back
         // sorted (byte order, as SQLite's BINARY collation) without duplicates.
-        let mut tags = new.tags.clone();
+        let mut tags = article.tags;
         tags.sort_unstable();
         tags.dedup();
         Ok(ArticleRecord {
-            slug: stored.slug,
-            title: new.title.clone(),
-            description: new.description.clone(),
-            body: Some(new.body.clone()),
+            slug: row.slug,
+            title: article.title,
+            description: article.description,
+            body: Some(article.body),
             tags,
-            created_at: stored.created_at,
-            updated_at: stored.updated_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
             favorited: false,
             favorites_count: 0,
             author,
