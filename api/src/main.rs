@@ -11,14 +11,11 @@ use conduit_api::{
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// How long `healthcheck` waits for an answer.
-const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if cli.command == Some(Command::Healthcheck) {
-        db_client::health_probe::probe(cli.addr(), "/healthz", PROBE_TIMEOUT)?;
+        db_client::health_probe::healthcheck(cli.addr())?;
         return Ok(());
     }
     let config = cli.into_config()?;

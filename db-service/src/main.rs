@@ -11,9 +11,6 @@ use db_service::{
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// How long `healthcheck` waits for an answer.
-const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let Cli { command, settings } = Cli::parse();
@@ -45,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Healthcheck => {
-            db_client::health_probe::probe(settings.addr(), "/healthz", PROBE_TIMEOUT)?;
+            db_client::health_probe::healthcheck(settings.addr())?;
             Ok(())
         }
         Command::Restore { path } => {

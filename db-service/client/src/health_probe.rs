@@ -7,6 +7,9 @@ use std::{
     time::Duration,
 };
 
+/// How long `healthcheck` waits for an answer (well inside the images' HEALTHCHECK timeout).
+const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Why a probe failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
@@ -49,6 +52,11 @@ pub fn probe(listen_addr: SocketAddr, path: &str, timeout: Duration) -> Result<(
         Some("200") => Ok(()),
         _ => Err(ProbeError::Unhealthy(addr, status_line.to_owned())),
     }
+}
+
+/// The `healthcheck` subcommand of both binaries: `/healthz` of the instance listening on `listen_addr`.
+pub fn healthcheck(listen_addr: SocketAddr) -> Result<(), ProbeError> {
+    probe(listen_addr, "/healthz", HEALTHCHECK_TIMEOUT)
 }
 
 /// `0.0.0.0:3000` is where a service listens, not an address to connect to: use loopback instead.
