@@ -46,8 +46,8 @@ clippy:
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --locked -p web -p markdown-worker --target wasm32-unknown-unknown -- -D warnings
 
-cargo-test:
-	$(CARGO) test --locked --workspace --no-fail-fast
+cargo-test: ## Unit and integration tests; db-service's storage suite runs on SQLite and on a private MariaDB
+	scripts/with-mariadb $(CARGO) test --locked --workspace --no-fail-fast
 
 nginx-test: ## Render the nginx config, nginx -t it, and check its routing and headers against stand-in upstreams
 	python3 nginx/test.py
@@ -61,10 +61,10 @@ docker-lint: ## hadolint and checkov on the three Dockerfiles (offline)
 	  --framework dockerfile \
 	  -f db-service/Dockerfile -f api/Dockerfile -f nginx/Dockerfile'
 
-e2e: web ## RealWorld collection (newman) + Playwright journeys against the stack behind nginx
+e2e: web ## RealWorld collection (newman, on SQLite and MySQL) + Playwright journeys, stack behind nginx
 	@# The debug binaries of `cargo test --workspace` (same features, so nothing is rebuilt after cargo-test).
 	$(CARGO) test --locked --workspace --no-run -q
-	e2e/run
+	scripts/with-mariadb e2e/run
 
 images: ## Build the db-service, api and frontend images offline (private Docker engine, local base images)
 	@scripts/bootstrap --containers

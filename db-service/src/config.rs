@@ -53,6 +53,22 @@ pub struct Settings {
         default_value = "127.0.0.1:3001"
     )]
     addr: SocketAddr,
+    /// `mysql://user:password@host:3306/name` keeps the data on a MySQL/MariaDB server, in databases `name_users`
+    /// and `name_blog`; unset: SQLite files in DATA_DIR.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Most connections to each MySQL database (per db-service replica).
+    #[arg(long, global = true, env = "DB_MAX_CONNECTIONS", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    db_max_connections: u32,
+    /// Seconds to keep retrying an unreachable MySQL server at startup before giving up.
+    #[arg(
+        long,
+        global = true,
+        env = "DB_CONNECT_PATIENCE_SECS",
+        default_value_t = 60
+    )]
+    db_connect_patience_secs: u64,
     /// Folder holding users.db and blog.db (created if missing).
     #[arg(long, global = true, env = "DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
@@ -139,9 +155,27 @@ pub enum LogFormat {
     Json,
 }
 
+/// Which database server holds the data.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// SQLite files in [`Storage::data_dir`], owned by this one process.
+    Sqlite,
+    /// A MySQL/MariaDB server shared by every replica.
+    Mysql {
+        /// `mysql://…`, credentials included.
+        url: SecretString,
+        /// Pool size per database.
+        max_connections: u32,
+        /// How long startup retries an unreachable server.
+        connect_patience: Duration,
+    },
+}
+
 /// Where the data and its backups live, and how many backups are kept.
 #[derive(Debug, Clone)]
 pub struct Storage {
+    /// The database server.
+    pub backend: Backend,
     /// Folder holding the database files.
     pub data_dir: PathBuf,
     /// Folder holding backups.
@@ -181,6 +215,9 @@ pub enum ConfigError {
     /// A token too short to resist guessing.
     #[error("INTERNAL_TOKEN must be at least 16 characters")]
     WeakToken,
+    /// A database URL of a kind db-service does not speak.
+    #[error("DATABASE_URL must start with mysql:// (or be unset for SQLite files in DATA_DIR)")]
+    UnsupportedDatabaseUrl,
 }
 
 impl Settings {
@@ -190,8 +227,20 @@ impl Settings {
         self.addr
     }
 
-    pub fn storage(&self) -> Storage {
-        Storage {
+    pub fn storage(&self) -> Result<Storage, ConfigError> {
+        let backend = match self.database_url.as_deref().map(str::trim) {
+            None | Some("") => Backend::Sqlite,
+            Some(url) if url.starts_with("mysql://") || url.starts_with("mariadb://") => {
+                Backend::Mysql {
+                    url: url.replacen("mariadb://", "mysql://", 1).into(),
+                    max_connections: self.db_max_connections,
+                    connect_patience: Duration::from_secs(self.db_connect_patience_secs),
+                }
+            }
+            Some(_) => return Err(ConfigError::UnsupportedDatabaseUrl),
+        };
+        Ok(Storage {
+            backend,
             data_dir: self.data_dir.clone(),
             backup_dir: self
                 .backup_dir
@@ -199,12 +248,12 @@ impl Settings {
                 .unwrap_or_else(|| self.data_dir.join("backups")),
             backup_retention: self.backup_retention as usize,
             synchronous: self.synchronous,
-        }
+        })
     }
 
     /// Checks the secrets and produces the serving configuration.
     pub fn into_config(self) -> Result<Config, ConfigError> {
-        let storage = self.storage();
+        let storage = self.storage()?;
         let token = match (self.internal_token, self.env) {
             (Some(token), Environment::Production) if token == DEV_INTERNAL_TOKEN => {
                 return Err(ConfigError::DevTokenInProduction)
@@ -286,12 +335,37 @@ mod tests {
     }
 
     #[test]
+    fn a_mysql_url_selects_mysql_and_other_urls_are_refused() {
+        let mysql = cli(&["--database-url", "mysql://u:p@db:3306/conduit"])
+            .settings
+            .storage()
+            .expect("mysql storage");
+        assert!(matches!(
+            mysql.backend,
+            Backend::Mysql {
+                max_connections: 16,
+                ..
+            }
+        ));
+        let sqlite = cli(&[]).settings.storage().expect("sqlite storage");
+        assert!(matches!(sqlite.backend, Backend::Sqlite));
+        let err = cli(&["--database-url", "postgres://db/conduit"])
+            .settings
+            .storage()
+            .expect_err("must fail");
+        assert!(matches!(err, ConfigError::UnsupportedDatabaseUrl));
+    }
+
+    #[test]
     fn subcommands_take_their_paths_and_settings_anywhere() {
         let parsed = cli(&["restore", "/b/1", "--data-dir", "/d"]);
         assert!(
             matches!(parsed.command, Some(Command::Restore { ref path }) if path == &PathBuf::from("/b/1"))
         );
-        assert_eq!(parsed.settings.storage().data_dir, PathBuf::from("/d"));
+        assert_eq!(
+            parsed.settings.storage().expect("storage").data_dir,
+            PathBuf::from("/d")
+        );
         assert!(Cli::try_parse_from(["db-service", "backup", "--backup-retention", "0"]).is_err());
     }
 }

@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     backup::Backups,
-    config::{Config, Storage},
+    config::{Backend, Config, Storage},
     state::AppState,
     store::Store,
 };
@@ -31,14 +31,23 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     metrics::handle();
-    let store = Store::open(&config.storage.data_dir, config.storage.synchronous).await?;
+    let store = Store::open(&config.storage).await?;
     let backups = Backups::new(
         config.storage.backup_dir.clone(),
         config.storage.backup_retention,
     );
-    let schedule = config
-        .backup_interval
-        .map(|every| tokio::spawn(scheduled_backups(backups.clone(), store.clone(), every)));
+    let schedule = match (config.backup_interval, store.snapshot_sources()) {
+        (Some(every), Some(_)) => Some(tokio::spawn(scheduled_backups(
+            backups.clone(),
+            store.clone(),
+            every,
+        ))),
+        (Some(_), None) => {
+            tracing::info!("no scheduled backups: a MySQL server is backed up by its operator");
+            None
+        }
+        (None, _) => None,
+    };
     let state = AppState {
         store: store.clone(),
         backups,
@@ -47,6 +56,7 @@ pub async fn run(
     let app = routes::router(state, config.max_concurrent_requests);
     tracing::info!(
         addr = %listener.local_addr()?,
+        backend = if matches!(config.storage.backend, Backend::Sqlite) { "sqlite" } else { "mysql" },
         data_dir = %config.storage.data_dir.display(),
         backup_dir = %config.storage.backup_dir.display(),
         "db-service listening"
@@ -69,7 +79,10 @@ async fn scheduled_backups(backups: Backups, store: Store, every: Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match backups.take(&store.snapshot_sources()).await {
+        let Some(sources) = store.snapshot_sources() else {
+            return;
+        };
+        match backups.take(&sources).await {
             Ok(report) => {
                 metrics::record_backup(Some(backup::total_size(&report.files)));
                 tracing::info!(path = %report.path, "scheduled backup taken and verified");
@@ -84,6 +97,9 @@ async fn scheduled_backups(backups: Backups, store: Store, every: Duration) {
 
 /// Takes one verified backup of the databases in `storage.data_dir`, whether or not a db-service is serving them.
 pub async fn backup_now(storage: &Storage) -> anyhow::Result<BackupReport> {
+    if let Backend::Mysql { .. } = storage.backend {
+        anyhow::bail!("{}", backup::NOT_ON_MYSQL);
+    }
     let sources = store::open_snapshot_sources(&storage.data_dir).await?;
     let report = Backups::new(storage.backup_dir.clone(), storage.backup_retention)
         .take(&sources)

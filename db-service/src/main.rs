@@ -26,7 +26,7 @@ async fn main() -> anyhow::Result<()> {
             db_service::run(listener, config, telemetry::shutdown_signal()).await
         }
         Command::Backup => {
-            let report = db_service::backup_now(&settings.storage()).await?;
+            let report = db_service::backup_now(&settings.storage()?).await?;
             tracing::info!(files = report.files.len(), "backup taken and verified");
             print_line(&report.path);
             Ok(())
@@ -46,7 +46,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { path } => {
-            let data_dir = settings.storage().data_dir;
+            let data_dir = settings.storage()?.data_dir;
             let replaced = db_service::restore_backup(&path, &data_dir).await?;
             let kept = replaced.map_or_else(String::new, |p| {
                 format!("; previous files kept in {}", p.display())

@@ -1,12 +1,15 @@
 //! db-service's internal API, driven through the real client over a real socket.
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicU32, Ordering},
+    time::Duration,
+};
 
 use db_client::{
     ArticleFilter, DbClient, DbError, NewArticle, NewComment, NewUser, UserId, UserRecord,
     ViewerQuery,
 };
-use db_service::config::{Config, Durability, LogFormat, Storage};
+use db_service::config::{Backend as StorageBackend, Config, Durability, LogFormat, Storage};
 
 const TOKEN: &str = "test-internal-token-0123456789";
 
@@ -18,17 +21,52 @@ struct TestService {
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
-async fn spawn_service() -> TestService {
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("local addr");
-    let config = Config {
+/// Which database server a test's db-service uses.
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Mysql,
+}
+
+/// A URL naming databases of their own on the MariaDB server that `scripts/with-mariadb` started (`make test`
+/// runs the tests through it).
+fn fresh_mysql_url() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let server = std::env::var("CONDUIT_TEST_MYSQL_URL").expect(
+        "CONDUIT_TEST_MYSQL_URL is not set: run the tests through scripts/with-mariadb (as make test does)",
+    );
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    format!("{server}/t{}_{n}", std::process::id())
+}
+
+async fn spawn_service(backend: Backend) -> TestService {
+    spawn_on(match backend {
+        Backend::Sqlite => StorageBackend::Sqlite,
+        Backend::Mysql => mysql_backend(&fresh_mysql_url()),
+    })
+    .await
+}
+
+fn mysql_backend(url: &str) -> StorageBackend {
+    StorageBackend::Mysql {
+        url: url.to_owned().into(),
+        max_connections: 8,
+        connect_patience: Duration::from_secs(5),
+    }
+}
+
+/// The configuration of a test db-service on `backend` (SQLite: in `data_dir`), listening on `addr`.
+fn test_config(
+    backend: StorageBackend,
+    data_dir: &std::path::Path,
+    addr: std::net::SocketAddr,
+) -> Config {
+    Config {
         addr,
         storage: Storage {
-            data_dir: data_dir.path().to_owned(),
-            backup_dir: data_dir.path().join("backups"),
+            backend,
+            data_dir: data_dir.to_owned(),
+            backup_dir: data_dir.join("backups"),
             backup_retention: 3,
             synchronous: Durability::Full,
         },
@@ -36,7 +74,16 @@ async fn spawn_service() -> TestService {
         max_concurrent_requests: 64,
         internal_token: TOKEN.to_owned().into(),
         log_format: LogFormat::Text,
-    };
+    }
+}
+
+async fn spawn_on(backend: StorageBackend) -> TestService {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    let config = test_config(backend, data_dir.path(), addr);
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(db_service::run(listener, config, async {
         let _ = stopped.await;
@@ -92,9 +139,7 @@ impl TestService {
     }
 }
 
-#[tokio::test]
-async fn calls_without_the_internal_token_are_refused_but_health_is_open() {
-    let svc = spawn_service().await;
+async fn calls_without_the_internal_token_are_refused_but_health_is_open(svc: TestService) {
     let no_token = svc
         .http
         .get(format!("{}/v1/users/1", svc.base_url))
@@ -125,9 +170,7 @@ async fn calls_without_the_internal_token_are_refused_but_health_is_open() {
     }
 }
 
-#[tokio::test]
-async fn a_taken_username_or_email_is_a_typed_conflict_naming_the_field() {
-    let svc = spawn_service().await;
+async fn a_taken_username_or_email_is_a_typed_conflict_naming_the_field(svc: TestService) {
     svc.user("jake").await;
     let same_name = svc
         .client
@@ -155,9 +198,7 @@ async fn a_taken_username_or_email_is_a_typed_conflict_naming_the_field() {
     );
 }
 
-#[tokio::test]
-async fn users_are_found_by_id_and_by_email_case_insensitively() {
-    let svc = spawn_service().await;
+async fn users_are_found_by_id_and_by_email_case_insensitively(svc: TestService) {
     let jake = svc.user("jake").await;
     assert_eq!(
         svc.client.find_user_by_id(jake.id).await.expect("by id"),
@@ -174,9 +215,7 @@ async fn users_are_found_by_id_and_by_email_case_insensitively() {
     assert!(matches!(missing, Err(DbError::NotFound { ref entity }) if entity == "user"));
 }
 
-#[tokio::test]
-async fn articles_get_unique_slugs_sorted_tags_and_millisecond_timestamps() {
-    let svc = spawn_service().await;
+async fn articles_get_unique_slugs_sorted_tags_and_millisecond_timestamps(svc: TestService) {
     let jake = svc.user("jake").await;
     let first = svc
         .article(jake.id, "Dragons", &["training", "dragons"])
@@ -205,9 +244,71 @@ async fn articles_get_unique_slugs_sorted_tags_and_millisecond_timestamps() {
     assert_eq!(read, second);
 }
 
-#[tokio::test]
-async fn articles_of_an_unknown_author_are_refused() {
-    let svc = spawn_service().await;
+async fn text_keeps_every_character_tags_keep_their_case_and_times_are_utc(svc: TestService) {
+    let emoji_user = svc.user("ünïcödé🦀").await;
+    let profile = svc
+        .client
+        .find_profile("ünïcödé🦀", ViewerQuery::default())
+        .await
+        .expect("profile by a four-byte name");
+    assert_eq!(profile.username, "ünïcödé🦀");
+    let article = svc
+        .client
+        .create_article(&NewArticle {
+            author: emoji_user.id,
+            slug: "crabs".into(),
+            title: "Crabs 🦀 and 𝄞 clefs".into(),
+            description: "naïve café — 漢字".into(),
+            body: "# 🦀\n\n𝌆 four-byte characters".into(),
+            tags: vec!["Rust".into(), "rust".into(), "🦀".into()],
+        })
+        .await
+        .expect("create");
+    let read = svc
+        .client
+        .find_article_by_slug("crabs", ViewerQuery::default())
+        .await
+        .expect("read");
+    assert_eq!(read.title, "Crabs 🦀 and 𝄞 clefs");
+    assert_eq!(read.description, "naïve café — 漢字");
+    assert_eq!(read.body.as_deref(), Some("# 🦀\n\n𝌆 four-byte characters"));
+    assert_eq!(read.author.username, "ünïcödé🦀");
+    // Tags compare byte by byte: "Rust" and "rust" are two tags, sorted in byte order.
+    assert_eq!(read.tags, vec!["Rust", "rust", "🦀"]);
+    assert_eq!(read, article);
+    let mut tags = svc.client.list_tags().await.expect("tags");
+    tags.sort();
+    assert_eq!(tags, vec!["Rust", "rust", "🦀"]);
+    // Timestamps are UTC: within a minute of this machine's clock.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let created = utc_seconds(&read.created_at);
+    assert!(
+        now.abs_diff(created) < 60,
+        "{} vs now {now}",
+        read.created_at
+    );
+}
+
+/// Seconds since the epoch of `YYYY-MM-DDTHH:MM:SS.sssZ`.
+fn utc_seconds(ts: &str) -> u64 {
+    let field = |range: std::ops::Range<usize>| -> i64 { ts[range].parse().expect("digits") };
+    let (year, month, day) = (field(0..4), field(5..7), field(8..10));
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + field(11..13) * 3600 + field(14..16) * 60 + field(17..19);
+    u64::try_from(secs).expect("after 1970")
+}
+
+async fn articles_of_an_unknown_author_are_refused(svc: TestService) {
     let result = svc
         .client
         .create_article(&NewArticle {
@@ -225,9 +326,7 @@ async fn articles_of_an_unknown_author_are_refused() {
     );
 }
 
-#[tokio::test]
-async fn lists_are_newest_first_filtered_paginated_bodiless_and_counted_in_full() {
-    let svc = spawn_service().await;
+async fn lists_are_newest_first_filtered_paginated_bodiless_and_counted_in_full(svc: TestService) {
     let jake = svc.user("jake").await;
     let anna = svc.user("anna").await;
     for i in 0..5 {
@@ -279,9 +378,7 @@ async fn lists_are_newest_first_filtered_paginated_bodiless_and_counted_in_full(
     );
 }
 
-#[tokio::test]
-async fn bad_requests_get_json_errors_and_the_service_keeps_serving() {
-    let svc = spawn_service().await;
+async fn bad_requests_get_json_errors_and_the_service_keeps_serving(svc: TestService) {
     let malformed = svc
         .http
         .post(format!("{}/v1/users", svc.base_url))
@@ -328,9 +425,7 @@ async fn bad_requests_get_json_errors_and_the_service_keeps_serving() {
     svc.user("still-serving").await;
 }
 
-#[tokio::test]
-async fn users_change_only_what_is_given_and_keep_their_own_email() {
-    let svc = spawn_service().await;
+async fn users_change_only_what_is_given_and_keep_their_own_email(svc: TestService) {
     let jake = svc.user("jake").await;
     svc.user("anna").await;
     let changes = db_client::UserChanges {
@@ -374,9 +469,7 @@ async fn users_change_only_what_is_given_and_keep_their_own_email() {
     );
 }
 
-#[tokio::test]
-async fn following_shows_in_profiles_and_oneself_cannot_be_followed() {
-    let svc = spawn_service().await;
+async fn following_shows_in_profiles_and_oneself_cannot_be_followed(svc: TestService) {
     let jake = svc.user("jake").await;
     let anna = svc.user("anna").await;
 
@@ -422,9 +515,7 @@ async fn following_shows_in_profiles_and_oneself_cannot_be_followed() {
     );
 }
 
-#[tokio::test]
-async fn only_the_author_edits_and_a_new_title_brings_a_new_slug() {
-    let svc = spawn_service().await;
+async fn only_the_author_edits_and_a_new_title_brings_a_new_slug(svc: TestService) {
     let jake = svc.user("jake").await;
     let anna = svc.user("anna").await;
     svc.article(jake.id, "Old title", &["a", "b"]).await;
@@ -477,9 +568,7 @@ async fn only_the_author_edits_and_a_new_title_brings_a_new_slug() {
     );
 }
 
-#[tokio::test]
-async fn deleting_an_article_takes_its_comments_favorites_and_tags_along() {
-    let svc = spawn_service().await;
+async fn deleting_an_article_takes_its_comments_favorites_and_tags_along(svc: TestService) {
     let jake = svc.user("jake").await;
     let anna = svc.user("anna").await;
     svc.article(jake.id, "Doomed", &["gone"]).await;
@@ -524,9 +613,7 @@ async fn deleting_an_article_takes_its_comments_favorites_and_tags_along() {
     assert!(matches!(missing, Err(DbError::NotFound { .. })));
 }
 
-#[tokio::test]
-async fn favorites_count_per_article_and_filter_lists() {
-    let svc = spawn_service().await;
+async fn favorites_count_per_article_and_filter_lists(svc: TestService) {
     let jake = svc.user("jake").await;
     let anna = svc.user("anna").await;
     svc.article(jake.id, "Liked", &[]).await;
@@ -579,9 +666,7 @@ async fn favorites_count_per_article_and_filter_lists() {
     assert!(matches!(missing, Err(DbError::NotFound { ref entity }) if entity == "article"));
 }
 
-#[tokio::test]
-async fn comments_list_oldest_first_and_only_their_author_deletes_them() {
-    let svc = spawn_service().await;
+async fn comments_list_oldest_first_and_only_their_author_deletes_them(svc: TestService) {
     let jake = svc.user("jake").await;
     let anna = svc.user("anna").await;
     svc.article(jake.id, "Talked about", &[]).await;
@@ -641,9 +726,7 @@ async fn comments_list_oldest_first_and_only_their_author_deletes_them() {
     assert!(matches!(wrong_article, Err(DbError::NotFound { .. })));
 }
 
-#[tokio::test]
-async fn tags_are_listed_most_used_first() {
-    let svc = spawn_service().await;
+async fn tags_are_listed_most_used_first(svc: TestService) {
     let jake = svc.user("jake").await;
     svc.article(jake.id, "One", &["rare", "common"]).await;
     svc.article(jake.id, "Two", &["common"]).await;
@@ -663,9 +746,7 @@ async fn tags_are_listed_most_used_first() {
     );
 }
 
-#[tokio::test]
-async fn the_feed_holds_only_followed_authors_newest_first() {
-    let svc = spawn_service().await;
+async fn the_feed_holds_only_followed_authors_newest_first(svc: TestService) {
     let jake = svc.user("jake").await;
     let anna = svc.user("anna").await;
     let bob = svc.user("bob").await;
@@ -695,9 +776,7 @@ async fn the_feed_holds_only_followed_authors_newest_first() {
     assert!(page.articles.iter().all(|a| a.author.following));
 }
 
-#[tokio::test]
-async fn anonymous_reads_never_show_data_older_than_an_acknowledged_write() {
-    let svc = spawn_service().await;
+async fn anonymous_reads_never_show_data_older_than_an_acknowledged_write(svc: TestService) {
     let jake = svc.user("jake").await;
     let anna = svc.user("anna").await;
     svc.article(jake.id, "Cached", &["one"]).await;
@@ -815,9 +894,7 @@ async fn anonymous_reads_never_show_data_older_than_an_acknowledged_write() {
 
 /// Concurrent creates are group-committed (store/article_batch.rs): each caller must get its own article back,
 /// same titles must still get distinct slugs within one batch, and every acknowledged article must be listed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_creates_each_get_their_own_article_and_all_are_stored() {
-    let svc = spawn_service().await;
+async fn concurrent_creates_each_get_their_own_article_and_all_are_stored(svc: TestService) {
     let jake = svc.user("jake").await;
     let creates = (0..48).map(|i| {
         let client = svc.client.clone();
@@ -873,4 +950,201 @@ async fn concurrent_creates_each_get_their_own_article_and_all_are_stored() {
         .await
         .expect("list");
     assert_eq!(all.total, 48);
+}
+
+/// Every test above, once per backend: the same suite holds SQLite and MySQL to the same answers.
+macro_rules! on_every_backend {
+    ($module:ident = $backend:ident: $($test:ident),* ; multi_thread: $($mt_test:ident),*) => {
+        mod $module {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(super::spawn_service(super::Backend::$backend).await).await;
+                }
+            )*
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $mt_test() {
+                    super::$mt_test(super::spawn_service(super::Backend::$backend).await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_every_backend!(sqlite = Sqlite:
+    calls_without_the_internal_token_are_refused_but_health_is_open,
+    a_taken_username_or_email_is_a_typed_conflict_naming_the_field,
+    users_are_found_by_id_and_by_email_case_insensitively,
+    articles_get_unique_slugs_sorted_tags_and_millisecond_timestamps,
+    text_keeps_every_character_tags_keep_their_case_and_times_are_utc,
+    articles_of_an_unknown_author_are_refused,
+    lists_are_newest_first_filtered_paginated_bodiless_and_counted_in_full,
+    bad_requests_get_json_errors_and_the_service_keeps_serving,
+    users_change_only_what_is_given_and_keep_their_own_email,
+    following_shows_in_profiles_and_oneself_cannot_be_followed,
+    only_the_author_edits_and_a_new_title_brings_a_new_slug,
+    deleting_an_article_takes_its_comments_favorites_and_tags_along,
+    favorites_count_per_article_and_filter_lists,
+    comments_list_oldest_first_and_only_their_author_deletes_them,
+    tags_are_listed_most_used_first,
+    the_feed_holds_only_followed_authors_newest_first,
+    anonymous_reads_never_show_data_older_than_an_acknowledged_write;
+    multi_thread: concurrent_creates_each_get_their_own_article_and_all_are_stored
+);
+on_every_backend!(mysql = Mysql:
+    calls_without_the_internal_token_are_refused_but_health_is_open,
+    a_taken_username_or_email_is_a_typed_conflict_naming_the_field,
+    users_are_found_by_id_and_by_email_case_insensitively,
+    articles_get_unique_slugs_sorted_tags_and_millisecond_timestamps,
+    text_keeps_every_character_tags_keep_their_case_and_times_are_utc,
+    articles_of_an_unknown_author_are_refused,
+    lists_are_newest_first_filtered_paginated_bodiless_and_counted_in_full,
+    bad_requests_get_json_errors_and_the_service_keeps_serving,
+    users_change_only_what_is_given_and_keep_their_own_email,
+    following_shows_in_profiles_and_oneself_cannot_be_followed,
+    only_the_author_edits_and_a_new_title_brings_a_new_slug,
+    deleting_an_article_takes_its_comments_favorites_and_tags_along,
+    favorites_count_per_article_and_filter_lists,
+    comments_list_oldest_first_and_only_their_author_deletes_them,
+    tags_are_listed_most_used_first,
+    the_feed_holds_only_followed_authors_newest_first,
+    anonymous_reads_never_show_data_older_than_an_acknowledged_write;
+    multi_thread: concurrent_creates_each_get_their_own_article_and_all_are_stored
+);
+
+/// What only the MySQL backend has: a server shared by replicas, and a server that may be away or refuse us.
+mod mysql_only {
+    use super::*;
+
+    #[tokio::test]
+    async fn replicas_sharing_a_server_see_each_others_writes_at_once() {
+        let url = fresh_mysql_url();
+        let (a, b) = (
+            spawn_on(mysql_backend(&url)).await,
+            spawn_on(mysql_backend(&url)).await,
+        );
+        let jake = a.user("jake").await;
+        let anna = b.user("anna").await;
+        // Each replica reads before and after the other writes: nothing may be served from a stale copy.
+        for (writer, reader) in [(&a, &b), (&b, &a)] {
+            let before = reader
+                .client
+                .list_articles(&ArticleFilter::default())
+                .await
+                .expect("list");
+            let written = writer
+                .article(jake.id, &format!("From {}", writer.base_url), &["shared"])
+                .await;
+            let after = reader
+                .client
+                .list_articles(&ArticleFilter::default())
+                .await
+                .expect("list");
+            assert_eq!(after.total, before.total + 1);
+            assert_eq!(after.articles[0].slug, written.slug);
+            assert_eq!(
+                reader.client.list_tags().await.expect("tags"),
+                vec!["shared".to_owned()]
+            );
+        }
+        let profile = a
+            .client
+            .follow("jake", anna.id)
+            .await
+            .expect("follow through a");
+        assert!(profile.following);
+        let seen_by_b = b
+            .client
+            .find_profile(
+                "jake",
+                ViewerQuery {
+                    viewer: Some(anna.id),
+                },
+            )
+            .await
+            .expect("profile through b");
+        assert!(seen_by_b.following);
+    }
+
+    /// Runs db-service on `backend` expecting it to refuse to start; its error, in full.
+    async fn startup_error(backend: StorageBackend) -> String {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let run = db_service::run(
+            listener,
+            test_config(backend, data_dir.path(), addr),
+            async {},
+        );
+        let error = tokio::time::timeout(Duration::from_secs(30), run)
+            .await
+            .expect("startup gave up in time")
+            .expect_err("startup must fail");
+        format!("{error:#}")
+    }
+
+    #[tokio::test]
+    async fn wrong_credentials_fail_startup_at_once_saying_so() {
+        let url = fresh_mysql_url().replacen("conduit_test:", "conduit_test:wrong", 1);
+        let started = std::time::Instant::now();
+        let error = startup_error(mysql_backend(&url)).await;
+        assert!(error.contains("refused the credentials"), "{error}");
+        assert!(
+            !error.contains("wrong"),
+            "the password leaked into: {error}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_retried_then_reported() {
+        // A port nothing listens on: bound, then released.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let started = std::time::Instant::now();
+        let error = startup_error(StorageBackend::Mysql {
+            url: format!("mysql://u:p@127.0.0.1:{port}/conduit").into(),
+            max_connections: 2,
+            connect_patience: Duration::from_secs(2),
+        })
+        .await;
+        assert!(
+            error.contains("cannot connect to MySQL at 127.0.0.1"),
+            "{error}"
+        );
+        // Retried for about the patience given, not given up on at the first refusal.
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn backups_are_refused_with_the_reason() {
+        let svc = spawn_service(Backend::Mysql).await;
+        let refused = svc
+            .http
+            .post(format!("{}/v1/backups", svc.base_url))
+            .header("x-internal-token", TOKEN)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(refused.status(), 400);
+        let body: serde_json::Value = refused.json().await.expect("json");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("does not back up a MySQL server"),
+            "{body}"
+        );
+    }
 }

@@ -17,6 +17,11 @@ use tokio::sync::Mutex;
 pub use manifest::verify;
 pub use restore::restore;
 
+/// Why `db-service backup` refuses on MySQL.
+pub const NOT_ON_MYSQL: &str = "db-service does not back up a MySQL server it does not own: use the server's \
+     own backups (managed snapshots, or mariadb-dump/mysqldump --single-transaction), or `db-service export` \
+     for a consistent copy of Conduit's data (see README)";
+
 /// Where backups go and how many are kept. Cheap to clone; backups are taken one at a time.
 #[derive(Debug, Clone)]
 pub struct Backups {

@@ -12,7 +12,11 @@ pub fn router() -> Router<AppState> {
 async fn create_backup(
     State(state): State<AppState>,
 ) -> Result<(StatusCode, Json<BackupReport>), ServiceError> {
-    let outcome = state.backups.take(&state.store.snapshot_sources()).await;
+    let sources = state
+        .store
+        .snapshot_sources()
+        .ok_or_else(|| ServiceError::BadRequest(backup::NOT_ON_MYSQL.to_owned()))?;
+    let outcome = state.backups.take(&sources).await;
     metrics::record_backup(outcome.as_ref().ok().map(|r| backup::total_size(&r.files)));
     Ok((StatusCode::CREATED, Json(outcome?)))
 }

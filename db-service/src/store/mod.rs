@@ -1,234 +1,205 @@
-//! The databases: one SQLite file per owning service, each with a single writer connection (so concurrent writes
-//! queue instead of failing with "database is locked") and a pool of read-only connections.
+//! The data, behind one interface whichever server holds it: SQLite files owned by this process (the default),
+//! or a MySQL/MariaDB server shared by several replicas. Both answer every call with the same records, errors,
+//! ordering and timestamps; the SQL they share is in [`sql`], the rows they read in [`rows`].
 
-mod article_batch;
-mod article_list;
-mod articles;
-mod cache;
-mod comments;
-mod favorites;
-mod tags;
-mod users;
+mod mysql;
+mod rows;
+mod sql;
+mod sqlite;
 
-use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+use std::sync::Arc;
 
-use anyhow::{bail, Context};
+use db_client::{
+    ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView, CommentRecord,
+    NewArticle, NewComment, NewUser, UserChanges, UserId, UserRecord,
+};
+use sqlx::SqlitePool;
 
-use crate::config::Durability;
-use sqlx::{
-    migrate::Migrator,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    SqlitePool,
+pub use sqlite::{open_snapshot_sources, DataDirLock};
+
+use crate::{
+    config::{Backend, Storage},
+    error::ServiceError,
 };
 
-static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/users");
-static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/blog");
-
-/// Both databases. Cheap to clone.
+/// The open databases. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Store {
-    /// The user service's data: users, follows.
-    users: Database,
-    /// The blog service's data: articles, tags, favorites, comments.
-    blog: Database,
-    /// Anonymous reads, invalidated by every write that could change them.
-    cache: Arc<cache::ReadCache>,
-    /// New articles, group-committed on blog.db's writer.
-    article_inserter: article_batch::ArticleInserter,
-    /// Held while the store is open, so that a restore cannot swap files under a running service.
-    _lock: Arc<DataDirLock>,
+pub enum Store {
+    Sqlite(sqlite::SqliteStore),
+    Mysql(mysql::MysqlStore),
 }
 
-/// An exclusive lock on a data directory (`DATA_DIR/.lock`), released when dropped or when the process dies.
-#[derive(Debug)]
-pub struct DataDirLock {
-    /// Kept open: the lock lives as long as the file handle.
-    _file: std::fs::File,
-}
-
-impl DataDirLock {
-    pub fn acquire(data_dir: &Path) -> anyhow::Result<Self> {
-        let path = data_dir.join(".lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                bail!(
-                    "{} is in use by a running db-service; stop it first",
-                    data_dir.display()
-                )
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(e).with_context(|| format!("cannot lock {}", path.display()))
-            }
+/// Calls the same method on whichever backend is open.
+macro_rules! on_backend {
+    ($self:ident.$method:ident($($arg:expr),*)) => {
+        match $self {
+            Store::Sqlite(store) => store.$method($($arg),*).await,
+            Store::Mysql(store) => store.$method($($arg),*).await,
         }
-    }
-}
-
-/// One SQLite file: a one-connection writer pool and a read-only reader pool.
-#[derive(Debug, Clone)]
-struct Database {
-    write: SqlitePool,
-    read: SqlitePool,
+    };
 }
 
 impl Store {
-    /// Opens (creating if needed) and migrates `users.db` and `blog.db` under `data_dir`.
-    pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-        let lock = DataDirLock::acquire(data_dir)?;
-        let users =
-            Database::open(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS, durability).await?;
-        let blog = Database::open(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
-        let cache = Arc::new(cache::ReadCache::default());
-        let article_inserter = article_batch::ArticleInserter::start(
-            blog.write.clone(),
-            users.read.clone(),
-            Arc::clone(&cache),
-        );
-        Ok(Self {
-            users,
-            blog,
-            cache,
-            article_inserter,
-            _lock: Arc::new(lock),
+    /// Opens (creating and migrating if needed) the databases `storage` names.
+    pub async fn open(storage: &Storage) -> anyhow::Result<Self> {
+        Ok(match &storage.backend {
+            Backend::Sqlite => Self::Sqlite(
+                sqlite::SqliteStore::open(&storage.data_dir, storage.synchronous).await?,
+            ),
+            Backend::Mysql {
+                url,
+                max_connections,
+                connect_patience,
+            } => Self::Mysql(
+                mysql::MysqlStore::open(url, *max_connections, *connect_patience).await?,
+            ),
         })
     }
 
-    /// Every database's file name with a read-only pool on it, for backups.
-    pub fn snapshot_sources(&self) -> Vec<(&'static str, SqlitePool)> {
-        vec![
-            (USERS_FILE, self.users.read.clone()),
-            (BLOG_FILE, self.blog.read.clone()),
-        ]
+    /// Every database's file name with a read-only pool on it, for backups; `None` on MySQL, whose server is
+    /// backed up by its operator.
+    pub fn snapshot_sources(&self) -> Option<Vec<(&'static str, SqlitePool)>> {
+        match self {
+            Store::Sqlite(store) => Some(store.snapshot_sources()),
+            Store::Mysql(_) => None,
+        }
     }
 
     /// Connection counts per database and pool, as (database, pool, open, idle), for metrics.
     pub fn pool_usage(&self) -> Vec<(&'static str, &'static str, u32, usize)> {
-        let mut usage = Vec::with_capacity(4);
-        for (db_name, db) in [("users", &self.users), ("blog", &self.blog)] {
-            for (pool_name, pool) in [("read", &db.read), ("write", &db.write)] {
-                usage.push((db_name, pool_name, pool.size(), pool.num_idle()));
-            }
+        match self {
+            Store::Sqlite(store) => store.pool_usage(),
+            Store::Mysql(store) => store.pool_usage(),
         }
-        usage
     }
 
     /// Answers a trivial query on every pool: the databases are open and usable.
     pub async fn ready(&self) -> Result<(), sqlx::Error> {
-        for pool in [
-            &self.users.read,
-            &self.users.write,
-            &self.blog.read,
-            &self.blog.write,
-        ] {
-            sqlx::query("SELECT 1").execute(pool).await?;
-        }
-        Ok(())
+        on_backend!(self.ready())
     }
 
-    /// Closes every connection, checkpointing the WAL.
+    /// Closes every connection.
     pub async fn close(&self) {
-        for db in [&self.users, &self.blog] {
-            db.read.close().await;
-            db.write.close().await;
-        }
+        on_backend!(self.close());
     }
-}
 
-/// Read-only pools on the databases in `data_dir`, without taking its lock: backups from the command line work
-/// while a db-service is serving from the same directory.
-pub async fn open_snapshot_sources(
-    data_dir: &Path,
-) -> anyhow::Result<Vec<(&'static str, SqlitePool)>> {
-    let mut sources = Vec::new();
-    for name in [USERS_FILE, BLOG_FILE] {
-        let path = data_dir.join(name);
-        if !path.is_file() {
-            bail!("{} does not exist: is DATA_DIR right?", path.display());
-        }
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-            .read_only(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        sources.push((name, pool));
+    pub async fn insert_user(&self, new: &NewUser) -> Result<UserRecord, ServiceError> {
+        on_backend!(self.insert_user(new))
     }
-    Ok(sources)
-}
 
-const USERS_FILE: &str = "users.db";
-const BLOG_FILE: &str = "blog.db";
-
-impl Database {
-    async fn open(
-        path: &Path,
-        migrations: &Migrator,
-        durability: Durability,
-    ) -> anyhow::Result<Self> {
-        let url = format!("sqlite://{}", path.display());
-        let options = SqliteConnectOptions::from_str(&url)
-            .with_context(|| format!("invalid database path {}", path.display()))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL (default): a commit is on disk before it is acknowledged, surviving power loss too. NORMAL in WAL
-            // mode still survives any process crash.
-            .synchronous(match durability {
-                Durability::Full => SqliteSynchronous::Full,
-                Durability::Normal => SqliteSynchronous::Normal,
-            })
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            .pragma("temp_store", "memory");
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.clone())
-            .await
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        migrations
-            .run(&write)
-            .await
-            .with_context(|| format!("cannot migrate {}", path.display()))?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(reader_connections())
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.read_only(true))
-            .await
-            .with_context(|| format!("cannot open {} for reading", path.display()))?;
-        Ok(Self { write, read })
+    pub async fn update_user(
+        &self,
+        id: UserId,
+        changes: &UserChanges,
+    ) -> Result<UserRecord, ServiceError> {
+        on_backend!(self.update_user(id, changes))
     }
-}
 
-/// Readers per database: two per core (a reader waits on I/O at times), between 2 and 8. Each connection keeps
-/// its own page cache, so more than the CPUs can use only costs memory.
-fn reader_connections() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-    u32::try_from(cores * 2).unwrap_or(8).clamp(2, 8)
-}
-
-/// The column a unique-constraint violation names (`UNIQUE constraint failed: users.email` → `email`).
-fn unique_violation_column(e: &sqlx::Error) -> Option<String> {
-    let db = e.as_database_error()?;
-    if !db.is_unique_violation() {
-        return None;
+    pub async fn find_user_by_id(&self, id: UserId) -> Result<UserRecord, ServiceError> {
+        on_backend!(self.find_user_by_id(id))
     }
-    db.message().rsplit('.').next().map(str::to_owned)
-}
 
-/// Encodes ids as a JSON array, bound as one parameter and expanded with `json_each` so that one prepared
-/// statement serves any number of ids.
-fn json_ids(ids: impl IntoIterator<Item = i64>) -> String {
-    let ids: Vec<i64> = ids.into_iter().collect();
-    serde_json::Value::from(ids).to_string()
+    pub async fn find_user_by_email(&self, email: &str) -> Result<UserRecord, ServiceError> {
+        on_backend!(self.find_user_by_email(email))
+    }
+
+    pub async fn find_profile(
+        &self,
+        username: &str,
+        viewer: Option<UserId>,
+    ) -> Result<AuthorView, ServiceError> {
+        on_backend!(self.find_profile(username, viewer))
+    }
+
+    pub async fn insert_follow(
+        &self,
+        username: &str,
+        follower: UserId,
+    ) -> Result<AuthorView, ServiceError> {
+        on_backend!(self.insert_follow(username, follower))
+    }
+
+    pub async fn delete_follow(
+        &self,
+        username: &str,
+        follower: UserId,
+    ) -> Result<AuthorView, ServiceError> {
+        on_backend!(self.delete_follow(username, follower))
+    }
+
+    pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError> {
+        on_backend!(self.insert_article(new))
+    }
+
+    pub async fn find_article_by_slug(
+        &self,
+        slug: &str,
+        viewer: Option<UserId>,
+    ) -> Result<Arc<ArticleRecord>, ServiceError> {
+        on_backend!(self.find_article_by_slug(slug, viewer))
+    }
+
+    pub async fn update_article(
+        &self,
+        slug: &str,
+        changes: &ArticleChanges,
+    ) -> Result<ArticleRecord, ServiceError> {
+        on_backend!(self.update_article(slug, changes))
+    }
+
+    pub async fn delete_article(&self, slug: &str, by: UserId) -> Result<(), ServiceError> {
+        on_backend!(self.delete_article(slug, by))
+    }
+
+    pub async fn list_articles(
+        &self,
+        filter: &ArticleFilter,
+    ) -> Result<Arc<ArticlePage>, ServiceError> {
+        on_backend!(self.list_articles(filter))
+    }
+
+    pub async fn insert_favorite(
+        &self,
+        slug: &str,
+        user: UserId,
+    ) -> Result<ArticleRecord, ServiceError> {
+        on_backend!(self.insert_favorite(slug, user))
+    }
+
+    pub async fn delete_favorite(
+        &self,
+        slug: &str,
+        user: UserId,
+    ) -> Result<ArticleRecord, ServiceError> {
+        on_backend!(self.delete_favorite(slug, user))
+    }
+
+    pub async fn list_comments(
+        &self,
+        slug: &str,
+        viewer: Option<UserId>,
+    ) -> Result<Vec<CommentRecord>, ServiceError> {
+        on_backend!(self.list_comments(slug, viewer))
+    }
+
+    pub async fn insert_comment(
+        &self,
+        slug: &str,
+        new: &NewComment,
+    ) -> Result<CommentRecord, ServiceError> {
+        on_backend!(self.insert_comment(slug, new))
+    }
+
+    pub async fn delete_comment(
+        &self,
+        slug: &str,
+        id: i64,
+        by: UserId,
+    ) -> Result<(), ServiceError> {
+        on_backend!(self.delete_comment(slug, id, by))
+    }
+
+    pub async fn list_tags(&self) -> Result<Arc<Vec<String>>, ServiceError> {
+        on_backend!(self.list_tags())
+    }
 }

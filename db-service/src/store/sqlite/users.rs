@@ -1,68 +1,14 @@
 //! Users and author profiles (users.db).
 
-use std::collections::HashMap;
-
 use db_client::{AuthorView, NewUser, UserChanges, UserId, UserRecord};
-use sqlx::SqlitePool;
+use sqlx::{Sqlite, SqlitePool};
 
-use super::{json_ids, unique_violation_column, Store};
+use super::{unique_violation_column, SqliteStore};
 use crate::error::ServiceError;
-
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: i64,
-    username: String,
-    email: String,
-    password_hash: String,
-    bio: Option<String>,
-    image: Option<String>,
-}
-
-impl From<UserRow> for UserRecord {
-    fn from(row: UserRow) -> Self {
-        UserRecord {
-            id: UserId(row.id),
-            username: row.username,
-            email: row.email,
-            password_hash: row.password_hash,
-            bio: row.bio,
-            image: row.image,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct AuthorRow {
-    id: i64,
-    username: String,
-    bio: Option<String>,
-    image: Option<String>,
-    following: bool,
-}
-
-/// The author profiles of one page of rows, fetched together.
-pub(super) struct Authors(HashMap<i64, AuthorView>);
-
-impl Authors {
-    /// The profile of user `id`, if that user exists.
-    pub(super) fn get(&self, id: i64) -> Option<&AuthorView> {
-        self.0.get(&id)
-    }
-
-    /// The profile of user `id`, who wrote `what`. Users are never deleted, so a missing one is a broken invariant.
-    pub(super) fn of(
-        &self,
-        id: i64,
-        what: &dyn std::fmt::Display,
-    ) -> Result<AuthorView, ServiceError> {
-        self.0
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("author {id} of {what} is missing").into())
-    }
-}
-
-const USER_COLUMNS: &str = "id, username, email, password_hash, bio, image";
+use crate::store::{
+    rows::{AuthorRow, Authors, UserRow, PROFILE_SELECT, USER_COLUMNS},
+    sql::{profiles_by_ids, Dialect},
+};
 
 /// Maps a unique violation on `users` to a conflict naming the column.
 fn user_conflict(e: sqlx::Error) -> ServiceError {
@@ -73,23 +19,7 @@ fn user_conflict(e: sqlx::Error) -> ServiceError {
     }
 }
 
-impl From<AuthorRow> for AuthorView {
-    fn from(row: AuthorRow) -> Self {
-        AuthorView {
-            username: row.username,
-            bio: row.bio,
-            image: row.image,
-            following: row.following,
-        }
-    }
-}
-
-/// `SELECT` of profile columns as the viewer bound first sees them; the caller appends `WHERE …`.
-const PROFILE_SELECT: &str = "SELECT u.id, u.username, u.bio, u.image, \
-     EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ? AND f.followee_id = u.id) AS following \
-     FROM users u";
-
-impl Store {
+impl SqliteStore {
     #[tracing::instrument(skip_all)]
     pub async fn insert_user(&self, new: &NewUser) -> Result<UserRecord, ServiceError> {
         let sql = format!(
@@ -264,15 +194,10 @@ pub(super) async fn authors_by_ids(
     ids: impl IntoIterator<Item = i64>,
     viewer: Option<UserId>,
 ) -> Result<Authors, ServiceError> {
-    let sql = format!("{PROFILE_SELECT} WHERE u.id IN (SELECT value FROM json_each(?))");
-    let rows = sqlx::query_as::<_, AuthorRow>(&sql)
-        .bind(viewer.map(|v| v.0))
-        .bind(json_ids(ids))
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let rows = profiles_by_ids(Dialect::Sqlite, &ids, viewer)
+        .query_as::<Sqlite, AuthorRow>()
         .fetch_all(pool)
         .await?;
-    Ok(Authors(
-        rows.into_iter()
-            .map(|row| (row.id, AuthorView::from(row)))
-            .collect(),
-    ))
+    Ok(rows.into_iter().collect())
 }

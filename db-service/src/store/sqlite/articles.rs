@@ -6,41 +6,14 @@ use anyhow::anyhow;
 use db_client::{ArticleChanges, ArticleRecord, NewArticle, UserId};
 use sqlx::{Sqlite, SqliteConnection};
 
-use super::{article_batch::Created, Store};
-use crate::error::ServiceError;
-
-#[derive(sqlx::FromRow)]
-pub(super) struct ArticleRow {
-    pub slug: String,
-    pub author_id: i64,
-    pub title: String,
-    pub description: String,
-    pub body: Option<String>,
-    /// JSON array of tags, sorted (NOTES.md #1: tags are returned alphabetically).
-    pub tags: String,
-    pub favorites_count: i64,
-    pub favorited: bool,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-/// Every article query starts with this: the viewer's id (or NULL) is its first bind.
-pub(super) const WITH_VIEWER: &str = "WITH viewer (id) AS (SELECT ?) ";
-
-/// `SELECT <article columns>` of `articles a`, seen by the `viewer` of [`WITH_VIEWER`]; `body` is selected only
-/// for single-article reads. The caller appends `FROM …`.
-pub(super) fn article_columns(with_body: bool) -> String {
-    let body = if with_body { "a.body" } else { "NULL" };
-    format!(
-        "SELECT a.slug, a.author_id, a.title, a.description, {body} AS body, \
-         (SELECT json_group_array(tag) FROM \
-             (SELECT t.tag FROM article_tags t WHERE t.article_id = a.id ORDER BY t.tag)) AS tags, \
-         a.favorites_count, \
-         EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = (SELECT id FROM viewer) AND f.article_id = a.id) \
-             AS favorited, \
-         a.created_at, a.updated_at"
-    )
-}
+use super::{article_batch::Created, SqliteStore};
+use crate::{
+    error::ServiceError,
+    store::{
+        rows::ArticleRow,
+        sql::{Dialect, SqlQuery},
+    },
+};
 
 /// How many numbered suffixes to try before giving up on a slug.
 const MAX_SLUG_ATTEMPTS: u32 = 1000;
@@ -52,7 +25,7 @@ struct ArticleKey {
     author_id: i64,
 }
 
-impl Store {
+impl SqliteStore {
     #[tracing::instrument(skip_all)]
     pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError> {
         // Written together with the creates that arrive meanwhile, once the author is known (article_batch.rs).
@@ -106,13 +79,11 @@ impl Store {
         slug: &str,
         viewer: Option<UserId>,
     ) -> Result<ArticleRecord, ServiceError> {
-        let sql = format!(
-            "{WITH_VIEWER}{} FROM articles a WHERE a.slug = ?",
-            article_columns(true)
-        );
-        let row = sqlx::query_as::<_, ArticleRow>(&sql)
-            .bind(viewer.map(|v| v.0))
-            .bind(slug)
+        let mut q = SqlQuery::default();
+        Dialect::Sqlite.select_articles(&mut q, viewer, true);
+        q.push(" FROM articles a WHERE a.slug = ").bind_text(slug);
+        let row = q
+            .query_as::<Sqlite, ArticleRow>()
             .fetch_optional(&self.blog.read)
             .await?
             .ok_or(ServiceError::NotFound("article"))?;
@@ -192,13 +163,12 @@ impl Store {
         article_id: i64,
         viewer: UserId,
     ) -> Result<ArticleRecord, ServiceError> {
-        let sql = format!(
-            "{WITH_VIEWER}{} FROM articles a WHERE a.id = ?",
-            article_columns(true)
-        );
-        let row = sqlx::query_as::<_, ArticleRow>(&sql)
-            .bind(viewer.0)
-            .bind(article_id)
+        let mut q = SqlQuery::default();
+        Dialect::Sqlite.select_articles(&mut q, Some(viewer), true);
+        q.push(" FROM articles a WHERE a.id = ")
+            .bind_int(Some(article_id));
+        let row = q
+            .query_as::<Sqlite, ArticleRow>()
             .fetch_one(&self.blog.read)
             .await?;
         self.one_with_author(row, Some(viewer)).await
@@ -225,23 +195,7 @@ impl Store {
             .list_authors_by_ids(rows.iter().map(|r| r.author_id), viewer)
             .await?;
         rows.into_iter()
-            .map(|row| {
-                let author = authors.of(row.author_id, &row.slug)?;
-                let tags: Vec<String> = serde_json::from_str(&row.tags)
-                    .map_err(|e| anyhow!("bad tag list for {}: {e}", row.slug))?;
-                Ok(ArticleRecord {
-                    slug: row.slug,
-                    title: row.title,
-                    description: row.description,
-                    body: row.body,
-                    tags,
-                    created_at: row.created_at,
-                    updated_at: row.updated_at,
-                    favorited: row.favorited,
-                    favorites_count: u64::try_from(row.favorites_count).unwrap_or(0),
-                    author,
-                })
-            })
+            .map(|row| row.into_record(&authors))
             .collect()
     }
 }

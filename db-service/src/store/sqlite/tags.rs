@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use db_client::MAX_TAGS_LISTED;
 
-use super::Store;
+use super::SqliteStore;
 use crate::error::ServiceError;
 
-impl Store {
+impl SqliteStore {
     /// Tags in use, most used first; from the read cache when nothing was written since.
     #[tracing::instrument(skip_all)]
     pub async fn list_tags(&self) -> Result<Arc<Vec<String>>, ServiceError> {

@@ -172,11 +172,13 @@ mod tests {
     use db_client::{NewUser, UserId};
 
     use super::*;
-    use crate::{config::Durability, store::Store};
+    use crate::{config::Durability, store::sqlite::SqliteStore};
 
     /// A store with one user, jake.
-    async fn store_with_jake(dir: &std::path::Path) -> (Store, UserId) {
-        let store = Store::open(dir, Durability::Full).await.expect("open");
+    async fn store_with_jake(dir: &std::path::Path) -> (SqliteStore, UserId) {
+        let store = SqliteStore::open(dir, Durability::Full)
+            .await
+            .expect("open");
         let jake = store
             .insert_user(&NewUser {
                 username: "jake".into(),

@@ -2,10 +2,10 @@
 
 use db_client::{ArticleRecord, UserId};
 
-use super::Store;
+use super::SqliteStore;
 use crate::error::ServiceError;
 
-impl Store {
+impl SqliteStore {
     /// Adds the article to `user`'s favorites (no-op if already there).
     #[tracing::instrument(skip_all, fields(slug))]
     pub async fn insert_favorite(

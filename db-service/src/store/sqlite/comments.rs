@@ -3,21 +3,13 @@
 use anyhow::anyhow;
 use db_client::{CommentRecord, NewComment, UserId};
 
-use super::Store;
+use super::SqliteStore;
 use crate::error::ServiceError;
-
-#[derive(sqlx::FromRow)]
-struct CommentRow {
-    id: i64,
-    author_id: i64,
-    body: String,
-    created_at: String,
-    updated_at: String,
-}
+use crate::store::rows::CommentRow;
 
 const COMMENT_COLUMNS: &str = "id, author_id, body, created_at, updated_at";
 
-impl Store {
+impl SqliteStore {
     /// The article's comments, oldest first (NOTES.md #16).
     #[tracing::instrument(skip_all, fields(slug))]
     pub async fn list_comments(
@@ -99,16 +91,7 @@ impl Store {
             .list_authors_by_ids(rows.iter().map(|r| r.author_id), viewer)
             .await?;
         rows.into_iter()
-            .map(|row| {
-                let author = authors.of(row.author_id, &format_args!("comment {}", row.id))?;
-                Ok(CommentRecord {
-                    id: row.id,
-                    created_at: row.created_at,
-                    updated_at: row.updated_at,
-                    body: row.body,
-                    author,
-                })
-            })
+            .map(|row| row.into_record(&authors))
             .collect()
     }
 }

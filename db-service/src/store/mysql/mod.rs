@@ -1,0 +1,228 @@
+//! The MySQL/MariaDB backend: the same data and answers as the SQLite one, for running several db-service
+//! replicas against one central server. Users and blog data live in two databases, `<name>_users` and
+//! `<name>_blog` (`<name>` from the URL's path, `conduit` by default), each with its own pool. Nothing is cached
+//! in the process: another replica may have written since.
+
+mod articles;
+mod comments;
+mod users;
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::{bail, Context};
+use backon::{ExponentialBuilder, Retryable};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::{
+    migrate::Migrator,
+    mysql::{MySqlConnectOptions, MySqlPoolOptions},
+    ConnectOptions, MySqlPool,
+};
+
+use crate::error::ServiceError;
+
+static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/mysql/users");
+static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/mysql/blog");
+
+/// The database name prefix when the URL names none.
+const DEFAULT_NAME: &str = "conduit";
+
+/// Both databases on the server. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct MysqlStore {
+    /// The user service's data: users, follows.
+    users: MySqlPool,
+    /// The blog service's data: articles, tags, favorites, comments.
+    blog: MySqlPool,
+}
+
+impl MysqlStore {
+    /// Connects to the server at `url` (retrying while it is unreachable), creates the two databases if they are
+    /// missing, and migrates them. Wrong credentials or a refused database fail at once, with the reason.
+    pub async fn open(
+        url: &SecretString,
+        max_connections: u32,
+        patience: Duration,
+    ) -> anyhow::Result<Self> {
+        let options = MySqlConnectOptions::from_str(url.expose_secret())
+            .context("DATABASE_URL is not a valid mysql:// URL")?;
+        let name = options
+            .get_database()
+            .filter(|name| !name.is_empty())
+            .unwrap_or(DEFAULT_NAME)
+            .to_owned();
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            bail!(
+                "the database name in DATABASE_URL may hold only letters, digits and _: {name:?}"
+            );
+        }
+        // information_schema is readable by every account: a place to stand while creating our databases.
+        let server = connect(options.clone().database("information_schema"), 1, patience).await?;
+        let mut pools = Vec::with_capacity(2);
+        for (suffix, migrations) in [("users", &USERS_MIGRATIONS), ("blog", &BLOG_MIGRATIONS)] {
+            let database = format!("{name}_{suffix}");
+            create_database_if_missing(&server, &database).await?;
+            let pool = connect(
+                options.clone().database(&database),
+                max_connections,
+                patience,
+            )
+            .await?;
+            // Replicas starting together take turns: sqlx holds a server-side lock while migrating.
+            migrations
+                .run(&pool)
+                .await
+                .with_context(|| format!("cannot migrate database {database}"))?;
+            pools.push(pool);
+        }
+        server.close().await;
+        let (Some(blog), Some(users)) = (pools.pop(), pools.pop()) else {
+            bail!("databases missing after opening");
+        };
+        tracing::info!(users = %format!("{name}_users"), blog = %format!("{name}_blog"), "using MySQL");
+        Ok(Self { users, blog })
+    }
+
+    /// Connection counts per database, as (database, pool, open, idle), for metrics.
+    pub fn pool_usage(&self) -> Vec<(&'static str, &'static str, u32, usize)> {
+        [("users", &self.users), ("blog", &self.blog)]
+            .into_iter()
+            .map(|(db, pool)| (db, "shared", pool.size(), pool.num_idle()))
+            .collect()
+    }
+
+    /// Answers a trivial query on both databases.
+    pub async fn ready(&self) -> Result<(), sqlx::Error> {
+        for pool in [&self.users, &self.blog] {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.users.close().await;
+        self.blog.close().await;
+    }
+}
+
+/// A pool on `options`, retried with backoff for up to `patience` while the server cannot be reached (it may be
+/// starting too); other errors (wrong password, no such database, no privilege) are final.
+async fn connect(
+    options: MySqlConnectOptions,
+    max_connections: u32,
+    patience: Duration,
+) -> anyhow::Result<MySqlPool> {
+    let target = format!(
+        "{}:{}/{}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or_default()
+    );
+    // One connection first, so that retries are ours (a pool retries refused connections until its acquire
+    // timeout); each attempt is bounded, as a dropped SYN would otherwise wait for the kernel's timeout.
+    let probe = || async {
+        match tokio::time::timeout(ATTEMPT_TIMEOUT, options.connect()).await {
+            Ok(connected) => connected.map(drop),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
+    };
+    probe
+        .retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(200))
+                .with_max_delay(Duration::from_secs(5))
+                .with_total_delay(Some(patience))
+                .without_max_times(),
+        )
+        .when(is_transient)
+        .notify(
+            |e, wait| tracing::warn!(%target, error = %e, ?wait, "database unreachable, retrying"),
+        )
+        .await
+        .map_err(|e| match e.as_database_error() {
+            Some(db) if db.code().as_deref() == Some("28000") => {
+                anyhow::anyhow!("MySQL refused the credentials in DATABASE_URL ({target}): {db}")
+            }
+            _ => anyhow::Error::new(e).context(format!("cannot connect to MySQL at {target}")),
+        })?;
+    MySqlPoolOptions::new()
+        .max_connections(max_connections)
+        .min_connections(0)
+        .acquire_timeout(ATTEMPT_TIMEOUT)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot connect to MySQL at {target}"))
+}
+
+/// The longest wait for one connection.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Errors worth retrying: the server could not be reached or dropped the connection, or a transaction lost a
+/// deadlock or lock wait (rolled back by the server, so running it again is safe).
+pub(super) fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => matches!(
+            db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .map(sqlx::mysql::MySqlDatabaseError::number),
+            // ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK, server shutting down / too many connections.
+            Some(1205 | 1213 | 1053 | 1040)
+        ),
+        _ => false,
+    }
+}
+
+async fn create_database_if_missing(server: &MySqlPool, database: &str) -> anyhow::Result<()> {
+    let exists: Option<String> = sqlx::query_scalar(
+        "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+    )
+    .bind(database)
+    .fetch_optional(server)
+    .await?;
+    if exists.is_none() {
+        // The name was checked to be [A-Za-z0-9_]+, so quoting it is enough.
+        sqlx::query(&format!(
+            "CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        ))
+        .execute(server)
+        .await
+        .with_context(|| {
+            format!("database {database} does not exist and cannot be created: create it, or grant CREATE")
+        })?;
+        tracing::info!(%database, "database created");
+    }
+    Ok(())
+}
+
+/// Runs a whole write transaction again when the server rolled it back for a deadlock or lock wait timeout.
+pub(super) async fn retry_transaction<T, F, Fut>(mut run: F) -> Result<T, ServiceError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ServiceError>>,
+{
+    let attempt = || run();
+    attempt
+        .retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(5))
+                .with_max_delay(Duration::from_millis(200))
+                .with_max_times(5)
+                .with_jitter(),
+        )
+        .when(|e| match e {
+            ServiceError::Internal(e) => e.downcast_ref::<sqlx::Error>().is_some_and(is_transient),
+            _ => false,
+        })
+        .await
+}
+
+/// The unique key a duplicate-entry error names (`Duplicate entry 'x' for key 'slug'`, MySQL 8 writes
+/// `'articles.slug'`) — our keys are named after their columns.
+fn unique_violation_key(e: &sqlx::Error) -> Option<String> {
+    let db = e.as_database_error()?;
+    if !db.is_unique_violation() {
+        return None;
+    }
+    let (_, key) = db.message().rsplit_once("for key '")?;
+    let key = key.trim_end_matches('\'');
+    Some(key.rsplit('.').next().unwrap_or(key).to_owned())
+}

@@ -1,0 +1,158 @@
+//! What both backends read: the row shapes of their queries (same column names and meanings on SQLite and
+//! MySQL) and how rows become the records of the internal API.
+
+use std::collections::HashMap;
+
+use anyhow::anyhow;
+use db_client::{ArticleRecord, AuthorView, CommentRecord, UserId, UserRecord};
+
+use crate::error::ServiceError;
+
+/// The columns of a [`UserRow`].
+pub(super) const USER_COLUMNS: &str = "id, username, email, password_hash, bio, image";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: i64,
+    username: String,
+    email: String,
+    password_hash: String,
+    bio: Option<String>,
+    image: Option<String>,
+}
+
+impl From<UserRow> for UserRecord {
+    fn from(row: UserRow) -> Self {
+        UserRecord {
+            id: UserId(row.id),
+            username: row.username,
+            email: row.email,
+            password_hash: row.password_hash,
+            bio: row.bio,
+            image: row.image,
+        }
+    }
+}
+
+/// `SELECT` of profile columns as the viewer bound first sees them (an [`AuthorRow`]); the caller appends
+/// `WHERE …`.
+pub(super) const PROFILE_SELECT: &str = "SELECT u.id, u.username, u.bio, u.image, \
+     EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ? AND f.followee_id = u.id) AS following \
+     FROM users u";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AuthorRow {
+    id: i64,
+    username: String,
+    bio: Option<String>,
+    image: Option<String>,
+    following: bool,
+}
+
+impl From<AuthorRow> for AuthorView {
+    fn from(row: AuthorRow) -> Self {
+        AuthorView {
+            username: row.username,
+            bio: row.bio,
+            image: row.image,
+            following: row.following,
+        }
+    }
+}
+
+/// The author profiles of one page of rows, fetched together.
+pub(super) struct Authors(HashMap<i64, AuthorView>);
+
+impl FromIterator<AuthorRow> for Authors {
+    fn from_iter<I: IntoIterator<Item = AuthorRow>>(rows: I) -> Self {
+        Self(
+            rows.into_iter()
+                .map(|row| (row.id, AuthorView::from(row)))
+                .collect(),
+        )
+    }
+}
+
+impl Authors {
+    /// The profile of user `id`, if that user exists.
+    pub(super) fn get(&self, id: i64) -> Option<&AuthorView> {
+        self.0.get(&id)
+    }
+
+    /// The profile of user `id`, who wrote `what`. Users are never deleted, so a missing one is a broken invariant.
+    pub(super) fn of(
+        &self,
+        id: i64,
+        what: &dyn std::fmt::Display,
+    ) -> Result<AuthorView, ServiceError> {
+        self.0
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| anyhow!("author {id} of {what} is missing").into())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ArticleRow {
+    pub slug: String,
+    pub author_id: i64,
+    pub title: String,
+    pub description: String,
+    pub body: Option<String>,
+    /// JSON array of tags (NULL or `[]` when there are none).
+    pub tags: Option<String>,
+    pub favorites_count: i64,
+    pub favorited: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl ArticleRow {
+    /// The record, with its author from `authors`. Tags come out sorted by byte order without duplicates
+    /// (NOTES.md #1), whatever order the database aggregated them in.
+    pub(super) fn into_record(self, authors: &Authors) -> Result<ArticleRecord, ServiceError> {
+        let author = authors.of(self.author_id, &self.slug)?;
+        let mut tags: Vec<String> = match self.tags.as_deref() {
+            None => Vec::new(),
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| anyhow!("bad tag list for {}: {e}", self.slug))?,
+        };
+        tags.sort_unstable();
+        tags.dedup();
+        Ok(ArticleRecord {
+            slug: self.slug,
+            title: self.title,
+            description: self.description,
+            body: self.body,
+            tags,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            favorited: self.favorited,
+            favorites_count: u64::try_from(self.favorites_count).unwrap_or(0),
+            author,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct CommentRow {
+    pub id: i64,
+    pub author_id: i64,
+    pub body: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl CommentRow {
+    /// The record, with its author from `authors`.
+    pub(super) fn into_record(self, authors: &Authors) -> Result<CommentRecord, ServiceError> {
+        let author = authors.of(self.author_id, &format_args!("comment {}", self.id))?;
+        Ok(CommentRecord {
+            id: self.id,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            body: self.body,
+            author,
+        })
+    }
+}

@@ -1,0 +1,227 @@
+//! The databases: one SQLite file per owning service, each with a single writer connection (so concurrent writes
+//! queue instead of failing with "database is locked") and a pool of read-only connections.
+
+mod article_batch;
+mod article_list;
+mod articles;
+mod cache;
+mod comments;
+mod favorites;
+mod tags;
+mod users;
+
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+
+use anyhow::{bail, Context};
+
+use crate::config::Durability;
+use sqlx::{
+    migrate::Migrator,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    SqlitePool,
+};
+
+static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/users");
+static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/blog");
+
+/// Both databases. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// The user service's data: users, follows.
+    users: Database,
+    /// The blog service's data: articles, tags, favorites, comments.
+    blog: Database,
+    /// Anonymous reads, invalidated by every write that could change them.
+    cache: Arc<cache::ReadCache>,
+    /// New articles, group-committed on blog.db's writer.
+    article_inserter: article_batch::ArticleInserter,
+    /// Held while the store is open, so that a restore cannot swap files under a running service.
+    _lock: Arc<DataDirLock>,
+}
+
+/// An exclusive lock on a data directory (`DATA_DIR/.lock`), released when dropped or when the process dies.
+#[derive(Debug)]
+pub struct DataDirLock {
+    /// Kept open: the lock lives as long as the file handle.
+    _file: std::fs::File,
+}
+
+impl DataDirLock {
+    pub fn acquire(data_dir: &Path) -> anyhow::Result<Self> {
+        let path = data_dir.join(".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                bail!(
+                    "{} is in use by a running db-service; stop it first",
+                    data_dir.display()
+                )
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
+    }
+}
+
+/// One SQLite file: a one-connection writer pool and a read-only reader pool.
+#[derive(Debug, Clone)]
+struct Database {
+    write: SqlitePool,
+    read: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates `users.db` and `blog.db` under `data_dir`.
+    pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+        let lock = DataDirLock::acquire(data_dir)?;
+        let users =
+            Database::open(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS, durability).await?;
+        let blog = Database::open(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
+        let cache = Arc::new(cache::ReadCache::default());
+        let article_inserter = article_batch::ArticleInserter::start(
+            blog.write.clone(),
+            users.read.clone(),
+            Arc::clone(&cache),
+        );
+        Ok(Self {
+            users,
+            blog,
+            cache,
+            article_inserter,
+            _lock: Arc::new(lock),
+        })
+    }
+
+    /// Every database's file name with a read-only pool on it, for backups.
+    pub fn snapshot_sources(&self) -> Vec<(&'static str, SqlitePool)> {
+        vec![
+            (USERS_FILE, self.users.read.clone()),
+            (BLOG_FILE, self.blog.read.clone()),
+        ]
+    }
+
+    /// Connection counts per database and pool, as (database, pool, open, idle), for metrics.
+    pub fn pool_usage(&self) -> Vec<(&'static str, &'static str, u32, usize)> {
+        let mut usage = Vec::with_capacity(4);
+        for (db_name, db) in [("users", &self.users), ("blog", &self.blog)] {
+            for (pool_name, pool) in [("read", &db.read), ("write", &db.write)] {
+                usage.push((db_name, pool_name, pool.size(), pool.num_idle()));
+            }
+        }
+        usage
+    }
+
+    /// Answers a trivial query on every pool: the databases are open and usable.
+    pub async fn ready(&self) -> Result<(), sqlx::Error> {
+        for pool in [
+            &self.users.read,
+            &self.users.write,
+            &self.blog.read,
+            &self.blog.write,
+        ] {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        }
+        Ok(())
+    }
+
+    /// Closes every connection, checkpointing the WAL.
+    pub async fn close(&self) {
+        for db in [&self.users, &self.blog] {
+            db.read.close().await;
+            db.write.close().await;
+        }
+    }
+}
+
+/// Read-only pools on the databases in `data_dir`, without taking its lock: backups from the command line work
+/// while a db-service is serving from the same directory.
+pub async fn open_snapshot_sources(
+    data_dir: &Path,
+) -> anyhow::Result<Vec<(&'static str, SqlitePool)>> {
+    let mut sources = Vec::new();
+    for name in [USERS_FILE, BLOG_FILE] {
+        let path = data_dir.join(name);
+        if !path.is_file() {
+            bail!("{} does not exist: is DATA_DIR right?", path.display());
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        sources.push((name, pool));
+    }
+    Ok(sources)
+}
+
+const USERS_FILE: &str = "users.db";
+const BLOG_FILE: &str = "blog.db";
+
+impl Database {
+    async fn open(
+        path: &Path,
+        migrations: &Migrator,
+        durability: Durability,
+    ) -> anyhow::Result<Self> {
+        let url = format!("sqlite://{}", path.display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .with_context(|| format!("invalid database path {}", path.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL (default): a commit is on disk before it is acknowledged, surviving power loss too. NORMAL in WAL
+            // mode still survives any process crash.
+            .synchronous(match durability {
+                Durability::Full => SqliteSynchronous::Full,
+                Durability::Normal => SqliteSynchronous::Normal,
+            })
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .pragma("temp_store", "memory");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        migrations
+            .run(&write)
+            .await
+            .with_context(|| format!("cannot migrate {}", path.display()))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(reader_connections())
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.read_only(true))
+            .await
+            .with_context(|| format!("cannot open {} for reading", path.display()))?;
+        Ok(Self { write, read })
+    }
+}
+
+/// Readers per database: two per core (a reader waits on I/O at times), between 2 and 8. Each connection keeps
+/// its own page cache, so more than the CPUs can use only costs memory.
+fn reader_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    u32::try_from(cores * 2).unwrap_or(8).clamp(2, 8)
+}
+
+/// The column a unique-constraint violation names (`UNIQUE constraint failed: users.email` → `email`).
+fn unique_violation_column(e: &sqlx::Error) -> Option<String> {
+    let db = e.as_database_error()?;
+    if !db.is_unique_violation() {
+        return None;
+    }
+    db.message().rsplit('.').next().map(str::to_owned)
+}
