@@ -38,6 +38,19 @@ pub enum Command {
         /// The backup folder.
         path: PathBuf,
     },
+    /// Write every user, follow, article, tag, favorite and comment to FILE (JSON Lines), from the SQLite files
+    /// in DATA_DIR (while db-service runs) or from DATABASE_URL. With `import`, moves an installation between
+    /// backends.
+    Export {
+        /// The file to write (replaced if it exists).
+        file: PathBuf,
+    },
+    /// Load an export into DATABASE_URL (or the SQLite files in DATA_DIR), which must hold no data yet; checks
+    /// the whole file first and the row counts after.
+    Import {
+        /// The file `export` wrote.
+        file: PathBuf,
+    },
     /// Exit 0 when the db-service listening on DB_SERVICE_ADDR answers /healthz (for container HEALTHCHECKs).
     Healthcheck,
 }

@@ -1,5 +1,6 @@
 //! Conduit's Database Service: the only process that opens the databases. Tests start it through [`run`]; the
-//! backup commands are [`backup_now`], [`verify_backup`] and [`restore_backup`].
+//! backup commands are [`backup_now`], [`verify_backup`] and [`restore_backup`]; moving data between backends is
+//! [`export_data`] and [`import_data`].
 
 mod backup;
 pub mod config;
@@ -10,6 +11,8 @@ mod routes;
 mod state;
 mod store;
 pub mod telemetry;
+
+pub use store::Counts;
 
 use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
@@ -121,4 +124,14 @@ pub async fn restore_backup(
     data_dir: &Path,
 ) -> anyhow::Result<Option<std::path::PathBuf>> {
     backup::restore(path, data_dir).await
+}
+
+/// Writes all of Conduit's data from the databases `storage` names to `file`; the rows written per table.
+pub async fn export_data(storage: &Storage, file: &Path) -> anyhow::Result<store::Counts> {
+    store::export(storage, file).await
+}
+
+/// Loads the export `file` into the empty databases `storage` names; the rows loaded per table.
+pub async fn import_data(storage: &Storage, file: &Path) -> anyhow::Result<store::Counts> {
+    store::import(storage, file).await
 }

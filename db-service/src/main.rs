@@ -41,6 +41,16 @@ async fn main() -> anyhow::Result<()> {
             ));
             Ok(())
         }
+        Command::Export { file } => {
+            let counts = db_service::export_data(&settings.storage()?, &file).await?;
+            print_line(&format!("exported {counts} to {}", file.display()));
+            Ok(())
+        }
+        Command::Import { file } => {
+            let counts = db_service::import_data(&settings.storage()?, &file).await?;
+            print_line(&format!("imported {counts} from {}", file.display()));
+            Ok(())
+        }
         Command::Healthcheck => {
             db_client::health_probe::healthcheck(settings.addr())?;
             Ok(())

@@ -6,8 +6,9 @@ mod mysql;
 mod rows;
 mod sql;
 mod sqlite;
+mod transfer;
 
-use std::sync::Arc;
+use std::{path::Path, sync::Arc};
 
 use db_client::{
     ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView, CommentRecord,
@@ -16,11 +17,13 @@ use db_client::{
 use sqlx::SqlitePool;
 
 pub use sqlite::{open_snapshot_sources, DataDirLock};
+pub use transfer::Counts;
 
 use crate::{
     config::{Backend, Storage},
     error::ServiceError,
 };
+use sql::Dialect;
 
 /// The open databases. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -202,4 +205,48 @@ impl Store {
     pub async fn list_tags(&self) -> Result<Arc<Vec<String>>, ServiceError> {
         on_backend!(self.list_tags())
     }
+}
+
+/// Writes all of Conduit's data in the databases `storage` names to `path` (see [`transfer`]). SQLite files
+/// are read without taking the data dir's lock, so a serving db-service keeps running.
+pub async fn export(storage: &Storage, path: &Path) -> anyhow::Result<Counts> {
+    match &storage.backend {
+        Backend::Sqlite => {
+            let sources = open_snapshot_sources(&storage.data_dir).await?;
+            let [(_, users), (_, blog)] = <[_; 2]>::try_from(sources)
+                .map_err(|_| anyhow::anyhow!("expected the users and blog databases"))?;
+            let counts = transfer::export(&users, &blog, Dialect::Sqlite, path).await;
+            users.close().await;
+            blog.close().await;
+            counts
+        }
+        Backend::Mysql { .. } => {
+            let Store::Mysql(store) = Store::open(storage).await? else {
+                anyhow::bail!("a MySQL URL opened another backend");
+            };
+            let (users, blog) = store.pools();
+            let counts = transfer::export(users, blog, Dialect::Mysql, path).await;
+            store.close().await;
+            counts
+        }
+    }
+}
+
+/// Loads the export at `path` into the (empty) databases `storage` names, creating them if needed; refuses an
+/// incomplete file or a target holding data. Needs the data dir to itself on SQLite (db-service stopped).
+pub async fn import(storage: &Storage, path: &Path) -> anyhow::Result<Counts> {
+    let expected = transfer::check_file(path)?;
+    let store = Store::open(storage).await?;
+    let imported = match &store {
+        Store::Sqlite(sqlite) => {
+            let (users, blog) = sqlite.write_pools();
+            transfer::import(users, blog, Dialect::Sqlite, path, &expected).await
+        }
+        Store::Mysql(mysql) => {
+            let (users, blog) = mysql.pools();
+            transfer::import(users, blog, Dialect::Mysql, path, &expected).await
+        }
+    };
+    store.close().await;
+    imported.map(|()| expected)
 }

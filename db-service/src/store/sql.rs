@@ -31,6 +31,15 @@ pub(super) struct SqlQuery {
     pub params: Vec<Param>,
 }
 
+impl From<String> for SqlQuery {
+    fn from(sql: String) -> Self {
+        Self {
+            sql,
+            params: Vec::new(),
+        }
+    }
+}
+
 impl SqlQuery {
     pub fn push(&mut self, sql: &str) -> &mut Self {
         self.sql.push_str(sql);

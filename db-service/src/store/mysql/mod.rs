@@ -82,6 +82,11 @@ impl MysqlStore {
         Ok(Self { users, blog })
     }
 
+    /// The users and blog pools, for export and import.
+    pub(super) fn pools(&self) -> (&MySqlPool, &MySqlPool) {
+        (&self.users, &self.blog)
+    }
+
     /// Connection counts per database, as (database, pool, open, idle), for metrics.
     pub fn pool_usage(&self) -> Vec<(&'static str, &'static str, u32, usize)> {
         [("users", &self.users), ("blog", &self.blog)]

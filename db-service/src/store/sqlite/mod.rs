@@ -109,6 +109,11 @@ impl SqliteStore {
         ]
     }
 
+    /// The users and blog writer pools, for import.
+    pub(super) fn write_pools(&self) -> (&SqlitePool, &SqlitePool) {
+        (&self.users.write, &self.blog.write)
+    }
+
     /// Connection counts per database and pool, as (database, pool, open, idle), for metrics.
     pub fn pool_usage(&self) -> Vec<(&'static str, &'static str, u32, usize)> {
         let mut usage = Vec::with_capacity(4);
