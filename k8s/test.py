@@ -16,7 +16,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 K8S = os.path.join(ROOT, "k8s")
-OVERLAYS = ["minikube", "per-operation", "production"]
+OVERLAYS = ["minikube", "per-operation", "production", "mysql"]
 KUBERNETES_VERSION = "1.32.0"
 BIN = os.path.dirname(sys.executable)
 
@@ -148,7 +148,9 @@ def check_overlay(overlay, docs):
                 effective.update(configmaps.get(source.get("configMapRef", {}).get("name"), {}))
             effective.update({k: e["value"] for k, e in env.items() if "value" in e})
             mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
-            for var in WRITES[kind]:
+            # On MySQL db-service keeps nothing on disk.
+            writes = [] if kind == "db-service" and "DATABASE_URL" in provided else WRITES[kind]
+            for var in writes:
                 check(f"{cname} has a volume at {var} ({effective.get(var)}), as its root filesystem is read-only",
                       effective.get(var) in mounts, (effective.get(var), sorted(mounts)))
             addr = env.get(ADDR_ENV[kind], {}).get("value", "")
@@ -205,15 +207,52 @@ def check_overlay(overlay, docs):
                 psel = peer.get("podSelector", {}).get("matchLabels", {})
                 check(f"{overlay}: NetworkPolicy/{n['metadata']['name']} peer selects pods",
                       any(matches(psel, w["spec"]["template"]["metadata"]["labels"]) for w in workloads), psel)
-    db_policy = [n for n in by_kind.get("NetworkPolicy", []) if n["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/component") == "database"]
+    db_policy = [n for n in by_kind.get("NetworkPolicy", []) if "Ingress" in n["spec"].get("policyTypes", [])
+                 and n["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/component") == "database"]
     check(f"{overlay}: only api pods may reach db-service", len(db_policy) == 1 and
           [p["podSelector"]["matchLabels"] for r in db_policy[0]["spec"]["ingress"] for p in r["from"]] == [{"app.kubernetes.io/component": "api"}])
     names = {(w["kind"], w["metadata"]["name"]): w for w in workloads}
     front = names.get(("Deployment", "frontend"))
     check(f"{overlay}: frontend has at least 2 replicas", front is not None and front["spec"]["replicas"] >= 2)
     check(f"{overlay}: frontend-service listens on port 80", services.get("frontend-service", {}).get("spec", {}).get("ports", [{}])[0].get("port") == 80)
-    db = names.get(("StatefulSet", "db-service"))
-    check(f"{overlay}: db-service is one StatefulSet replica", db is not None and db["spec"]["replicas"] == 1)
+    if overlay == "mysql":
+        check_mysql_overlay(names, by_kind)
+    else:
+        db = names.get(("StatefulSet", "db-service"))
+        check(f"{overlay}: db-service is one StatefulSet replica", db is not None and db["spec"]["replicas"] == 1)
+
+
+def check_mysql_overlay(names, by_kind):
+    """db-service as replicas on a database server: a Deployment, no volumes of its own, the URL from a Secret
+    only it mounts, egress to the database port and DNS only."""
+    db = names.get(("Deployment", "db-service"))
+    check("mysql: db-service is a Deployment with at least 2 replicas", db is not None and db["spec"]["replicas"] >= 2)
+    check("mysql: there is no db-service StatefulSet (no PVC)", ("StatefulSet", "db-service") not in names
+          and not any(w["kind"] == "StatefulSet" for w in names.values()))
+    if db is None:
+        return
+    pod = db["spec"]["template"]["spec"]
+    check("mysql: db-service mounts no PersistentVolumeClaim",
+          not any("persistentVolumeClaim" in v for v in pod.get("volumes", [])), pod.get("volumes"))
+    env = {e["name"]: e for e in pod["containers"][0].get("env", [])}
+    url = env.get("DATABASE_URL", {})
+    check("mysql: DATABASE_URL comes from a Secret", "secretKeyRef" in url.get("valueFrom", {}) and "value" not in url, url)
+    secret = url.get("valueFrom", {}).get("secretKeyRef", {}).get("name", "")
+    for w in names.values():
+        if w["metadata"]["name"] == "db-service":
+            continue
+        for c in w["spec"]["template"]["spec"]["containers"]:
+            refs = [e["valueFrom"]["secretKeyRef"]["name"] for e in c.get("env", []) if "secretKeyRef" in e.get("valueFrom", {})]
+            check(f"mysql: {w['metadata']['name']} does not see the database credentials", secret not in refs, refs)
+    check("mysql: db-service takes no scheduled backups", env.get("BACKUP_INTERVAL_SECS", {}).get("value") == "0")
+    egress = [n for n in by_kind.get("NetworkPolicy", []) if "Egress" in n["spec"].get("policyTypes", [])
+              and n["spec"]["podSelector"].get("matchLabels") == {"app.kubernetes.io/component": "database"}]
+    check("mysql: an egress policy covers db-service", len(egress) == 1, egress)
+    ports = {(p["port"], p.get("protocol", "TCP")) for n in egress for r in n["spec"]["egress"] for p in r.get("ports", [])}
+    check("mysql: db-service may reach MySQL (3306) and DNS (53)", {(3306, "TCP"), (53, "UDP")} <= ports, ports)
+    check("mysql: db-service may reach nothing else", all(r.get("ports") for n in egress for r in n["spec"]["egress"]), egress)
+    pdb = [p for p in by_kind.get("PodDisruptionBudget", []) if p["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "db-service"}]
+    check("mysql: a PDB keeps a db-service replica up during drains", len(pdb) == 1 and pdb[0]["spec"].get("minAvailable") == 1, pdb)
 
 
 def main():
