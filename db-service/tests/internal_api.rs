@@ -892,7 +892,7 @@ async fn anonymous_reads_never_show_data_older_than_an_acknowledged_write(svc: T
     );
 }
 
-/// Concurrent creates are group-committed (store/article_batch.rs): each caller must get its own article back,
+/// Concurrent creates are group-committed (store/sqlite/article_batch.rs): each caller must get its own article back,
 /// same titles must still get distinct slugs within one batch, and every acknowledged article must be listed.
 async fn concurrent_creates_each_get_their_own_article_and_all_are_stored(svc: TestService) {
     let jake = svc.user("jake").await;
