@@ -247,10 +247,7 @@ async fn everything(client: &DbClient, users: &[UserId]) -> String {
             seen.push(format!("{one:?} {comments:?}"));
         }
         for name in ["jake", "anna", "zoë🦀"] {
-            let profile = client
-                .find_profile(name, query)
-                .await
-                .expect("profile");
+            let profile = client.find_profile(name, query).await.expect("profile");
             seen.push(format!("{profile:?}"));
         }
     }

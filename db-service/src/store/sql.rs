@@ -242,8 +242,8 @@ impl ListFilter {
         q
     }
 
-    /// `SELECT` of the total number of matches (one BIGINT), from a trigger-kept counter when a single filter
-    /// (or none) is given, else by counting through the driving index.
+    /// `SELECT` of the total number of matches (one BIGINT), from trigger-kept counters when a single filter (or
+    /// none) is given, else by counting through the driving index.
     pub fn count_query(&self, dialect: Dialect) -> SqlQuery {
         let filters = [
             self.tag.is_some(),
@@ -253,29 +253,47 @@ impl ListFilter {
         ];
         let mut q = SqlQuery::default();
         q.push("SELECT ");
+        // SQLite keeps one counter row per key; MySQL spreads each counter over slots, read as their sum (SUM is
+        // DECIMAL there: cast back to an integer).
+        let sum = |q: &mut SqlQuery, column: &str, table: &str| {
+            q.push(&format!(
+                "CAST(COALESCE(SUM({column}), 0) AS SIGNED) FROM {table} WHERE "
+            ));
+        };
         match filters.iter().filter(|f| **f).count() {
-            0 => {
+            0 if dialect == Dialect::Sqlite => {
                 q.push("total FROM article_totals WHERE id = 1");
             }
+            0 => {
+                q.push("CAST(COALESCE(SUM(total), 0) AS SIGNED) FROM article_totals");
+            }
             1 if self.tag.is_some() => {
-                q.push("COALESCE((SELECT article_count FROM tags WHERE tag = ")
-                    .bind_text(self.tag.as_deref().unwrap_or_default())
-                    .push("), 0)");
+                let tag = self.tag.as_deref().unwrap_or_default();
+                if dialect == Dialect::Sqlite {
+                    q.push("COALESCE((SELECT article_count FROM tags WHERE tag = ")
+                        .bind_text(tag)
+                        .push("), 0)");
+                } else {
+                    sum(&mut q, "article_count", "tags");
+                    q.push("tag = ").bind_text(tag);
+                }
             }
             1 if self.author_id.is_some() => {
-                q.push(
-                    "COALESCE((SELECT article_count FROM author_article_counts WHERE author_id = ",
-                )
-                .bind_int(self.author_id)
-                .push("), 0)");
+                if dialect == Dialect::Sqlite {
+                    q.push(
+                        "COALESCE((SELECT article_count FROM author_article_counts WHERE author_id = ",
+                    )
+                    .bind_int(self.author_id)
+                    .push("), 0)");
+                } else {
+                    sum(&mut q, "article_count", "author_article_counts");
+                    q.push("author_id = ").bind_int(self.author_id);
+                }
             }
             1 if self.feed_authors.is_some() => {
-                // SUM is DECIMAL on MySQL: cast back to an integer.
-                q.push(
-                    "CAST(COALESCE(SUM(article_count), 0) AS SIGNED) FROM author_article_counts \
-                        WHERE author_id IN ",
-                )
-                .push_id_list(dialect, self.feed_authors.as_deref().unwrap_or_default());
+                sum(&mut q, "article_count", "author_article_counts");
+                q.push("author_id IN ")
+                    .push_id_list(dialect, self.feed_authors.as_deref().unwrap_or_default());
             }
             _ => {
                 q.push("COUNT(*)");

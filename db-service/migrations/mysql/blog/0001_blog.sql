@@ -49,46 +49,49 @@ CREATE TABLE comments (
     CONSTRAINT comments_article FOREIGN KEY (article_id) REFERENCES articles (id) ON DELETE CASCADE
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
--- Tags in use with their article counts: the popular-tags list and tag-filtered counts never scan article_tags.
+-- Counters kept by triggers, so that lists never count rows: articles in all, per author, per tag. Each counter is
+-- split over 16 slots (a row per key and slot, picked by the writing connection) and read as the sum: concurrent
+-- creates on different connections then update different rows instead of queueing for one row lock held until
+-- each commit reaches the disk. A slot may go negative when a delete lands on another slot than the create.
 CREATE TABLE tags (
-    tag           VARCHAR(255) COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,
+    tag           VARCHAR(255) COLLATE utf8mb4_bin NOT NULL,
+    slot          TINYINT UNSIGNED NOT NULL,
     article_count BIGINT NOT NULL,
-    KEY tags_by_popularity (article_count, tag)
+    PRIMARY KEY (tag, slot)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
 CREATE TRIGGER tags_count_up AFTER INSERT ON article_tags FOR EACH ROW
-    INSERT INTO tags (tag, article_count) VALUES (NEW.tag, 1)
+    INSERT INTO tags (tag, slot, article_count) VALUES (NEW.tag, CONNECTION_ID() % 16, 1)
         ON DUPLICATE KEY UPDATE article_count = article_count + 1;
 
 CREATE TRIGGER tags_count_down AFTER DELETE ON article_tags FOR EACH ROW
-BEGIN
-    UPDATE tags SET article_count = article_count - 1 WHERE tag = OLD.tag;
-    DELETE FROM tags WHERE tag = OLD.tag AND article_count <= 0;
-END;
+    INSERT INTO tags (tag, slot, article_count) VALUES (OLD.tag, CONNECTION_ID() % 16, -1)
+        ON DUPLICATE KEY UPDATE article_count = article_count - 1;
 
--- The number of articles, so that the unfiltered list never counts rows.
 CREATE TABLE article_totals (
-    id    INT NOT NULL PRIMARY KEY CHECK (id = 1),
+    slot  TINYINT UNSIGNED NOT NULL PRIMARY KEY,
     total BIGINT NOT NULL
 ) ENGINE = InnoDB;
 
-INSERT INTO article_totals (id, total) VALUES (1, 0);
-
 CREATE TRIGGER articles_total_up AFTER INSERT ON articles FOR EACH ROW
-    UPDATE article_totals SET total = total + 1 WHERE id = 1;
+    INSERT INTO article_totals (slot, total) VALUES (CONNECTION_ID() % 16, 1)
+        ON DUPLICATE KEY UPDATE total = total + 1;
 
 CREATE TRIGGER articles_total_down AFTER DELETE ON articles FOR EACH ROW
-    UPDATE article_totals SET total = total - 1 WHERE id = 1;
+    INSERT INTO article_totals (slot, total) VALUES (CONNECTION_ID() % 16, -1)
+        ON DUPLICATE KEY UPDATE total = total - 1;
 
--- Articles per author: author-filtered lists and the feed count without reading rows.
 CREATE TABLE author_article_counts (
-    author_id     BIGINT NOT NULL PRIMARY KEY,
-    article_count BIGINT NOT NULL
+    author_id     BIGINT NOT NULL,
+    slot          TINYINT UNSIGNED NOT NULL,
+    article_count BIGINT NOT NULL,
+    PRIMARY KEY (author_id, slot)
 ) ENGINE = InnoDB;
 
 CREATE TRIGGER author_count_up AFTER INSERT ON articles FOR EACH ROW
-    INSERT INTO author_article_counts (author_id, article_count) VALUES (NEW.author_id, 1)
+    INSERT INTO author_article_counts (author_id, slot, article_count) VALUES (NEW.author_id, CONNECTION_ID() % 16, 1)
         ON DUPLICATE KEY UPDATE article_count = article_count + 1;
 
 CREATE TRIGGER author_count_down AFTER DELETE ON articles FOR EACH ROW
-    UPDATE author_article_counts SET article_count = article_count - 1 WHERE author_id = OLD.author_id;
+    INSERT INTO author_article_counts (author_id, slot, article_count) VALUES (OLD.author_id, CONNECTION_ID() % 16, -1)
+        ON DUPLICATE KEY UPDATE article_count = article_count - 1;

@@ -252,7 +252,8 @@ impl MysqlStore {
     pub async fn list_tags(&self) -> Result<Arc<Vec<String>>, ServiceError> {
         Ok(Arc::new(
             sqlx::query_scalar(
-                "SELECT CAST(tag AS CHAR) FROM tags ORDER BY article_count DESC, tag LIMIT ?",
+                "SELECT CAST(tag AS CHAR) FROM tags GROUP BY tag HAVING SUM(article_count) > 0 \
+                 ORDER BY SUM(article_count) DESC, tag LIMIT ?",
             )
             .bind(MAX_TAGS_LISTED)
             .fetch_all(&self.blog)
