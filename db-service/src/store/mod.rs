@@ -4,6 +4,7 @@
 
 mod mysql;
 mod rows;
+mod shared;
 mod sql;
 mod sqlite;
 mod transfer;
@@ -119,7 +120,10 @@ impl Store {
         username: &str,
         follower: UserId,
     ) -> Result<AuthorView, ServiceError> {
-        on_backend!(self.insert_follow(username, follower))
+        match self {
+            Store::Sqlite(store) => shared::set_follow(store, username, follower, true).await,
+            Store::Mysql(store) => shared::set_follow(store, username, follower, true).await,
+        }
     }
 
     pub async fn delete_follow(
@@ -127,7 +131,10 @@ impl Store {
         username: &str,
         follower: UserId,
     ) -> Result<AuthorView, ServiceError> {
-        on_backend!(self.delete_follow(username, follower))
+        match self {
+            Store::Sqlite(store) => shared::set_follow(store, username, follower, false).await,
+            Store::Mysql(store) => shared::set_follow(store, username, follower, false).await,
+        }
     }
 
     pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError> {

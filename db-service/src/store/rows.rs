@@ -8,6 +8,15 @@ use db_client::{ArticleRecord, AuthorView, CommentRecord, UserId, UserRecord};
 
 use crate::error::ServiceError;
 
+/// The conflict a duplicate on `users` is, by the unique column (or key) the database named.
+pub(super) fn user_conflict(unique: Option<&str>, e: sqlx::Error) -> ServiceError {
+    match unique {
+        Some("username") => ServiceError::Conflict("username"),
+        Some("email") => ServiceError::Conflict("email"),
+        _ => e.into(),
+    }
+}
+
 /// The columns of a [`UserRow`].
 pub(super) const USER_COLUMNS: &str = "id, username, email, password_hash, bio, image";
 
@@ -91,6 +100,16 @@ impl Authors {
             .ok_or_else(|| anyhow!("author {id} of {what} is missing").into())
     }
 }
+
+/// What a write needs to know about an existing article.
+#[derive(sqlx::FromRow)]
+pub(super) struct ArticleKey {
+    pub id: i64,
+    pub author_id: i64,
+}
+
+/// How many numbered suffixes (`slug-2`, `slug-3`, …) to try before giving up on a slug.
+pub(super) const MAX_SLUG_ATTEMPTS: u32 = 1000;
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ArticleRow {

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use anyhow::anyhow;
 use db_client::{
     ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, NewArticle, UserId, MAX_PAGE_SIZE,
     MAX_TAGS_LISTED,
@@ -13,26 +12,17 @@ use super::{retry_transaction, unique_violation_key, MysqlStore};
 use crate::{
     error::ServiceError,
     store::{
-        rows::ArticleRow,
-        sql::{Dialect, ListFilter, SqlQuery},
+        rows::{ArticleKey, ArticleRow, MAX_SLUG_ATTEMPTS},
+        shared::{article_with_author, articles_with_authors, resolve_filter, Directory},
+        sql::{Dialect, SqlQuery},
     },
 };
-
-/// How many numbered suffixes to try before giving up on a slug.
-const MAX_SLUG_ATTEMPTS: u32 = 1000;
-
-/// What a write needs to know about an existing article.
-#[derive(sqlx::FromRow)]
-struct ArticleKey {
-    id: i64,
-    author_id: i64,
-}
 
 impl MysqlStore {
     #[tracing::instrument(skip_all)]
     pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError> {
         // The users database is another database: the author reference is checked here, not by a foreign key.
-        let authors = self.list_authors_by_ids(&[new.author.0], None).await?;
+        let authors = self.authors(&[new.author.0], None).await?;
         if authors.get(new.author.0).is_none() {
             return Err(ServiceError::NotFound("user"));
         }
@@ -71,7 +61,7 @@ impl MysqlStore {
             .fetch_optional(&self.blog)
             .await?
             .ok_or(ServiceError::NotFound("article"))?;
-        Ok(Arc::new(self.one_with_author(row, viewer).await?))
+        Ok(Arc::new(article_with_author(self, row, viewer).await?))
     }
 
     /// Applies `changes` if the editor is the author. A new title brings a new slug (NOTES.md #5).
@@ -158,29 +148,9 @@ impl MysqlStore {
                 total: 0,
             })
         };
-        let mut resolved = ListFilter {
-            tag: filter.tag.clone(),
-            ..ListFilter::default()
+        let Some(resolved) = resolve_filter(self, filter).await? else {
+            return Ok(empty());
         };
-        if let Some(name) = &filter.author {
-            match self.find_user_id_by_username(name).await? {
-                Some(id) => resolved.author_id = Some(id),
-                None => return Ok(empty()),
-            }
-        }
-        if let Some(name) = &filter.favorited {
-            match self.find_user_id_by_username(name).await? {
-                Some(id) => resolved.favorited_by = Some(id),
-                None => return Ok(empty()),
-            }
-        }
-        if let Some(follower) = filter.followed_by {
-            let authors = self.list_followee_ids(follower).await?;
-            if authors.is_empty() {
-                return Ok(empty());
-            }
-            resolved.feed_authors = Some(authors);
-        }
         let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
         let offset = i64::try_from(filter.offset).unwrap_or(i64::MAX);
         let count = resolved.count_query(Dialect::Mysql);
@@ -190,7 +160,7 @@ impl MysqlStore {
             page.query_as::<MySql, ArticleRow>().fetch_all(&self.blog),
         )?;
         Ok(Arc::new(ArticlePage {
-            articles: self.join_authors(rows, filter.viewer).await?,
+            articles: articles_with_authors(self, rows, filter.viewer).await?,
             total: u64::try_from(total).unwrap_or(0),
         }))
     }
@@ -275,31 +245,7 @@ impl MysqlStore {
             .query_as::<MySql, ArticleRow>()
             .fetch_one(&self.blog)
             .await?;
-        self.one_with_author(row, Some(viewer)).await
-    }
-
-    async fn one_with_author(
-        &self,
-        row: ArticleRow,
-        viewer: Option<UserId>,
-    ) -> Result<ArticleRecord, ServiceError> {
-        self.join_authors(vec![row], viewer)
-            .await?
-            .pop()
-            .ok_or_else(|| anyhow!("article lost its author").into())
-    }
-
-    /// Attaches each row's author profile, fetched for the whole page in one query.
-    async fn join_authors(
-        &self,
-        rows: Vec<ArticleRow>,
-        viewer: Option<UserId>,
-    ) -> Result<Vec<ArticleRecord>, ServiceError> {
-        let ids: Vec<i64> = rows.iter().map(|r| r.author_id).collect();
-        let authors = self.list_authors_by_ids(&ids, viewer).await?;
-        rows.into_iter()
-            .map(|row| row.into_record(&authors))
-            .collect()
+        article_with_author(self, row, Some(viewer)).await
     }
 }
 

@@ -6,7 +6,7 @@ use db_client::{CommentRecord, NewComment, UserId};
 use super::{articles::article_id_by_slug, retry_transaction, MysqlStore};
 use crate::{
     error::ServiceError,
-    store::{rows::CommentRow, sql::Dialect},
+    store::{rows::CommentRow, shared::comments_with_authors, sql::Dialect},
 };
 
 /// `SELECT <comment columns>` (a [`CommentRow`]); the caller appends `WHERE …`.
@@ -36,7 +36,7 @@ impl MysqlStore {
         .fetch_all(&mut *conn)
         .await?;
         drop(conn);
-        self.comments_with_authors(rows, viewer).await
+        comments_with_authors(self, rows, viewer).await
     }
 
     #[tracing::instrument(skip_all, fields(slug))]
@@ -67,7 +67,7 @@ impl MysqlStore {
             Ok(row)
         })
         .await?;
-        self.comments_with_authors(vec![row], Some(new.author))
+        comments_with_authors(self, vec![row], Some(new.author))
             .await?
             .pop()
             .ok_or_else(|| anyhow!("inserted comment lost its author").into())
@@ -103,17 +103,5 @@ impl MysqlStore {
             Ok(())
         })
         .await
-    }
-
-    async fn comments_with_authors(
-        &self,
-        rows: Vec<CommentRow>,
-        viewer: Option<UserId>,
-    ) -> Result<Vec<CommentRecord>, ServiceError> {
-        let ids: Vec<i64> = rows.iter().map(|r| r.author_id).collect();
-        let authors = self.list_authors_by_ids(&ids, viewer).await?;
-        rows.into_iter()
-            .map(|row| row.into_record(&authors))
-            .collect()
     }
 }

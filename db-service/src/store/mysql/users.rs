@@ -7,19 +7,11 @@ use super::{unique_violation_key, MysqlStore};
 use crate::{
     error::ServiceError,
     store::{
-        rows::{AuthorRow, Authors, UserRow, PROFILE_SELECT, USER_COLUMNS},
+        rows::{user_conflict, AuthorRow, Authors, UserRow, PROFILE_SELECT, USER_COLUMNS},
+        shared::Directory,
         sql::{profiles_by_ids, Dialect},
     },
 };
-
-/// Maps a duplicate key on `users` to a conflict naming the field.
-fn user_conflict(e: sqlx::Error) -> ServiceError {
-    match unique_violation_key(&e).as_deref() {
-        Some("username") => ServiceError::Conflict("username"),
-        Some("email") => ServiceError::Conflict("email"),
-        _ => e.into(),
-    }
-}
 
 impl MysqlStore {
     #[tracing::instrument(skip_all)]
@@ -33,7 +25,7 @@ impl MysqlStore {
         .bind(&new.password_hash)
         .execute(&self.users)
         .await
-        .map_err(user_conflict)?;
+        .map_err(|e| user_conflict(unique_violation_key(&e).as_deref(), e))?;
         let id = i64::try_from(inserted.last_insert_id()).map_err(anyhow::Error::from)?;
         self.find_user_by_id(UserId(id)).await
     }
@@ -65,7 +57,7 @@ impl MysqlStore {
         .bind(id.0)
         .execute(&self.users)
         .await
-        .map_err(user_conflict)?;
+        .map_err(|e| user_conflict(unique_violation_key(&e).as_deref(), e))?;
         self.find_user_by_id(id).await
     }
 
@@ -82,67 +74,6 @@ impl MysqlStore {
             .fetch_optional(&self.users)
             .await?
             .map(AuthorView::from)
-            .ok_or(ServiceError::NotFound("profile"))
-    }
-
-    /// Makes `follower` follow `username`; following oneself is forbidden (NOTES.md #16).
-    #[tracing::instrument(skip_all)]
-    pub async fn insert_follow(
-        &self,
-        username: &str,
-        follower: UserId,
-    ) -> Result<AuthorView, ServiceError> {
-        let followee = self.profile_id(username).await?;
-        if followee == follower.0 {
-            return Err(ServiceError::Forbidden("profile"));
-        }
-        sqlx::query(
-            "INSERT INTO follows (follower_id, followee_id, created_at) VALUES (?, ?, UTC_TIMESTAMP(3)) \
-             ON DUPLICATE KEY UPDATE follower_id = follower_id",
-        )
-        .bind(follower.0)
-        .bind(followee)
-        .execute(&self.users)
-        .await
-        .map_err(|e| match e.as_database_error() {
-            Some(db) if db.is_foreign_key_violation() => ServiceError::NotFound("user"),
-            _ => e.into(),
-        })?;
-        self.find_profile(username, Some(follower)).await
-    }
-
-    /// Makes `follower` stop following `username`.
-    #[tracing::instrument(skip_all)]
-    pub async fn delete_follow(
-        &self,
-        username: &str,
-        follower: UserId,
-    ) -> Result<AuthorView, ServiceError> {
-        let followee = self.profile_id(username).await?;
-        sqlx::query("DELETE FROM follows WHERE follower_id = ? AND followee_id = ?")
-            .bind(follower.0)
-            .bind(followee)
-            .execute(&self.users)
-            .await?;
-        self.find_profile(username, Some(follower)).await
-    }
-
-    /// Ids of the users `follower` follows, for the feed.
-    pub(super) async fn list_followee_ids(
-        &self,
-        follower: UserId,
-    ) -> Result<Vec<i64>, ServiceError> {
-        Ok(
-            sqlx::query_scalar("SELECT followee_id FROM follows WHERE follower_id = ?")
-                .bind(follower.0)
-                .fetch_all(&self.users)
-                .await?,
-        )
-    }
-
-    async fn profile_id(&self, username: &str) -> Result<i64, ServiceError> {
-        self.find_user_id_by_username(username)
-            .await?
             .ok_or(ServiceError::NotFound("profile"))
     }
 
@@ -167,12 +98,10 @@ impl MysqlStore {
         .map(UserRecord::from)
         .ok_or(ServiceError::NotFound("user"))
     }
+}
 
-    /// The id of the user with this username, if any.
-    pub(super) async fn find_user_id_by_username(
-        &self,
-        username: &str,
-    ) -> Result<Option<i64>, ServiceError> {
+impl Directory for MysqlStore {
+    async fn user_id(&self, username: &str) -> Result<Option<i64>, ServiceError> {
         Ok(
             sqlx::query_scalar("SELECT id FROM users WHERE username_key = LOWER(?)")
                 .bind(username)
@@ -181,16 +110,52 @@ impl MysqlStore {
         )
     }
 
-    /// Profiles of `ids` as `viewer` sees them, in one query.
-    pub(super) async fn list_authors_by_ids(
+    async fn followee_ids(&self, follower: UserId) -> Result<Vec<i64>, ServiceError> {
+        Ok(
+            sqlx::query_scalar("SELECT followee_id FROM follows WHERE follower_id = ?")
+                .bind(follower.0)
+                .fetch_all(&self.users)
+                .await?,
+        )
+    }
+
+    async fn profile(
         &self,
-        ids: &[i64],
+        username: &str,
         viewer: Option<UserId>,
-    ) -> Result<Authors, ServiceError> {
+    ) -> Result<AuthorView, ServiceError> {
+        self.find_profile(username, viewer).await
+    }
+
+    async fn authors(&self, ids: &[i64], viewer: Option<UserId>) -> Result<Authors, ServiceError> {
         let rows = profiles_by_ids(Dialect::Mysql, ids, viewer)
             .query_as::<MySql, AuthorRow>()
             .fetch_all(&self.users)
             .await?;
         Ok(rows.into_iter().collect())
+    }
+
+    async fn write_follow(
+        &self,
+        follower: UserId,
+        followee: i64,
+        follow: bool,
+    ) -> Result<(), ServiceError> {
+        let statement = if follow {
+            "INSERT INTO follows (follower_id, followee_id, created_at) VALUES (?, ?, UTC_TIMESTAMP(3)) \
+             ON DUPLICATE KEY UPDATE follower_id = follower_id"
+        } else {
+            "DELETE FROM follows WHERE follower_id = ? AND followee_id = ?"
+        };
+        sqlx::query(statement)
+            .bind(follower.0)
+            .bind(followee)
+            .execute(&self.users)
+            .await
+            .map_err(|e| match e.as_database_error() {
+                Some(db) if db.is_foreign_key_violation() => ServiceError::NotFound("user"),
+                _ => e.into(),
+            })?;
+        Ok(())
     }
 }

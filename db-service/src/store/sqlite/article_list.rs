@@ -11,7 +11,8 @@ use crate::{
     error::ServiceError,
     store::{
         rows::ArticleRow,
-        sql::{Dialect, ListFilter},
+        shared::{articles_with_authors, resolve_filter},
+        sql::Dialect,
     },
 };
 
@@ -42,7 +43,7 @@ impl SqliteStore {
     }
 
     async fn query_articles(&self, filter: &ArticleFilter) -> Result<ArticlePage, ServiceError> {
-        let Some(resolved) = self.resolve_filter(filter).await? else {
+        let Some(resolved) = resolve_filter(self, filter).await? else {
             return Ok(ArticlePage {
                 articles: Vec::new(),
                 total: 0,
@@ -60,47 +61,16 @@ impl SqliteStore {
                 .fetch_all(&self.blog.read),
         )?;
         Ok(ArticlePage {
-            articles: self.join_authors(rows, filter.viewer).await?,
+            articles: articles_with_authors(self, rows, filter.viewer).await?,
             total: u64::try_from(total).unwrap_or(0),
         })
-    }
-
-    /// Turns usernames into ids (users.db). `None` when a filter names nobody, so nothing can match.
-    async fn resolve_filter(
-        &self,
-        filter: &ArticleFilter,
-    ) -> Result<Option<ListFilter>, ServiceError> {
-        let mut resolved = ListFilter {
-            tag: filter.tag.clone(),
-            ..ListFilter::default()
-        };
-        if let Some(name) = &filter.author {
-            match self.find_user_id_by_username(name).await? {
-                Some(id) => resolved.author_id = Some(id),
-                None => return Ok(None),
-            }
-        }
-        if let Some(name) = &filter.favorited {
-            match self.find_user_id_by_username(name).await? {
-                Some(id) => resolved.favorited_by = Some(id),
-                None => return Ok(None),
-            }
-        }
-        if let Some(follower) = filter.followed_by {
-            let authors = self.list_followee_ids(follower).await?;
-            if authors.is_empty() {
-                return Ok(None);
-            }
-            resolved.feed_authors = Some(authors);
-        }
-        Ok(Some(resolved))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sql::SqlQuery;
+    use crate::store::sql::{ListFilter, SqlQuery};
 
     /// The plan lines of a query, via `EXPLAIN QUERY PLAN` on an in-memory copy of the schema.
     async fn plan(query: &SqlQuery) -> Vec<String> {

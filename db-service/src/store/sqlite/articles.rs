@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use anyhow::anyhow;
 use db_client::{ArticleChanges, ArticleRecord, NewArticle, UserId};
 use sqlx::{Sqlite, SqliteConnection};
 
@@ -10,20 +9,11 @@ use super::{article_batch::Created, SqliteStore};
 use crate::{
     error::ServiceError,
     store::{
-        rows::ArticleRow,
+        rows::{ArticleKey, ArticleRow, MAX_SLUG_ATTEMPTS},
+        shared::article_with_author,
         sql::{Dialect, SqlQuery},
     },
 };
-
-/// How many numbered suffixes to try before giving up on a slug.
-const MAX_SLUG_ATTEMPTS: u32 = 1000;
-
-/// What a write needs to know about an existing article.
-#[derive(sqlx::FromRow)]
-struct ArticleKey {
-    id: i64,
-    author_id: i64,
-}
 
 impl SqliteStore {
     #[tracing::instrument(skip_all)]
@@ -87,7 +77,7 @@ impl SqliteStore {
             .fetch_optional(&self.blog.read)
             .await?
             .ok_or(ServiceError::NotFound("article"))?;
-        self.one_with_author(row, viewer).await
+        article_with_author(self, row, viewer).await
     }
 
     /// Applies `changes` if the editor is the author. A new title brings a new slug (NOTES.md #5).
@@ -171,32 +161,7 @@ impl SqliteStore {
             .query_as::<Sqlite, ArticleRow>()
             .fetch_one(&self.blog.read)
             .await?;
-        self.one_with_author(row, Some(viewer)).await
-    }
-
-    async fn one_with_author(
-        &self,
-        row: ArticleRow,
-        viewer: Option<UserId>,
-    ) -> Result<ArticleRecord, ServiceError> {
-        self.join_authors(vec![row], viewer)
-            .await?
-            .pop()
-            .ok_or_else(|| anyhow!("article lost its author").into())
-    }
-
-    /// Attaches each row's author profile, fetched for the whole page in one users.db query.
-    pub(super) async fn join_authors(
-        &self,
-        rows: Vec<ArticleRow>,
-        viewer: Option<UserId>,
-    ) -> Result<Vec<ArticleRecord>, ServiceError> {
-        let authors = self
-            .list_authors_by_ids(rows.iter().map(|r| r.author_id), viewer)
-            .await?;
-        rows.into_iter()
-            .map(|row| row.into_record(&authors))
-            .collect()
+        article_with_author(self, row, Some(viewer)).await
     }
 }
 

@@ -5,7 +5,7 @@ use db_client::{CommentRecord, NewComment, UserId};
 
 use super::SqliteStore;
 use crate::error::ServiceError;
-use crate::store::rows::CommentRow;
+use crate::store::{rows::CommentRow, shared::comments_with_authors};
 
 const COMMENT_COLUMNS: &str = "id, author_id, body, created_at, updated_at";
 
@@ -26,7 +26,7 @@ impl SqliteStore {
             .fetch_all(&mut *conn)
             .await?;
         drop(conn);
-        self.comments_with_authors(rows, viewer).await
+        comments_with_authors(self, rows, viewer).await
     }
 
     #[tracing::instrument(skip_all, fields(slug))]
@@ -48,7 +48,7 @@ impl SqliteStore {
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.comments_with_authors(vec![row], Some(new.author))
+        comments_with_authors(self, vec![row], Some(new.author))
             .await?
             .pop()
             .ok_or_else(|| anyhow!("inserted comment lost its author").into())
@@ -80,18 +80,5 @@ impl SqliteStore {
             .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    async fn comments_with_authors(
-        &self,
-        rows: Vec<CommentRow>,
-        viewer: Option<UserId>,
-    ) -> Result<Vec<CommentRecord>, ServiceError> {
-        let authors = self
-            .list_authors_by_ids(rows.iter().map(|r| r.author_id), viewer)
-            .await?;
-        rows.into_iter()
-            .map(|row| row.into_record(&authors))
-            .collect()
     }
 }

@@ -6,18 +6,10 @@ use sqlx::{Sqlite, SqlitePool};
 use super::{unique_violation_column, SqliteStore};
 use crate::error::ServiceError;
 use crate::store::{
-    rows::{AuthorRow, Authors, UserRow, PROFILE_SELECT, USER_COLUMNS},
+    rows::{user_conflict, AuthorRow, Authors, UserRow, PROFILE_SELECT, USER_COLUMNS},
+    shared::Directory,
     sql::{profiles_by_ids, Dialect},
 };
-
-/// Maps a unique violation on `users` to a conflict naming the column.
-fn user_conflict(e: sqlx::Error) -> ServiceError {
-    match unique_violation_column(&e).as_deref() {
-        Some("username") => ServiceError::Conflict("username"),
-        Some("email") => ServiceError::Conflict("email"),
-        _ => e.into(),
-    }
-}
 
 impl SqliteStore {
     #[tracing::instrument(skip_all)]
@@ -32,7 +24,7 @@ impl SqliteStore {
             .fetch_one(&self.users.write)
             .await
             .map(UserRecord::from)
-            .map_err(user_conflict)
+            .map_err(|e| user_conflict(unique_violation_column(&e).as_deref(), e))
     }
 
     /// Applies the given changes; the user's own current e-mail or name never conflicts with itself
@@ -61,7 +53,7 @@ impl SqliteStore {
             .bind(id.0)
             .fetch_optional(&self.users.write)
             .await
-            .map_err(user_conflict)?
+            .map_err(|e| user_conflict(unique_violation_column(&e).as_deref(), e))?
             .map(UserRecord::from)
             .ok_or(ServiceError::NotFound("user"));
         // Cached articles carry their author's name, bio and image.
@@ -82,64 +74,6 @@ impl SqliteStore {
             .fetch_optional(&self.users.read)
             .await?
             .map(AuthorView::from)
-            .ok_or(ServiceError::NotFound("profile"))
-    }
-
-    /// Makes `follower` follow `username`; following oneself is forbidden (NOTES.md #16).
-    #[tracing::instrument(skip_all)]
-    pub async fn insert_follow(
-        &self,
-        username: &str,
-        follower: UserId,
-    ) -> Result<AuthorView, ServiceError> {
-        let followee = self.profile_id(username).await?;
-        if followee == follower.0 {
-            return Err(ServiceError::Forbidden("profile"));
-        }
-        sqlx::query("INSERT OR IGNORE INTO follows (follower_id, followee_id) VALUES (?, ?)")
-            .bind(follower.0)
-            .bind(followee)
-            .execute(&self.users.write)
-            .await
-            .map_err(|e| match e.as_database_error() {
-                Some(db) if db.is_foreign_key_violation() => ServiceError::NotFound("user"),
-                _ => e.into(),
-            })?;
-        self.find_profile(username, Some(follower)).await
-    }
-
-    /// Makes `follower` stop following `username`.
-    #[tracing::instrument(skip_all)]
-    pub async fn delete_follow(
-        &self,
-        username: &str,
-        follower: UserId,
-    ) -> Result<AuthorView, ServiceError> {
-        let followee = self.profile_id(username).await?;
-        sqlx::query("DELETE FROM follows WHERE follower_id = ? AND followee_id = ?")
-            .bind(follower.0)
-            .bind(followee)
-            .execute(&self.users.write)
-            .await?;
-        self.find_profile(username, Some(follower)).await
-    }
-
-    /// Ids of the users `follower` follows, for the feed.
-    pub(super) async fn list_followee_ids(
-        &self,
-        follower: UserId,
-    ) -> Result<Vec<i64>, ServiceError> {
-        Ok(
-            sqlx::query_scalar("SELECT followee_id FROM follows WHERE follower_id = ?")
-                .bind(follower.0)
-                .fetch_all(&self.users.read)
-                .await?,
-        )
-    }
-
-    async fn profile_id(&self, username: &str) -> Result<i64, ServiceError> {
-        self.find_user_id_by_username(username)
-            .await?
             .ok_or(ServiceError::NotFound("profile"))
     }
 
@@ -164,12 +98,10 @@ impl SqliteStore {
             .map(UserRecord::from)
             .ok_or(ServiceError::NotFound("user"))
     }
+}
 
-    /// The id of the user with this username, if any.
-    pub(super) async fn find_user_id_by_username(
-        &self,
-        username: &str,
-    ) -> Result<Option<i64>, ServiceError> {
+impl Directory for SqliteStore {
+    async fn user_id(&self, username: &str) -> Result<Option<i64>, ServiceError> {
         Ok(
             sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
                 .bind(username)
@@ -178,13 +110,48 @@ impl SqliteStore {
         )
     }
 
-    /// Profiles of `ids` as `viewer` sees them, in one query.
-    pub(super) async fn list_authors_by_ids(
+    async fn followee_ids(&self, follower: UserId) -> Result<Vec<i64>, ServiceError> {
+        Ok(
+            sqlx::query_scalar("SELECT followee_id FROM follows WHERE follower_id = ?")
+                .bind(follower.0)
+                .fetch_all(&self.users.read)
+                .await?,
+        )
+    }
+
+    async fn profile(
         &self,
-        ids: impl IntoIterator<Item = i64>,
+        username: &str,
         viewer: Option<UserId>,
-    ) -> Result<Authors, ServiceError> {
-        authors_by_ids(&self.users.read, ids, viewer).await
+    ) -> Result<AuthorView, ServiceError> {
+        self.find_profile(username, viewer).await
+    }
+
+    async fn authors(&self, ids: &[i64], viewer: Option<UserId>) -> Result<Authors, ServiceError> {
+        authors_by_ids(&self.users.read, ids.iter().copied(), viewer).await
+    }
+
+    async fn write_follow(
+        &self,
+        follower: UserId,
+        followee: i64,
+        follow: bool,
+    ) -> Result<(), ServiceError> {
+        let statement = if follow {
+            "INSERT OR IGNORE INTO follows (follower_id, followee_id) VALUES (?, ?)"
+        } else {
+            "DELETE FROM follows WHERE follower_id = ? AND followee_id = ?"
+        };
+        sqlx::query(statement)
+            .bind(follower.0)
+            .bind(followee)
+            .execute(&self.users.write)
+            .await
+            .map_err(|e| match e.as_database_error() {
+                Some(db) if db.is_foreign_key_violation() => ServiceError::NotFound("user"),
+                _ => e.into(),
+            })?;
+        Ok(())
     }
 }
 
