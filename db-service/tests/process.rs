@@ -305,8 +305,23 @@ async fn scheduled_backups_run_while_serving_and_old_ones_are_pruned() {
 
 #[tokio::test]
 async fn every_acknowledged_write_survives_kill_dash_nine() {
+    kill_dash_nine_drill(vec![]).await;
+}
+
+#[tokio::test]
+async fn every_acknowledged_write_survives_kill_dash_nine_on_mysql() {
+    let server = std::env::var("CONDUIT_TEST_MYSQL_URL").expect(
+        "CONDUIT_TEST_MYSQL_URL is not set: run the tests through scripts/with-mariadb (as make test does)",
+    );
+    let url = format!("{server}/crash{}", std::process::id());
+    kill_dash_nine_drill(vec![("DATABASE_URL", url)]).await;
+}
+
+/// Writers create users and articles as fast as they can; db-service is killed with SIGKILL mid-stream and
+/// restarted; every write it acknowledged must be there.
+async fn kill_dash_nine_drill(env: Vec<(&'static str, String)>) {
     let data = tempfile::tempdir().expect("temp dir");
-    let mut service = Service::start(data.path(), vec![]).await;
+    let mut service = Service::start(data.path(), env).await;
     let author = seed(&service.client).await;
     // (kind, key) of every write db-service acknowledged: new users, and new articles (group-committed).
     let acknowledged = Arc::new(Mutex::new(Vec::<(&str, String)>::new()));
