@@ -5,7 +5,7 @@ use api_types::{
     NewComment, TagList, UpdateArticle,
 };
 
-use super::{build, send, send_empty, ApiError};
+use super::{build, json_body, send, send_empty, ApiError};
 
 /// Page size of every article list in the app.
 pub const PAGE_SIZE: u32 = 10;
@@ -73,15 +73,21 @@ pub async fn get(slug: &str) -> Result<Article, ApiError> {
 
 /// `POST /api/articles`.
 pub async fn create(article: NewArticle) -> Result<Article, ApiError> {
-    let envelope: ArticleEnvelope<Article> =
-        send(build("POST", "/articles").json(&ArticleEnvelope { article })).await?;
+    let envelope: ArticleEnvelope<Article> = send(json_body(
+        build("POST", "/articles"),
+        &ArticleEnvelope { article },
+    ))
+    .await?;
     Ok(envelope.article)
 }
 
 /// `PUT /api/articles/:slug`.
 pub async fn update(slug: &str, article: UpdateArticle) -> Result<Article, ApiError> {
-    let envelope: ArticleEnvelope<Article> =
-        send(build("PUT", &article_path(slug)).json(&ArticleEnvelope { article })).await?;
+    let envelope: ArticleEnvelope<Article> = send(json_body(
+        build("PUT", &article_path(slug)),
+        &ArticleEnvelope { article },
+    ))
+    .await?;
     Ok(envelope.article)
 }
 
@@ -108,9 +114,12 @@ pub async fn comments(slug: &str) -> Result<Vec<Comment>, ApiError> {
 /// `POST /api/articles/:slug/comments`.
 pub async fn add_comment(slug: &str, body: String) -> Result<Comment, ApiError> {
     let path = format!("{}/comments", article_path(slug));
-    let envelope: CommentEnvelope<Comment> = send(build("POST", &path).json(&CommentEnvelope {
-        comment: NewComment { body },
-    }))
+    let envelope: CommentEnvelope<Comment> = send(json_body(
+        build("POST", &path),
+        &CommentEnvelope {
+            comment: NewComment { body },
+        },
+    ))
     .await?;
     Ok(envelope.comment)
 }

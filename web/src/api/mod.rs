@@ -7,7 +7,7 @@ pub mod users;
 
 use api_types::ErrorBody;
 use gloo_net::http::{Request, RequestBuilder, Response};
-use serde::de::DeserializeOwned;
+use serde::{de::DeserializeOwned, Serialize};
 
 use crate::session;
 
@@ -97,11 +97,30 @@ fn build(method: &str, path: &str) -> RequestBuilder {
     }
 }
 
+/// `builder` with `body` as its JSON body. The browser's `JSON.stringify` writes the text (no JSON encoder in
+/// the download).
+fn json_body<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request, gloo_net::Error> {
+    let value = body
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| gloo_net::Error::GlooError(e.to_string()))?;
+    let text = js_sys::JSON::stringify(&value)
+        .map_err(|e| gloo_net::Error::GlooError(format!("{e:?}")))?;
+    builder
+        .header("Content-Type", "application/json")
+        .body(String::from(text))
+}
+
+/// The JSON body of `response` as `T`, parsed by the browser's `JSON.parse` (no JSON parser in the download).
+async fn json<T: DeserializeOwned>(response: &Response) -> Result<T, String> {
+    let text = response.text().await.map_err(|e| e.to_string())?;
+    let value = js_sys::JSON::parse(&text).map_err(|e| format!("{e:?}"))?;
+    serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
+}
+
 async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     let status = response.status();
     if (200..300).contains(&status) {
-        return response
-            .json::<T>()
+        return json::<T>(&response)
             .await
             .map_err(|e| ApiError::Network(format!("unreadable response: {e}")));
     }
@@ -114,6 +133,6 @@ async fn rejection(response: Response) -> ApiError {
     if status == 401 {
         session::token_rejected();
     }
-    let body = response.json::<ErrorBody>().await.unwrap_or_default();
+    let body = json::<ErrorBody>(&response).await.unwrap_or_default();
     ApiError::Rejected { status, body }
 }

@@ -2,19 +2,22 @@
 
 use api_types::{LoginUser, NewUser, UpdateUser, User, UserEnvelope};
 
-use super::{build, send, ApiError};
+use super::{build, json_body, send, ApiError};
 
 /// `POST /api/users/login`.
 pub async fn login(user: LoginUser) -> Result<User, ApiError> {
-    let envelope: UserEnvelope<User> =
-        send(build("POST", "/users/login").json(&UserEnvelope { user })).await?;
+    let envelope: UserEnvelope<User> = send(json_body(
+        build("POST", "/users/login"),
+        &UserEnvelope { user },
+    ))
+    .await?;
     Ok(envelope.user)
 }
 
 /// `POST /api/users`.
 pub async fn register(user: NewUser) -> Result<User, ApiError> {
     let envelope: UserEnvelope<User> =
-        send(build("POST", "/users").json(&UserEnvelope { user })).await?;
+        send(json_body(build("POST", "/users"), &UserEnvelope { user })).await?;
     Ok(envelope.user)
 }
 
@@ -27,6 +30,6 @@ pub async fn current() -> Result<User, ApiError> {
 /// `PUT /api/user`.
 pub async fn update(user: UpdateUser) -> Result<User, ApiError> {
     let envelope: UserEnvelope<User> =
-        send(build("PUT", "/user").json(&UserEnvelope { user })).await?;
+        send(json_body(build("PUT", "/user"), &UserEnvelope { user })).await?;
     Ok(envelope.user)
 }
