@@ -3,6 +3,7 @@
 mod api;
 mod app;
 mod components;
+mod fetched;
 mod format;
 mod markdown;
 mod pages;

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use crate::{
     api::{self, articles::ArticleQuery},
     components::{article_preview::ArticlePreview, error_list::ErrorList},
+    fetched::fetched,
 };
 
 /// The previews for `query` with `ul.pagination`; `page` is the zero-based page shown.
@@ -16,14 +17,14 @@ pub fn ArticleList(
     /// Current page, set by the pagination links.
     page: RwSignal<u32>,
 ) -> impl IntoView {
-    let articles = LocalResource::new(move || {
+    let articles = fetched(move || {
         let query = query.get();
         async move { api::articles::list(&query).await }
     });
     view! {
-        <Transition fallback=|| view! { <div class="article-preview">"Loading articles..."</div> }>
-            {move || Suspend::new(async move {
-                match articles.await {
+        {move || match articles.get() {
+                None => view! { <div class="article-preview">"Loading articles..."</div> }.into_any(),
+                Some(answer) => match answer {
                     Err(e) => view! {
                         <div class="article-preview empty-feed-message">
                             <ErrorList messages=e.messages()/>
@@ -41,9 +42,8 @@ pub fn ArticleList(
                         }
                             .into_any()
                     }
-                }
-            })}
-        </Transition>
+                },
+            }}
     }
 }
 

@@ -8,8 +8,8 @@ use leptos_router::{
 };
 
 use crate::{
-    api, components::error_list::ErrorList, format, markdown, pages::not_found::set_title,
-    session::Session,
+    api, components::error_list::ErrorList, fetched::fetched, format, markdown,
+    pages::not_found::set_title, session::Session,
 };
 
 #[derive(Debug, Clone, PartialEq, Params)]
@@ -29,15 +29,15 @@ pub fn ArticlePage() -> impl IntoView {
             .and_then(|p| p.slug.clone())
             .unwrap_or_default()
     });
-    let article = LocalResource::new(move || {
+    let article = fetched(move || {
         let slug = slug.get();
         async move { api::articles::get(&slug).await }
     });
     view! {
         <div class="article-page">
-            <Transition fallback=|| view! { <div class="container page">"Loading article..."</div> }>
-                {move || Suspend::new(async move {
-                    match article.await {
+            {move || match article.get() {
+                    None => view! { <div class="container page">"Loading article..."</div> }.into_any(),
+                    Some(answer) => match answer {
                         Ok(article) => view! { <ArticleView article/> }.into_any(),
                         Err(e) if e.is_not_found() => {
                             set_title("Article not found");
@@ -50,9 +50,8 @@ pub fn ArticlePage() -> impl IntoView {
                                 .into_any()
                         }
                         Err(e) => view! { <div class="container page"><ErrorList messages=e.messages()/></div> }.into_any(),
-                    }
-                })}
-            </Transition>
+                    },
+                }}
         </div>
     }
 }

@@ -7,7 +7,9 @@ use leptos_router::{
     params::Params,
 };
 
-use crate::{api, components::error_list::ErrorList, pages::not_found::set_title, session};
+use crate::{
+    api, components::error_list::ErrorList, fetched::fetched, pages::not_found::set_title, session,
+};
 
 #[derive(Debug, Clone, PartialEq, Params)]
 struct EditorParams {
@@ -40,7 +42,7 @@ pub fn EditorPage() -> impl IntoView {
     let tags = RwSignal::new(Vec::<String>::new());
 
     // Editing: load the article once and fill the form.
-    let original = LocalResource::new(move || {
+    let original = fetched(move || {
         let slug = editing.get();
         async move {
             match slug {

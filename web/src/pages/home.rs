@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use crate::{
     api::{self, articles::ArticleQuery},
     components::article_list::ArticleList,
+    fetched::fetched,
     pages::not_found::set_title,
     session::Session,
 };
@@ -43,7 +44,7 @@ pub fn HomePage() -> impl IntoView {
         }
         query
     });
-    let tags = LocalResource::new(api::articles::tags);
+    let tags = fetched(api::articles::tags);
 
     view! {
         <div class="home-page">
@@ -87,9 +88,9 @@ pub fn HomePage() -> impl IntoView {
                     <div class="col-md-3">
                         <div class="sidebar">
                             <p>"Popular Tags"</p>
-                            <Transition fallback=|| view! { <div>"Loading tags..."</div> }>
-                                {move || Suspend::new(async move {
-                                    match tags.await {
+                            {move || match tags.get() {
+                                    None => view! { <div>"Loading tags..."</div> }.into_any(),
+                                    Some(answer) => match answer {
                                         Ok(tags) if tags.is_empty() => view! { <div>"No tags are here... yet."</div> }.into_any(),
                                         Ok(tags) => view! {
                                             <div class="tag-list">
@@ -105,9 +106,8 @@ pub fn HomePage() -> impl IntoView {
                                             </div>
                                         }.into_any(),
                                         Err(e) => view! { <div class="error-messages">{e.to_string()}</div> }.into_any(),
-                                    }
-                                })}
-                            </Transition>
+                                    },
+                                }}
                         </div>
                     </div>
                 </div>

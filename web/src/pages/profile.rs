@@ -9,6 +9,7 @@ use leptos_router::{
 use crate::{
     api::{self, articles::ArticleQuery},
     components::{article_list::ArticleList, error_list::ErrorList},
+    fetched::fetched,
     format,
     pages::not_found::set_title,
     session::Session,
@@ -39,7 +40,7 @@ pub fn ProfilePage() -> impl IntoView {
         let _ = (username.get(), favorites.get());
         page.set(0);
     });
-    let profile = LocalResource::new(move || {
+    let profile = fetched(move || {
         let name = username.get();
         async move { api::profiles::get(&name).await }
     });
@@ -59,9 +60,9 @@ pub fn ProfilePage() -> impl IntoView {
                 <div class="container">
                     <div class="row">
                         <div class="col-xs-12 col-md-10 offset-md-1">
-                            <Transition fallback=|| view! { <p>"Loading profile..."</p> }>
-                                {move || Suspend::new(async move {
-                                    match profile.await {
+                            {move || match profile.get() {
+                                    None => view! { <p>"Loading profile..."</p> }.into_any(),
+                                    Some(answer) => match answer {
                                         Ok(profile) => {
                                             set_title(&profile.username);
                                             view! { <UserInfo profile/> }.into_any()
@@ -71,9 +72,8 @@ pub fn ProfilePage() -> impl IntoView {
                                             view! { <h4>"Profile not found"</h4> }.into_any()
                                         }
                                         Err(e) => view! { <ErrorList messages=e.messages()/> }.into_any(),
-                                    }
-                                })}
-                            </Transition>
+                                    },
+                                }}
                         </div>
                     </div>
                 </div>
