@@ -22,7 +22,7 @@ for name in $first_load; do
   raw=$((raw + r)); gz=$((gz + g))
   printf '  %-40s %8d bytes raw %8d gzip\n' "$name" "$r" "$g"
 done
-printf '  %-40s %8d bytes raw %8d gzip (budget 256000 gzip)\n' total "$raw" "$gz"
+printf '  %-40s %8d bytes raw %8d gzip (budget 250 KB = 250000 gzip)\n' total "$raw" "$gz"
 echo "loaded with the first article (markdown worker):"
 for f in web/dist/markdown-worker*.wasm web/dist/markdown-worker*.js; do
   printf '  %-40s %8d bytes raw %8d gzip\n' "$(basename "$f")" "$(stat -c%s "$f")" "$(gz_size "$f")"

@@ -3,10 +3,10 @@
 mod api;
 mod app;
 mod components;
-mod fetched;
 mod format;
 mod markdown;
 mod pages;
+mod remote;
 mod session;
 
 fn main() {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::{
     api::{self, articles::ArticleQuery},
     components::{article_preview::ArticlePreview, error_list::ErrorList},
-    fetched::fetched,
+    remote::fetched,
 };
 
 /// The previews for `query` with `ul.pagination`; `page` is the zero-based page shown.

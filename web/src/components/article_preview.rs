@@ -4,7 +4,7 @@ use api_types::ArticlePreview as Preview;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::{api, format, session::Session};
+use crate::{api, format, remote::Submission, session::Session};
 
 /// An `.article-preview` card linking to the article.
 #[component]
@@ -19,7 +19,7 @@ pub fn ArticlePreview(
     let session = Session::get();
     let navigate = use_navigate();
     let slug = article.slug.clone();
-    let toggle = Action::new_local(move |wanted: &bool| {
+    let toggle = Submission::new(move |wanted: &bool| {
         let (slug, wanted) = (slug.clone(), *wanted);
         async move { api::articles::set_favorite(&slug, wanted).await }
     });

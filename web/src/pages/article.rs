@@ -8,8 +8,12 @@ use leptos_router::{
 };
 
 use crate::{
-    api, components::error_list::ErrorList, fetched::fetched, format, markdown,
-    pages::not_found::set_title, session::Session,
+    api,
+    components::error_list::ErrorList,
+    format, markdown,
+    pages::not_found::set_title,
+    remote::{fetched, Submission},
+    session::Session,
 };
 
 #[derive(Debug, Clone, PartialEq, Params)]
@@ -153,21 +157,21 @@ fn ArticleMeta(article: Article, state: ArticleState) -> impl IntoView {
 
     let follow = {
         let author = author.clone();
-        Action::new_local(move |wanted: &bool| {
+        Submission::new(move |wanted: &bool| {
             let (author, wanted) = (author.clone(), *wanted);
             async move { api::profiles::set_following(&author, wanted).await }
         })
     };
     let favorite = {
         let slug = slug.clone();
-        Action::new_local(move |wanted: &bool| {
+        Submission::new(move |wanted: &bool| {
             let (slug, wanted) = (slug.clone(), *wanted);
             async move { api::articles::set_favorite(&slug, wanted).await }
         })
     };
     let delete = {
         let slug = slug.clone();
-        Action::new_local(move |(): &()| {
+        Submission::new(move |(): &()| {
             let slug = slug.clone();
             async move { api::articles::delete(&slug).await }
         })
@@ -267,7 +271,7 @@ fn Comments(slug: String) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let post = {
         let slug = slug.clone();
-        Action::new_local(move |body: &String| {
+        Submission::new(move |body: &String| {
             let (slug, body) = (slug.clone(), body.clone());
             async move { api::articles::add_comment(&slug, body).await }
         })
@@ -284,7 +288,7 @@ fn Comments(slug: String) -> impl IntoView {
     });
     let remove = {
         let slug = slug.clone();
-        Action::new_local(move |id: &i64| {
+        Submission::new(move |id: &i64| {
             let (slug, id) = (slug.clone(), *id);
             async move { api::articles::delete_comment(&slug, id).await.map(|()| id) }
         })

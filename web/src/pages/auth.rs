@@ -5,11 +5,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::{
-    api, components::error_list::ErrorList, pages::not_found::set_title, session::Session,
+    api, components::error_list::ErrorList, pages::not_found::set_title, remote::Submission,
+    session::Session,
 };
 
 /// Signs the user in with what `action` returned and goes home.
-fn on_signed_in<I: 'static>(action: Action<I, Result<User, api::ApiError>>) {
+fn on_signed_in<I: 'static>(action: Submission<I, Result<User, api::ApiError>>) {
     let session = Session::get();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -21,7 +22,7 @@ fn on_signed_in<I: 'static>(action: Action<I, Result<User, api::ApiError>>) {
 }
 
 fn error_messages<I: 'static>(
-    action: Action<I, Result<User, api::ApiError>>,
+    action: Submission<I, Result<User, api::ApiError>>,
 ) -> Signal<Vec<String>> {
     Signal::derive(move || match action.value().get() {
         Some(Err(e)) => e.messages(),
@@ -35,7 +36,7 @@ pub fn LoginPage() -> impl IntoView {
     set_title("Sign in");
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let login = Action::new_local(|user: &LoginUser| api::users::login(user.clone()));
+    let login = Submission::new(|user: &LoginUser| api::users::login(user.clone()));
     on_signed_in(login);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -79,7 +80,7 @@ pub fn RegisterPage() -> impl IntoView {
     let username = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let register = Action::new_local(|user: &NewUser| api::users::register(user.clone()));
+    let register = Submission::new(|user: &NewUser| api::users::register(user.clone()));
     on_signed_in(register);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

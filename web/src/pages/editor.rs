@@ -8,7 +8,11 @@ use leptos_router::{
 };
 
 use crate::{
-    api, components::error_list::ErrorList, fetched::fetched, pages::not_found::set_title, session,
+    api,
+    components::error_list::ErrorList,
+    pages::not_found::set_title,
+    remote::{fetched, Submission},
+    session,
 };
 
 #[derive(Debug, Clone, PartialEq, Params)]
@@ -70,7 +74,7 @@ pub fn EditorPage() -> impl IntoView {
         _ => {}
     });
 
-    let publish = Action::new_local(|draft: &Draft| {
+    let publish = Submission::new(|draft: &Draft| {
         let draft = draft.clone();
         async move {
             match draft {

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use crate::{
     api::{self, articles::ArticleQuery},
     components::article_list::ArticleList,
-    fetched::fetched,
     pages::not_found::set_title,
+    remote::fetched,
     session::Session,
 };
 

@@ -9,9 +9,9 @@ use leptos_router::{
 use crate::{
     api::{self, articles::ArticleQuery},
     components::{article_list::ArticleList, error_list::ErrorList},
-    fetched::fetched,
     format,
     pages::not_found::set_title,
+    remote::{fetched, Submission},
     session::Session,
 };
 
@@ -108,7 +108,7 @@ fn UserInfo(profile: api_types::Profile) -> impl IntoView {
     let navigate = use_navigate();
     let following = RwSignal::new(profile.following);
     let name = profile.username.clone();
-    let toggle = Action::new_local(move |wanted: &bool| {
+    let toggle = Submission::new(move |wanted: &bool| {
         let (name, wanted) = (name.clone(), *wanted);
         async move { api::profiles::set_following(&name, wanted).await }
     });

@@ -8,6 +8,7 @@ use crate::{
     api,
     components::error_list::ErrorList,
     pages::not_found::set_title,
+    remote::Submission,
     session::{self, Session},
 };
 
@@ -42,7 +43,7 @@ pub fn SettingsPage() -> impl IntoView {
         }
     });
 
-    let update = Action::new_local(|changes: &UpdateUser| api::users::update(changes.clone()));
+    let update = Submission::new(|changes: &UpdateUser| api::users::update(changes.clone()));
     let after_update = navigate.clone();
     Effect::new(move |_| {
         if let Some(Ok(user)) = update.value().get() {
