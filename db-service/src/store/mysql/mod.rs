@@ -161,19 +161,27 @@ async fn connect(
 /// The longest wait for one connection.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Errors worth retrying: the server could not be reached or dropped the connection, or a transaction lost a
-/// deadlock or lock wait (rolled back by the server, so running it again is safe).
-pub(super) fn is_transient(e: &sqlx::Error) -> bool {
+/// Whether connecting is worth another try: the server could not be reached, dropped the connection, or is
+/// starting, stopping or full.
+fn is_transient(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => true,
-        sqlx::Error::Database(db) => matches!(
-            db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
-                .map(sqlx::mysql::MySqlDatabaseError::number),
-            // ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK, server shutting down / too many connections.
-            Some(1205 | 1213 | 1053 | 1040)
-        ),
+        // Server shutting down, too many connections.
+        sqlx::Error::Database(_) => matches!(mysql_error_number(e), Some(1053 | 1040)),
         _ => false,
     }
+}
+
+/// Whether the server rolled a transaction back for a deadlock (1213) or a lock wait timeout (1205): it then
+/// wrote nothing, so running it again is safe. (A lost connection is not: the commit may have happened.)
+fn is_rolled_back_by_contention(e: &sqlx::Error) -> bool {
+    matches!(mysql_error_number(e), Some(1205 | 1213))
+}
+
+fn mysql_error_number(e: &sqlx::Error) -> Option<u16> {
+    e.as_database_error()?
+        .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+        .map(sqlx::mysql::MySqlDatabaseError::number)
 }
 
 async fn create_database_if_missing(server: &MySqlPool, database: &str) -> anyhow::Result<()> {
@@ -199,25 +207,25 @@ async fn create_database_if_missing(server: &MySqlPool, database: &str) -> anyho
 }
 
 /// Runs a whole write transaction again when the server rolled it back for a deadlock or lock wait timeout.
-pub(super) async fn retry_transaction<T, F, Fut>(mut run: F) -> Result<T, ServiceError>
+pub(super) async fn retry_transaction<T, F, Fut>(run: F) -> Result<T, ServiceError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, ServiceError>>,
 {
-    let attempt = || run();
-    attempt
-        .retry(
-            ExponentialBuilder::default()
-                .with_min_delay(Duration::from_millis(5))
-                .with_max_delay(Duration::from_millis(200))
-                .with_max_times(5)
-                .with_jitter(),
-        )
-        .when(|e| match e {
-            ServiceError::Internal(e) => e.downcast_ref::<sqlx::Error>().is_some_and(is_transient),
-            _ => false,
-        })
-        .await
+    run.retry(
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(5))
+            .with_max_delay(Duration::from_millis(200))
+            .with_max_times(5)
+            .with_jitter(),
+    )
+    .when(|e| match e {
+        ServiceError::Internal(e) => e
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(is_rolled_back_by_contention),
+        _ => false,
+    })
+    .await
 }
 
 /// The unique key a duplicate-entry error names (`Duplicate entry 'x' for key 'slug'`, MySQL 8 writes
