@@ -14,7 +14,7 @@ use std::{
 
 use anyhow::{bail, ensure, Context};
 use serde::{Deserialize, Serialize};
-use sqlx::{database::Database, Encode, Executor, FromRow, IntoArguments, Pool, Type};
+use sqlx::{database::Database, Acquire, Encode, Executor, FromRow, IntoArguments, Pool, Type};
 
 use super::sql::{Dialect, SqlQuery};
 
@@ -170,15 +170,59 @@ where
     for<'r> CommentLine: FromRow<'r, DB::Row>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
 {
-    let partial = path.with_extension("partial");
-    let file = std::fs::File::create(&partial)
+    let partial = std::path::PathBuf::from(format!("{}.partial", path.display()));
+    let written = write_export(users, blog, dialect, &partial).await;
+    match written {
+        Ok(counts) => {
+            std::fs::rename(&partial, path)
+                .with_context(|| format!("cannot move the export to {}", path.display()))?;
+            Ok(counts)
+        }
+        Err(e) => {
+            // No half file left behind to be mistaken for an export.
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+/// [`export`] into `partial`, synced to disk.
+async fn write_export<DB>(
+    users: &Pool<DB>,
+    blog: &Pool<DB>,
+    dialect: Dialect,
+    partial: &Path,
+) -> anyhow::Result<Counts>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> UserLine: FromRow<'r, DB::Row>,
+    for<'r> FollowLine: FromRow<'r, DB::Row>,
+    for<'r> ArticleLine: FromRow<'r, DB::Row>,
+    for<'r> TagLine: FromRow<'r, DB::Row>,
+    for<'r> FavoriteLine: FromRow<'r, DB::Row>,
+    for<'r> CommentLine: FromRow<'r, DB::Row>,
+{
+    let file = std::fs::File::create(partial)
         .with_context(|| format!("cannot create {}", partial.display()))?;
     let mut out = Output {
         out: std::io::BufWriter::new(file),
         counts: Counts::default(),
     };
-    let mut blog_tx = blog.begin().await?;
-    let mut users_tx = users.begin().await?;
+    let (mut blog_conn, mut users_conn) = (blog.acquire().await?, users.acquire().await?);
+    if dialect == Dialect::Mysql {
+        // A snapshot needs REPEATABLE READ (InnoDB's default, which a server may have changed); this applies to
+        // the next transaction on the connection.
+        for conn in [&mut blog_conn, &mut users_conn] {
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .await?;
+        }
+    }
+    let mut blog_tx = blog_conn.begin().await?;
+    let mut users_tx = users_conn.begin().await?;
     // Snapshots start with a transaction's first read (on both backends): blog first.
     start_snapshot::<DB>(&mut blog_tx, "articles").await?;
     start_snapshot::<DB>(&mut users_tx, "users").await?;
@@ -257,8 +301,6 @@ where
         .map_err(|e| e.into_error())
         .context("cannot write the export")?;
     file.sync_all()?;
-    std::fs::rename(&partial, path)
-        .with_context(|| format!("cannot move the export to {}", path.display()))?;
     Ok(counts)
 }
 
