@@ -23,27 +23,27 @@ pub fn ArticleList(
     });
     view! {
         {move || match articles.get() {
-                None => view! { <div class="article-preview">"Loading articles..."</div> }.into_any(),
-                Some(answer) => match answer {
-                    Err(e) => view! {
-                        <div class="article-preview empty-feed-message">
-                            <ErrorList messages=e.messages()/>
-                        </div>
-                    }.into_any(),
-                    Ok(list) if list.articles.is_empty() => {
-                        view! { <div class="article-preview empty-feed-message">"No articles are here... yet."</div> }
-                            .into_any()
+            None => view! { <div class="article-preview">"Loading articles..."</div> }.into_any(),
+            Some(answer) => match answer {
+                Err(e) => view! {
+                    <div class="article-preview empty-feed-message">
+                        <ErrorList messages=e.messages()/>
+                    </div>
+                }.into_any(),
+                Ok(list) if list.articles.is_empty() => {
+                    view! { <div class="article-preview empty-feed-message">"No articles are here... yet."</div> }
+                        .into_any()
+                }
+                Ok(list) => {
+                    let pages = list.articles_count.div_ceil(u64::from(api::articles::PAGE_SIZE));
+                    view! {
+                        {list.articles.into_iter().map(|article| view! { <ArticlePreview article/> }).collect_view()}
+                        <Pagination pages page/>
                     }
-                    Ok(list) => {
-                        let pages = list.articles_count.div_ceil(u64::from(api::articles::PAGE_SIZE));
-                        view! {
-                            {list.articles.into_iter().map(|article| view! { <ArticlePreview article/> }).collect_view()}
-                            <Pagination pages page/>
-                        }
-                            .into_any()
-                    }
-                },
-            }}
+                        .into_any()
+                }
+            },
+        }}
     }
 }
 

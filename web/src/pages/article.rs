@@ -40,22 +40,22 @@ pub fn ArticlePage() -> impl IntoView {
     view! {
         <div class="article-page">
             {move || match article.get() {
-                    None => view! { <div class="container page">"Loading article..."</div> }.into_any(),
-                    Some(answer) => match answer {
-                        Ok(article) => view! { <ArticleView article/> }.into_any(),
-                        Err(e) if e.is_not_found() => {
-                            set_title("Article not found");
-                            view! {
-                                <div class="container page">
-                                    <h1>"Article not found"</h1>
-                                    <p><a href="/">"Back to the home page"</a></p>
-                                </div>
-                            }
-                                .into_any()
+                None => view! { <div class="container page">"Loading article..."</div> }.into_any(),
+                Some(answer) => match answer {
+                    Ok(article) => view! { <ArticleView article/> }.into_any(),
+                    Err(e) if e.is_not_found() => {
+                        set_title("Article not found");
+                        view! {
+                            <div class="container page">
+                                <h1>"Article not found"</h1>
+                                <p><a href="/">"Back to the home page"</a></p>
+                            </div>
                         }
-                        Err(e) => view! { <div class="container page"><ErrorList messages=e.messages()/></div> }.into_any(),
-                    },
-                }}
+                            .into_any()
+                    }
+                    Err(e) => view! { <div class="container page"><ErrorList messages=e.messages()/></div> }.into_any(),
+                },
+            }}
         </div>
     }
 }

@@ -89,25 +89,25 @@ pub fn HomePage() -> impl IntoView {
                         <div class="sidebar">
                             <p>"Popular Tags"</p>
                             {move || match tags.get() {
-                                    None => view! { <div>"Loading tags..."</div> }.into_any(),
-                                    Some(answer) => match answer {
-                                        Ok(tags) if tags.is_empty() => view! { <div>"No tags are here... yet."</div> }.into_any(),
-                                        Ok(tags) => view! {
-                                            <div class="tag-list">
-                                                {tags.into_iter().map(|tag| {
-                                                    let chosen = tag.clone();
-                                                    view! {
-                                                        <a href="" class="tag-pill tag-default"
-                                                            on:click=move |ev| { ev.prevent_default(); choose(Feed::Tag(chosen.clone())); }>
-                                                            {tag}
-                                                        </a>
-                                                    }
-                                                }).collect_view()}
-                                            </div>
-                                        }.into_any(),
-                                        Err(e) => view! { <div class="error-messages">{e.to_string()}</div> }.into_any(),
-                                    },
-                                }}
+                                None => view! { <div>"Loading tags..."</div> }.into_any(),
+                                Some(answer) => match answer {
+                                    Ok(tags) if tags.is_empty() => view! { <div>"No tags are here... yet."</div> }.into_any(),
+                                    Ok(tags) => view! {
+                                        <div class="tag-list">
+                                            {tags.into_iter().map(|tag| {
+                                                let chosen = tag.clone();
+                                                view! {
+                                                    <a href="" class="tag-pill tag-default"
+                                                        on:click=move |ev| { ev.prevent_default(); choose(Feed::Tag(chosen.clone())); }>
+                                                        {tag}
+                                                    </a>
+                                                }
+                                            }).collect_view()}
+                                        </div>
+                                    }.into_any(),
+                                    Err(e) => view! { <div class="error-messages">{e.to_string()}</div> }.into_any(),
+                                },
+                            }}
                         </div>
                     </div>
                 </div>

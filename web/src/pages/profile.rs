@@ -61,19 +61,19 @@ pub fn ProfilePage() -> impl IntoView {
                     <div class="row">
                         <div class="col-xs-12 col-md-10 offset-md-1">
                             {move || match profile.get() {
-                                    None => view! { <p>"Loading profile..."</p> }.into_any(),
-                                    Some(answer) => match answer {
-                                        Ok(profile) => {
-                                            set_title(&profile.username);
-                                            view! { <UserInfo profile/> }.into_any()
-                                        }
-                                        Err(e) if e.is_not_found() => {
-                                            set_title("Profile not found");
-                                            view! { <h4>"Profile not found"</h4> }.into_any()
-                                        }
-                                        Err(e) => view! { <ErrorList messages=e.messages()/> }.into_any(),
-                                    },
-                                }}
+                                None => view! { <p>"Loading profile..."</p> }.into_any(),
+                                Some(answer) => match answer {
+                                    Ok(profile) => {
+                                        set_title(&profile.username);
+                                        view! { <UserInfo profile/> }.into_any()
+                                    }
+                                    Err(e) if e.is_not_found() => {
+                                        set_title("Profile not found");
+                                        view! { <h4>"Profile not found"</h4> }.into_any()
+                                    }
+                                    Err(e) => view! { <ErrorList messages=e.messages()/> }.into_any(),
+                                },
+                            }}
                         </div>
                     </div>
                 </div>
