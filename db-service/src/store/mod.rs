@@ -222,7 +222,11 @@ pub async fn export(storage: &Storage, path: &Path) -> anyhow::Result<Counts> {
             let sources = open_snapshot_sources(&storage.data_dir).await?;
             let [(_, users), (_, blog)] = <[_; 2]>::try_from(sources)
                 .map_err(|_| anyhow::anyhow!("expected the users and blog databases"))?;
-            let counts = transfer::export(&users, &blog, Dialect::Sqlite, path).await;
+            let (users_ref, blog_ref) = (&users, &blog);
+            let counts = transfer::into_file(path, |partial| async move {
+                transfer::export(users_ref, blog_ref, Dialect::Sqlite, &partial).await
+            })
+            .await;
             users.close().await;
             blog.close().await;
             counts
@@ -232,7 +236,10 @@ pub async fn export(storage: &Storage, path: &Path) -> anyhow::Result<Counts> {
                 anyhow::bail!("a MySQL URL opened another backend");
             };
             let (users, blog) = store.pools();
-            let counts = transfer::export(users, blog, Dialect::Mysql, path).await;
+            let counts = transfer::into_file(path, |partial| async move {
+                transfer::export(users, blog, Dialect::Mysql, &partial).await
+            })
+            .await;
             store.close().await;
             counts
         }

@@ -147,9 +147,30 @@ impl<W: Write> Output<W> {
     }
 }
 
-/// Writes every row of `users` and `blog` to `path` (through a temporary file, renamed when complete). Both
-/// databases are read in one snapshot each, blog's taken first: every author and user a blog row names was
-/// created before it, so it is in the users snapshot too.
+/// Runs `write` (an [`export`] into the path it is given) into a temporary file next to `path`, and moves the file
+/// to `path` only once complete and on disk; on failure no half file is left to be mistaken for an export.
+pub(super) async fn into_file<W, Fut>(path: &Path, write: W) -> anyhow::Result<Counts>
+where
+    W: FnOnce(std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Counts>>,
+{
+    let partial = std::path::PathBuf::from(format!("{}.partial", path.display()));
+    match write(partial.clone()).await {
+        Ok(counts) => {
+            std::fs::rename(&partial, path)
+                .with_context(|| format!("cannot move the export to {}", path.display()))?;
+            Ok(counts)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+/// Writes every row of `users` and `blog` to the file `path`, synced to disk (through [`into_file`]). Both databases
+/// are read in one snapshot each, blog's taken first: every author and user a blog row names was created before
+/// it, so it is in the users snapshot too.
 pub(super) async fn export<DB>(
     users: &Pool<DB>,
     blog: &Pool<DB>,
@@ -168,46 +189,9 @@ where
     for<'r> TagLine: FromRow<'r, DB::Row>,
     for<'r> FavoriteLine: FromRow<'r, DB::Row>,
     for<'r> CommentLine: FromRow<'r, DB::Row>,
-    for<'r> (i64,): FromRow<'r, DB::Row>,
 {
-    let partial = std::path::PathBuf::from(format!("{}.partial", path.display()));
-    let written = write_export(users, blog, dialect, &partial).await;
-    match written {
-        Ok(counts) => {
-            std::fs::rename(&partial, path)
-                .with_context(|| format!("cannot move the export to {}", path.display()))?;
-            Ok(counts)
-        }
-        Err(e) => {
-            // No half file left behind to be mistaken for an export.
-            let _ = std::fs::remove_file(&partial);
-            Err(e)
-        }
-    }
-}
-
-/// [`export`] into `partial`, synced to disk.
-async fn write_export<DB>(
-    users: &Pool<DB>,
-    blog: &Pool<DB>,
-    dialect: Dialect,
-    partial: &Path,
-) -> anyhow::Result<Counts>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
-    for<'r> UserLine: FromRow<'r, DB::Row>,
-    for<'r> FollowLine: FromRow<'r, DB::Row>,
-    for<'r> ArticleLine: FromRow<'r, DB::Row>,
-    for<'r> TagLine: FromRow<'r, DB::Row>,
-    for<'r> FavoriteLine: FromRow<'r, DB::Row>,
-    for<'r> CommentLine: FromRow<'r, DB::Row>,
-{
-    let file = std::fs::File::create(partial)
-        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = Output {
         out: std::io::BufWriter::new(file),
         counts: Counts::default(),
