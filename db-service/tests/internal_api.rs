@@ -31,12 +31,25 @@ enum Backend {
 /// A URL naming databases of their own on the MariaDB server that `scripts/with-mariadb` started (`make test`
 /// runs the tests through it).
 fn fresh_mysql_url() -> String {
+    format!(
+        "{}/{}",
+        test_env("CONDUIT_TEST_MYSQL_URL"),
+        fresh_database_name()
+    )
+}
+
+/// A database name no other test uses.
+fn fresh_database_name() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let server = std::env::var("CONDUIT_TEST_MYSQL_URL").expect(
-        "CONDUIT_TEST_MYSQL_URL is not set: run the tests through scripts/with-mariadb (as make test does)",
-    );
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    format!("{server}/t{}_{n}", std::process::id())
+    format!("t{}_{n}", std::process::id())
+}
+
+/// A setting of the test server that `scripts/with-mariadb` started.
+fn test_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests through scripts/with-mariadb (as make test does)")
+    })
 }
 
 async fn spawn_service(backend: Backend) -> TestService {
@@ -1125,6 +1138,45 @@ mod mysql_only {
         assert!(
             started.elapsed() >= Duration::from_secs(1),
             "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn connections_are_encrypted_and_the_server_verified_when_the_url_asks() {
+        let (server, ca) = (
+            test_env("CONDUIT_TEST_MYSQL_TLS_URL"),
+            test_env("CONDUIT_TEST_MYSQL_CA"),
+        );
+        let database = fresh_database_name();
+        // Verified against the CA that signed the server's certificate: served.
+        let verified = spawn_on(mysql_backend(&format!(
+            "{server}/{database}?ssl-mode=VERIFY_IDENTITY&ssl-ca={ca}"
+        )))
+        .await;
+        let jake = verified.user("jake").await;
+        assert_eq!(jake.username, "jake");
+        // The same account without TLS is turned away (it is admitted over TLS only): the connection above was
+        // encrypted.
+        let plain = startup_error(mysql_backend(&format!(
+            "{server}/{database}?ssl-mode=DISABLED"
+        )))
+        .await;
+        assert!(plain.contains("refused the credentials"), "{plain}");
+        // A server whose certificate does not verify (the test CA is not among the bundled roots) is refused,
+        // at once rather than after retries.
+        let started = std::time::Instant::now();
+        let unverified = startup_error(mysql_backend(&format!(
+            "{server}/{database}?ssl-mode=VERIFY_CA"
+        )))
+        .await;
+        assert!(
+            unverified.contains("cannot connect to MySQL"),
+            "{unverified}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?} {unverified}",
             started.elapsed()
         );
     }

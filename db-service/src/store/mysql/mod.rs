@@ -165,7 +165,11 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// starting, stopping or full.
 fn is_transient(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => true,
+        // Not TLS failures (a certificate that does not verify will not start to), which rustls reports as
+        // invalid data on the socket.
+        sqlx::Error::Io(io) => io.kind() != std::io::ErrorKind::InvalidData,
+        sqlx::Error::Tls(_) => false,
+        sqlx::Error::PoolTimedOut => true,
         // Server shutting down, too many connections.
         sqlx::Error::Database(_) => matches!(mysql_error_number(e), Some(1053 | 1040)),
         _ => false,
