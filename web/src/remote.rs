@@ -1,7 +1,7 @@
 //! Talking to the API from views: [`fetched`] for data a view shows, [`Submission`] for requests a user sends.
 //! They stand in for Leptos' `LocalResource` + `<Transition>` and `Action`: for this app the same behaviour in far
-//! less code (the async-derived and action machinery was the largest single part of the download), with each
-//! request's future boxed so that their state handling is compiled once, not once per request type.
+//! less code (the async-derived and action machinery was the largest single part of the download); a
+//! submission's request is boxed, so that its state handling is compiled once, not once per request type.
 
 use std::{cell::Cell, future::Future, pin::Pin, rc::Rc};
 
