@@ -253,8 +253,8 @@ impl ListFilter {
         ];
         let mut q = SqlQuery::default();
         q.push("SELECT ");
-        // SQLite keeps one counter row per key; MySQL spreads each counter over slots, read as their sum (SUM is
-        // DECIMAL there: cast back to an integer).
+        // SQLite keeps one counter row per key, MySQL spreads each counter over slots: a sum reads either (SUM is
+        // DECIMAL on MySQL: cast back to an integer).
         let sum = |q: &mut SqlQuery, column: &str, table: &str| {
             q.push(&format!(
                 "CAST(COALESCE(SUM({column}), 0) AS SIGNED) FROM {table} WHERE "
@@ -268,27 +268,13 @@ impl ListFilter {
                 q.push("CAST(COALESCE(SUM(total), 0) AS SIGNED) FROM article_totals");
             }
             1 if self.tag.is_some() => {
-                let tag = self.tag.as_deref().unwrap_or_default();
-                if dialect == Dialect::Sqlite {
-                    q.push("COALESCE((SELECT article_count FROM tags WHERE tag = ")
-                        .bind_text(tag)
-                        .push("), 0)");
-                } else {
-                    sum(&mut q, "article_count", "tags");
-                    q.push("tag = ").bind_text(tag);
-                }
+                sum(&mut q, "article_count", "tags");
+                q.push("tag = ")
+                    .bind_text(self.tag.as_deref().unwrap_or_default());
             }
             1 if self.author_id.is_some() => {
-                if dialect == Dialect::Sqlite {
-                    q.push(
-                        "COALESCE((SELECT article_count FROM author_article_counts WHERE author_id = ",
-                    )
-                    .bind_int(self.author_id)
-                    .push("), 0)");
-                } else {
-                    sum(&mut q, "article_count", "author_article_counts");
-                    q.push("author_id = ").bind_int(self.author_id);
-                }
+                sum(&mut q, "article_count", "author_article_counts");
+                q.push("author_id = ").bind_int(self.author_id);
             }
             1 if self.feed_authors.is_some() => {
                 sum(&mut q, "article_count", "author_article_counts");
