@@ -43,7 +43,8 @@ impl MysqlStore {
             Ok(id)
         })
         .await?;
-        self.read_back(id, new.author).await
+        // The author's profile as the author sees it is the one fetched above: nobody follows themselves.
+        self.read_row(id, new.author).await?.into_record(&authors)
     }
 
     /// The article with this slug as `viewer` sees it.
@@ -237,15 +238,19 @@ impl MysqlStore {
         article_id: i64,
         viewer: UserId,
     ) -> Result<ArticleRecord, ServiceError> {
+        let row = self.read_row(article_id, viewer).await?;
+        article_with_author(self, row, Some(viewer)).await
+    }
+
+    /// The row of an article just written, as `viewer` sees it.
+    async fn read_row(&self, article_id: i64, viewer: UserId) -> Result<ArticleRow, ServiceError> {
         let mut q = SqlQuery::default();
         Dialect::Mysql.select_articles(&mut q, Some(viewer), true);
         q.push(" FROM articles a WHERE a.id = ")
             .bind_int(Some(article_id));
-        let row = q
-            .query_as::<MySql, ArticleRow>()
+        Ok(q.query_as::<MySql, ArticleRow>()
             .fetch_one(&self.blog)
-            .await?;
-        article_with_author(self, row, Some(viewer)).await
+            .await?)
     }
 }
 
