@@ -225,17 +225,14 @@ where
         out.line(&Line::User(row))
     })
     .await?;
-    let follows = SqlQuery::from(format!(
+    let follows_sql = format!(
         "SELECT follower_id, followee_id, {created} AS created_at FROM follows \
          ORDER BY follower_id, followee_id"
-    ));
-    for row in follows
-        .query_as::<DB, FollowLine>()
-        .fetch_all(&mut *users_tx)
-        .await?
-    {
-        out.line(&Line::Follow(row))?;
-    }
+    );
+    for_each_row(&mut users_tx, follows_sql, |row: FollowLine| {
+        out.line(&Line::Follow(row))
+    })
+    .await?;
     let articles_sql = format!(
         "SELECT id, {} AS slug, author_id, title, description, body, {created} AS created_at, \
          {updated} AS updated_at FROM articles WHERE id > ",
@@ -245,27 +242,21 @@ where
         out.line(&Line::Article(row))
     })
     .await?;
-    let tags = SqlQuery::from(format!(
+    let tags_sql = format!(
         "SELECT article_id, {} AS tag FROM article_tags ORDER BY article_id, tag",
         d.text("tag")
-    ));
-    for row in tags
-        .query_as::<DB, TagLine>()
-        .fetch_all(&mut *blog_tx)
-        .await?
-    {
-        out.line(&Line::Tag(row))?;
-    }
-    let favorites = SqlQuery::from(
-        "SELECT user_id, article_id FROM favorites ORDER BY user_id, article_id".to_owned(),
     );
-    for row in favorites
-        .query_as::<DB, FavoriteLine>()
-        .fetch_all(&mut *blog_tx)
-        .await?
-    {
-        out.line(&Line::Favorite(row))?;
-    }
+    for_each_row(&mut blog_tx, tags_sql, |row: TagLine| {
+        out.line(&Line::Tag(row))
+    })
+    .await?;
+    let favorites_sql = "SELECT user_id, article_id FROM favorites ORDER BY user_id, article_id";
+    for_each_row(
+        &mut blog_tx,
+        favorites_sql.to_owned(),
+        |row: FavoriteLine| out.line(&Line::Favorite(row)),
+    )
+    .await?;
     let comments_sql = format!(
         "SELECT id, article_id, author_id, body, {created} AS created_at, {updated} AS updated_at \
          FROM comments WHERE id > "
@@ -295,6 +286,27 @@ where
 {
     conn.execute(format!("SELECT 1 FROM {table} LIMIT 1").as_str())
         .await?;
+    Ok(())
+}
+
+/// Reads every row of `select` (a table of short rows) and hands each to `each`.
+async fn for_each_row<DB, R>(
+    conn: &mut DB::Connection,
+    select: String,
+    mut each: impl FnMut(R) -> anyhow::Result<()>,
+) -> anyhow::Result<()>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> R: FromRow<'r, DB::Row> + Send + Unpin,
+{
+    let query = SqlQuery::from(select);
+    for row in query.query_as::<DB, R>().fetch_all(&mut *conn).await? {
+        each(row)?;
+    }
     Ok(())
 }
 
