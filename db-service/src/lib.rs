@@ -10,9 +10,11 @@ mod metrics;
 mod routes;
 mod state;
 mod store;
-pub mod telemetry;
 
 pub use store::Counts;
+
+/// The log filter when `RUST_LOG` is unset: info, with sqlx's per-statement lines only when they are slow or fail.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sqlx::query=error";
 
 use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
@@ -33,7 +35,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    metrics::handle();
+    conduit_runtime::metrics::handle();
     let store = Store::open(&config.storage).await?;
     let backups = Backups::new(
         config.storage.backup_dir.clone(),
@@ -64,9 +66,7 @@ pub async fn run(
         backup_dir = %config.storage.backup_dir.display(),
         "db-service listening"
     );
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = conduit_runtime::serve::serve(listener, app, shutdown).await;
     if let Some(schedule) = schedule {
         schedule.abort();
     }

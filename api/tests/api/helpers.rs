@@ -1,12 +1,13 @@
-//! `spawn_app()`: db-service and api as real processes on free loopback ports, with a throwaway data dir.
+//! `spawn_app()`: db-service and api as real processes on loopback sockets the test holds, with a throwaway data
+//! dir.
 
 use std::{
-    net::TcpListener,
     path::{Path, PathBuf},
     process::Stdio,
     time::Duration,
 };
 
+use conduit_testkit::{wait_ready, Socket};
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
 
@@ -18,9 +19,10 @@ pub struct TestApp {
     pub address: String,
     pub http: reqwest::Client,
     db: Option<Child>,
-    db_port: u16,
+    db_socket: Socket,
     data_dir: tempfile::TempDir,
     _api: Child,
+    _api_socket: Socket,
 }
 
 /// The db-service binary next to the api binary cargo built for these tests (`cargo test --workspace` builds
@@ -36,41 +38,15 @@ fn db_service_binary() -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-async fn wait_ready(http: &reqwest::Client, url: &str, child: &mut Child) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(response) = http.get(url).send().await {
-            if response.status().is_success() {
-                return;
-            }
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("process serving {url} exited during startup: {status}");
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{url} not ready in time"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
 /// db-service's log (JSON lines, per-request events included) goes to `data_dir/db-service.log`.
-fn start_db_service(port: u16, data_dir: &Path) -> Child {
+async fn start_db_service(socket: &Socket, data_dir: &Path) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(data_dir.join("db-service.log"))
         .expect("db-service log file");
-    Command::new(db_service_binary())
-        .env("DB_SERVICE_ADDR", format!("127.0.0.1:{port}"))
+    let mut child = socket
+        .hand_to(&mut Command::new(db_service_binary()))
         .env("DATA_DIR", data_dir)
         .env("INTERNAL_TOKEN", INTERNAL_TOKEN)
         .env("CONDUIT_ENV", "production")
@@ -80,7 +56,9 @@ fn start_db_service(port: u16, data_dir: &Path) -> Child {
         .stderr(log)
         .kill_on_drop(true)
         .spawn()
-        .expect("start db-service")
+        .expect("start db-service");
+    wait_ready(&format!("{}/readyz", socket.url()), &mut child).await;
+    child
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -94,19 +72,13 @@ pub async fn spawn_app_with(api_env: &[(&str, &str)]) -> TestApp {
         .build()
         .expect("http client");
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let db_port = free_port();
-    let mut db = start_db_service(db_port, data_dir.path());
-    wait_ready(
-        &http,
-        &format!("http://127.0.0.1:{db_port}/readyz"),
-        &mut db,
-    )
-    .await;
+    let db_socket = Socket::new();
+    let db = start_db_service(&db_socket, data_dir.path()).await;
 
-    let api_port = free_port();
-    let mut api = Command::new(env!("CARGO_BIN_EXE_api"))
-        .env("API_ADDR", format!("127.0.0.1:{api_port}"))
-        .env("DB_SERVICE_URL", format!("http://127.0.0.1:{db_port}"))
+    let api_socket = Socket::new();
+    let mut api = api_socket
+        .hand_to(&mut Command::new(env!("CARGO_BIN_EXE_api")))
+        .env("DB_SERVICE_URL", db_socket.url())
         .env("INTERNAL_TOKEN", INTERNAL_TOKEN)
         .env("JWT_SECRET", JWT_SECRET)
         .env("DB_TIMEOUT_MS", "2000")
@@ -117,16 +89,17 @@ pub async fn spawn_app_with(api_env: &[(&str, &str)]) -> TestApp {
         .kill_on_drop(true)
         .spawn()
         .expect("start api");
-    let address = format!("http://127.0.0.1:{api_port}");
-    wait_ready(&http, &format!("{address}/readyz"), &mut api).await;
+    let address = api_socket.url();
+    wait_ready(&format!("{address}/readyz"), &mut api).await;
 
     TestApp {
         address,
         http,
         db: Some(db),
-        db_port,
+        db_socket,
         data_dir,
         _api: api,
+        _api_socket: api_socket,
     }
 }
 
@@ -204,16 +177,9 @@ impl TestApp {
         }
     }
 
-    /// Starts db-service again on the same port with the same data.
+    /// Starts db-service again on the same socket with the same data.
     pub async fn restart_db_service(&mut self) {
-        let mut db = start_db_service(self.db_port, self.data_dir.path());
-        wait_ready(
-            &self.http,
-            &format!("http://127.0.0.1:{}/readyz", self.db_port),
-            &mut db,
-        )
-        .await;
-        self.db = Some(db);
+        self.db = Some(start_db_service(&self.db_socket, self.data_dir.path()).await);
     }
 }
 
