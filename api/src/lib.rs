@@ -9,6 +9,7 @@ mod password;
 mod rate_limit;
 mod routes;
 mod state;
+mod token_versions;
 
 use std::future::Future;
 

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use db_client::DbClient;
 use secrecy::ExposeSecret;
 
-use crate::{auth::TokenKeys, config::Config, password::Hasher, rate_limit::Limits};
+use crate::{
+    auth::TokenKeys, config::Config, password::Hasher, rate_limit::Limits,
+    token_versions::TokenVersions,
+};
 
 /// Cheap to clone: the db-service client and the token keys are reference-counted.
 #[derive(Debug, Clone)]
@@ -18,6 +21,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Hashes passwords, a bounded number at a time.
     pub hasher: Hasher,
+    /// Which token version of each user is current.
+    pub token_versions: TokenVersions,
 }
 
 impl AppState {
@@ -32,6 +37,7 @@ impl AppState {
             tokens: Arc::new(TokenKeys::new(&config.jwt_secret, config.jwt_ttl)),
             limits: Limits::new(config.quotas),
             hasher: Hasher::per_core(),
+            token_versions: TokenVersions::default(),
         })
     }
 }

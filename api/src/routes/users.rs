@@ -45,7 +45,7 @@ async fn register_user(
         password_hash: state.hasher.hash(password).await?,
     };
     let record = db.create_user(&new).await?;
-    let token = state.tokens.issue(record.id)?;
+    let token = state.tokens.issue(record.id, record.token_version)?;
     Ok((
         StatusCode::CREATED,
         axum::Json(UserEnvelope {
@@ -76,7 +76,7 @@ async fn login_user(
         return Err(ApiError::InvalidCredentials);
     }
     let record = record.ok_or(ApiError::InvalidCredentials)?;
-    let token = state.tokens.issue(record.id)?;
+    let token = state.tokens.issue(record.id, record.token_version)?;
     Ok(axum::Json(UserEnvelope {
         user: views::user(record, token),
     }))
@@ -120,8 +120,17 @@ async fn update_user(
         .update_user(auth.id, &changes)
         .await
         .map_err(signed_in_user_gone)?;
+    // A new password retires every token issued before it, this one included: the answer carries a new one.
+    let token = if changes.password_hash.is_some() {
+        state
+            .token_versions
+            .remember(record.id, record.token_version);
+        state.tokens.issue(record.id, record.token_version)?
+    } else {
+        auth.token
+    };
     Ok(axum::Json(UserEnvelope {
-        user: views::user(record, auth.token),
+        user: views::user(record, token),
     }))
 }
 

@@ -22,6 +22,8 @@ pub struct UserRecord {
     pub bio: Option<String>,
     /// Avatar URL.
     pub image: Option<String>,
+    /// Bumped by every password change; tokens issued under an older version are no longer accepted.
+    pub token_version: i64,
 }
 
 /// `POST /v1/users`: a user whose fields the api has already validated and whose password it has hashed.
@@ -60,7 +62,7 @@ pub struct UserChanges {
     pub username: Option<String>,
     /// New login e-mail.
     pub email: Option<String>,
-    /// New PHC-format argon2id hash.
+    /// New PHC-format argon2id hash; bumps the user's token version.
     pub password_hash: Option<String>,
     /// New bio; empty clears it.
     pub bio: Option<String>,

@@ -17,6 +17,7 @@ pub(super) struct UserRow {
     password_hash: String,
     bio: Option<String>,
     image: Option<String>,
+    token_version: i64,
 }
 
 impl From<UserRow> for UserRecord {
@@ -28,6 +29,7 @@ impl From<UserRow> for UserRecord {
             password_hash: row.password_hash,
             bio: row.bio,
             image: row.image,
+            token_version: row.token_version,
         }
     }
 }

@@ -11,7 +11,7 @@ use super::{
 use crate::error::ServiceError;
 
 /// The columns of a [`UserRow`].
-const USER_COLUMNS: &str = "id, username, email, password_hash, bio, image";
+const USER_COLUMNS: &str = "id, username, email, password_hash, bio, image, token_version";
 
 /// `SELECT` of the profiles (an [`AuthorRow`] each) as `viewer` sees them; the caller appends `WHERE …`.
 fn select_profiles(viewer: Option<UserId>) -> SqlQuery {
@@ -75,7 +75,9 @@ impl<B: Backend> SqlStore<B> {
             .bind_optional_text(changes.email.as_deref())
             .push(", email), password_hash = COALESCE(")
             .bind_optional_text(changes.password_hash.as_deref())
-            .push(", password_hash)");
+            .push(", password_hash), token_version = token_version + CASE WHEN ")
+            .bind_optional_text(changes.password_hash.as_deref())
+            .push(" IS NULL THEN 0 ELSE 1 END");
         for (column, value) in [("bio", &changes.bio), ("image", &changes.image)] {
             q.push(&format!(", {column} = CASE WHEN "))
                 .bind_optional_text(value.as_deref())

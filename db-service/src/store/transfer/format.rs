@@ -88,11 +88,11 @@ pub(super) trait Table: Serialize + crate::store::backend::Record {
 /// Declares a table's row type with its columns listed once: the struct, and its [`Table`] impl.
 macro_rules! table {
     ($row:ident: $name:literal in $db:ident, key $keys:literal, counted as $counter:ident, line $line:ident {
-        $($column:ident: $ty:ty => $kind:ident),* $(,)?
+        $($(#[$attr:meta])* $column:ident: $ty:ty => $kind:ident),* $(,)?
     }) => {
         #[derive(Debug, Serialize, Deserialize, sqlx::FromRow)]
         pub(super) struct $row {
-            $($column: $ty,)*
+            $($(#[$attr])* $column: $ty,)*
         }
 
         impl Table for $row {
@@ -129,6 +129,9 @@ table!(UserLine: "users" in Users, key 1, counted as users, line User {
     image: Option<String> => OptionalText,
     created_at: String => Time,
     updated_at: String => Time,
+    // Absent from exports made before token versions: those users start at 0.
+    #[serde(default)]
+    token_version: i64 => Int,
 });
 
 table!(FollowLine: "follows" in Users, key 2, counted as follows, line Follow {
