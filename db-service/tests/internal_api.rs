@@ -9,7 +9,9 @@ use db_client::{
     ArticleFilter, DbClient, DbError, NewArticle, NewComment, NewUser, UserId, UserRecord,
     ViewerQuery,
 };
-use db_service::config::{Backend as StorageBackend, Config, Durability, LogFormat, Storage};
+use db_service::config::{
+    Backend as StorageBackend, Config, Durability, LogFormat, ObjectStoreSettings, Storage,
+};
 
 const TOKEN: &str = "test-internal-token-0123456789";
 
@@ -81,6 +83,8 @@ fn test_config(
             data_dir: data_dir.to_owned(),
             backup_dir: data_dir.join("backups"),
             backup_retention: 3,
+            remote: None,
+            object_store: ObjectStoreSettings::default(),
             synchronous: Durability::Full,
         },
         backup_interval: None,
