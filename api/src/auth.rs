@@ -127,7 +127,11 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
         };
         let (id, version) = state.tokens.verify(token)?;
         // A token from before its user's last password change is as good as none.
-        if !state.token_versions.is_current(&state.db, id, version).await? {
+        if !state
+            .token_versions
+            .is_current(&state.db, id, version)
+            .await?
+        {
             return Err(ApiError::Unauthorized);
         }
         Ok(MaybeAuthUser(Some(AuthUser {

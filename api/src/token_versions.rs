@@ -83,7 +83,11 @@ mod tests {
         for id in 0..(MAX_USERS as i64 + 10) {
             versions.remember(UserId(id), 0);
         }
-        let size = versions.cached.lock().map(|c| c.len()).unwrap_or(usize::MAX);
+        let size = versions
+            .cached
+            .lock()
+            .map(|c| c.len())
+            .unwrap_or(usize::MAX);
         assert!(size <= MAX_USERS, "{size}");
     }
 }

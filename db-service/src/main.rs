@@ -27,6 +27,9 @@ async fn main() -> anyhow::Result<()> {
             let report = db_service::backup_now(&settings.storage()?).await?;
             tracing::info!(files = report.files.len(), "backup taken and verified");
             print_line(&report.path);
+            if let Some(remote) = &report.remote {
+                print_line(remote);
+            }
             Ok(())
         }
         Command::Verify { path } => {
@@ -54,15 +57,14 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { path } => {
-            let data_dir = settings.storage()?.data_dir;
-            let replaced = db_service::restore_backup(&path, &data_dir).await?;
+            let storage = settings.storage()?;
+            let replaced = db_service::restore_backup(&path, &storage).await?;
             let kept = replaced.map_or_else(String::new, |p| {
                 format!("; previous files kept in {}", p.display())
             });
             print_line(&format!(
-                "restored {} into {}{kept}",
-                path.display(),
-                data_dir.display()
+                "restored {path} into {}{kept}",
+                storage.data_dir.display()
             ));
             Ok(())
         }

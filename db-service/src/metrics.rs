@@ -37,3 +37,28 @@ pub fn record_backup(size: Option<u64>) {
         metrics::gauge!("db_backup_last_size_bytes").set(bytes as f64);
     }
 }
+
+/// Records the outcome of copying one backup off the node (BACKUP_URL).
+pub fn record_upload(ok: bool) {
+    let result = if ok { "ok" } else { "failed" };
+    metrics::counter!("db_backup_uploads_total", "result" => result).increment(1);
+    metrics::gauge!("db_backup_upload_last_result").set(if ok { 1.0 } else { 0.0 });
+    if ok {
+        metrics::gauge!("db_backup_upload_last_success_timestamp_seconds")
+            .set(unix_seconds(SystemTime::now()));
+    }
+}
+
+/// Publishes the backup interval, and the time of the newest backup already on disk (so that a restart does not
+/// hide how old the last backup is): alert rules compare the two.
+pub fn record_backup_schedule(every: std::time::Duration, newest: Option<SystemTime>) {
+    metrics::gauge!("db_backup_interval_seconds").set(every.as_secs_f64());
+    if let Some(newest) = newest {
+        metrics::gauge!("db_backup_last_success_timestamp_seconds").set(unix_seconds(newest));
+    }
+}
+
+fn unix_seconds(at: SystemTime) -> f64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}

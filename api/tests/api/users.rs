@@ -185,7 +185,10 @@ async fn a_password_change_retires_every_token_issued_before_it() {
         assert_eq!(status, 401, "a token from before the change still works");
     }
     let (status, me) = app.get("/api/user", Some(new)).await;
-    assert_eq!((status, me["user"]["username"].as_str()), (200, Some("jake")));
+    assert_eq!(
+        (status, me["user"]["username"].as_str()),
+        (200, Some("jake"))
+    );
 
     // Other changes keep the token as it is.
     let (status, bio) = app

@@ -274,4 +274,8 @@ pub struct BackupReport {
     pub created_at: String,
     /// Every database file in it, each verified with `PRAGMA integrity_check`.
     pub files: Vec<BackupFile>,
+    /// Its off-node copy (`s3://bucket/prefix/<id>`), uploaded and read back intact; absent when BACKUP_URL is
+    /// not set or the upload failed (the local backup stands either way). Never in `manifest.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
 }

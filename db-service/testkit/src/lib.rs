@@ -105,3 +105,12 @@ pub fn test_server_setting(name: &str) -> String {
         panic!("{name} is not set: run the tests through scripts/with-mariadb (as make test does)")
     })
 }
+
+/// A port nothing listens on right now, for third-party servers that bind their own (the S3 test server): found
+/// by binding and releasing, so another process could take it in between. Our own services take a [`Socket`].
+pub fn unused_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}

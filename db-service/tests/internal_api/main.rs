@@ -17,7 +17,9 @@ use db_client::{
     ArticleFilter, CommentsQuery, DbClient, DbError, Entity, NewArticle, NewComment, NewUser,
     UserId, UserRecord, ViewerQuery,
 };
-use db_service::config::{Backend as StorageBackend, Config, Durability, Storage};
+use db_service::config::{
+    Backend as StorageBackend, Config, Durability, ObjectStoreSettings, Storage,
+};
 
 const TOKEN: &str = "test-internal-token-0123456789";
 
@@ -65,6 +67,8 @@ fn test_config(
             data_dir: data_dir.to_owned(),
             backup_dir: data_dir.join("backups"),
             backup_retention: 3,
+            remote: None,
+            object_store: ObjectStoreSettings::default(),
             synchronous: Durability::Full,
         },
         backup_interval: None,

@@ -1,7 +1,11 @@
 //! db-service as a real process: crash durability, backups through the command line, the endpoint and the
-//! schedule, restore, and metrics.
+//! schedule, restore, off-node copies in object storage, and metrics.
+
+mod off_node;
+mod s3;
 
 use std::{
+    os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     process::Stdio,
     sync::{Arc, Mutex},
@@ -87,10 +91,16 @@ impl Service {
 
 /// Runs `db-service <args>` against `data_dir` and returns (success, stdout, stderr).
 fn cli(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
+    cli_env(data_dir, args, &[])
+}
+
+/// [`cli`] with more settings in the environment.
+fn cli_env(data_dir: &Path, args: &[&str], env: &[(&str, String)]) -> (bool, String, String) {
     let output = std::process::Command::new(binary())
         .args(args)
         .env("DATA_DIR", data_dir)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .expect("run db-service command");
     (
@@ -98,6 +108,35 @@ fn cli(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stdout).trim().to_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// Polls db-service's `/metrics` until the sample `series` (name and labels as exposed) reaches `at_least`;
+/// returns the whole exposition then.
+async fn wait_for_metric(port: u16, series: &str, at_least: f64) -> String {
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = reqwest::get(&url)
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        if sample(&text, series).is_some_and(|value| value >= at_least) {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{series} did not reach {at_least} in time:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The value of one sample of a Prometheus exposition.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
 async fn seed(client: &DbClient) -> UserId {
@@ -152,6 +191,17 @@ async fn a_backup_restores_identical_data_after_the_live_database_is_destroyed()
     assert!(ok, "backup failed: {stderr}");
     let backup = PathBuf::from(&backup_path);
     assert!(backup.join("manifest.json").is_file(), "{backup_path}");
+    // A backup holds password hashes: only the service user may read it.
+    for (path, mode) in [
+        (backup.parent().expect("backups folder"), 0o700),
+        (backup.as_path(), 0o700),
+        (&backup.join("users.db"), 0o600),
+        (&backup.join("blog.db"), 0o600),
+        (&backup.join("manifest.json"), 0o600),
+    ] {
+        let actual = std::fs::metadata(path).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(actual, mode, "{} is {actual:o}", path.display());
+    }
     let (ok, verified, stderr) = cli(data.path(), &["verify", &backup_path]);
     assert!(ok && verified.contains(": ok"), "{verified} {stderr}");
 
@@ -232,30 +282,12 @@ async fn scheduled_backups_run_while_serving_and_old_ones_are_pruned() {
     seed(&service.client).await;
 
     // Poll the metrics until at least three scheduled backups have succeeded.
-    let metrics_url = format!("http://127.0.0.1:{}/metrics", service.socket.addr().port());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let metrics = loop {
-        let text = reqwest::get(&metrics_url)
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        let ok_count = text
-            .lines()
-            .find(|l| l.starts_with("db_backups_total{result=\"ok\"}"))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|n| n.parse::<f64>().ok())
-            .unwrap_or(0.0);
-        if ok_count >= 3.0 {
-            break text;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no three scheduled backups in time:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let metrics = wait_for_metric(
+        service.socket.addr().port(),
+        "db_backups_total{result=\"ok\"}",
+        3.0,
+    )
+    .await;
     assert!(metrics.contains("db_backup_last_size_bytes"), "{metrics}");
     assert!(
         metrics.contains("db_pool_connections_open{database=\"blog\",pool=\"write\"}"),
