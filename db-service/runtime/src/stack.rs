@@ -23,6 +23,17 @@ use crate::metrics::{track_requests, RequestMetrics};
 /// Longest request id taken from a client.
 const MAX_REQUEST_ID_LEN: usize = 64;
 
+/// Most characters of a request's path written into its log lines.
+const MAX_LOGGED_PATH: usize = 200;
+
+/// At most the first `max` characters of `text` (whole characters), marked with `…` when cut.
+pub fn bounded_prefix(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..cut])),
+    }
+}
+
 /// A bound on one request, and the answer when it is reached.
 #[derive(Debug, Clone, Copy)]
 pub struct Deadline {
@@ -64,8 +75,9 @@ impl Stack {
                             .unwrap_or("-");
                         // Error level: the span, and the request id with it, is kept whatever RUST_LOG filters
                         // out, so every warning or error names its request. It costs nothing unless something
-                        // logs in it.
-                        tracing::error_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+                        // logs in it. The path is the client's: only its start goes into the log.
+                        let path = bounded_prefix(req.uri().path(), MAX_LOGGED_PATH);
+                        tracing::error_span!("request", method = %req.method(), uri = %path, request_id = %id)
                     })
                     // Failures are logged once, where the error type turns into a response.
                     .on_failure(()),
@@ -116,6 +128,16 @@ async fn within_deadline(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logged_prefixes_are_bounded_and_cut_between_characters() {
+        assert_eq!(bounded_prefix("short", 10), "short");
+        assert_eq!(bounded_prefix("ééééé", 2), "éé…");
+        assert_eq!(
+            bounded_prefix(&"x".repeat(10_000), 200).chars().count(),
+            201
+        );
+    }
 
     #[test]
     fn only_short_plain_request_ids_are_kept() {

@@ -129,36 +129,31 @@ impl Writer {
     }
 
     /// Commits the articles of `jobs` (whose authors exist) in one transaction, each under its own savepoint,
-    /// and answers each caller.
-    async fn write(&self, jobs: Vec<(Job, AuthorView)>) {
-        if jobs.is_empty() {
-            return;
-        }
-        let mut outcomes = Vec::with_capacity(jobs.len());
-        let committed: Result<(), ServiceError> = async {
-            let mut tx = self.blog.begin().await?;
-            for (job, _) in &jobs {
-                outcomes.push(if job.reply.is_closed() {
-                    // The caller has gone and will never see the answer: writing it would only make a
-                    // duplicate of the article its client sends again.
-                    Err(ServiceError::Busy)
-                } else {
-                    insert_one(&mut tx, &job.article).await
-                });
+    /// and answers each caller. A caller that has gone by the time its article would be committed (the api timed
+    /// out and closed the connection) never sees the answer, so its article is not written: it would only
+    /// duplicate the one its client sends again.
+    async fn write(&self, mut jobs: Vec<(Job, AuthorView)>) {
+        let outcomes = loop {
+            jobs.retain(|(job, _)| !job.reply.is_closed());
+            if jobs.is_empty() {
+                return;
             }
-            tx.commit().await?;
-            Ok(())
-        }
-        .await;
-        if let Err(e) = committed {
-            // Nothing of the batch is stored: every caller learns so.
-            let message = e.to_string();
-            for (job, _) in jobs {
-                let error = anyhow::anyhow!("the article batch was not committed: {message}");
-                let _ = job.reply.send(Err(error.into()));
+            match self.commit(&jobs).await {
+                Ok(Some(outcomes)) => break outcomes,
+                // Someone left while the batch was being written: it was rolled back; write the rest again.
+                Ok(None) => continue,
+                Err(e) => {
+                    // Nothing of the batch is stored: every caller learns so.
+                    let message = e.to_string();
+                    for (job, _) in jobs {
+                        let error =
+                            anyhow::anyhow!("the article batch was not committed: {message}");
+                        let _ = job.reply.send(Err(error.into()));
+                    }
+                    return;
+                }
             }
-            return;
-        }
+        };
         self.batches.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("db_article_batches_total").increment(1);
         self.cache.invalidate();
@@ -166,6 +161,25 @@ impl Writer {
             let _ =
                 reply.send(outcome.map(|(row, tags)| created_record(article, row, tags, author)));
         }
+    }
+
+    /// Writes every job's article in one transaction and commits it, unless a caller has gone meanwhile: then
+    /// it rolls back and answers `None`. Each outcome is that job's own.
+    async fn commit(
+        &self,
+        jobs: &[(Job, AuthorView)],
+    ) -> Result<Option<Vec<Result<(InsertedArticle, Tags), ServiceError>>>, ServiceError> {
+        let mut tx = self.blog.begin().await?;
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for (job, _) in jobs {
+            outcomes.push(insert_one(&mut tx, &job.article).await);
+        }
+        if jobs.iter().any(|(job, _)| job.reply.is_closed()) {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        tx.commit().await?;
+        Ok(Some(outcomes))
     }
 }
 
