@@ -32,5 +32,9 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 /// there are (the api refuses deeper ones; narrow the list with a filter instead).
 pub const MAX_OFFSET: u64 = 10_000;
 
+/// A search ranks and counts the newest this many matching articles, so its cost does not grow with how many
+/// articles share a common word.
+pub const SEARCH_WINDOW: u32 = 10_000;
+
 /// How many tags `GET /v1/tags` returns at most, most used first.
 pub const MAX_TAGS_LISTED: u32 = 100;

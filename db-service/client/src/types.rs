@@ -212,6 +212,11 @@ pub struct ArticleFilter {
     pub favorited: Option<String>,
     /// Only articles by authors this user follows (the feed).
     pub followed_by: Option<UserId>,
+    /// Only articles containing every one of these words (space-separated, letters and digits, at least 3
+    /// each) in their title, description, body or tags, ranked by relevance, then newest first; only the newest
+    /// [`crate::SEARCH_WINDOW`] matches are ranked and counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
     /// Page size, 20 unless given; capped at [`crate::MAX_PAGE_SIZE`].
     #[serde(default = "default_page_size")]
     pub limit: u32,
@@ -247,6 +252,7 @@ impl Default for ArticleFilter {
             author: None,
             favorited: None,
             followed_by: None,
+            q: None,
             limit: DEFAULT_PAGE_SIZE,
             offset: 0,
             viewer: None,

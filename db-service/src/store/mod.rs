@@ -11,6 +11,7 @@ mod comments;
 mod favorites;
 mod mysql;
 mod rows;
+mod search;
 mod sql;
 mod sqlite;
 mod tags;
