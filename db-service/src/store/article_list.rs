@@ -29,6 +29,7 @@ impl<B: Backend> SqlStore<B> {
         let anonymous = filter.viewer.is_none() && filter.followed_by.is_none();
         let cache = self.cache().filter(|_| anonymous);
         let key = cache.map(|_| ListKey {
+            with_bodies: filter.with_bodies,
             q: filter.q.clone(),
             tag: filter.tag.clone(),
             author: filter.author.clone(),
@@ -65,6 +66,7 @@ impl<B: Backend> SqlStore<B> {
         let page = resolved.page_query(
             B::DIALECT,
             filter.viewer,
+            filter.with_bodies,
             limit,
             i64::try_from(offset).unwrap_or(i64::MAX),
         );
@@ -199,13 +201,14 @@ impl ListFilter {
         &self,
         dialect: Dialect,
         viewer: Option<UserId>,
+        with_bodies: bool,
         limit: u32,
         offset: i64,
     ) -> SqlQuery {
         let mut q = SqlQuery::default();
         self.push_with(dialect, &mut q, viewer);
         q.push(" ");
-        dialect.article_columns(&mut q, false);
+        dialect.article_columns(&mut q, with_bodies);
         let order_key = self.push_source(&mut q);
         self.push_conditions(dialect, &mut q);
         let order = match self.search {
@@ -414,7 +417,7 @@ mod tests {
     #[tokio::test]
     async fn filtered_pages_and_counts_never_scan_a_whole_table() {
         for (name, filter) in filters() {
-            let page = plan(&filter.page_query(Dialect::Sqlite, None, 20, 0)).await;
+            let page = plan(&filter.page_query(Dialect::Sqlite, None, false, 20, 0)).await;
             assert!(full_scans(&page).is_empty(), "{name} page scans: {page:#?}");
             let count = plan(&filter.count_query(Dialect::Sqlite)).await;
             assert!(
@@ -431,7 +434,7 @@ mod tests {
             .into_iter()
             .filter(|(name, _)| ordered_by_index(name))
         {
-            let page = plan(&filter.page_query(Dialect::Sqlite, None, 20, 0)).await;
+            let page = plan(&filter.page_query(Dialect::Sqlite, None, false, 20, 0)).await;
             assert!(
                 !page.iter().any(|l| l.contains("TEMP B-TREE")),
                 "{name} sorts: {page:#?}"
@@ -442,7 +445,7 @@ mod tests {
     #[tokio::test]
     async fn the_unfiltered_page_walks_the_primary_key_and_its_count_reads_a_counter() {
         let filter = ListFilter::default();
-        let page = plan(&filter.page_query(Dialect::Sqlite, None, 20, 0)).await;
+        let page = plan(&filter.page_query(Dialect::Sqlite, None, false, 20, 0)).await;
         // Reading newest-first along the rowid stops after offset + limit rows.
         assert!(!page.iter().any(|l| l.contains("TEMP B-TREE")), "{page:#?}");
         let count = plan(&filter.count_query(Dialect::Sqlite)).await;

@@ -19,6 +19,7 @@ const MAX_ENTRIES: usize = 512;
 /// The filters that identify an anonymous list page.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListKey {
+    pub with_bodies: bool,
     pub q: Option<String>,
     pub tag: Option<String>,
     pub author: Option<String>,
@@ -119,6 +120,7 @@ mod tests {
 
     fn key() -> ListKey {
         ListKey {
+            with_bodies: false,
             q: None,
             tag: None,
             author: None,
