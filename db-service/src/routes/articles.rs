@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use axum::{
     extract::State,
-    http::StatusCode,
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
     routing::{delete, get, put},
     Json, Router,
 };
 use db_client::{
-    ActorQuery, ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, CommentPage,
-    CommentRecord, CommentsQuery, NewArticle, NewComment, SitemapKind, SitemapPage, UserId,
-    ViewerQuery,
+    ActorQuery, ArticleChanges, ArticleFilter, ArticleRecord, CommentPage, CommentRecord,
+    CommentsQuery, NewArticle, NewComment, SitemapKind, SitemapPage, UserId, ViewerQuery,
 };
 
 use crate::{
@@ -82,11 +82,20 @@ async fn delete_article(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The page as the JSON db-service keeps it ([`db_client::ArticlePage`]), written once per cached page.
 async fn list_articles(
     State(state): State<AppState>,
     QueryArgs(filter): QueryArgs<ArticleFilter>,
-) -> Result<Json<Arc<ArticlePage>>, ServiceError> {
-    Ok(Json(state.store.list_articles(&filter).await?))
+) -> Result<Response, ServiceError> {
+    let json = state.store.list_articles(&filter).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        json,
+    )
+        .into_response())
 }
 
 /// PUT adds the article to `user`'s favorites, DELETE removes it.

@@ -2,8 +2,7 @@
 //! not what the table holds; the `EXPLAIN QUERY PLAN` tests below keep it that way on SQLite. Offsets are capped
 //! ([`MAX_OFFSET`]), so no page walks more than that many rows.
 
-use std::sync::Arc;
-
+use bytes::Bytes;
 use db_client::{ArticleFilter, ArticlePage, UserId, MAX_OFFSET, MAX_PAGE_SIZE};
 
 use super::{
@@ -17,18 +16,16 @@ use super::{
 use crate::error::ServiceError;
 
 impl<B: Backend> SqlStore<B> {
-    /// One page of articles, newest first, plus the total count. Anonymous pages come from the read cache (SQLite)
-    /// when nothing was written since they were computed.
+    /// One page of articles, newest first, plus the total count, as the JSON it is sent as ([`ArticlePage`]).
+    /// On SQLite pages come from the read cache when nothing was written since they were computed.
     #[tracing::instrument(skip_all)]
-    pub async fn list_articles(
-        &self,
-        filter: &ArticleFilter,
-    ) -> Result<Arc<ArticlePage>, ServiceError> {
+    pub async fn list_articles(&self, filter: &ArticleFilter) -> Result<Bytes, ServiceError> {
         let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
         let offset = filter.offset.min(MAX_OFFSET);
-        let anonymous = filter.viewer.is_none() && filter.followed_by.is_none();
-        let cache = self.cache().filter(|_| anonymous);
+        let cache = self.cache();
         let key = cache.map(|_| ListKey {
+            viewer: filter.viewer,
+            followed_by: filter.followed_by,
             with_bodies: filter.with_bodies,
             q: filter.q.clone(),
             tag: filter.tag.clone(),
@@ -43,11 +40,13 @@ impl<B: Backend> SqlStore<B> {
             }
         }
         let generation = cache.map(|c| c.generation());
-        let page = Arc::new(self.query_articles(filter, limit, offset).await?);
+        let page = self.query_articles(filter, limit, offset).await?;
+        let json =
+            Bytes::from(serde_json::to_vec(&page).map_err(|e| ServiceError::Internal(e.into()))?);
         if let (Some(cache), Some(key), Some(generation)) = (cache, key, generation) {
-            cache.put_list(key, generation, Arc::clone(&page));
+            cache.put_list(key, generation, json.clone());
         }
-        Ok(page)
+        Ok(json)
     }
 
     async fn query_articles(

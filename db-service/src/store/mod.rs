@@ -22,9 +22,8 @@ mod users;
 use std::{path::Path, sync::Arc};
 
 use db_client::{
-    ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView, CommentPage,
-    CommentRecord, NewArticle, NewComment, NewUser, SitemapKind, SitemapPage, UserChanges, UserId,
-    UserRecord,
+    ArticleChanges, ArticleFilter, ArticleRecord, AuthorView, CommentPage, CommentRecord,
+    NewArticle, NewComment, NewUser, SitemapKind, SitemapPage, UserChanges, UserId, UserRecord,
 };
 use sqlx::{MySql, Sqlite, SqlitePool};
 
@@ -182,7 +181,7 @@ impl Store {
     pub async fn list_articles(
         &self,
         filter: &ArticleFilter,
-    ) -> Result<Arc<ArticlePage>, ServiceError> {
+    ) -> Result<bytes::Bytes, ServiceError> {
         on_backend!(self.list_articles(filter))
     }
 
