@@ -30,6 +30,8 @@ def free_port() -> int:
 
 
 def upstream(name: str) -> ThreadingHTTPServer:
+    seen: dict = {}
+
     class Echo(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -47,9 +49,13 @@ def upstream(name: str) -> ThreadingHTTPServer:
                 self.close_connection = True
                 self.end_headers()
                 return
+            seen[self.path] = seen.get(self.path, 0) + 1
             body = json.dumps({"upstream": name, "method": self.command, "path": self.path,
-                               "real_ip": self.headers.get("x-real-ip")}).encode()
+                               "real_ip": self.headers.get("x-real-ip"), "seen": seen[self.path]}).encode()
             self.send_response(200)
+            if self.command == "GET" and "authorization" not in self.headers:
+                # As the api marks anonymous reads: cacheable until the end of this second.
+                self.send_header("x-accel-expires", f"@{int(time.time())}")
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
             # No keep-alive: once a stand-in is shut down, nginx must find it gone.
@@ -140,7 +146,8 @@ def main() -> int:
             check(f"{method} {path} → {expected}", got == expected, got)
 
         def real_ip(source, forwarded):
-            status, _, body = request(port, "GET", "/api/user", headers={"X-Forwarded-For": forwarded}, source=source)
+            status, _, body = request(port, "GET", "/api/user", headers={"X-Forwarded-For": forwarded,
+                                                                        "Authorization": "Token t"}, source=source)
             return json.loads(body).get("real_ip") if status == 200 else status
 
         got = real_ip("127.0.0.1", "203.0.113.9")
@@ -168,6 +175,26 @@ def main() -> int:
         for value in ("10.0.0.0/8;", "10.0.0.0/8 include /etc/passwd", "0.0.0.0/0}"):
             code, _ = render(value)
             check(f"REAL_IP_FROM={value!r} is refused", code != 0)
+
+        def seen(path, headers=None):
+            status, _, body = request(port, "GET", path, headers=headers)
+            return json.loads(body).get("seen") if status == 200 else status
+
+        # At the start of a second, so that both reads fall in it.
+        time.sleep(1 - time.time() % 1 + 0.05)
+        first, again = seen("/api/articles?cached=1"), seen("/api/articles?cached=1")
+        check("an anonymous read is answered from the cache within its second", (first, again) == (1, 1), (first, again))
+        signed_in = [seen("/api/articles?cached=1", {"Authorization": "Token t"}) for _ in range(2)]
+        check("signed-in reads always reach the api", signed_in == [2, 3], signed_in)
+        time.sleep(1.2)
+        later = seen("/api/articles?cached=1")
+        check("a cached answer lives at most a second", later == 4, later)
+        time.sleep(1 - time.time() % 1 + 0.05)
+        first, again = seen("/api/profiles/jake?cached=1"), seen("/api/profiles/jake?cached=1")
+        check("anonymous profile reads are cached too", (first, again) == (1, 1), (first, again))
+        status, _, _ = request(port, "POST", "/api/articles?cached=2", b"{}")
+        status, _, body = request(port, "POST", "/api/articles?cached=2", b"{}")
+        check("writes are never cached", json.loads(body).get("seen") == 2, body)
 
         status, _, body = request(port, "GET", "/healthz")
         check("the frontend answers its health probe", status == 200 and json.loads(body)["status"] == "ok", body)

@@ -9,11 +9,11 @@ mod tags;
 mod users;
 mod views;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::{
     extract::{DefaultBodyLimit, Request},
-    http::{Method, StatusCode},
+    http::{header, HeaderName, HeaderValue, Method, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     Router,
@@ -60,7 +60,10 @@ pub fn router(state: AppState, role: Role) -> Router {
     let routes = Router::new()
         .merge(health::router(role))
         .merge(site)
-        .nest("/api", api)
+        .nest(
+            "/api",
+            api.layer(middleware::from_fn(cacheable_for_a_second)),
+        )
         .fallback(|| async { ApiError::NotFound(db_client::Entity::Route) })
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
@@ -74,6 +77,26 @@ pub fn router(state: AppState, role: Role) -> Router {
     }
     .apply(routes)
 }
+
+/// Marks a 200 answer to an anonymous read as cacheable until the end of the current second (`X-Accel-Expires`,
+/// which nginx's anonymous read cache honours and does not pass on): anonymous readers may then be served data up to
+/// one second old, and never older; signed-in readers never are (nginx bypasses the cache for them).
+async fn cacheable_for_a_second(request: Request, next: Next) -> Response {
+    let anonymous_read = matches!(*request.method(), Method::GET | Method::HEAD)
+        && !request.headers().contains_key(header::AUTHORIZATION);
+    let mut response = next.run(request).await;
+    if anonymous_read && response.status() == StatusCode::OK {
+        let this_second = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        if let Ok(until) = HeaderValue::from_str(&format!("@{this_second}")) {
+            response.headers_mut().insert(X_ACCEL_EXPIRES, until);
+        }
+    }
+    response
+}
+
+const X_ACCEL_EXPIRES: HeaderName = HeaderName::from_static("x-accel-expires");
 
 /// For the per-operation roles: the HTTP method this pod serves (nginx routes by method).
 fn method_of(role: Role) -> Option<Method> {
