@@ -205,31 +205,29 @@ impl<B: Backend> SqlStore<B> {
         Ok(created_record(new, row, tags, author))
     }
 
-    /// The article with this slug as `viewer` sees it; from the read cache (SQLite) when fresh.
+    /// The article with this slug as `viewer` sees it; from the read cache when fresh.
     #[tracing::instrument(skip_all, fields(slug))]
     pub async fn find_article_by_slug(
         &self,
         slug: &str,
         viewer: Option<UserId>,
     ) -> Result<Arc<ArticleRecord>, ServiceError> {
-        let cache = self.cache();
-        if let Some(article) = cache.and_then(|c| c.article(slug, viewer)) {
-            return Ok(article);
-        }
-        let generation = cache.map(|c| c.generation());
-        let mut q = SqlQuery::default();
-        B::DIALECT.select_articles(&mut q, viewer, true);
-        q.push(" FROM articles a WHERE a.slug = ").bind_text(slug);
-        let row = self
-            .blog
-            .fetch_optional::<ArticleRow>(&q)
-            .await?
-            .ok_or(ServiceError::NotFound(Entity::Article))?;
-        let article = Arc::new(self.article_with_author(row, viewer).await?);
-        if let (Some(cache), Some(generation)) = (cache, generation) {
-            cache.put_article(viewer, generation, Arc::clone(&article));
-        }
-        Ok(article)
+        self.cached(
+            |cache, version| cache.article(slug, viewer, version),
+            async {
+                let mut q = SqlQuery::default();
+                B::DIALECT.select_articles(&mut q, viewer, true);
+                q.push(" FROM articles a WHERE a.slug = ").bind_text(slug);
+                let row = self
+                    .blog
+                    .fetch_optional::<ArticleRow>(&q)
+                    .await?
+                    .ok_or(ServiceError::NotFound(Entity::Article))?;
+                Ok(Arc::new(self.article_with_author(row, viewer).await?))
+            },
+            |cache, version, article| cache.put_article(viewer, version, Arc::clone(article)),
+        )
+        .await
     }
 
     /// Applies `changes` if the editor is the author. A new title brings a new slug (NOTES.md #5).

@@ -1,8 +1,9 @@
 //! The data, behind one interface whichever server holds it: SQLite files owned by this process (the default),
 //! or a MySQL/MariaDB server shared by several replicas. Every query is written once ([`SqlStore`], generic over
 //! the backend) with the few fragments where the two differ named by [`sql::Dialect`]; `sqlite/` and `mysql/`
-//! hold only what truly differs — opening the databases, and on SQLite the read cache and group commit that only
-//! a database's sole writer can have.
+//! hold only what truly differs — opening the databases, how the data's version is known (which the read cache,
+//! [`read_cache`], checks before answering), and on SQLite the group commit only a database's sole writer can
+//! have.
 
 mod article_list;
 mod articles;
@@ -10,6 +11,7 @@ mod backend;
 mod comments;
 mod favorites;
 mod mysql;
+mod read_cache;
 mod rows;
 mod search;
 mod sitemap;
@@ -19,7 +21,7 @@ mod tags;
 mod transfer;
 mod users;
 
-use std::{path::Path, sync::Arc};
+use std::{future::Future, path::Path, sync::Arc};
 
 use db_client::{
     ArticleChanges, ArticleFilter, ArticleRecord, AuthorView, CommentPage, CommentRecord,
@@ -35,7 +37,9 @@ use crate::{
     error::ServiceError,
 };
 use backend::{Backend, Pools};
-use sqlite::{article_batch::ArticleInserter, cache::ReadCache, SoleWriter};
+use read_cache::ReadCache;
+use sql::SqlQuery;
+use sqlite::{article_batch::ArticleInserter, SoleWriter};
 
 /// The open databases. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -51,8 +55,22 @@ pub struct SqlStore<B: Backend> {
     users: Pools<B>,
     /// The blog service's data: articles, tags, favorites, comments.
     blog: Pools<B>,
+    /// Reads answered again while the data has not changed.
+    cache: Arc<ReadCache>,
+    /// How the data's version is known.
+    freshness: Arc<Freshness>,
     /// What only the databases' sole writer can do (SQLite); `None` where replicas share them (MySQL).
     sole_writer: Option<SoleWriter>,
+}
+
+/// How a store knows the version of its data, which moves with every write a cached read could show.
+#[derive(Debug)]
+enum Freshness {
+    /// This process is the data's only writer: the cache's own counter, bumped after every write.
+    Local,
+    /// Replicas share the data: the sum of the counters the databases' triggers bump in every writing
+    /// transaction, read with this statement.
+    Shared { version_query: String },
 }
 
 impl<B: Backend> Clone for SqlStore<B> {
@@ -60,6 +78,8 @@ impl<B: Backend> Clone for SqlStore<B> {
         Self {
             users: self.users.clone(),
             blog: self.blog.clone(),
+            cache: Arc::clone(&self.cache),
+            freshness: Arc::clone(&self.freshness),
             sole_writer: self.sole_writer.clone(),
         }
     }
@@ -231,9 +251,37 @@ impl Store {
 }
 
 impl<B: Backend> SqlStore<B> {
-    /// The read cache, where this process is the sole writer.
-    fn cache(&self) -> Option<&ReadCache> {
-        self.sole_writer.as_ref().map(|w| &*w.cache)
+    /// The current version of the data: a read cached at another version is stale.
+    async fn version(&self) -> Result<u64, ServiceError> {
+        match &*self.freshness {
+            Freshness::Local => Ok(self.cache.local_version()),
+            Freshness::Shared { version_query } => {
+                let (version,): (i64,) = self
+                    .blog
+                    .fetch_optional(&SqlQuery::from(version_query.as_str()))
+                    .await?
+                    .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("no data version")))?;
+                u64::try_from(version).map_err(|e| ServiceError::Internal(e.into()))
+            }
+        }
+    }
+
+    /// Answers from the cache (`get`) when the value there was read at the data's current version; otherwise
+    /// reads it (`read`) and caches it (`put`) under the version seen before reading. Should a write commit
+    /// meanwhile, the value is kept under a version that has already passed, and never served.
+    async fn cached<T>(
+        &self,
+        get: impl FnOnce(&ReadCache, u64) -> Option<T>,
+        read: impl Future<Output = Result<T, ServiceError>>,
+        put: impl FnOnce(&ReadCache, u64, &T),
+    ) -> Result<T, ServiceError> {
+        let version = self.version().await?;
+        if let Some(hit) = get(&self.cache, version) {
+            return Ok(hit);
+        }
+        let value = read.await?;
+        put(&self.cache, version, &value);
+        Ok(value)
     }
 
     /// The group-committing writer of new articles, where this process is the sole writer.
@@ -241,10 +289,11 @@ impl<B: Backend> SqlStore<B> {
         self.sole_writer.as_ref().map(|w| &w.article_inserter)
     }
 
-    /// Call after a write committed and before it is acknowledged: cached reads are stale from now on.
+    /// Call after a write committed and before it is acknowledged: cached reads are stale from now on. (Where
+    /// replicas share the data, the transaction itself moved the version.)
     fn wrote(&self) {
-        if let Some(cache) = self.cache() {
-            cache.invalidate();
+        if let Freshness::Local = *self.freshness {
+            self.cache.invalidate();
         }
     }
 

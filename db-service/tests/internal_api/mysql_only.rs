@@ -35,12 +35,67 @@ async fn replicas_sharing_a_server_see_each_others_writes_at_once() {
             vec!["shared".to_owned()]
         );
     }
+    // Single articles, feeds and profiles read (and cached) by one replica move with the other's writes too.
+    let as_anna = ViewerQuery {
+        viewer: Some(anna.id),
+    };
+    let feed = ArticleFilter {
+        followed_by: Some(anna.id),
+        ..ArticleFilter::default()
+    };
+    let slug = b
+        .client
+        .list_articles(&ArticleFilter::default())
+        .await
+        .expect("list")
+        .articles[0]
+        .slug
+        .clone();
+    let seen = b
+        .client
+        .find_article_by_slug(&slug, as_anna)
+        .await
+        .expect("article");
+    assert!(!seen.favorited);
+    a.client
+        .set_favorite(&slug, anna.id, true)
+        .await
+        .expect("favorite");
+    let seen = b
+        .client
+        .find_article_by_slug(&slug, as_anna)
+        .await
+        .expect("article");
+    assert!(seen.favorited);
+    assert_eq!(seen.favorites_count, 1);
+    a.client
+        .update_article(
+            &slug,
+            &db_client::ArticleChanges {
+                editor: jake.id,
+                title: None,
+                slug: None,
+                description: None,
+                body: Some("edited through a".into()),
+                tags: None,
+            },
+        )
+        .await
+        .expect("edit");
+    let seen = b
+        .client
+        .find_article_by_slug(&slug, as_anna)
+        .await
+        .expect("article");
+    assert_eq!(seen.body.as_deref(), Some("edited through a"));
+    assert_eq!(b.client.list_articles(&feed).await.expect("feed").total, 0);
     let profile = a
         .client
         .set_follow("jake", anna.id, true)
         .await
         .expect("follow through a");
     assert!(profile.following);
+    assert_eq!(b.client.list_articles(&feed).await.expect("feed").total, 2);
     let seen_by_b = b
         .client
         .find_profile(

@@ -20,7 +20,7 @@ use tokio::sync::{
     oneshot,
 };
 
-use super::cache::ReadCache;
+use crate::store::read_cache::ReadCache;
 use crate::{
     error::ServiceError,
     store::{

@@ -1,9 +1,9 @@
 //! The SQLite backend: one file per owning service (`users.db`, `blog.db`), each with a single writer connection
 //! (so concurrent writes queue instead of failing with "database is locked") and a pool of read-only connections.
-//! Being the files' only writer, db-service can also cache reads exactly and group-commit new articles.
+//! Being the files' only writer, db-service knows every write (so cached reads are checked against a counter in
+//! memory) and can group-commit new articles.
 
 pub(super) mod article_batch;
-pub(super) mod cache;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
@@ -14,7 +14,7 @@ use sqlx::{
     Sqlite, SqlitePool,
 };
 
-use super::{backend::Pools, SqlStore};
+use super::{backend::Pools, read_cache::ReadCache, Freshness, SqlStore};
 use crate::config::Durability;
 
 static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/users");
@@ -23,8 +23,6 @@ pub(super) static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/
 /// What only the sole writer of its databases can do. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SoleWriter {
-    /// Anonymous reads, invalidated by every write that could change them.
-    pub cache: Arc<cache::ReadCache>,
     /// New articles, group-committed on blog.db's writer.
     pub article_inserter: article_batch::ArticleInserter,
     /// Held while the store is open, so that a restore cannot swap files under a running service.
@@ -69,7 +67,7 @@ pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<Sql
     let lock = DataDirLock::acquire(data_dir)?;
     let users = open_file(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS, durability).await?;
     let blog = open_file(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
-    let cache = Arc::new(cache::ReadCache::default());
+    let cache = Arc::new(ReadCache::default());
     let article_inserter = article_batch::ArticleInserter::start(
         blog.write.clone(),
         users.read.clone(),
@@ -78,8 +76,9 @@ pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<Sql
     Ok(SqlStore {
         users,
         blog,
+        cache,
+        freshness: Arc::new(Freshness::Local),
         sole_writer: Some(SoleWriter {
-            cache,
             article_inserter,
             _lock: Arc::new(lock),
         }),
