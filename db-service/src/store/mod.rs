@@ -85,14 +85,42 @@ impl<B: Backend> Clone for SqlStore<B> {
     }
 }
 
-/// Calls the same method on whichever backend is open.
-macro_rules! on_backend {
-    ($self:ident.$method:ident($($arg:expr),*)) => {
-        match $self {
-            Store::Sqlite(store) => store.$method($($arg),*).await,
-            Store::Mysql(store) => store.$method($($arg),*).await,
+/// `Store`'s data methods, each forwarded to whichever backend is open; one line per method.
+macro_rules! delegate_to_backend {
+    ($($(#[$doc:meta])* pub async fn $method:ident(&self $(, $arg:ident: $ty:ty)*) -> $out:ty;)*) => {
+        impl Store {
+            $($(#[$doc])* pub async fn $method(&self $(, $arg: $ty)*) -> $out {
+                match self {
+                    Store::Sqlite(store) => store.$method($($arg),*).await,
+                    Store::Mysql(store) => store.$method($($arg),*).await,
+                }
+            })*
         }
     };
+}
+
+delegate_to_backend! {
+    /// Answers a trivial query on every pool: the databases are open and usable.
+    pub async fn ready(&self) -> Result<(), sqlx::Error>;
+    /// Closes every connection (on SQLite, checkpointing the WAL).
+    pub async fn close(&self) -> ();
+    pub async fn insert_user(&self, new: &NewUser) -> Result<UserRecord, ServiceError>;
+    pub async fn update_user(&self, id: UserId, changes: &UserChanges) -> Result<UserRecord, ServiceError>;
+    pub async fn find_user_by_id(&self, id: UserId) -> Result<UserRecord, ServiceError>;
+    pub async fn find_user_by_email(&self, email: &str) -> Result<UserRecord, ServiceError>;
+    pub async fn find_profile(&self, username: &str, viewer: Option<UserId>) -> Result<AuthorView, ServiceError>;
+    pub async fn set_follow(&self, username: &str, follower: UserId, follow: bool) -> Result<AuthorView, ServiceError>;
+    pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError>;
+    pub async fn find_article_by_slug(&self, slug: &str, viewer: Option<UserId>) -> Result<Arc<ArticleRecord>, ServiceError>;
+    pub async fn update_article(&self, slug: &str, changes: &ArticleChanges) -> Result<ArticleRecord, ServiceError>;
+    pub async fn delete_article(&self, slug: &str, by: UserId) -> Result<(), ServiceError>;
+    pub async fn list_articles(&self, filter: &ArticleFilter) -> Result<bytes::Bytes, ServiceError>;
+    pub async fn set_favorite(&self, slug: &str, user: UserId, favorite: bool) -> Result<ArticleRecord, ServiceError>;
+    pub async fn list_comments(&self, slug: &str, viewer: Option<UserId>, limit: u32, offset: u64) -> Result<CommentPage, ServiceError>;
+    pub async fn insert_comment(&self, slug: &str, new: &NewComment) -> Result<CommentRecord, ServiceError>;
+    pub async fn delete_comment(&self, slug: &str, id: i64, by: UserId) -> Result<(), ServiceError>;
+    pub async fn list_tags(&self) -> Result<Arc<Vec<String>>, ServiceError>;
+    pub async fn sitemap(&self, kind: SitemapKind, page: u32) -> Result<SitemapPage, ServiceError>;
 }
 
 impl Store {
@@ -125,128 +153,6 @@ impl Store {
             Store::Sqlite(store) => store.pool_usage(),
             Store::Mysql(store) => store.pool_usage(),
         }
-    }
-
-    /// Answers a trivial query on every pool: the databases are open and usable.
-    pub async fn ready(&self) -> Result<(), sqlx::Error> {
-        on_backend!(self.ready())
-    }
-
-    /// Closes every connection.
-    pub async fn close(&self) {
-        on_backend!(self.close());
-    }
-
-    pub async fn insert_user(&self, new: &NewUser) -> Result<UserRecord, ServiceError> {
-        on_backend!(self.insert_user(new))
-    }
-
-    pub async fn update_user(
-        &self,
-        id: UserId,
-        changes: &UserChanges,
-    ) -> Result<UserRecord, ServiceError> {
-        on_backend!(self.update_user(id, changes))
-    }
-
-    pub async fn find_user_by_id(&self, id: UserId) -> Result<UserRecord, ServiceError> {
-        on_backend!(self.find_user_by_id(id))
-    }
-
-    pub async fn find_user_by_email(&self, email: &str) -> Result<UserRecord, ServiceError> {
-        on_backend!(self.find_user_by_email(email))
-    }
-
-    pub async fn find_profile(
-        &self,
-        username: &str,
-        viewer: Option<UserId>,
-    ) -> Result<AuthorView, ServiceError> {
-        on_backend!(self.find_profile(username, viewer))
-    }
-
-    pub async fn set_follow(
-        &self,
-        username: &str,
-        follower: UserId,
-        follow: bool,
-    ) -> Result<AuthorView, ServiceError> {
-        on_backend!(self.set_follow(username, follower, follow))
-    }
-
-    pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError> {
-        on_backend!(self.insert_article(new))
-    }
-
-    pub async fn find_article_by_slug(
-        &self,
-        slug: &str,
-        viewer: Option<UserId>,
-    ) -> Result<Arc<ArticleRecord>, ServiceError> {
-        on_backend!(self.find_article_by_slug(slug, viewer))
-    }
-
-    pub async fn update_article(
-        &self,
-        slug: &str,
-        changes: &ArticleChanges,
-    ) -> Result<ArticleRecord, ServiceError> {
-        on_backend!(self.update_article(slug, changes))
-    }
-
-    pub async fn delete_article(&self, slug: &str, by: UserId) -> Result<(), ServiceError> {
-        on_backend!(self.delete_article(slug, by))
-    }
-
-    pub async fn list_articles(
-        &self,
-        filter: &ArticleFilter,
-    ) -> Result<bytes::Bytes, ServiceError> {
-        on_backend!(self.list_articles(filter))
-    }
-
-    pub async fn set_favorite(
-        &self,
-        slug: &str,
-        user: UserId,
-        favorite: bool,
-    ) -> Result<ArticleRecord, ServiceError> {
-        on_backend!(self.set_favorite(slug, user, favorite))
-    }
-
-    pub async fn list_comments(
-        &self,
-        slug: &str,
-        viewer: Option<UserId>,
-        limit: u32,
-        offset: u64,
-    ) -> Result<CommentPage, ServiceError> {
-        on_backend!(self.list_comments(slug, viewer, limit, offset))
-    }
-
-    pub async fn insert_comment(
-        &self,
-        slug: &str,
-        new: &NewComment,
-    ) -> Result<CommentRecord, ServiceError> {
-        on_backend!(self.insert_comment(slug, new))
-    }
-
-    pub async fn delete_comment(
-        &self,
-        slug: &str,
-        id: i64,
-        by: UserId,
-    ) -> Result<(), ServiceError> {
-        on_backend!(self.delete_comment(slug, id, by))
-    }
-
-    pub async fn list_tags(&self) -> Result<Arc<Vec<String>>, ServiceError> {
-        on_backend!(self.list_tags())
-    }
-
-    pub async fn sitemap(&self, kind: SitemapKind, page: u32) -> Result<SitemapPage, ServiceError> {
-        on_backend!(self.sitemap(kind, page))
     }
 }
 
