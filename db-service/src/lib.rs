@@ -6,6 +6,7 @@ mod backup;
 pub mod config;
 mod error;
 mod extract;
+mod folder_lock;
 mod metrics;
 mod routes;
 mod state;

@@ -29,7 +29,7 @@ use db_client::{
 };
 use sqlx::{MySql, Sqlite, SqlitePool};
 
-pub use sqlite::{open_snapshot_sources, DataDirLock};
+pub use sqlite::open_snapshot_sources;
 pub use transfer::Counts;
 
 use crate::{

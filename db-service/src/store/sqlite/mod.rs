@@ -15,7 +15,7 @@ use sqlx::{
 };
 
 use super::{backend::Pools, read_cache::ReadCache, Freshness, SqlStore};
-use crate::config::Durability;
+use crate::{config::Durability, folder_lock::FolderLock};
 
 static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/users");
 pub(super) static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/blog");
@@ -26,45 +26,14 @@ pub struct SoleWriter {
     /// New articles, group-committed on blog.db's writer.
     pub article_inserter: article_batch::ArticleInserter,
     /// Held while the store is open, so that a restore cannot swap files under a running service.
-    _lock: Arc<DataDirLock>,
-}
-
-/// An exclusive lock on a data directory (`DATA_DIR/.lock`), released when dropped or when the process dies.
-#[derive(Debug)]
-pub struct DataDirLock {
-    /// Kept open: the lock lives as long as the file handle.
-    _file: std::fs::File,
-}
-
-impl DataDirLock {
-    pub fn acquire(data_dir: &Path) -> anyhow::Result<Self> {
-        let path = data_dir.join(".lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                bail!(
-                    "{} is in use by a running db-service; stop it first",
-                    data_dir.display()
-                )
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(e).with_context(|| format!("cannot lock {}", path.display()))
-            }
-        }
-    }
+    _lock: Arc<FolderLock>,
 }
 
 /// Opens (creating if needed) and migrates `users.db` and `blog.db` under `data_dir`, locking it.
 pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<SqlStore<Sqlite>> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-    let lock = DataDirLock::acquire(data_dir)?;
+    let lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
     let users = open_file(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS, durability).await?;
     let blog = open_file(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
     let cache = Arc::new(ReadCache::default());
