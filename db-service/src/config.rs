@@ -422,12 +422,7 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 mod tests {
     use super::*;
 
-    fn cli(args: &[&str]) -> Cli {
-        Cli::try_parse_from(std::iter::once("db-service").chain(args.iter().copied()))
-            .expect("valid arguments")
-    }
-
-    /// The token goes through the shared check (`conduit_runtime::config::secret`, tested there) by its name.
+    /// INTERNAL_TOKEN is checked like every secret (`conduit_runtime::config::secret`, tested there).
     #[test]
     fn production_needs_a_real_internal_token() {
         for (args, refused) in [
@@ -582,5 +577,11 @@ mod tests {
         .object_store;
         assert!(settings.allow_http);
         assert_eq!(settings.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+    }
+
+    /// The command line `db-service <args>`.
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("db-service").chain(args.iter().copied()))
+            .expect("valid arguments")
     }
 }
