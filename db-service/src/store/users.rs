@@ -37,10 +37,9 @@ fn user_conflict(e: sqlx::Error) -> ServiceError {
 async fn user_by_id(conn: &mut impl Conn, id: i64) -> Result<UserRecord, ServiceError> {
     let mut q = SqlQuery::from(format!("SELECT {USER_COLUMNS} FROM users WHERE id = "));
     q.bind_int(Some(id));
-    conn.fetch_optional::<UserRow>(&q)
-        .await?
+    conn.fetch_found::<UserRow>(&q, Entity::User)
+        .await
         .map(UserRecord::from)
-        .ok_or(ServiceError::NotFound(Entity::User))
 }
 
 impl<B: Backend> SqlStore<B> {
@@ -105,10 +104,9 @@ impl<B: Backend> SqlStore<B> {
         let mut q = SqlQuery::from(format!("SELECT {USER_COLUMNS} FROM users WHERE "));
         q.push_user_match(B::DIALECT, "email", email);
         self.users
-            .fetch_optional::<UserRow>(&q)
-            .await?
+            .fetch_found::<UserRow>(&q, Entity::User)
+            .await
             .map(UserRecord::from)
-            .ok_or(ServiceError::NotFound(Entity::User))
     }
 
     /// The profile of `username` as `viewer` sees it.
@@ -122,10 +120,9 @@ impl<B: Backend> SqlStore<B> {
         q.push(" WHERE ")
             .push_user_match(B::DIALECT, "u.username", username);
         self.users
-            .fetch_optional::<AuthorRow>(&q)
-            .await?
+            .fetch_found::<AuthorRow>(&q, Entity::Profile)
+            .await
             .map(AuthorView::from)
-            .ok_or(ServiceError::NotFound(Entity::Profile))
     }
 
     /// Makes `follower` follow `username` (`follow`) or stop following; following oneself is forbidden
