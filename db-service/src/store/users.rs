@@ -5,13 +5,21 @@ use db_client::{AuthorView, Entity, NewUser, UserChanges, UserId, UserRecord};
 use super::{
     backend::{unique_violation, Backend, Conn, Pools},
     rows::{AuthorRow, Authors, UserRow},
-    sql::SqlQuery,
+    sql::{Relation, SqlQuery},
     SqlStore,
 };
 use crate::error::ServiceError;
 
 /// The columns of a [`UserRow`].
 const USER_COLUMNS: &str = "id, username, email, password_hash, bio, image, token_version";
+
+/// Who follows whom.
+const FOLLOWS: Relation = Relation {
+    table: "follows",
+    owner: "follower_id",
+    other: "followee_id",
+    stamped: true,
+};
 
 /// `SELECT` of the profiles (an [`AuthorRow`] each) as `viewer` sees them; the caller appends `WHERE …`.
 fn select_profiles(viewer: Option<UserId>) -> SqlQuery {
@@ -141,25 +149,7 @@ impl<B: Backend> SqlStore<B> {
         if follow && followee == follower.0 {
             return Err(ServiceError::Forbidden(Entity::Profile));
         }
-        let d = B::DIALECT;
-        let q = if follow {
-            let mut q = SqlQuery::from(
-                d.insert_ignoring_duplicates("follows", "follower_id, followee_id, created_at"),
-            );
-            q.push("(")
-                .bind_int(Some(follower.0))
-                .push(", ")
-                .bind_int(Some(followee))
-                .push(&format!(", {})", d.now()))
-                .push(&d.end_insert_ignoring("follower_id"));
-            q
-        } else {
-            let mut q = SqlQuery::from("DELETE FROM follows WHERE follower_id = ");
-            q.bind_int(Some(follower.0))
-                .push(" AND followee_id = ")
-                .bind_int(Some(followee));
-            q
-        };
+        let q = FOLLOWS.set(B::DIALECT, follower.0, followee, follow);
         self.users.execute(&q).await.map_err(|e| match e {
             ServiceError::Internal(inner)
                 if inner
