@@ -239,17 +239,14 @@ impl<B: Backend> SqlStore<B> {
             if let (Some(_), Some(base)) = (&changes.title, &changes.slug) {
                 write_under_free_slug(&mut *tx, base, Slugged::Renamed(article.id)).await?;
             }
-            let mut q = SqlQuery::from("UPDATE articles SET title = COALESCE(");
-            q.bind_optional_text(changes.title.as_deref())
-                .push(", title), description = COALESCE(")
-                .bind_optional_text(changes.description.as_deref())
-                .push(", description), body = COALESCE(")
-                .bind_optional_text(changes.body.as_deref())
-                .push(&format!(
-                    ", body), updated_at = {} WHERE id = ",
-                    B::DIALECT.now()
-                ))
-                .bind_int(Some(article.id));
+            let mut q = SqlQuery::from("UPDATE articles SET ");
+            q.push_changes(&[
+                ("title", changes.title.as_deref()),
+                ("description", changes.description.as_deref()),
+                ("body", changes.body.as_deref()),
+            ])
+            .push(&format!(", updated_at = {} WHERE id = ", B::DIALECT.now()))
+            .bind_int(Some(article.id));
             tx.execute(&q).await?;
             if let Some(tags) = &tags {
                 let mut q = SqlQuery::from("DELETE FROM article_tags WHERE article_id = ");

@@ -70,6 +70,20 @@ impl SqlQuery {
         }
     }
 
+    /// `<column> = COALESCE(<value>, <column>)` for each of `changes`, comma-separated: a column given no value
+    /// keeps its own.
+    pub fn push_changes(&mut self, changes: &[(&str, Option<&str>)]) -> &mut Self {
+        for (i, (column, value)) in changes.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.push(&format!("{column} = COALESCE("))
+                .bind_optional_text(*value)
+                .push(&format!(", {column})"));
+        }
+        self
+    }
+
     /// `<column> = <value>` for a user's name or e-mail, compared case-insensitively: SQLite's columns collate
     /// NOCASE, MySQL keeps a lower-cased key column beside each (`username_key`).
     pub fn push_user_match(&mut self, dialect: Dialect, column: &str, value: &str) -> &mut Self {

@@ -76,15 +76,15 @@ impl<B: Backend> SqlStore<B> {
         id: UserId,
         changes: &UserChanges,
     ) -> Result<UserRecord, ServiceError> {
-        let mut q = SqlQuery::from("UPDATE users SET username = COALESCE(");
-        q.bind_optional_text(changes.username.as_deref())
-            .push(", username), email = COALESCE(")
-            .bind_optional_text(changes.email.as_deref())
-            .push(", email), password_hash = COALESCE(")
-            .bind_optional_text(changes.password_hash.as_deref())
-            .push(", password_hash), token_version = token_version + CASE WHEN ")
-            .bind_optional_text(changes.password_hash.as_deref())
-            .push(" IS NULL THEN 0 ELSE 1 END");
+        let mut q = SqlQuery::from("UPDATE users SET ");
+        q.push_changes(&[
+            ("username", changes.username.as_deref()),
+            ("email", changes.email.as_deref()),
+            ("password_hash", changes.password_hash.as_deref()),
+        ])
+        .push(", token_version = token_version + CASE WHEN ")
+        .bind_optional_text(changes.password_hash.as_deref())
+        .push(" IS NULL THEN 0 ELSE 1 END");
         for (column, value) in [("bio", &changes.bio), ("image", &changes.image)] {
             q.push(&format!(", {column} = CASE WHEN "))
                 .bind_optional_text(value.as_deref())
