@@ -34,6 +34,7 @@ RUN for lib in api api/types db-service db-service/client; do mkdir -p "$lib/src
 
 # ---- services: the api and db-service binaries ----
 FROM workspace AS services
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # The Rust target for the image's architecture: TARGETARCH (set by BuildKit, also under --platform) or, with the
 # classic builder, the build machine's own. RUST_TARGET overrides it (e.g. aarch64-unknown-linux-musl).
 ARG TARGETARCH
@@ -63,21 +64,24 @@ RUN target=$(cat /rust-target) \
  && mkdir -p /out/data /out/backups /out/tmp \
  && cp "target/$target/release/api" "target/$target/release/db-service" /out/
 
-# ---- db-service image ----
-FROM scratch AS db-service
+# ---- runtime: what every image starts from: an empty base, the labels they share, the service user ----
+FROM scratch AS runtime
 ARG VERSION=dev
 ARG REVISION=unknown
-LABEL org.opencontainers.image.title="conduit-db-service" \
-      org.opencontainers.image.description="Conduit's Database Service: owns the SQLite databases and their backups" \
-      org.opencontainers.image.version="${VERSION}" \
+LABEL org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.licenses="MIT"
+USER 10001:10001
+
+# ---- db-service image ----
+FROM runtime AS db-service
+LABEL org.opencontainers.image.title="conduit-db-service" \
+      org.opencontainers.image.description="Conduit's Database Service: owns the SQLite databases and their backups"
 COPY --from=services /out/db-service /usr/local/bin/db-service
 # Empty folders owned by the service user: a fresh named volume takes their owner; SQLite may spill to /tmp.
 COPY --from=services --chown=10001:10001 /out/data /var/lib/conduit/data
 COPY --from=services --chown=10001:10001 /out/backups /var/lib/conduit/backups
 COPY --from=services --chown=10001:10001 /out/tmp /tmp
-USER 10001:10001
 ENV DB_SERVICE_ADDR=0.0.0.0:3001 \
     DATA_DIR=/var/lib/conduit/data \
     BACKUP_DIR=/var/lib/conduit/backups \
@@ -89,16 +93,10 @@ ENTRYPOINT ["/usr/local/bin/db-service"]
 CMD ["serve"]
 
 # ---- api image (API_ROLE chooses what an instance serves: all, users, posts, read, create, update, delete) ----
-FROM scratch AS api
-ARG VERSION=dev
-ARG REVISION=unknown
+FROM runtime AS api
 LABEL org.opencontainers.image.title="conduit-api" \
-      org.opencontainers.image.description="Conduit's public RealWorld API (users, profiles, articles, comments, tags)" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.licenses="MIT"
+      org.opencontainers.image.description="Conduit's public RealWorld API (users, profiles, articles, comments, tags)"
 COPY --from=services /out/api /usr/local/bin/api
-USER 10001:10001
 ENV API_ADDR=0.0.0.0:3000 \
     DB_SERVICE_URL=http://db-service:3001 \
     LOG_FORMAT=json
@@ -109,6 +107,7 @@ CMD ["serve"]
 
 # ---- web: the SPA, built by trunk ----
 FROM workspace AS web
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 ARG TRUNK_VERSION=0.21.14
 # Must equal the wasm-bindgen version in Cargo.lock (and web/Trunk.toml).
 ARG WASM_BINDGEN_VERSION=0.2.130
@@ -152,20 +151,14 @@ RUN mkdir -p /rootfs/etc/nginx /rootfs/run/nginx /rootfs/usr/share/conduit \
 # Configured from the environment at start: LISTEN (0.0.0.0:8080), USERS_UPSTREAM, POSTS_UPSTREAM (host:port),
 # optionally POSTS_{READ,CREATE,UPDATE,DELETE}_UPSTREAM to route posts by HTTP method, and REAL_IP_FROM (the
 # proxies whose X-Forwarded-For is believed). With a read-only root filesystem, mount a writable /run/nginx.
-FROM scratch AS frontend
-ARG VERSION=dev
-ARG REVISION=unknown
+FROM runtime AS frontend
 LABEL org.opencontainers.image.title="conduit-frontend" \
-      org.opencontainers.image.description="Conduit's frontend: the Leptos SPA and the /api reverse proxy (nginx)" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.licenses="MIT"
+      org.opencontainers.image.description="Conduit's frontend: the Leptos SPA and the /api reverse proxy (nginx)"
 COPY --from=frontend-root /rootfs/ /
 COPY --from=web /src/web/dist /usr/share/conduit/web
 COPY nginx/*.conf.template /opt/conduit/nginx/
 COPY scripts/render-nginx /opt/conduit/scripts/render-nginx
 COPY nginx/docker-entrypoint nginx/healthcheck /opt/conduit/
-USER 10001:10001
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     LISTEN=0.0.0.0:8080 \
     WEB_ROOT=/usr/share/conduit/web \

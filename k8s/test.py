@@ -118,17 +118,23 @@ def promql_metrics(expr):
 
 
 def dockerfile_stage(name):
-    """The stage `name` of the Dockerfile: its USER (uid, gid) and ENV defaults."""
+    """The stage `name` of the Dockerfile with the stages it is built FROM: its USER (uid, gid) and ENV defaults."""
     text = read("Dockerfile")
-    start = re.search(rf"^FROM \S+ AS {re.escape(name)}$", text, re.M)
-    stage = text[start.end():] if start else ""
+    start = re.search(rf"^FROM (\S+) AS {re.escape(name)}$", text, re.M)
+    if not start:
+        return {"found": False, "uid": None, "gid": None, "env": {}}
+    stage = text[start.end():]
     stage = stage[:stage.find("\nFROM ")] if "\nFROM " in stage else stage
+    parent = start.group(1)
+    facts = dockerfile_stage(parent) if re.search(rf"^FROM \S+ AS {re.escape(parent)}$", text, re.M) else \
+        {"found": True, "uid": None, "gid": None, "env": {}}
     user = re.search(r"^USER (\d+):(\d+)$", stage, re.M)
-    env = {}
+    if user:
+        facts["uid"], facts["gid"] = int(user.group(1)), int(user.group(2))
     for block in re.findall(r"^ENV ((?:.*\\\n)*.*)$", stage, re.M):
-        env.update(re.findall(r"([A-Z_]+)=(\S+)", block.replace("\\\n", " ")))
-    return {"found": bool(start), "uid": int(user.group(1)) if user else None,
-            "gid": int(user.group(2)) if user else None, "env": env}
+        facts["env"].update(re.findall(r"([A-Z_]+)=(\S+)", block.replace("\\\n", " ")))
+    facts["found"] = True
+    return facts
 
 
 # The images the manifests run (USER, ENV defaults), and the folders each writes: with a read-only root
