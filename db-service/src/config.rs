@@ -3,12 +3,12 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{builder::BoolishValueParser, ArgAction, Args, Parser, Subcommand, ValueEnum};
+use conduit_runtime::config::{
+    secret, Environment, LogFormat, SecretError, DEV_INTERNAL_TOKEN, MIN_INTERNAL_TOKEN_CHARS,
+};
 use secrecy::SecretString;
 
 use crate::backup::{BackupSource, LocationError, S3Location};
-
-/// Token accepted in dev mode only, so `make dev` works without setup.
-pub const DEV_INTERNAL_TOKEN: &str = "dev-internal-token";
 
 /// The `db-service` binary: serves by default; also takes, verifies and restores backups.
 #[derive(Debug, Parser)]
@@ -233,24 +233,6 @@ pub enum Durability {
     Normal,
 }
 
-/// Where the service runs, which decides whether development defaults are acceptable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Environment {
-    /// Local development: built-in secrets allowed.
-    Dev,
-    /// Anything real: every secret must be configured.
-    Production,
-}
-
-/// How log lines are written to stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line, for log collectors.
-    Json,
-}
-
 /// Which database server holds the data.
 #[derive(Debug, Clone)]
 pub enum Backend {
@@ -306,15 +288,9 @@ pub struct Config {
 /// A configuration that must not be run.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// No token in production.
-    #[error("INTERNAL_TOKEN must be set (or run with CONDUIT_ENV=dev)")]
-    MissingToken,
-    /// The dev token in production.
-    #[error("INTERNAL_TOKEN must not be the development token outside CONDUIT_ENV=dev")]
-    DevTokenInProduction,
-    /// A token too short to resist guessing.
-    #[error("INTERNAL_TOKEN must be at least 16 characters")]
-    WeakToken,
+    /// A missing, default or weak internal token.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
     /// A database URL of a kind db-service does not speak.
     #[error("DATABASE_URL must start with mysql:// (or be unset for SQLite files in DATA_DIR)")]
     UnsupportedDatabaseUrl,
@@ -338,12 +314,12 @@ pub enum ConfigError {
 }
 
 impl Settings {
-    /// Data and backup locations (all that the backup commands need).
     /// The address this instance listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
+    /// Data and backup locations (all that the backup commands need).
     pub fn storage(&self) -> Result<Storage, ConfigError> {
         let backend = match self.database_url.as_deref().map(str::trim) {
             None | Some("") => Backend::Sqlite,
@@ -385,22 +361,20 @@ impl Settings {
     /// Checks the secrets and produces the serving configuration.
     pub fn into_config(self) -> Result<Config, ConfigError> {
         let storage = self.storage()?;
-        let token = match (self.internal_token, self.env) {
-            (Some(token), Environment::Production) if token == DEV_INTERNAL_TOKEN => {
-                return Err(ConfigError::DevTokenInProduction)
-            }
-            (Some(token), _) if token.len() < 16 => return Err(ConfigError::WeakToken),
-            (Some(token), _) => token,
-            (None, Environment::Dev) => DEV_INTERNAL_TOKEN.to_owned(),
-            (None, Environment::Production) => return Err(ConfigError::MissingToken),
-        };
+        let internal_token = secret(
+            "INTERNAL_TOKEN",
+            self.internal_token,
+            DEV_INTERNAL_TOKEN,
+            MIN_INTERNAL_TOKEN_CHARS,
+            self.env,
+        )?;
         Ok(Config {
             addr: self.addr,
             storage,
             backup_interval: (self.backup_interval_secs > 0)
                 .then(|| Duration::from_secs(self.backup_interval_secs)),
             max_concurrent_requests: self.max_concurrent_requests.max(1),
-            internal_token: token.into(),
+            internal_token,
             log_format: self.log_format,
         })
     }
@@ -459,7 +433,10 @@ mod tests {
             .settings
             .into_config()
             .expect_err("must fail");
-        assert!(matches!(err, ConfigError::MissingToken));
+        assert!(matches!(
+            err,
+            ConfigError::Secret(SecretError::Missing("INTERNAL_TOKEN"))
+        ));
     }
 
     #[test]
@@ -473,7 +450,10 @@ mod tests {
         .settings
         .into_config()
         .expect_err("must fail");
-        assert!(matches!(err, ConfigError::DevTokenInProduction));
+        assert!(matches!(
+            err,
+            ConfigError::Secret(SecretError::DevDefaultInProduction("INTERNAL_TOKEN"))
+        ));
     }
 
     #[test]

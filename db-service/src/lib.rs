@@ -10,9 +10,11 @@ mod metrics;
 mod routes;
 mod state;
 mod store;
-pub mod telemetry;
 
 pub use store::Counts;
+
+/// The log filter when `RUST_LOG` is unset: info, with sqlx's per-statement lines only when they are slow or fail.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sqlx::query=error";
 
 use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
@@ -35,7 +37,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    metrics::handle();
+    conduit_runtime::metrics::handle();
     let backups = Backups::new(&config.storage)?;
     let store = Store::open(&config.storage).await?;
     let schedule = match (config.backup_interval, store.snapshot_sources()) {
@@ -67,9 +69,7 @@ pub async fn run(
         backup_url = %config.storage.remote.as_ref().map_or_else(|| "-".to_owned(), |r| r.location.to_string()),
         "db-service listening"
     );
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = conduit_runtime::serve::serve(listener, app, shutdown).await;
     if let Some(schedule) = schedule {
         schedule.abort();
     }

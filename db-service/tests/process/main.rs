@@ -12,6 +12,7 @@ use std::{
     time::Duration,
 };
 
+use conduit_testkit::{wait_ready, Socket};
 use db_client::{ArticleFilter, DbClient, DbError, NewArticle, NewUser, UserId, ViewerQuery};
 use tokio::process::{Child, Command};
 
@@ -21,16 +22,9 @@ fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_db-service")
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// A db-service process on a fixed port and data dir, restartable.
+/// A db-service process on a socket the test holds and a data dir, restartable at the same address.
 struct Service {
-    port: u16,
+    socket: Socket,
     data_dir: PathBuf,
     extra_env: Vec<(&'static str, String)>,
     child: Option<Child>,
@@ -39,15 +33,10 @@ struct Service {
 
 impl Service {
     async fn start(data_dir: &Path, extra_env: Vec<(&'static str, String)>) -> Self {
-        let port = free_port();
-        let client = DbClient::new(
-            &format!("http://127.0.0.1:{port}"),
-            TOKEN,
-            Duration::from_secs(10),
-        )
-        .expect("client");
+        let socket = Socket::new();
+        let client = DbClient::new(&socket.url(), TOKEN, Duration::from_secs(10)).expect("client");
         let mut service = Self {
-            port,
+            socket,
             data_dir: data_dir.to_owned(),
             extra_env,
             child: None,
@@ -59,8 +48,8 @@ impl Service {
 
     async fn restart(&mut self) {
         let mut command = Command::new(binary());
-        command
-            .env("DB_SERVICE_ADDR", format!("127.0.0.1:{}", self.port))
+        self.socket
+            .hand_to(&mut command)
             .env("DATA_DIR", &self.data_dir)
             .env("INTERNAL_TOKEN", TOKEN)
             .env("BACKUP_INTERVAL_SECS", "0")
@@ -71,17 +60,7 @@ impl Service {
             command.env(key, value);
         }
         let mut child = command.spawn().expect("start db-service");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while self.client.ready().await.is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("db-service exited during startup: {status}");
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "db-service not ready in time"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_ready(&format!("{}/readyz", self.socket.url()), &mut child).await;
         self.child = Some(child);
     }
 
@@ -182,7 +161,10 @@ async fn seed(client: &DbClient) -> UserId {
             .await
             .expect("article");
     }
-    client.favorite("post-3", user.id).await.expect("favorite");
+    client
+        .set_favorite("post-3", user.id, true)
+        .await
+        .expect("favorite");
     user.id
 }
 
@@ -300,7 +282,12 @@ async fn scheduled_backups_run_while_serving_and_old_ones_are_pruned() {
     seed(&service.client).await;
 
     // Poll the metrics until at least three scheduled backups have succeeded.
-    let metrics = wait_for_metric(service.port, "db_backups_total{result=\"ok\"}", 3.0).await;
+    let metrics = wait_for_metric(
+        service.socket.addr().port(),
+        "db_backups_total{result=\"ok\"}",
+        3.0,
+    )
+    .await;
     assert!(metrics.contains("db_backup_last_size_bytes"), "{metrics}");
     assert!(
         metrics.contains("db_pool_connections_open{database=\"blog\",pool=\"write\"}"),
@@ -445,14 +432,14 @@ async fn healthcheck_succeeds_against_a_serving_instance_and_fails_once_it_stops
             .output()
             .expect("run db-service healthcheck")
     };
-    let up = healthcheck(service.port);
+    let up = healthcheck(service.socket.addr().port());
     assert!(
         up.status.success(),
         "healthy: {}",
         String::from_utf8_lossy(&up.stderr)
     );
     service.stop().await;
-    let down = healthcheck(service.port);
+    let down = healthcheck(service.socket.addr().port());
     assert!(!down.status.success(), "a stopped service is not healthy");
     assert!(String::from_utf8_lossy(&down.stderr).contains("no answer"));
 }

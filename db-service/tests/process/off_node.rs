@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use super::{cli_env, everything, free_port, s3, seed, wait_for_metric, Service, ViewerQuery};
+use conduit_testkit::unused_port;
+
+use super::{cli_env, everything, s3, seed, wait_for_metric, Service, ViewerQuery};
 
 const BUCKET: &str = "conduit-backups";
 
@@ -19,7 +21,7 @@ async fn complete_backups(server: &s3::S3Server, prefix: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_backup_goes_off_the_node_and_restores_identical_data_into_an_empty_data_dir() {
-    let server = s3::S3Server::start(free_port()).await;
+    let server = s3::S3Server::start(unused_port()).await;
     server.create_bucket(BUCKET).await;
     let settings = s3::settings(server.port(), BUCKET, "site-a");
     let data = tempfile::tempdir().expect("temp dir");
@@ -101,7 +103,7 @@ async fn a_backup_goes_off_the_node_and_restores_identical_data_into_an_empty_da
 
 #[tokio::test]
 async fn a_corrupted_remote_copy_is_refused_and_nothing_is_moved_into_place() {
-    let server = s3::S3Server::start(free_port()).await;
+    let server = s3::S3Server::start(unused_port()).await;
     server.create_bucket(BUCKET).await;
     let settings = s3::settings(server.port(), BUCKET, "site-b");
     let data = tempfile::tempdir().expect("temp dir");
@@ -164,7 +166,7 @@ async fn a_corrupted_remote_copy_is_refused_and_nothing_is_moved_into_place() {
 #[tokio::test]
 async fn while_the_store_is_down_backups_stay_local_the_failure_shows_and_the_next_one_is_uploaded()
 {
-    let port = free_port();
+    let port = unused_port();
     let settings = s3::settings(port, BUCKET, "site-c");
     let mut env = settings.clone();
     env.extend([
@@ -178,7 +180,7 @@ async fn while_the_store_is_down_backups_stay_local_the_failure_shows_and_the_ne
 
     // No store: scheduled backups are still taken locally, and the failed uploads are counted.
     let metrics = wait_for_metric(
-        service.port,
+        service.socket.addr().port(),
         "db_backup_uploads_total{result=\"failed\"}",
         2.0,
     )
@@ -191,7 +193,12 @@ async fn while_the_store_is_down_backups_stay_local_the_failure_shows_and_the_ne
         !metrics.contains("db_backup_uploads_total{result=\"ok\"}"),
         "{metrics}"
     );
-    wait_for_metric(service.port, "db_backups_total{result=\"ok\"}", 2.0).await;
+    wait_for_metric(
+        service.socket.addr().port(),
+        "db_backups_total{result=\"ok\"}",
+        2.0,
+    )
+    .await;
     // The command line says so too, with a non-zero exit, and keeps its local backup.
     let (ok, _, stderr) = cli_env(data.path(), &["backup"], &settings);
     assert!(
@@ -220,8 +227,12 @@ async fn while_the_store_is_down_backups_stay_local_the_failure_shows_and_the_ne
     // The store comes back: the next scheduled backups are uploaded.
     let server = s3::S3Server::start(port).await;
     server.create_bucket(BUCKET).await;
-    let metrics =
-        wait_for_metric(service.port, "db_backup_uploads_total{result=\"ok\"}", 3.0).await;
+    let metrics = wait_for_metric(
+        service.socket.addr().port(),
+        "db_backup_uploads_total{result=\"ok\"}",
+        3.0,
+    )
+    .await;
     assert!(
         metrics.contains("db_backup_upload_last_result 1"),
         "{metrics}"
