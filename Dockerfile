@@ -26,10 +26,12 @@ COPY api/Cargo.toml api/
 COPY api/types/Cargo.toml api/types/
 COPY db-service/Cargo.toml db-service/
 COPY db-service/client/Cargo.toml db-service/client/
+COPY db-service/runtime/Cargo.toml db-service/runtime/
+COPY db-service/testkit/Cargo.toml db-service/testkit/
 COPY web/Cargo.toml web/
 COPY web/markdown-worker/Cargo.toml web/markdown-worker/
 # Empty crates, so dependencies build (and are cached) before any of our sources are copied.
-RUN for lib in api api/types db-service db-service/client; do mkdir -p "$lib/src" && touch "$lib/src/lib.rs"; done \
+RUN for lib in api api/types db-service db-service/client db-service/runtime db-service/testkit; do mkdir -p "$lib/src" && touch "$lib/src/lib.rs"; done \
  && for bin in api db-service web web/markdown-worker; do mkdir -p "$bin/src" && echo 'fn main() {}' > "$bin/src/main.rs"; done
 
 # ---- services: the api and db-service binaries ----
