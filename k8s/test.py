@@ -54,8 +54,10 @@ def rust_sources(*dirs):
 
 
 # What the binaries really read, serve and export, from their source.
-API_SOURCE = rust_sources("api/src")
-DB_SOURCE = rust_sources("db-service/src")
+# conduit-runtime (db-service/runtime) is code both binaries run.
+RUNTIME_SOURCE = rust_sources("db-service/runtime/src")
+API_SOURCE = rust_sources("api/src") + RUNTIME_SOURCE
+DB_SOURCE = rust_sources("db-service/src") + RUNTIME_SOURCE
 API_ENV = set(re.findall(r'env = "([A-Z_0-9]+)"', API_SOURCE)) | {"RUST_LOG"}  # RUST_LOG: the tracing filter
 DB_ENV = set(re.findall(r'env = "([A-Z_0-9]+)"', DB_SOURCE)) | {"RUST_LOG"}
 RENDER_NGINX = read("scripts/render-nginx")
@@ -79,9 +81,13 @@ BACKUP_STORAGE_KEYS = {"BACKUP_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY
 
 def exported_metrics():
     """Metric names the api and db-service register (metrics::counter!/gauge!/histogram! with a literal or a
-    constant), histograms with their _bucket/_sum/_count series."""
+    constant, and the request metrics each names in a RequestMetrics), histograms with their _bucket/_sum/_count
+    series."""
     names = set()
     for source in (API_SOURCE, DB_SOURCE):
+        names |= set(re.findall(r'requests_total: "([a-z_]+)"', source))
+        for name in re.findall(r'duration: "([a-z_]+)"', source):
+            names |= {name, f"{name}_bucket", f"{name}_sum", f"{name}_count"}
         constants = dict(re.findall(r'const ([A-Z_]+): &str = "([a-z_]+)";', source))
         for macro, arg in re.findall(r'metrics::(counter|gauge|histogram)!\(\s*("[a-z_]+"|[A-Z_]+)', source):
             name = arg.strip('"') if arg.startswith('"') else constants.get(arg)

@@ -57,14 +57,7 @@ pub struct BackupId(String);
 impl BackupId {
     /// The id of a backup created at `created_at`, which must be in db-service's timestamp form.
     pub fn from_created_at(created_at: &str) -> Result<Self, ManifestError> {
-        const SHAPE: &[u8; 24] = b"0000-00-00T00:00:00.000Z";
-        let bytes = created_at.as_bytes();
-        let fits = bytes.len() == SHAPE.len()
-            && bytes.iter().zip(SHAPE).all(|(b, s)| match s {
-                b'0' => b.is_ascii_digit(),
-                _ => b == s,
-            });
-        if !fits {
+        if !has_shape(created_at, "0000-00-00T00:00:00.000Z") {
             return Err(ManifestError::BadTimestamp(bounded(created_at)));
         }
         Ok(Self(created_at.replace([':', '-'], "")))
@@ -76,19 +69,24 @@ impl FromStr for BackupId {
 
     /// Parses an id as it appears in a folder name or an `s3://…/<id>` location.
     fn from_str(id: &str) -> Result<Self, Self::Err> {
-        const SHAPE: &[u8; 20] = b"00000000T000000.000Z";
-        let bytes = id.as_bytes();
-        let fits = bytes.len() == SHAPE.len()
-            && bytes.iter().zip(SHAPE).all(|(b, s)| match s {
-                b'0' => b.is_ascii_digit(),
-                _ => b == s,
-            });
-        if fits {
+        if has_shape(id, "00000000T000000.000Z") {
             Ok(Self(id.to_owned()))
         } else {
             Err(ManifestError::BadTimestamp(bounded(id)))
         }
     }
+}
+
+/// Whether `value` has the shape of `pattern`: a digit wherever it has `0`, the same byte elsewhere.
+fn has_shape(value: &str, pattern: &str) -> bool {
+    value.len() == pattern.len()
+        && value.bytes().zip(pattern.bytes()).all(|(b, p)| {
+            if p == b'0' {
+                b.is_ascii_digit()
+            } else {
+                b == p
+            }
+        })
 }
 
 impl AsRef<str> for BackupId {

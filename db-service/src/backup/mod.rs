@@ -221,7 +221,6 @@ pub fn list_backups(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .collect())
 }
 
-/// Removes staging folders left by a backup that was interrupted (a crash mid-copy).
 /// An exclusive lock on `dir/.lock`, waited for; held until the file is dropped (or the process dies).
 async fn lock_folder(dir: &Path) -> anyhow::Result<std::fs::File> {
     let path = dir.join(".lock");
@@ -239,6 +238,7 @@ async fn lock_folder(dir: &Path) -> anyhow::Result<std::fs::File> {
     .await?
 }
 
+/// Removes staging folders left by a backup that was interrupted (a crash mid-copy).
 fn remove_abandoned(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
