@@ -23,6 +23,7 @@ RUN mkdir .cargo && printf '%s\n' '[source.crates-io]' 'replace-with = "vendored
 COPY vendor/ vendor/
 COPY Cargo.toml Cargo.lock ./
 COPY api/Cargo.toml api/
+COPY api/markdown/Cargo.toml api/markdown/
 COPY api/types/Cargo.toml api/types/
 COPY db-service/Cargo.toml db-service/
 COPY db-service/client/Cargo.toml db-service/client/
@@ -31,7 +32,7 @@ COPY db-service/testkit/Cargo.toml db-service/testkit/
 COPY web/Cargo.toml web/
 COPY web/markdown-worker/Cargo.toml web/markdown-worker/
 # Empty crates, so dependencies build (and are cached) before any of our sources are copied.
-RUN for lib in api api/types db-service db-service/client db-service/runtime db-service/testkit; do mkdir -p "$lib/src" && touch "$lib/src/lib.rs"; done \
+RUN for lib in api api/markdown api/types db-service db-service/client db-service/runtime db-service/testkit; do mkdir -p "$lib/src" && touch "$lib/src/lib.rs"; done \
  && for bin in api db-service web web/markdown-worker; do mkdir -p "$bin/src" && echo 'fn main() {}' > "$bin/src/main.rs"; done
 
 # ---- services: the api and db-service binaries ----
@@ -124,10 +125,11 @@ RUN (rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup 
      || (apt-get update && apt-get install -y --no-install-recommends python3 zopfli && rm -rf /var/lib/apt/lists/*)) \
  && cargo build --profile wasm-release --locked --offline --target wasm32-unknown-unknown -p web -p markdown-worker
 COPY api/types/ api/types/
+COPY api/markdown/ api/markdown/
 COPY web/ web/
 COPY scripts/finish-web-build.py scripts/
 # COPY keeps the sources' older mtimes: touch them so cargo rebuilds our crates over the stubs.
-RUN find api/types web -name '*.rs' -exec touch {} +
+RUN find api/types api/markdown web -name '*.rs' -exec touch {} +
 WORKDIR /src/web
 RUN trunk build --offline --release --cargo-profile wasm-release
 

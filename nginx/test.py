@@ -37,6 +37,16 @@ def upstream(name: str) -> ThreadingHTTPServer:
             length = int(self.headers.get("content-length") or 0)
             if length:
                 self.rfile.read(length)
+            if self.path.startswith("/page-meta/"):
+                # The posts service's answer to nginx's head subrequest: the head, or 403 for no such page.
+                self.send_response(403 if "missing" in self.path else 204)
+                if "missing" not in self.path:
+                    self.send_header("x-page-head", f"<title>{self.path} from {name}</title>")
+                self.send_header("content-length", "0")
+                self.send_header("connection", "close")
+                self.close_connection = True
+                self.end_headers()
+                return
             body = json.dumps({"upstream": name, "method": self.command, "path": self.path,
                                "real_ip": self.headers.get("x-real-ip")}).encode()
             self.send_response(200)
@@ -72,7 +82,8 @@ def main() -> int:
     web = os.path.join(work, "www")
     os.makedirs(web)
     with open(os.path.join(web, "index.html"), "w") as f:
-        f.write("<!doctype html><title>shell</title>")
+        f.write('<!doctype html><head>\n<meta name="description" content="Conduit: a place to share your knowledge." />\n'
+                "<title>Conduit</title>\n</head><body>shell</body>")
     wasm = b"\0asm" + b"\1\0\0\0" * 2000
     with open(os.path.join(web, "web-0123456789abcdef_bg.wasm"), "wb") as f:
         f.write(wasm)
@@ -120,7 +131,8 @@ def main() -> int:
             ("POST", "/api/articles/a/favorite", "create"), ("POST", "/api/articles/a/comments", "create"),
             ("PUT", "/api/articles/a", "update"), ("DELETE", "/api/articles/a", "delete"),
             ("DELETE", "/api/articles/a/favorite", "delete"), ("DELETE", "/api/articles/a/comments/1", "delete"),
-            ("GET", "/api/usersfoo", "read"),
+            ("GET", "/api/usersfoo", "read"), ("GET", "/feed.atom?tag=x", "read"), ("GET", "/sitemap.xml", "read"),
+            ("GET", "/sitemaps/articles/1", "read"), ("GET", "/robots.txt", "read"),
         ]
         for method, path, expected in routes:
             status, _, body = request(port, method, path, b"{}" if method in ("POST", "PUT") else b"")
@@ -169,6 +181,18 @@ def main() -> int:
         check("nosniff", headers.get("x-content-type-options") == "nosniff", headers)
         check("referrer policy", "referrer-policy" in headers, headers)
 
+        status, _, body = request(port, "GET", "/article/known-slug")
+        check("an article page carries the head the posts service wrote",
+              status == 200 and b"<title>/page-meta/article/known-slug from read</title>" in body
+              and b"<title>Conduit</title>" not in body and b"a place to share" not in body, (status, body))
+        status, _, body = request(port, "GET", "/profile/zo%C3%AB/favorites")
+        check("a profile page (favorites tab too) asks with the raw name",
+              status == 200 and b"<title>/page-meta/profile/zo%C3%AB from read</title>" in body, (status, body))
+        status, headers, body = request(port, "GET", "/article/missing-slug")
+        check("an unknown page is the shell with a 404", status == 404 and b"shell" in body, (status, body))
+        status, _, body = request(port, "GET", "/article/a/b")
+        check("deeper paths are plain client routes", status == 200 and b"<title>Conduit</title>" in body, status)
+
         status, headers, body = request(port, "GET", "/web-0123456789abcdef_bg.wasm", headers={"Accept-Encoding": "gzip"})
         check("wasm is application/wasm", headers.get("content-type") == "application/wasm", headers)
         check("hashed assets are immutable", "immutable" in headers.get("cache-control", ""), headers)
@@ -188,6 +212,9 @@ def main() -> int:
               (status, body[:80]))
         check("the 503 says when to retry", headers.get("retry-after") == "1", headers)
         check("the 503 is JSON", headers.get("content-type", "").startswith("application/json"), headers)
+        status, _, body = request(port, "GET", "/article/known-slug")
+        check("with the posts service down, article pages are the plain shell",
+              status == 200 and b"<title>Conduit</title>" in body, (status, body[:80]))
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)

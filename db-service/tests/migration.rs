@@ -209,6 +209,11 @@ async fn everything(client: &DbClient, users: &[UserId]) -> String {
                 followed_by: viewer,
                 ..ArticleFilter::default()
             },
+            // The search index is rebuilt by the import: words of an edited title and of its new tags.
+            ArticleFilter {
+                q: Some("three edited".into()),
+                ..ArticleFilter::default()
+            },
         ] {
             let page = client
                 .list_articles(&ArticleFilter { viewer, ..filter })

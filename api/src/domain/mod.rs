@@ -3,6 +3,7 @@
 
 pub mod article;
 pub mod page;
+pub mod search;
 pub mod user;
 
 use std::collections::BTreeMap;

@@ -43,16 +43,23 @@ pub fn router(state: AppState, role: Role) -> Router {
     let posts = articles::router()
         .merge(comments::router())
         .merge(tags::router());
+    // Feeds, sitemaps and link previews read what posts read: they go with them.
+    let site = crate::site::router();
+    let (api, site) = match role {
+        Role::All => (users.merge(posts), site),
+        Role::Users => (users, Router::new()),
+        Role::Posts | Role::Read => (posts, site),
+        Role::Create | Role::Update | Role::Delete => (posts, Router::new()),
+    };
     let api = match role {
-        Role::All => users.merge(posts),
-        Role::Users => users,
-        Role::Posts => posts,
         Role::Read | Role::Create | Role::Update | Role::Delete => {
-            posts.route_layer(middleware::from_fn_with_state(role, only_this_operation))
+            api.route_layer(middleware::from_fn_with_state(role, only_this_operation))
         }
+        Role::All | Role::Users | Role::Posts => api,
     };
     let routes = Router::new()
         .merge(health::router(role))
+        .merge(site)
         .nest("/api", api)
         .fallback(|| async { ApiError::NotFound(db_client::Entity::Route) })
         .with_state(state)

@@ -11,7 +11,8 @@ use axum::{
 };
 use db_client::{
     ActorQuery, ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, CommentPage,
-    CommentRecord, CommentsQuery, NewArticle, NewComment, UserId, ViewerQuery,
+    CommentRecord, CommentsQuery, NewArticle, NewComment, SitemapKind, SitemapPage, UserId,
+    ViewerQuery,
 };
 
 use crate::{
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/articles/{slug}/comments/{id}", delete(delete_comment))
         .route("/tags", get(list_tags))
+        .route("/sitemap/{kind}/{page}", get(sitemap))
 }
 
 async fn create_article(
@@ -134,4 +136,11 @@ async fn delete_comment(
 
 async fn list_tags(State(state): State<AppState>) -> Result<Json<Arc<Vec<String>>>, ServiceError> {
     Ok(Json(state.store.list_tags().await?))
+}
+
+async fn sitemap(
+    State(state): State<AppState>,
+    PathArg((kind, page)): PathArg<(SitemapKind, u32)>,
+) -> Result<Json<SitemapPage>, ServiceError> {
+    Ok(Json(state.store.sitemap(kind, page).await?))
 }

@@ -44,10 +44,10 @@ fn slug_candidate(base: &str, attempt: usize) -> String {
     format!("{base}-{suffix}")
 }
 
-/// What gets a slug: a new article, or an existing one (by id) that changed its title.
+/// What gets a slug: a new article with its tags, or an existing one (by id) that changed its title.
 #[derive(Clone, Copy)]
 enum Slugged<'a> {
-    New(&'a NewArticle),
+    New(&'a NewArticle, &'a Tags),
     Renamed(i64),
 }
 
@@ -61,10 +61,11 @@ async fn write_under_free_slug<C: Conn>(
     for attempt in 0..SLUG_ATTEMPTS {
         let slug = slug_candidate(base, attempt);
         let q = match what {
-            Slugged::New(new) => {
+            Slugged::New(new, tags) => {
                 let mut q = SqlQuery::from(
                     "INSERT INTO articles \
-                     (slug, author_id, title, description, body, created_at, updated_at) VALUES (",
+                     (slug, author_id, title, description, body, search_tags, created_at, updated_at) \
+                     VALUES (",
                 );
                 q.bind_text(&slug)
                     .push(", ")
@@ -75,6 +76,8 @@ async fn write_under_free_slug<C: Conn>(
                     .bind_text(&new.description)
                     .push(", ")
                     .bind_text(&new.body)
+                    .push(", ")
+                    .bind_text(&tags.search_text())
                     .push(&format!(", {now}, {now})"));
                 q
             }
@@ -89,7 +92,7 @@ async fn write_under_free_slug<C: Conn>(
             Err(e) => return Err(e.into()),
             Ok(done) => {
                 return Ok(match what {
-                    Slugged::New(_) => done.last_insert_id,
+                    Slugged::New(..) => done.last_insert_id,
                     Slugged::Renamed(id) => id,
                 })
             }
@@ -98,13 +101,14 @@ async fn write_under_free_slug<C: Conn>(
     Err(ServiceError::Conflict("slug"))
 }
 
-/// Inserts the article row under its slug, or under a suffixed one when that is taken, and returns what the
-/// database decided.
+/// Inserts the article row (searchable by `tags` too) under its slug, or under a suffixed one when that is
+/// taken, and returns what the database decided. The caller tags it.
 pub(super) async fn insert_article_row<C: Conn>(
     conn: &mut C,
     new: &NewArticle,
+    tags: &Tags,
 ) -> Result<InsertedArticle, ServiceError> {
-    let id = write_under_free_slug(conn, &new.slug, Slugged::New(new)).await?;
+    let id = write_under_free_slug(conn, &new.slug, Slugged::New(new, tags)).await?;
     let d = C::DIALECT;
     let mut q = SqlQuery::from(format!(
         "SELECT id, {} AS slug, {} AS created_at, {} AS updated_at FROM articles WHERE id = ",
@@ -191,7 +195,7 @@ impl<B: Backend> SqlStore<B> {
         let tags = Tags::new(new.tags.clone());
         let row = retry_transaction(|| async {
             let mut tx = self.blog.write.begin().await?;
-            let row = insert_article_row(&mut *tx, &new).await?;
+            let row = insert_article_row(&mut *tx, &new, &tags).await?;
             insert_tags(&mut *tx, row.id, &tags).await?;
             tx.commit().await?;
             Ok(row)
@@ -259,6 +263,11 @@ impl<B: Backend> SqlStore<B> {
                 q.bind_int(Some(article.id));
                 tx.execute(&q).await?;
                 insert_tags(&mut *tx, article.id, tags).await?;
+                let mut q = SqlQuery::from("UPDATE articles SET search_tags = ");
+                q.bind_text(&tags.search_text())
+                    .push(" WHERE id = ")
+                    .bind_int(Some(article.id));
+                tx.execute(&q).await?;
             }
             tx.commit().await?;
             Ok(article.id)

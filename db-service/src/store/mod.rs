@@ -11,6 +11,8 @@ mod comments;
 mod favorites;
 mod mysql;
 mod rows;
+mod search;
+mod sitemap;
 mod sql;
 mod sqlite;
 mod tags;
@@ -21,7 +23,8 @@ use std::{path::Path, sync::Arc};
 
 use db_client::{
     ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView, CommentPage,
-    CommentRecord, NewArticle, NewComment, NewUser, UserChanges, UserId, UserRecord,
+    CommentRecord, NewArticle, NewComment, NewUser, SitemapKind, SitemapPage, UserChanges, UserId,
+    UserRecord,
 };
 use sqlx::{MySql, Sqlite, SqlitePool};
 
@@ -221,6 +224,10 @@ impl Store {
 
     pub async fn list_tags(&self) -> Result<Arc<Vec<String>>, ServiceError> {
         on_backend!(self.list_tags())
+    }
+
+    pub async fn sitemap(&self, kind: SitemapKind, page: u32) -> Result<SitemapPage, ServiceError> {
+        on_backend!(self.sitemap(kind, page))
     }
 }
 

@@ -201,6 +201,20 @@ impl Dialect {
     /// `WITH viewer … SELECT <article columns>` of `articles a` (an [`super::rows::ArticleRow`]) for the viewer
     /// bound here; `body` only for single-article reads. The caller appends `FROM …`.
     pub fn select_articles(self, q: &mut SqlQuery, viewer: Option<UserId>, with_body: bool) {
+        self.with_viewer(q, viewer);
+        q.push(" ");
+        self.article_columns(q, with_body);
+    }
+
+    /// `WITH viewer (id) AS (…)` for the viewer bound here; more common table expressions may follow (`, …`).
+    pub fn with_viewer(self, q: &mut SqlQuery, viewer: Option<UserId>) {
+        q.push("WITH viewer (id) AS (SELECT ")
+            .bind_int(viewer.map(|v| v.0))
+            .push(")");
+    }
+
+    /// `SELECT <article columns>` of `articles a` as the viewer of [`Dialect::with_viewer`] sees them.
+    pub fn article_columns(self, q: &mut SqlQuery, with_body: bool) {
         let body = if with_body { "a.body" } else { "NULL" };
         let tags = match self {
             // In no particular order: rows put their tags in order when read (store::tags).
@@ -212,17 +226,15 @@ impl Dialect {
                  FROM article_tags t WHERE t.article_id = a.id)"
             }
         };
-        q.push("WITH viewer (id) AS (SELECT ")
-            .bind_int(viewer.map(|v| v.0))
-            .push(&format!(
-                ") SELECT {} AS slug, a.author_id, a.title, a.description, {body} AS body, {tags} AS tags, \
-                 a.favorites_count, \
-                 EXISTS (SELECT 1 FROM favorites f \
-                     WHERE f.user_id = (SELECT id FROM viewer) AND f.article_id = a.id) AS favorited, \
-                 {} AS created_at, {} AS updated_at",
-                self.text("a.slug"),
-                self.timestamp("a.created_at"),
-                self.timestamp("a.updated_at"),
-            ));
+        q.push(&format!(
+            "SELECT {} AS slug, a.author_id, a.title, a.description, {body} AS body, {tags} AS tags, \
+             a.favorites_count, \
+             EXISTS (SELECT 1 FROM favorites f \
+                 WHERE f.user_id = (SELECT id FROM viewer) AND f.article_id = a.id) AS favorited, \
+             {} AS created_at, {} AS updated_at",
+            self.text("a.slug"),
+            self.timestamp("a.created_at"),
+            self.timestamp("a.updated_at"),
+        ));
     }
 }

@@ -30,6 +30,11 @@ impl Tags {
     pub fn into_vec(self) -> Vec<String> {
         self.0
     }
+
+    /// The tags as one text for the search index: space-separated.
+    pub fn search_text(&self) -> String {
+        self.0.join(" ")
+    }
 }
 
 /// Tags article `article_id` with `tags`, in one statement (on SQLite the single writer's time is the scarce

@@ -5,6 +5,7 @@ mod articles;
 mod comments;
 mod lists;
 mod mysql_only;
+mod search;
 mod social;
 mod users;
 

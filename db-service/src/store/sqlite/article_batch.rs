@@ -192,7 +192,7 @@ async fn insert_one(
     let mut savepoint = tx.begin().await?;
     let tags = Tags::new(article.tags.clone());
     let written = async {
-        let row = insert_article_row(&mut *savepoint, article).await?;
+        let row = insert_article_row(&mut *savepoint, article, &tags).await?;
         insert_tags(&mut *savepoint, row.id, &tags).await?;
         Ok::<_, ServiceError>(row)
     }

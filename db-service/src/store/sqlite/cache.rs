@@ -19,6 +19,8 @@ const MAX_ENTRIES: usize = 512;
 /// The filters that identify an anonymous list page.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListKey {
+    pub with_bodies: bool,
+    pub q: Option<String>,
     pub tag: Option<String>,
     pub author: Option<String>,
     pub favorited: Option<String>,
@@ -118,6 +120,8 @@ mod tests {
 
     fn key() -> ListKey {
         ListKey {
+            with_bodies: false,
+            q: None,
             tag: None,
             author: None,
             favorited: None,
