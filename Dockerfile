@@ -137,10 +137,10 @@ RUN trunk build --offline --release --cargo-profile wasm-release
 FROM ${NGINX_IMAGE} AS frontend-root
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # Each program with the shared libraries ldd says it loads (and the dynamic loader), at their own paths; nginx
-# needs no dynamic module here. bash, env, mkdir and envsubst run scripts/render-nginx and the health check.
+# needs no dynamic module here. bash, env, cat, mkdir and envsubst run scripts/render-nginx and the health check.
 RUN mkdir -p /rootfs/etc/nginx /rootfs/run/nginx /rootfs/usr/share/conduit \
- && for program in "$(command -v nginx)" "$(command -v bash)" "$(command -v env)" "$(command -v mkdir)" \
-                   "$(command -v envsubst)"; do \
+ && for program in "$(command -v nginx)" "$(command -v bash)" "$(command -v env)" "$(command -v cat)" \
+                   "$(command -v mkdir)" "$(command -v envsubst)"; do \
       for file in "$program" $(ldd "$program" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do \
         cp --parents --dereference "$file" /rootfs/; \
       done; \
@@ -163,7 +163,9 @@ COPY --from=web /src/web/dist /usr/share/conduit/web
 COPY nginx/*.conf.template /opt/conduit/nginx/
 COPY scripts/render-nginx /opt/conduit/scripts/render-nginx
 COPY nginx/docker-entrypoint nginx/healthcheck /opt/conduit/
+# TMPDIR: anything that needs a temporary file (a large here-document) writes to the one writable folder.
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    TMPDIR=/run/nginx \
     LISTEN=0.0.0.0:8080 \
     WEB_ROOT=/usr/share/conduit/web \
     RUN_DIR=/run/nginx \
