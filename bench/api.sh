@@ -69,6 +69,9 @@ row "GET /api/articles, signed in, 1,000 conns" 1000 "/api/articles?limit=20" si
 # The reference: the list's very bytes as a static file, served by a bare nginx.
 mkdir -p "$work/static/www" "$work/static/run"
 curl -fs "$base/api/articles?limit=20" > "$work/static/www/list.json"
+# nginx's workers run as nobody: let them reach the file (mktemp's folder is private).
+chmod a+x "$work" "$work/static"
+chmod -R a+rX "$work/static/www"
 static_port=$(free_port)
 cat > "$work/static/nginx.conf" <<CONF
 daemon off;
@@ -92,7 +95,11 @@ http {
 }
 CONF
 nginx -p "$work/static" -c "$work/static/nginx.conf" & static_pid=$!
-until curl -fs -o /dev/null "http://127.0.0.1:$static_port/list.json"; do sleep 0.05; done
+waited=$SECONDS
+until curl -fs -o /dev/null "http://127.0.0.1:$static_port/list.json"; do
+  [ $((SECONDS - waited)) -lt 10 ] || { echo "the bare nginx does not serve list.json" >&2; exit 1; }
+  sleep 0.05
+done
 out=$(run 32 "http://127.0.0.1:$static_port/list.json")
 printf '%-44s %s\n' "the same bytes, static file, bare nginx:" "$(echo "$out" | wrk_summary)"
 echo "$out" | awk '/Requests\/sec/ {print $2}' > "$work/rps-static"

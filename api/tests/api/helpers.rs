@@ -163,6 +163,9 @@ async fn start_nginx(api: &Socket, data_dir: &Path) -> (String, Child) {
             .arg(&run_dir)
             .arg("-c")
             .arg(run_dir.join("nginx.conf"))
+            // One process: killed when the test ends, it leaves no orphaned workers behind.
+            .arg("-g")
+            .arg("master_process off;")
             .stdout(Stdio::null())
             .stderr(log_file(data_dir, "nginx.log"))
             .kill_on_drop(true)
