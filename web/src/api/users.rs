@@ -2,12 +2,12 @@
 
 use api_types::{LoginUser, NewUser, UpdateUser, User, UserEnvelope};
 
-use super::{build, json_body, send, ApiError};
+use super::{build, json_body, send, ApiError, Method};
 
 /// `POST /api/users/login`.
 pub async fn login(user: LoginUser) -> Result<User, ApiError> {
     let envelope: UserEnvelope<User> = send(json_body(
-        build("POST", "/users/login"),
+        build(Method::POST, "/users/login"),
         &UserEnvelope { user },
     ))
     .await?;
@@ -16,20 +16,26 @@ pub async fn login(user: LoginUser) -> Result<User, ApiError> {
 
 /// `POST /api/users`.
 pub async fn register(user: NewUser) -> Result<User, ApiError> {
-    let envelope: UserEnvelope<User> =
-        send(json_body(build("POST", "/users"), &UserEnvelope { user })).await?;
+    let envelope: UserEnvelope<User> = send(json_body(
+        build(Method::POST, "/users"),
+        &UserEnvelope { user },
+    ))
+    .await?;
     Ok(envelope.user)
 }
 
 /// `GET /api/user`: the user the stored token belongs to.
 pub async fn current() -> Result<User, ApiError> {
-    let envelope: UserEnvelope<User> = send(build("GET", "/user").build()).await?;
+    let envelope: UserEnvelope<User> = send(build(Method::GET, "/user").build()).await?;
     Ok(envelope.user)
 }
 
 /// `PUT /api/user`.
 pub async fn update(user: UpdateUser) -> Result<User, ApiError> {
-    let envelope: UserEnvelope<User> =
-        send(json_body(build("PUT", "/user"), &UserEnvelope { user })).await?;
+    let envelope: UserEnvelope<User> = send(json_body(
+        build(Method::PUT, "/user"),
+        &UserEnvelope { user },
+    ))
+    .await?;
     Ok(envelope.user)
 }
