@@ -9,9 +9,14 @@ use leptos_router::{
 
 use crate::{
     api,
-    components::error_list::ErrorList,
-    format, markdown,
-    pages::not_found::set_title,
+    components::{
+        error_list::ErrorList,
+        favorite_button::{Favorite, FavoriteButton},
+        follow_button::FollowButton,
+    },
+    format,
+    head::set_title,
+    markdown,
     remote::{fetched, Submission},
     session::Session,
 };
@@ -126,8 +131,7 @@ enum Body {
 #[derive(Debug, Clone, Copy)]
 struct ArticleState {
     following: RwSignal<bool>,
-    favorited: RwSignal<bool>,
-    favorites_count: RwSignal<u64>,
+    favorite: Favorite,
     errors: RwSignal<Vec<String>>,
 }
 
@@ -135,8 +139,7 @@ impl ArticleState {
     fn new(article: &Article) -> Self {
         Self {
             following: RwSignal::new(article.author.following),
-            favorited: RwSignal::new(article.favorited),
-            favorites_count: RwSignal::new(article.favorites_count),
+            favorite: Favorite::new(article.favorited, article.favorites_count),
             errors: RwSignal::new(Vec::new()),
         }
     }
@@ -154,21 +157,6 @@ fn ArticleMeta(article: Article, state: ArticleState) -> impl IntoView {
         let author = author.clone();
         move || session.username().as_deref() == Some(author.as_str())
     };
-
-    let follow = {
-        let author = author.clone();
-        Submission::new(move |wanted: &bool| {
-            let (author, wanted) = (author.clone(), *wanted);
-            async move { api::profiles::set_following(&author, wanted).await }
-        })
-    };
-    let favorite = {
-        let slug = slug.clone();
-        Submission::new(move |wanted: &bool| {
-            let (slug, wanted) = (slug.clone(), *wanted);
-            async move { api::articles::set_favorite(&slug, wanted).await }
-        })
-    };
     let delete = {
         let slug = slug.clone();
         Submission::new(move |(): &()| {
@@ -176,67 +164,27 @@ fn ArticleMeta(article: Article, state: ArticleState) -> impl IntoView {
             async move { api::articles::delete(&slug).await }
         })
     };
-    Effect::new(move |_| match follow.value().get() {
-        Some(Ok(profile)) => state.following.set(profile.following),
-        Some(Err(e)) => state.errors.set(e.messages()),
-        None => {}
-    });
-    Effect::new(move |_| match favorite.value().get() {
-        Some(Ok(article)) => {
-            state.favorited.set(article.favorited);
-            state.favorites_count.set(article.favorites_count);
-        }
-        Some(Err(e)) => state.errors.set(e.messages()),
-        None => {}
-    });
-    let after_delete = navigate.clone();
     Effect::new(move |_| match delete.value().get() {
-        Some(Ok(())) => after_delete("/", Default::default()),
+        Some(Ok(())) => navigate("/", Default::default()),
         Some(Err(e)) => state.errors.set(e.messages()),
         None => {}
     });
-    // Signed-out visitors who try to follow or favorite are sent to sign in.
-    let require_session = move || {
-        let signed_in = session.signed_in();
-        if !signed_in {
-            navigate("/login", Default::default());
-        }
-        signed_in
-    };
-    let require_session_too = require_session.clone();
     let edit_href = format!("/editor/{slug}");
     let follow_name = author.clone();
 
     view! {
         <div class="article-meta">
-            <a href=profile_href.clone()><img src=format::avatar(article.author.image.as_deref()) alt=""/></a>
+            <a href=profile_href.clone()><img src=format::avatar(article.author.image.as_deref()) alt=author.clone()/></a>
             <div class="info">
                 <a href=profile_href class="author">{author.clone()}</a>
                 <span class="date">{format::date(&article.created_at)}</span>
             </div>
             <Show
                 when=is_author
-                fallback=move || {
-                    let require_session = require_session.clone();
-                    let require_session_too = require_session_too.clone();
-                    let follow_name = follow_name.clone();
-                    view! {
-                        <button class="btn btn-sm btn-outline-secondary" disabled=move || follow.pending().get()
-                            on:click=move |_| if require_session() { follow.dispatch(!state.following.get_untracked()); }>
-                            <i class="ion-plus-round"></i>
-                            {move || format!(" {} {}", if state.following.get() { "Unfollow" } else { "Follow" }, follow_name)}
-                        </button>
-                        " "
-                        <button class="btn btn-sm"
-                            class:btn-primary=move || state.favorited.get()
-                            class:btn-outline-primary=move || !state.favorited.get()
-                            disabled=move || favorite.pending().get()
-                            on:click=move |_| if require_session_too() { favorite.dispatch(!state.favorited.get_untracked()); }>
-                            <i class="ion-heart"></i>
-                            {move || if state.favorited.get() { " Unfavorite Article " } else { " Favorite Article " }}
-                            <span class="counter">"(" {move || state.favorites_count.get()} ")"</span>
-                        </button>
-                    }
+                fallback=move || view! {
+                    <FollowButton username=follow_name.clone() following=state.following errors=state.errors/>
+                    " "
+                    <FavoriteButton slug=slug.clone() favorite=state.favorite errors=state.errors long=true/>
                 }
             >
                 <a class="btn btn-sm btn-outline-secondary" href=edit_href.clone()>
@@ -259,15 +207,18 @@ fn Comments(slug: String) -> impl IntoView {
     let session = Session::get();
     let comments = RwSignal::new(Vec::<Comment>::new());
     let load_errors = RwSignal::new(Vec::<String>::new());
-    {
+    let loaded = {
         let slug = slug.clone();
-        leptos::task::spawn_local(async move {
-            match api::articles::comments(&slug).await {
-                Ok(list) => comments.set(list),
-                Err(e) => load_errors.set(e.messages()),
-            }
-        });
-    }
+        fetched(move || {
+            let slug = slug.clone();
+            async move { api::articles::comments(&slug).await }
+        })
+    };
+    Effect::new(move |_| match loaded.get() {
+        Some(Ok(list)) => comments.set(list),
+        Some(Err(e)) => load_errors.set(e.messages()),
+        None => {}
+    });
     let draft = RwSignal::new(String::new());
     let post = {
         let slug = slug.clone();
@@ -355,16 +306,16 @@ fn CommentCard(
             </div>
             <div class="card-footer">
                 <a href=profile_href.clone() class="comment-author">
-                    <img src=format::avatar(comment.author.image.as_deref()) class="comment-author-img" alt=""/>
+                    <img src=format::avatar(comment.author.image.as_deref()) class="comment-author-img" alt=author.clone()/>
                 </a>
                 " "
                 <a href=profile_href class="comment-author">{author.clone()}</a>
                 <span class="date-posted">{format::date(&comment.created_at)}</span>
                 <Show when=own>
                     <span class="mod-options">
-                        <i class="ion-trash-a" role="button" tabindex="0" aria-label="Delete comment"
-                            on:click=move |_| on_delete(id)
-                            on:keydown=move |ev| if ev.key() == "Enter" { on_delete(id) }></i>
+                        <button type="button" aria-label="Delete comment" on:click=move |_| on_delete(id)>
+                            <i class="ion-trash-a"></i>
+                        </button>
                     </span>
                 </Show>
             </div>
