@@ -19,9 +19,7 @@ pub fn render_html(markdown: &str) -> String {
     let mut dropped = Vec::new();
     let events = Parser::new_ext(markdown, options).filter_map(move |event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
-        Event::Start(
-            tag @ (Tag::Link { .. } | Tag::Image { .. }),
-        ) => {
+        Event::Start(tag @ (Tag::Link { .. } | Tag::Image { .. })) => {
             let allowed = match &tag {
                 Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. } => is_allowed(dest_url),
                 _ => true,
@@ -89,7 +87,10 @@ mod tests {
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(!html.contains("<b>"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
     }
 
     #[test]
@@ -134,9 +135,15 @@ mod tests {
     #[test]
     fn allowed_schemes_relative_urls_and_fragments_are_kept() {
         for (source, href) in [
-            ("[x](https://example.com/a?b#c)", r#"href="https://example.com/a?b#c""#),
+            (
+                "[x](https://example.com/a?b#c)",
+                r#"href="https://example.com/a?b#c""#,
+            ),
             ("[x](HTTP://example.com)", r#"href="HTTP://example.com""#),
-            ("[x](mailto:someone@example.com)", r#"href="mailto:someone@example.com""#),
+            (
+                "[x](mailto:someone@example.com)",
+                r#"href="mailto:someone@example.com""#,
+            ),
             ("[x](/article/slug)", r#"href="/article/slug""#),
             ("[x](../up/one)", r#"href="../up/one""#),
             ("[x](#section)", r##"href="#section""##),
@@ -144,8 +151,14 @@ mod tests {
             ("[x](//example.com/x)", r#"href="//example.com/x""#),
             ("[x](/javascript:alert)", r#"href="/javascript:alert""#),
             ("[x](./javascript:alert)", r#"href="./javascript:alert""#),
-            ("<someone@example.com>", r#"href="mailto:someone@example.com""#),
-            ("![cat](https://example.com/cat.png)", r#"src="https://example.com/cat.png""#),
+            (
+                "<someone@example.com>",
+                r#"href="mailto:someone@example.com""#,
+            ),
+            (
+                "![cat](https://example.com/cat.png)",
+                r#"src="https://example.com/cat.png""#,
+            ),
         ] {
             let html = render_html(source);
             assert!(html.contains(href), "{source:?} → {html}");
@@ -155,8 +168,14 @@ mod tests {
     #[test]
     fn schemes_are_read_as_a_browser_reads_them() {
         assert_eq!(scheme("JavaScript:x").as_deref(), Some("javascript"));
-        assert_eq!(scheme(" \u{1}\tjava\tscr\nipt:x").as_deref(), Some("javascript"));
-        assert_eq!(scheme("web+custom.v-2:x").as_deref(), Some("web+custom.v-2"));
+        assert_eq!(
+            scheme(" \u{1}\tjava\tscr\nipt:x").as_deref(),
+            Some("javascript")
+        );
+        assert_eq!(
+            scheme("web+custom.v-2:x").as_deref(),
+            Some("web+custom.v-2")
+        );
         assert_eq!(scheme("1http:x"), None);
         assert_eq!(scheme("/path:x"), None);
         assert_eq!(scheme("java%73cript:x"), None);
