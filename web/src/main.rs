@@ -3,7 +3,10 @@
 mod api;
 mod app;
 mod components;
+mod draft;
 mod format;
+mod head;
+mod json;
 mod markdown;
 mod pages;
 mod remote;

@@ -5,8 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::{
-    api, components::error_list::ErrorList, pages::not_found::set_title, remote::Submission,
-    session::Session,
+    api, components::error_list::ErrorList, head::set_title, remote::Submission, session::Session,
 };
 
 /// Signs the user in with what `action` returned and goes home.

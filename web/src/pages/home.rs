@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::{
     api::{self, articles::ArticleQuery},
     components::article_list::ArticleList,
-    pages::not_found::set_title,
+    head::{self, set_title},
     remote::fetched,
     session::Session,
 };
@@ -24,9 +24,20 @@ enum Feed {
 /// The home page.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    set_title("Home");
     let session = Session::get();
     let feed = RwSignal::new(Feed::Global);
+    // A tag's view is titled after the tag and links the tag's Atom feed.
+    Effect::new(move |_| match feed.get() {
+        Feed::Tag(tag) => {
+            set_title(&format!("#{tag}"));
+            head::link_feed(Some(&head::Feed::Tag(tag)));
+        }
+        _ => {
+            set_title("Home");
+            head::link_feed(None);
+        }
+    });
+    on_cleanup(|| head::link_feed(None));
     let page = RwSignal::new(0_u32);
     let choose = move |choice: Feed| {
         feed.set(choice);

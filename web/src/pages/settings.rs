@@ -7,7 +7,7 @@ use leptos_router::hooks::use_navigate;
 use crate::{
     api,
     components::error_list::ErrorList,
-    pages::not_found::set_title,
+    head::set_title,
     remote::Submission,
     session::{self, Session},
 };
