@@ -15,6 +15,7 @@ use crate::{
         home::HomePage,
         not_found::NotFoundPage,
         profile::ProfilePage,
+        search::SearchPage,
         settings::SettingsPage,
     },
     session::Session,
@@ -38,6 +39,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/article/:slug") view=ArticlePage/>
                     <Route path=path!("/profile/:username") view=ProfilePage/>
                     <Route path=path!("/profile/:username/favorites") view=ProfilePage/>
+                    <Route path=path!("/search") view=SearchPage/>
                 </Routes>
             </main>
             <Footer/>
