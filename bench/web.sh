@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# SPA budget: first-load bytes (raw and gzip) of wasm + js + css as nginx serves them, and first contentful paint
-# of the home page in headless Chromium on loopback (median of 5 cold loads). Prints figures; asserts nothing.
+# SPA budget: first-load bytes (raw and gzip) of wasm + js + css as nginx serves them, first contentful paint of
+# the home page in headless Chromium on loopback (median of 5 cold loads), and the time until the first articles
+# show with 1,000,000 articles (home page, and its last page), seeded straight into SQLite by e2e/seed-articles.
+# Prints figures; asserts nothing.
 # Usage: bench/web.sh   (builds web/dist and the release services if missing)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -66,5 +68,41 @@ const { chromium } = require('@playwright/test');
   console.log(`first contentful paint: median ${median(paints).toFixed(0)} ms (runs: ${paints.map((p) => p.toFixed(0)).join(', ')} ms; budget 1000 ms)`);
   console.log(`home page with articles shown: median ${median(ready)} ms`);
   console.log(`bytes transferred for the page (gzip on the wire): median ${median(transferred)}`);
+})();
+JS
+
+# The same SPA over 1,000,000 articles: db-service creates the databases, they are seeded while it is stopped.
+cd "$root"
+stop_stack
+start_stack
+stop_stack --keep
+e2e/seed-articles "$DATA_DIR" 1000000
+start_stack "$DATA_DIR"
+cd e2e
+node - <<'JS'
+const { chromium } = require('@playwright/test');
+(async () => {
+  const args = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+  const first = [], last = [];
+  for (let i = 0; i < 5; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    let started = Date.now();
+    await page.goto(process.env.BASE_URL + '/');
+    await page.waitForSelector('.article-preview .preview-link h1');
+    first.push(Date.now() - started);
+    started = Date.now();
+    await page.click('a[aria-label="Last page"]');
+    await page.waitForFunction(() => document.querySelector('.page-item.active')?.textContent === '100000'
+      && document.querySelector('.article-preview .preview-link h1'));
+    last.push(Date.now() - started);
+    await context.close();
+  }
+  await browser.close();
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`1,000,000 articles: first article shown after median ${median(first)} ms (cold load; runs: ${first.join(', ')} ms)`);
+  console.log(`1,000,000 articles: last page (100,000) shown after median ${median(last)} ms from the click (runs: ${last.join(', ')} ms)`);
 })();
 JS

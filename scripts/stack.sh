@@ -8,13 +8,14 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Starts scripts/run-stack in the background (BIN_DIR's binaries) on free ports with a throwaway data folder,
-# exports PORT API_PORT DB_PORT DATA_DIR BASE_URL and STACK_LOG, and waits until /api answers through nginx
-# (60 s at most; otherwise prints the stack's log and fails). The stack stops when the calling script exits.
-start_stack() {
+# Starts scripts/run-stack in the background (BIN_DIR's binaries) on free ports with a throwaway data folder (or
+# the folder given, e.g. one `stop_stack --keep` left), exports PORT API_PORT DB_PORT DATA_DIR BASE_URL and
+# STACK_LOG, and waits until /api answers through nginx (60 s at most; otherwise prints the stack's log and fails).
+# The stack stops when the calling script exits.
+start_stack() { # [data-dir]
   export PORT API_PORT DB_PORT DATA_DIR BASE_URL STACK_LOG
   PORT=$(free_port) API_PORT=$(free_port) DB_PORT=$(free_port)
-  DATA_DIR=$(mktemp -d)
+  DATA_DIR=${1:-$(mktemp -d)}
   BASE_URL=http://127.0.0.1:$PORT
   STACK_LOG=$DATA_DIR/stack.log
   "$conduit_root/scripts/run-stack" >"$STACK_LOG" 2>&1 &
@@ -31,9 +32,9 @@ start_stack() {
   done
 }
 
-# Stops the stack start_stack started and removes its data folder.
-stop_stack() {
+# Stops the stack start_stack started and removes its data folder (unless --keep).
+stop_stack() { # [--keep]
   kill -TERM "$STACK_PID" 2>/dev/null || true
   wait "$STACK_PID" 2>/dev/null || true
-  rm -rf "$DATA_DIR"
+  [ "${1:-}" = --keep ] || rm -rf "$DATA_DIR"
 }
