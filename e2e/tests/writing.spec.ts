@@ -118,6 +118,18 @@ test('the document title and the feed link follow the page shown', async ({ page
   await expect(pageFeed).toHaveAttribute('href', `/feed.atom?author=${encodeURIComponent(author.username)}`);
   await expect(pageFeed).toHaveAttribute('title', `Conduit: ${author.username}`);
 
+  // Back and forward move between the pages, address, title and feed link together.
+  await page.goBack();
+  await expect(page).toHaveURL(/\/article\//);
+  await expect(page).toHaveTitle(`${title} — Conduit`);
+  await expect(pageFeed).toHaveCount(0);
+  await page.goForward();
+  await expect(page).toHaveURL(new RegExp(`/profile/${author.username}$`));
+  await expect(page).toHaveTitle(`${author.username} — Conduit`);
+  await page.getByRole('link', { name: 'Favorited Articles' }).click();
+  await expect(page).toHaveURL(new RegExp(`/profile/${author.username}/favorites$`));
+  await expect(page.locator('.articles-toggle .nav-link.active')).toHaveText('Favorited Articles');
+
   await page.locator('nav').getByRole('link', { name: 'Sign in' }).click();
   await expect(page).toHaveTitle('Sign in — Conduit');
   await expect(pageFeed).toHaveCount(0);

@@ -10,6 +10,7 @@ mod json;
 mod markdown;
 mod pages;
 mod remote;
+mod route;
 mod session;
 
 fn main() {

@@ -1,11 +1,8 @@
 //! `/article/:slug`: the article with its rendered markdown body, actions, and comments.
 
 use api_types::{Article, Comment};
-use leptos::{prelude::*, Params};
-use leptos_router::{
-    hooks::{use_navigate, use_params},
-    params::Params,
-};
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
 
 use crate::{
     api,
@@ -21,25 +18,14 @@ use crate::{
     session::Session,
 };
 
-#[derive(Debug, Clone, PartialEq, Params)]
-struct ArticleParams {
-    slug: Option<String>,
-}
-
 /// The article page.
 #[component]
-pub fn ArticlePage() -> impl IntoView {
-    let params = use_params::<ArticleParams>();
-    let slug = Memo::new(move |_| {
-        params
-            .read()
-            .as_ref()
-            .ok()
-            .and_then(|p| p.slug.clone())
-            .unwrap_or_default()
-    });
+pub fn ArticlePage(
+    /// The article's slug, from the path.
+    slug: String,
+) -> impl IntoView {
     let article = fetched(move || {
-        let slug = slug.get();
+        let slug = slug.clone();
         async move { api::articles::get(&slug).await }
     });
     view! {

@@ -2,11 +2,8 @@
 //! localStorage until it is published.
 
 use api_types::{Article, NewArticle, UpdateArticle};
-use leptos::{prelude::*, Params};
-use leptos_router::{
-    hooks::{use_navigate, use_params},
-    params::Params,
-};
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
 
 use crate::{
     api,
@@ -17,11 +14,6 @@ use crate::{
     remote::{fetched, Submission},
     session::{self, Session},
 };
-
-#[derive(Debug, Clone, PartialEq, Params)]
-struct EditorParams {
-    slug: Option<String>,
-}
 
 /// What the Publish button sends: a new article, or changes to the article with this slug.
 #[derive(Debug, Clone)]
@@ -45,22 +37,23 @@ enum DraftStatus {
 
 /// The article editor. Signed-out visitors are sent to `/login`.
 #[component]
-pub fn EditorPage() -> impl IntoView {
-    let params = use_params::<EditorParams>();
-    let editing = Memo::new(move |_| params.read().as_ref().ok().and_then(|p| p.slug.clone()));
+pub fn EditorPage(
+    /// The slug of the article edited, from the path; `None` for a new article.
+    slug: Option<String>,
+) -> impl IntoView {
+    let editing = StoredValue::new(slug);
     let navigate = use_navigate();
     let session = Session::get();
     // The stored token, not the session signal: right after a reload the session is still being restored.
     if session::stored_token().is_none() {
         navigate("/login", Default::default());
     }
-    Effect::new(move |_| {
-        set_title(if editing.get().is_some() {
-            "Edit article"
-        } else {
-            "New article"
-        });
-    });
+    let heading = if editing.with_value(Option::is_some) {
+        "Edit article"
+    } else {
+        "New article"
+    };
+    set_title(heading);
 
     let title = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
@@ -82,7 +75,7 @@ pub fn EditorPage() -> impl IntoView {
 
     // Editing: load the article; new: nothing to load.
     let original = fetched(move || {
-        let slug = editing.get();
+        let slug = editing.get_value();
         async move {
             match slug {
                 Some(slug) => api::articles::get(&slug).await.map(Some),
@@ -108,10 +101,10 @@ pub fn EditorPage() -> impl IntoView {
                 return;
             }
         };
-        let key = DraftKey::new(&username, editing.get_untracked().as_deref());
-        if baseline.with_untracked(|b| b.as_ref().is_some_and(|(k, _)| *k == key)) {
+        if baseline.with_untracked(Option::is_some) {
             return;
         }
+        let key = editing.with_value(|slug| DraftKey::new(&username, slug.as_deref()));
         let (shown, shown_status) = match key.load().filter(|draft| *draft != article) {
             Some(draft) => (draft, DraftStatus::Restored),
             None => (article.clone(), DraftStatus::Unchanged),
@@ -181,7 +174,7 @@ pub fn EditorPage() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let article = form();
-        publish.dispatch(match editing.get_untracked() {
+        publish.dispatch(match editing.get_value() {
             // Every field is sent, tagList too: editing away all tags must send [] (NOTES.md).
             Some(slug) => Publish::Edit(
                 slug,
@@ -212,7 +205,7 @@ pub fn EditorPage() -> impl IntoView {
             <div class="container page">
                 <div class="row">
                     <div class="col-md-10 offset-md-1 col-xs-12">
-                        <h1 class="sr-only">{move || if editing.get().is_some() { "Edit article" } else { "New article" }}</h1>
+                        <h1 class="sr-only">{heading}</h1>
                         <ErrorList messages=errors/>
                         <form on:submit=submit>
                             <fieldset>

@@ -1,10 +1,7 @@
 //! `/profile/:username` and `/profile/:username/favorites`: a user, their articles or their favorites.
 
-use leptos::{prelude::*, Params};
-use leptos_router::{
-    hooks::{use_location, use_params},
-    params::Params,
-};
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 use crate::{
     api::{self, articles::ArticleQuery},
@@ -15,43 +12,32 @@ use crate::{
     session::Session,
 };
 
-#[derive(Debug, Clone, PartialEq, Params)]
-struct ProfileParams {
-    username: Option<String>,
-}
-
 /// The profile page; `favorites` selects the Favorited Articles tab.
 #[component]
-pub fn ProfilePage() -> impl IntoView {
-    let params = use_params::<ProfileParams>();
-    let username = Memo::new(move |_| {
-        params
-            .read()
-            .as_ref()
-            .ok()
-            .and_then(|p| p.username.clone())
-            .unwrap_or_default()
-    });
+pub fn ProfilePage(
+    /// The user's name, from the path.
+    username: String,
+) -> impl IntoView {
+    let username = StoredValue::new(username);
     let location = use_location();
     let favorites = Memo::new(move |_| location.pathname.get().ends_with("/favorites"));
     let page = RwSignal::new(0_u32);
     Effect::new(move |_| {
-        // A new profile or tab starts at the first page.
-        let _ = (username.get(), favorites.get());
+        // Another tab starts at the first page.
+        favorites.track();
         page.set(0);
     });
-    Effect::new(move |_| {
-        let name = username.get();
-        set_title(&name);
-        head::link_feed(Some(&head::Feed::Author(name)));
+    username.with_value(|name| {
+        set_title(name);
+        head::link_feed(Some(&head::Feed::Author(name.clone())));
     });
     on_cleanup(|| head::link_feed(None));
     let profile = fetched(move || {
-        let name = username.get();
+        let name = username.get_value();
         async move { api::profiles::get(&name).await }
     });
     let query = Signal::derive(move || {
-        let name = username.get();
+        let name = username.get_value();
         ArticleQuery {
             author: (!favorites.get()).then(|| name.clone()),
             favorited: favorites.get().then_some(name),
@@ -87,18 +73,18 @@ pub fn ProfilePage() -> impl IntoView {
                         <h1 class="sr-only">
                             {move || {
                                 let whose = if favorites.get() { "favorited by" } else { "by" };
-                                format!("Articles {whose} {}", username.get())
+                                format!("Articles {whose} {}", username.get_value())
                             }}
                         </h1>
                         <div class="articles-toggle">
                             <ul class="nav nav-pills outline-active">
                                 <li class="nav-item">
                                     <a class="nav-link" class:active=move || !favorites.get()
-                                        href=move || format!("/profile/{}", username.get())>"My Articles"</a>
+                                        href=format!("/profile/{}", username.get_value())>"My Articles"</a>
                                 </li>
                                 <li class="nav-item">
                                     <a class="nav-link" class:active=move || favorites.get()
-                                        href=move || format!("/profile/{}/favorites", username.get())>"Favorited Articles"</a>
+                                        href=format!("/profile/{}/favorites", username.get_value())>"Favorited Articles"</a>
                                 </li>
                             </ul>
                         </div>
