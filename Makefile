@@ -47,7 +47,7 @@ clippy:
 	$(CARGO) clippy --locked -p web -p markdown-worker --target wasm32-unknown-unknown -- -D warnings
 
 cargo-test: ## Unit and integration tests; db-service's storage suite runs on SQLite and on a private MariaDB
-	scripts/with-mariadb $(CARGO) test --locked --workspace --no-fail-fast
+	MOTO_SERVER=$(TOOLS_VENV)/bin/moto_server scripts/with-mariadb $(CARGO) test --locked --workspace --no-fail-fast
 
 nginx-test: ## Render the nginx config, nginx -t it, and check its routing and headers against stand-in upstreams
 	python3 nginx/test.py

@@ -17,7 +17,7 @@ cargo build --release --locked -q -p db-service -p api
 
 export BIN_DIR=$root/target/release
 # Generous login limits: the seeding logs in once, wrk never does.
-export LOGIN_ATTEMPTS_PER_IP_PER_MINUTE=1000 BACKUP_INTERVAL_SECS=0 RUST_LOG=warn
+export LOGIN_ATTEMPTS_PER_IP_PER_MINUTE=1000 SIGNUPS_PER_IP_PER_MINUTE=1000 BACKUP_INTERVAL_SECS=0 RUST_LOG=warn
 start_stack
 base=$BASE_URL
 

@@ -2,7 +2,8 @@
 """Behaviour of the rendered nginx config, against stand-in upstreams that answer with their own name.
 
 Checks routing (users vs posts, posts by HTTP method), the SPA shell and its caching, asset MIME types, gzip,
-security headers, the body limit, and the JSON answer when an upstream is down. Prints `nginx: N passed,
+security headers, the body limit, the client address passed on (forwarded addresses believed only from
+REAL_IP_FROM), and the JSON answer when an upstream is down. Prints `nginx: N passed,
 N failed` and exits non-zero on any failure. Run by `make nginx-test`.
 """
 import gzip
@@ -36,7 +37,8 @@ def upstream(name: str) -> ThreadingHTTPServer:
             length = int(self.headers.get("content-length") or 0)
             if length:
                 self.rfile.read(length)
-            body = json.dumps({"upstream": name, "method": self.command, "path": self.path}).encode()
+            body = json.dumps({"upstream": name, "method": self.command, "path": self.path,
+                               "real_ip": self.headers.get("x-real-ip")}).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
@@ -56,8 +58,8 @@ def upstream(name: str) -> ThreadingHTTPServer:
     return server
 
 
-def request(port: int, method: str, path: str, body: bytes = b"", headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def request(port: int, method: str, path: str, body: bytes = b"", headers=None, source="127.0.0.1"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
     conn.request(method, path, body=body or None, headers=headers or {})
     response = conn.getresponse()
     data = response.read()
@@ -80,7 +82,8 @@ def main() -> int:
     servers = {name: upstream(name) for name in UPSTREAMS}
     addr = {name: f"127.0.0.1:{s.server_address[1]}" for name, s in servers.items()}
     port = free_port()
-    env = dict(os.environ, LISTEN=f"127.0.0.1:{port}", WEB_ROOT=web, USERS_UPSTREAM=addr["users"],
+    # 127.0.0.2 stands for the load balancer in front of nginx; 127.0.0.1 for any other client.
+    env = dict(os.environ, LISTEN=f"127.0.0.1:{port}", WEB_ROOT=web, USERS_UPSTREAM=addr["users"], REAL_IP_FROM="127.0.0.2/32",
                POSTS_UPSTREAM=addr["read"], POSTS_READ_UPSTREAM=addr["read"], POSTS_CREATE_UPSTREAM=addr["create"],
                POSTS_UPDATE_UPSTREAM=addr["update"], POSTS_DELETE_UPSTREAM=addr["delete"])
     run = os.path.join(work, "run")
@@ -123,6 +126,36 @@ def main() -> int:
             status, _, body = request(port, method, path, b"{}" if method in ("POST", "PUT") else b"")
             got = json.loads(body).get("upstream") if status == 200 else status
             check(f"{method} {path} → {expected}", got == expected, got)
+
+        def real_ip(source, forwarded):
+            status, _, body = request(port, "GET", "/api/user", headers={"X-Forwarded-For": forwarded}, source=source)
+            return json.loads(body).get("real_ip") if status == 200 else status
+
+        got = real_ip("127.0.0.1", "203.0.113.9")
+        check("a forwarded address from an untrusted peer is ignored", got == "127.0.0.1", got)
+        got = real_ip("127.0.0.1", "127.0.0.2")
+        check("an untrusted peer cannot pose as the trusted proxy", got == "127.0.0.1", got)
+        got = real_ip("127.0.0.2", "203.0.113.9")
+        check("the trusted proxy's forwarded address is the client", got == "203.0.113.9", got)
+        got = real_ip("127.0.0.2", "198.51.100.1, 203.0.113.9")
+        check("only the hop the trusted proxy saw counts, not what the client claimed before", got == "203.0.113.9", got)
+        got = real_ip("127.0.0.2", "203.0.113.9, 127.0.0.2")
+        check("trusted hops are skipped back to the client", got == "203.0.113.9", got)
+        def render(value):
+            check_dir = os.path.join(work, "check")
+            rendered = subprocess.run([os.path.join(ROOT, "scripts", "render-nginx"), check_dir],
+                                      env=dict(env, REAL_IP_FROM=value), capture_output=True, text=True)
+            with open(os.path.join(check_dir, "real-ip.conf")) as f:
+                return rendered.returncode, f.read()
+
+        code, trusted = render("10.0.0.0/8 2001:db8::/32")
+        check("REAL_IP_FROM becomes set_real_ip_from lines", code == 0 and "set_real_ip_from 2001:db8::/32;" in trusted
+              and "real_ip_header X-Forwarded-For;" in trusted, trusted)
+        code, trusted = render("")
+        check("no REAL_IP_FROM: no forwarded address is believed", code == 0 and trusted == "", trusted)
+        for value in ("10.0.0.0/8;", "10.0.0.0/8 include /etc/passwd", "0.0.0.0/0}"):
+            code, _ = render(value)
+            check(f"REAL_IP_FROM={value!r} is refused", code != 0)
 
         status, _, body = request(port, "GET", "/healthz")
         check("the frontend answers its health probe", status == 200 and json.loads(body)["status"] == "ok", body)

@@ -37,6 +37,10 @@ struct Claims {
     iat: u64,
     /// Expiry (seconds since the epoch).
     exp: u64,
+    /// The user's token version when issued; tokens from before a password change have an older one. Tokens
+    /// issued before versions existed carry none: 0.
+    #[serde(default)]
+    ver: i64,
 }
 
 impl TokenKeys {
@@ -53,8 +57,8 @@ impl TokenKeys {
         }
     }
 
-    /// A fresh token for `user`, valid for the configured lifetime.
-    pub fn issue(&self, user: UserId) -> Result<String, ApiError> {
+    /// A fresh token for `user` at token version `version`, valid for the configured lifetime.
+    pub fn issue(&self, user: UserId, version: i64) -> Result<String, ApiError> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_err(|e| ApiError::Internal(e.into()))?
@@ -63,18 +67,19 @@ impl TokenKeys {
             sub: user.0.to_string(),
             iat: now,
             exp: now + self.ttl.as_secs(),
+            ver: version,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Internal(e.into()))
     }
 
-    /// The user a token was issued to, if its signature and expiry check out.
-    pub fn verify(&self, token: &str) -> Result<UserId, ApiError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
-            .and_then(|data| data.claims.sub.parse().ok())
-            .map(UserId)
-            .ok_or(ApiError::Unauthorized)
+    /// The user a token was issued to and the token version it carries, if its signature and expiry check out.
+    pub fn verify(&self, token: &str) -> Result<(UserId, i64), ApiError> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| ApiError::Unauthorized)?
+            .claims;
+        let user = claims.sub.parse().map_err(|_| ApiError::Unauthorized)?;
+        Ok((UserId(user), claims.ver))
     }
 }
 
@@ -117,13 +122,22 @@ impl FromRequestParts<AppState> for MaybeAuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        match presented_token(parts)? {
-            None => Ok(MaybeAuthUser(None)),
-            Some(token) => Ok(MaybeAuthUser(Some(AuthUser {
-                id: state.tokens.verify(token)?,
-                token: token.to_owned(),
-            }))),
+        let Some(token) = presented_token(parts)? else {
+            return Ok(MaybeAuthUser(None));
+        };
+        let (id, version) = state.tokens.verify(token)?;
+        // A token from before its user's last password change is as good as none.
+        if !state
+            .token_versions
+            .is_current(&state.db, id, version)
+            .await?
+        {
+            return Err(ApiError::Unauthorized);
         }
+        Ok(MaybeAuthUser(Some(AuthUser {
+            id,
+            token: token.to_owned(),
+        })))
     }
 }
 
@@ -155,8 +169,8 @@ mod tests {
             "a-secret-of-at-least-32-characters!",
             Duration::from_secs(60),
         );
-        let token = keys.issue(UserId(42)).expect("issue");
-        assert_eq!(keys.verify(&token).expect("verify"), UserId(42));
+        let token = keys.issue(UserId(42), 3).expect("issue");
+        assert_eq!(keys.verify(&token).expect("verify"), (UserId(42), 3));
     }
 
     #[test]
@@ -169,7 +183,7 @@ mod tests {
             "another-secret-of-at-least-32-chars",
             Duration::from_secs(60),
         );
-        let token = theirs.issue(UserId(1)).expect("issue");
+        let token = theirs.issue(UserId(1), 0).expect("issue");
         assert!(matches!(ours.verify(&token), Err(ApiError::Unauthorized)));
     }
 
@@ -179,7 +193,7 @@ mod tests {
             "a-secret-of-at-least-32-characters!",
             Duration::from_secs(60),
         );
-        let token = keys.issue(UserId(1)).expect("issue");
+        let token = keys.issue(UserId(1), 0).expect("issue");
         let mut tampered = token.into_bytes();
         let last = tampered.len() - 2;
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
@@ -200,6 +214,7 @@ mod tests {
             sub: "1".into(),
             iat: 0,
             exp: 1,
+            ver: 0,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding)
             .expect("encode");

@@ -3,12 +3,17 @@
 use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use secrecy::{ExposeSecret, SecretString};
+use conduit_runtime::config::{
+    secret, Environment, LogFormat, SecretError, DEV_INTERNAL_TOKEN, MIN_INTERNAL_TOKEN_CHARS,
+};
+use secrecy::SecretString;
+
+use crate::rate_limit::Quotas;
 
 /// JWT secret accepted in dev mode only.
 pub const DEV_JWT_SECRET: &str = "dev-jwt-secret-do-not-use-in-production";
-/// Internal token accepted in dev mode only (db-service has the same default).
-pub const DEV_INTERNAL_TOKEN: &str = "dev-internal-token";
+/// Shortest JWT secret accepted.
+const MIN_JWT_SECRET_CHARS: usize = 32;
 
 /// Command line of the `api` binary; every flag can also come from the environment variable it names.
 #[derive(Debug, Parser)]
@@ -41,13 +46,16 @@ pub struct Cli {
     /// Login attempts allowed per client address per minute.
     #[arg(long, env = "LOGIN_ATTEMPTS_PER_IP_PER_MINUTE", default_value = "30")]
     login_attempts_per_ip: NonZeroU32,
-    /// Login attempts allowed per account (e-mail) per minute.
+    /// Login attempts allowed per account (e-mail) from one client address per minute.
     #[arg(
         long,
         env = "LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
         default_value = "10"
     )]
     login_attempts_per_account: NonZeroU32,
+    /// Sign-ups allowed per client address per minute.
+    #[arg(long, env = "SIGNUPS_PER_IP_PER_MINUTE", default_value = "10")]
+    signups_per_ip: NonZeroU32,
     /// `dev` allows built-in secrets; `production` requires real ones.
     #[arg(long, env = "CONDUIT_ENV", value_enum, default_value = "production")]
     env: Environment,
@@ -100,24 +108,6 @@ impl Role {
     }
 }
 
-/// Where the service runs, which decides whether development defaults are acceptable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Environment {
-    /// Local development: built-in secrets allowed.
-    Dev,
-    /// Anything real: every secret must be configured.
-    Production,
-}
-
-/// How log lines are written to stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line, for log collectors.
-    Json,
-}
-
 /// Validated configuration of a running api.
 #[derive(Debug)]
 pub struct Config {
@@ -135,10 +125,8 @@ pub struct Config {
     pub db_timeout: Duration,
     /// The routes this instance serves.
     pub role: Role,
-    /// Login attempts per client address per minute.
-    pub login_attempts_per_ip: NonZeroU32,
-    /// Login attempts per account per minute.
-    pub login_attempts_per_account: NonZeroU32,
+    /// Logins and sign-ups allowed per minute.
+    pub quotas: Quotas,
     /// Log format.
     pub log_format: LogFormat,
 }
@@ -146,15 +134,9 @@ pub struct Config {
 /// A configuration that must not be run.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// A secret is missing in production.
-    #[error("{0} must be set (or run with CONDUIT_ENV=dev)")]
-    Missing(&'static str),
-    /// A development default used in production.
-    #[error("{0} must not be the development default outside CONDUIT_ENV=dev")]
-    DevSecretInProduction(&'static str),
-    /// A secret too short to resist guessing.
-    #[error("{0} must be at least {1} characters")]
-    TooShort(&'static str, usize),
+    /// A missing, default or weak secret.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
 }
 
 impl Cli {
@@ -165,14 +147,19 @@ impl Cli {
 
     /// Checks the secrets and produces the configuration.
     pub fn into_config(self) -> Result<Config, ConfigError> {
-        let dev = self.env == Environment::Dev;
-        let jwt_secret = secret("JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET, 32, dev)?;
+        let jwt_secret = secret(
+            "JWT_SECRET",
+            self.jwt_secret,
+            DEV_JWT_SECRET,
+            MIN_JWT_SECRET_CHARS,
+            self.env,
+        )?;
         let internal_token = secret(
             "INTERNAL_TOKEN",
             self.internal_token,
             DEV_INTERNAL_TOKEN,
-            16,
-            dev,
+            MIN_INTERNAL_TOKEN_CHARS,
+            self.env,
         )?;
         Ok(Config {
             addr: self.addr,
@@ -182,32 +169,14 @@ impl Cli {
             jwt_ttl: Duration::from_secs(self.jwt_ttl_secs),
             db_timeout: Duration::from_millis(self.db_timeout_ms),
             role: self.role,
-            login_attempts_per_ip: self.login_attempts_per_ip,
-            login_attempts_per_account: self.login_attempts_per_account,
+            quotas: Quotas {
+                logins_per_client: self.login_attempts_per_ip,
+                logins_per_account_and_client: self.login_attempts_per_account,
+                signups_per_client: self.signups_per_ip,
+            },
             log_format: self.log_format,
         })
     }
-}
-
-fn secret(
-    name: &'static str,
-    value: Option<String>,
-    dev_default: &str,
-    min_len: usize,
-    dev: bool,
-) -> Result<SecretString, ConfigError> {
-    let value: SecretString = match value {
-        Some(v) if !dev && v == dev_default => {
-            return Err(ConfigError::DevSecretInProduction(name))
-        }
-        Some(v) => v.into(),
-        None if dev => dev_default.into(),
-        None => return Err(ConfigError::Missing(name)),
-    };
-    if value.expose_secret().len() < min_len {
-        return Err(ConfigError::TooShort(name, min_len));
-    }
-    Ok(value)
 }
 
 #[cfg(test)]
@@ -233,7 +202,7 @@ mod tests {
         .expect_err("must refuse");
         assert!(matches!(
             err,
-            ConfigError::DevSecretInProduction("JWT_SECRET")
+            ConfigError::Secret(SecretError::DevDefaultInProduction("JWT_SECRET"))
         ));
     }
 
@@ -247,7 +216,10 @@ mod tests {
         ])
         .into_config()
         .expect_err("must refuse");
-        assert!(matches!(err, ConfigError::Missing("JWT_SECRET")));
+        assert!(matches!(
+            err,
+            ConfigError::Secret(SecretError::Missing("JWT_SECRET"))
+        ));
     }
 
     #[test]
@@ -255,11 +227,15 @@ mod tests {
         let err = cli(&["--env", "dev", "--jwt-secret", "short"])
             .into_config()
             .expect_err("must refuse");
-        assert!(matches!(err, ConfigError::TooShort("JWT_SECRET", 32)));
+        assert!(matches!(
+            err,
+            ConfigError::Secret(SecretError::TooShort("JWT_SECRET", 32))
+        ));
     }
 
     #[test]
     fn dev_mode_runs_with_built_in_secrets() {
+        use secrecy::ExposeSecret;
         let config = cli(&["--env", "dev"]).into_config().expect("dev config");
         assert_eq!(config.jwt_secret.expose_secret(), DEV_JWT_SECRET);
     }

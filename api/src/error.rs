@@ -1,41 +1,14 @@
 //! The api's one error type, mapped to RealWorld error responses in one place.
 
-use std::collections::BTreeMap;
-
 use api_types::ErrorBody;
 use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
-use db_client::DbError;
+use db_client::{DbError, Entity};
 
-/// Validation messages per field, answered as `{"errors":{"field":["message"]}}` with 422.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct FieldErrors(BTreeMap<&'static str, Vec<String>>);
-
-impl FieldErrors {
-    /// Records one message about `field`.
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.entry(field).or_default().push(message.into());
-    }
-
-    /// Keeps the parsed value, or records its error and yields `None`.
-    pub fn check<T>(&mut self, result: Result<T, crate::domain::Invalid>) -> Option<T> {
-        result
-            .map_err(|invalid| self.add(invalid.field, invalid.message))
-            .ok()
-    }
-
-    /// `Ok(())` when nothing was recorded.
-    pub fn into_result(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(self))
-        }
-    }
-}
+use crate::domain::FieldErrors;
 
 /// Every way an api request can fail.
 #[derive(Debug, thiserror::Error)]
@@ -49,24 +22,33 @@ pub enum ApiError {
     /// Login with an unknown e-mail or a wrong password (401, NOTES.md #3).
     #[error("invalid credentials")]
     InvalidCredentials,
-    /// Signed in, but not allowed to change the named entity (403).
+    /// Signed in, but not allowed to change the entity (403).
     #[error("forbidden")]
-    Forbidden(&'static str),
-    /// The named entity does not exist (404).
-    #[error("{0} not found")]
-    NotFound(&'static str),
+    Forbidden(Entity),
+    /// The entity does not exist (404).
+    #[error("{} not found", .0.as_str())]
+    NotFound(Entity),
     /// A unique value is taken (409, NOTES.md #4).
     #[error("{0} has already been taken")]
     Conflict(String),
-    /// Too many login attempts; retry after this many seconds (429).
+    /// Too many attempts at `what` (`login`, `signup`) from one client; retry after this many seconds (429).
     #[error("too many requests")]
-    TooManyRequests(u64),
+    TooManyRequests {
+        what: &'static str,
+        retry_after: u64,
+    },
+    /// More password hashing asked for than the cores can do without queueing for long (503).
+    #[error("too busy")]
+    Busy,
     /// The request body exceeds the limit (413).
     #[error("request body too large")]
     TooLarge,
     /// db-service is unreachable or not ready (503).
     #[error("storage unavailable")]
     Unavailable,
+    /// The request ran out of time (503): nothing is wrong with it, try again shortly.
+    #[error("request took too long")]
+    TimedOut,
     /// Anything unexpected: logged once here, answered opaquely (500).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -76,25 +58,14 @@ impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
             DbError::Conflict { field } => ApiError::Conflict(field),
-            DbError::NotFound { entity } => ApiError::NotFound(entity_name(&entity)),
-            DbError::Forbidden { entity } => ApiError::Forbidden(entity_name(&entity)),
+            DbError::NotFound { entity } => ApiError::NotFound(entity),
+            DbError::Forbidden { entity } => ApiError::Forbidden(entity),
             DbError::Unavailable(detail) => {
                 tracing::warn!(%detail, "db-service unavailable");
                 ApiError::Unavailable
             }
             DbError::Protocol(detail) => ApiError::Internal(anyhow::anyhow!(detail)),
         }
-    }
-}
-
-/// The entity names db-service uses, as static strings for the error body key.
-fn entity_name(entity: &str) -> &'static str {
-    match entity {
-        "article" => "article",
-        "user" => "user",
-        "profile" => "profile",
-        "comment" => "comment",
-        _ => "resource",
     }
 }
 
@@ -105,7 +76,7 @@ impl IntoResponse for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorBody {
                     errors: errors
-                        .0
+                        .into_map()
                         .into_iter()
                         .map(|(k, v)| (k.to_owned(), v))
                         .collect(),
@@ -121,11 +92,11 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Forbidden(entity) => (
                 StatusCode::FORBIDDEN,
-                ErrorBody::single(entity, "forbidden"),
+                ErrorBody::single(entity.as_str(), "forbidden"),
             ),
             ApiError::NotFound(entity) => (
                 StatusCode::NOT_FOUND,
-                ErrorBody::single(entity, "not found"),
+                ErrorBody::single(entity.as_str(), "not found"),
             ),
             ApiError::Conflict(field) => (
                 StatusCode::CONFLICT,
@@ -135,9 +106,9 @@ impl IntoResponse for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorBody::single("body", "is too large"),
             ),
-            ApiError::TooManyRequests(retry_after) => {
+            ApiError::TooManyRequests { what, retry_after } => {
                 let body = ErrorBody::single(
-                    "login",
+                    what,
                     format!("has too many attempts, try again in {retry_after} s"),
                 );
                 let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
@@ -147,13 +118,19 @@ impl IntoResponse for ApiError {
                 return response;
             }
             ApiError::Unavailable => {
-                let body =
-                    ErrorBody::single("service", "is temporarily unavailable, try again shortly");
-                let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                return response;
+                return retry_shortly(ErrorBody::single(
+                    "service",
+                    "is temporarily unavailable, try again shortly",
+                ))
+            }
+            ApiError::Busy => {
+                return retry_shortly(ErrorBody::single("service", "is busy, try again shortly"))
+            }
+            ApiError::TimedOut => {
+                return retry_shortly(ErrorBody::single(
+                    "request",
+                    "took too long, try again shortly",
+                ))
             }
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
@@ -164,5 +141,20 @@ impl IntoResponse for ApiError {
             }
         };
         (status, Json(body)).into_response()
+    }
+}
+
+/// 503 with `body` and `Retry-After: 1`.
+fn retry_shortly(body: ErrorBody) -> Response {
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        ApiError::Validation(errors)
     }
 }

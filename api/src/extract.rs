@@ -8,10 +8,7 @@ use axum::{
 use db_client::{DbClient, REQUEST_ID_HEADER};
 use serde::de::DeserializeOwned;
 
-use crate::{
-    error::{ApiError, FieldErrors},
-    state::AppState,
-};
+use crate::{domain::FieldErrors, error::ApiError, rate_limit::Client, state::AppState};
 
 /// A JSON body. Malformed JSON or a wrong shape is a 422 `{"errors":{"body":[…]}}`; an oversized one a 413.
 #[derive(Debug)]
@@ -88,15 +85,16 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(value)| Path(value))
-            .map_err(|_| ApiError::NotFound("resource"))
+            .map_err(|_| ApiError::NotFound(db_client::Entity::Route))
     }
 }
 
-/// The client's address: `X-Real-IP` as set by our nginx in front, else the TCP peer.
+/// The client, by address: `X-Real-IP` as set by our nginx in front (which takes forwarded addresses only from
+/// the proxies it is configured to trust), else the TCP peer.
 #[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub std::net::IpAddr);
+pub struct ClientAddr(pub Client);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
@@ -109,10 +107,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|info| info.0.ip());
-        Ok(ClientIp(
-            forwarded
-                .or(peer)
-                .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
-        ))
+        let ip = forwarded
+            .or(peer)
+            .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+        Ok(ClientAddr(Client::from(ip)))
     }
 }

@@ -5,18 +5,20 @@ pub mod config;
 mod domain;
 mod error;
 mod extract;
-mod metrics;
 mod password;
 mod rate_limit;
 mod routes;
 mod state;
-pub mod telemetry;
+mod token_versions;
 
-use std::{future::Future, net::SocketAddr};
+use std::future::Future;
 
 use tokio::net::TcpListener;
 
 use crate::{config::Config, state::AppState};
+
+/// The log filter when `RUST_LOG` is unset.
+pub const DEFAULT_LOG_FILTER: &str = "info";
 
 /// Serves the API on `listener` until `shutdown` completes, letting in-flight requests finish. Does not wait for
 /// db-service: until it answers, requests get 503 and `/readyz` says not ready.
@@ -25,9 +27,9 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    metrics::handle();
+    conduit_runtime::metrics::handle();
     let state = AppState::new(&config)?;
-    let pruning = tokio::spawn(state.login_limiter.clone().prune_forever());
+    let pruning = tokio::spawn(state.limits.clone().prune_forever());
     let app = routes::router(state, config.role);
     tracing::info!(
         addr = %listener.local_addr()?,
@@ -35,12 +37,7 @@ pub async fn run(
         db_service = %config.db_service_url,
         "api listening"
     );
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let served = conduit_runtime::serve::serve(listener, app, shutdown).await;
     pruning.abort();
     served?;
     tracing::info!("api stopped");

@@ -1,45 +1,110 @@
-//! Password hashing with argon2id, off the async executor.
+//! Password hashing with argon2id, off the async executor and behind a bound: each hash takes 19 MiB and tens of
+//! milliseconds of a core, so at most one runs per core; a few more requests may wait briefly for a turn, and
+//! beyond that the answer is 503 with `Retry-After` — never an unbounded pile of blocking tasks and memory.
+
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
 };
+use tokio::sync::Semaphore;
 
 use crate::{domain::user::Password, error::ApiError};
 
-/// A PHC-format argon2id hash of `password` (argon2 crate defaults: m=19 MiB, t=2, p=1).
-pub async fn hash(password: Password) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_ref().as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing failed: {e}")))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?
-}
+/// How long a request waits for a turn to hash before it is told to come back.
+const MAX_WAIT: Duration = Duration::from_secs(2);
 
-/// Whether `password` matches `stored`. With no stored hash (unknown account) a dummy hash is checked anyway, so
-/// the response time does not reveal which e-mails are registered.
-pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let known = stored.is_some();
-        let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
-        let parsed = PasswordHash::new(&stored)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored hash unreadable: {e}")))?;
-        let matches = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
-        Ok(known && matches)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?
-}
+/// Requests that may wait for a turn, per hashing slot.
+const WAITING_PER_SLOT: usize = 4;
 
-/// argon2id hash of a random string, with the same parameters as real hashes.
+/// argon2id hash of a random string, with the same parameters as real hashes: checked when the account is
+/// unknown, so the response time does not reveal which e-mails are registered.
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3Rk1Bq5gHHnDgc4xhHVx6SALvyRvmNJvxMpkBNaA7Rk";
+
+/// Hashes and verifies passwords, a bounded number at a time. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Hasher {
+    slots: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+}
+
+impl Hasher {
+    /// `slots` hashes at once (one per core is right: each is CPU-bound).
+    pub fn new(slots: usize) -> Self {
+        let slots = slots.max(1);
+        Self {
+            slots: Arc::new(Semaphore::new(slots)),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting: slots * WAITING_PER_SLOT,
+        }
+    }
+
+    /// One slot per core of this machine (or container CPU quota).
+    pub fn per_core() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+    }
+
+    /// A PHC-format argon2id hash of `password` (argon2 crate defaults: m=19 MiB, t=2, p=1).
+    pub async fn hash(&self, password: Password) -> Result<String, ApiError> {
+        self.run(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default()
+                .hash_password(password.as_ref().as_bytes(), &salt)
+                .map(|hash| hash.to_string())
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing failed: {e}")))
+        })
+        .await?
+    }
+
+    /// Whether `password` matches `stored`; with no stored hash (unknown account) a dummy hash is checked
+    /// anyway, so the answer takes as long.
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, ApiError> {
+        self.run(move || {
+            let known = stored.is_some();
+            let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
+            let parsed = PasswordHash::new(&stored)
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored hash unreadable: {e}")))?;
+            let matches = Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok();
+            Ok(known && matches)
+        })
+        .await?
+    }
+
+    /// Runs `work` on the blocking pool once a slot is free; `Busy` if too many wait already or none frees up
+    /// within [`MAX_WAIT`].
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(ApiError::Busy);
+        }
+        let slot = tokio::time::timeout(MAX_WAIT, Arc::clone(&self.slots).acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        let Ok(Ok(slot)) = slot else {
+            return Err(ApiError::Busy);
+        };
+        tokio::task::spawn_blocking(move || {
+            let done = work();
+            drop(slot);
+            done
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -47,20 +112,49 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_verifies_its_password_and_nothing_else() {
-        let stored = hash(Password::parse("correct horse").expect("valid"))
+        let hasher = Hasher::new(1);
+        let stored = hasher
+            .hash(Password::parse("correct horse").expect("valid"))
             .await
             .expect("hash");
         assert!(stored.starts_with("$argon2id$"));
-        assert!(verify("correct horse".into(), Some(stored.clone()))
+        assert!(hasher
+            .verify("correct horse".into(), Some(stored.clone()))
             .await
             .expect("verify"));
-        assert!(!verify("wrong horse!".into(), Some(stored))
+        assert!(!hasher
+            .verify("wrong horse!".into(), Some(stored))
             .await
             .expect("verify"));
     }
 
     #[tokio::test]
     async fn unknown_accounts_never_verify() {
-        assert!(!verify("anything".into(), None).await.expect("verify"));
+        let hasher = Hasher::new(1);
+        assert!(!hasher
+            .verify("anything".into(), None)
+            .await
+            .expect("verify"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn beyond_the_slots_and_their_queue_requests_are_refused_not_piled_up() {
+        let hasher = Hasher::new(1);
+        let attempts: Vec<_> = (0..20)
+            .map(|_| {
+                let hasher = hasher.clone();
+                tokio::spawn(async move { hasher.verify("pw".into(), None).await })
+            })
+            .collect();
+        let mut busy = 0;
+        for attempt in attempts {
+            match attempt.await.expect("task") {
+                Ok(_) => {}
+                Err(ApiError::Busy) => busy += 1,
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        // One slot and four waiting places: of twenty at once, at least fifteen are turned away.
+        assert!(busy >= 15, "{busy} refused");
     }
 }

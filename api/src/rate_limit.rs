@@ -1,41 +1,80 @@
-//! Login rate limiting, per client address and per account, so passwords cannot be guessed at speed.
+//! Rate limits on what costs a password hash — logins and sign-ups — keyed so that no client can spend another's
+//! allowance: per client address (an IPv6 client by its /64, which one subscriber usually holds whole), and for
+//! logins also per account *and* client, so guessing at someone's password from one place never locks its owner
+//! out from another.
 
-use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
+use std::{
+    net::{IpAddr, Ipv6Addr},
+    num::NonZeroU32,
+    sync::Arc,
+    time::Duration,
+};
 
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::ApiError;
 
-/// Two keyed token buckets: one per client IP, one per e-mail address.
-#[derive(Debug, Clone)]
-pub struct LoginLimiter {
-    by_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
-    by_account: Arc<DefaultKeyedRateLimiter<String>>,
+/// A client as the limits see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Client(IpAddr);
+
+impl From<IpAddr> for Client {
+    fn from(ip: IpAddr) -> Self {
+        Self(match ip {
+            IpAddr::V4(v4) => IpAddr::V4(v4),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+            },
+        })
+    }
 }
 
-impl LoginLimiter {
-    /// `per_ip` and `per_account` attempts a minute, each allowed as a burst.
-    pub fn new(per_ip: NonZeroU32, per_account: NonZeroU32) -> Self {
+/// Attempts allowed per minute, each as a burst.
+#[derive(Debug, Clone, Copy)]
+pub struct Quotas {
+    pub logins_per_client: NonZeroU32,
+    pub logins_per_account_and_client: NonZeroU32,
+    pub signups_per_client: NonZeroU32,
+}
+
+/// Keyed token buckets for logins and sign-ups. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    logins_by_client: Arc<DefaultKeyedRateLimiter<Client>>,
+    logins_by_account: Arc<DefaultKeyedRateLimiter<(String, Client)>>,
+    signups_by_client: Arc<DefaultKeyedRateLimiter<Client>>,
+}
+
+impl Limits {
+    pub fn new(quotas: Quotas) -> Self {
         Self {
-            by_ip: Arc::new(RateLimiter::dashmap(Quota::per_minute(per_ip))),
-            by_account: Arc::new(RateLimiter::dashmap(Quota::per_minute(per_account))),
+            logins_by_client: Arc::new(RateLimiter::dashmap(Quota::per_minute(
+                quotas.logins_per_client,
+            ))),
+            logins_by_account: Arc::new(RateLimiter::dashmap(Quota::per_minute(
+                quotas.logins_per_account_and_client,
+            ))),
+            signups_by_client: Arc::new(RateLimiter::dashmap(Quota::per_minute(
+                quotas.signups_per_client,
+            ))),
         }
     }
 
-    /// Counts one attempt; refuses it with 429 and the wait in seconds once either bucket is empty.
-    pub fn check(&self, ip: IpAddr, email: &str) -> Result<(), ApiError> {
-        let account = email.trim().to_lowercase();
-        let now = governor::clock::DefaultClock::default().now();
-        for outcome in [
-            self.by_ip.check_key(&ip),
-            self.by_account.check_key(&account),
-        ] {
-            if let Err(not_until) = outcome {
-                let wait = not_until.wait_time_from(now);
-                return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
-            }
-        }
-        Ok(())
+    /// Counts one login at `account` (an already validated, lower-cased e-mail) from `client`; 429 with the wait
+    /// once either bucket is empty.
+    pub fn login(&self, client: Client, account: &str) -> Result<(), ApiError> {
+        refuse_when_empty("login", self.logins_by_client.check_key(&client))?;
+        refuse_when_empty(
+            "login",
+            self.logins_by_account
+                .check_key(&(account.to_owned(), client)),
+        )
+    }
+
+    /// Counts one sign-up from `client`; 429 with the wait once its bucket is empty.
+    pub fn signup(&self, client: Client) -> Result<(), ApiError> {
+        refuse_when_empty("signup", self.signups_by_client.check_key(&client))
     }
 
     /// Forgets buckets that have refilled, so memory stays bounded by recent clients. Runs until dropped.
@@ -43,49 +82,82 @@ impl LoginLimiter {
         let mut ticks = tokio::time::interval(Duration::from_secs(60));
         loop {
             ticks.tick().await;
-            self.by_ip.retain_recent();
-            self.by_account.retain_recent();
-            self.by_ip.shrink_to_fit();
-            self.by_account.shrink_to_fit();
+            self.logins_by_client.retain_recent();
+            self.logins_by_account.retain_recent();
+            self.signups_by_client.retain_recent();
+            self.logins_by_client.shrink_to_fit();
+            self.logins_by_account.shrink_to_fit();
+            self.signups_by_client.shrink_to_fit();
         }
     }
+}
+
+fn refuse_when_empty(
+    what: &'static str,
+    outcome: Result<(), governor::NotUntil<<governor::clock::DefaultClock as Clock>::Instant>>,
+) -> Result<(), ApiError> {
+    outcome.map_err(|not_until| {
+        let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+        ApiError::TooManyRequests {
+            what,
+            retry_after: wait.as_secs().max(1),
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn limit(n: u32) -> NonZeroU32 {
+    fn n(n: u32) -> NonZeroU32 {
         NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
     }
 
+    fn limits(per_client: u32, per_account: u32, signups: u32) -> Limits {
+        Limits::new(Quotas {
+            logins_per_client: n(per_client),
+            logins_per_account_and_client: n(per_account),
+            signups_per_client: n(signups),
+        })
+    }
+
+    fn client(ip: &str) -> Client {
+        Client::from(ip.parse::<IpAddr>().expect("ip"))
+    }
+
     #[test]
-    fn an_account_is_refused_after_its_burst_whatever_the_address() {
-        let limiter = LoginLimiter::new(limit(100), limit(3));
-        for last in 1..=3 {
-            assert!(limiter
-                .check(IpAddr::from([10, 0, 0, last]), "Jake@Example.com")
-                .is_ok());
+    fn guessing_at_an_account_from_one_client_never_locks_out_another() {
+        let limits = limits(100, 3, 1);
+        let attacker = client("203.0.113.9");
+        for _ in 0..3 {
+            assert!(limits.login(attacker, "jake@example.com").is_ok());
         }
-        let refused = limiter.check(IpAddr::from([10, 0, 0, 9]), "jake@example.com");
-        assert!(
-            matches!(refused, Err(ApiError::TooManyRequests(secs)) if secs >= 1),
-            "{refused:?}"
-        );
-        assert!(limiter
-            .check(IpAddr::from([10, 0, 0, 9]), "anna@example.com")
+        assert!(matches!(
+            limits.login(attacker, "jake@example.com"),
+            Err(ApiError::TooManyRequests { what: "login", retry_after }) if retry_after >= 1
+        ));
+        // The owner, elsewhere, signs in as usual.
+        assert!(limits
+            .login(client("198.51.100.7"), "jake@example.com")
             .is_ok());
     }
 
     #[test]
-    fn an_address_is_refused_after_its_burst_whatever_the_account() {
-        let limiter = LoginLimiter::new(limit(2), limit(100));
-        let ip = IpAddr::from([127, 0, 0, 1]);
-        assert!(limiter.check(ip, "a@x.io").is_ok());
-        assert!(limiter.check(ip, "b@x.io").is_ok());
-        assert!(matches!(
-            limiter.check(ip, "c@x.io"),
-            Err(ApiError::TooManyRequests(_))
-        ));
+    fn a_client_is_refused_after_its_burst_whatever_the_account() {
+        let limits = limits(2, 100, 1);
+        let ip = client("127.0.0.1");
+        assert!(limits.login(ip, "a@x.io").is_ok());
+        assert!(limits.login(ip, "b@x.io").is_ok());
+        assert!(limits.login(ip, "c@x.io").is_err());
+        assert!(limits.login(client("127.0.0.2"), "c@x.io").is_ok());
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64() {
+        let limits = limits(100, 100, 1);
+        assert!(limits.signup(client("2001:db8:1:2::1")).is_ok());
+        assert!(limits.signup(client("2001:db8:1:2:ffff::9")).is_err());
+        assert!(limits.signup(client("2001:db8:1:3::1")).is_ok());
+        assert_eq!(client("::ffff:192.0.2.1"), client("192.0.2.1"));
     }
 }

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use db_client::DbClient;
 use secrecy::ExposeSecret;
 
-use crate::{auth::TokenKeys, config::Config, rate_limit::LoginLimiter};
+use crate::{
+    auth::TokenKeys, config::Config, password::Hasher, rate_limit::Limits,
+    token_versions::TokenVersions,
+};
 
 /// Cheap to clone: the db-service client and the token keys are reference-counted.
 #[derive(Debug, Clone)]
@@ -14,8 +17,12 @@ pub struct AppState {
     pub db: DbClient,
     /// Signs and checks user tokens.
     pub tokens: Arc<TokenKeys>,
-    /// Slows down password guessing.
-    pub login_limiter: LoginLimiter,
+    /// Slows down password guessing and mass sign-ups.
+    pub limits: Limits,
+    /// Hashes passwords, a bounded number at a time.
+    pub hasher: Hasher,
+    /// Which token version of each user is current.
+    pub token_versions: TokenVersions,
 }
 
 impl AppState {
@@ -28,10 +35,9 @@ impl AppState {
         Ok(Self {
             db,
             tokens: Arc::new(TokenKeys::new(&config.jwt_secret, config.jwt_ttl)),
-            login_limiter: LoginLimiter::new(
-                config.login_attempts_per_ip,
-                config.login_attempts_per_account,
-            ),
+            limits: Limits::new(config.quotas),
+            hasher: Hasher::per_core(),
+            token_versions: TokenVersions::default(),
         })
     }
 }

@@ -2,11 +2,13 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{builder::BoolishValueParser, ArgAction, Args, Parser, Subcommand, ValueEnum};
+use conduit_runtime::config::{
+    secret, Environment, LogFormat, SecretError, DEV_INTERNAL_TOKEN, MIN_INTERNAL_TOKEN_CHARS,
+};
 use secrecy::SecretString;
 
-/// Token accepted in dev mode only, so `make dev` works without setup.
-pub const DEV_INTERNAL_TOKEN: &str = "dev-internal-token";
+use crate::backup::{BackupSource, LocationError, S3Location};
 
 /// The `db-service` binary: serves by default; also takes, verifies and restores backups.
 #[derive(Debug, Parser)]
@@ -32,11 +34,11 @@ pub enum Command {
         /// The backup folder.
         path: PathBuf,
     },
-    /// Replace the databases in DATA_DIR with a verified backup. Refuses while db-service is running; the
-    /// replaced files are kept in DATA_DIR/replaced-before-<time>/.
+    /// Replace the databases in DATA_DIR with a verified backup, from a folder or from object storage. Refuses
+    /// while db-service is running; the replaced files are kept in DATA_DIR/replaced-before-<time>/.
     Restore {
-        /// The backup folder.
-        path: PathBuf,
+        /// The backup folder, or `s3://bucket/prefix/<id>` (read with the AWS_* settings).
+        path: BackupSource,
     },
     /// Write every user, follow, article, tag, favorite and comment to FILE (JSON Lines), from the SQLite files
     /// in DATA_DIR (while db-service runs) or from DATABASE_URL. With `import`, moves an installation between
@@ -100,6 +102,17 @@ pub struct Settings {
     #[arg(long, global = true, env = "BACKUP_RETENTION", default_value_t = 24,
           value_parser = clap::value_parser!(u32).range(1..))]
     backup_retention: u32,
+    /// `s3://bucket/prefix`: also copy every verified backup there, to `<prefix>/<id>/` (AWS S3 or any
+    /// S3-compatible store, reached with the AWS_* settings); unset or empty: backups stay on this node.
+    #[arg(long, global = true, env = "BACKUP_URL")]
+    backup_url: Option<String>,
+    /// How many backups to keep in BACKUP_URL [default: BACKUP_RETENTION].
+    #[arg(long, global = true, env = "BACKUP_REMOTE_RETENTION",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    backup_remote_retention: Option<u32>,
+    /// How to reach the object store of BACKUP_URL and of `restore s3://…`.
+    #[command(flatten)]
+    object_store: ObjectStoreArgs,
     /// `full`: a commit is on disk before it is acknowledged, surviving power loss. `normal`: survives any process
     /// crash (kill -9) but may lose the last commits on power loss; faster writes.
     #[arg(
@@ -141,6 +154,76 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
+/// The standard AWS settings, as every AWS tool reads them.
+#[derive(Debug, Clone, Args)]
+pub struct ObjectStoreArgs {
+    /// Access key of the object store [default: none: the credentials of the node or pod, from the instance
+    /// metadata service].
+    #[arg(long, global = true, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    aws_access_key_id: Option<String>,
+    /// Secret of AWS_ACCESS_KEY_ID; set both or neither.
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    aws_secret_access_key: Option<String>,
+    /// Session token of temporary credentials.
+    #[arg(long, global = true, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
+    aws_session_token: Option<String>,
+    /// Region of the bucket [default: AWS_DEFAULT_REGION, else us-east-1].
+    #[arg(long, global = true, env = "AWS_REGION")]
+    aws_region: Option<String>,
+    /// Region when AWS_REGION is unset.
+    #[arg(long, global = true, env = "AWS_DEFAULT_REGION")]
+    aws_default_region: Option<String>,
+    /// `https://host[:port]` of an S3-compatible store (MinIO, Ceph, R2, …) [default: AWS S3 of the region].
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
+    aws_endpoint_url: Option<String>,
+    /// `true` allows a plain `http://` AWS_ENDPOINT_URL (a test store on loopback; never across a network).
+    #[arg(long, global = true, env = "AWS_ALLOW_HTTP", default_value = "false",
+          action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    aws_allow_http: bool,
+}
+
+/// How to reach an object store, from [`ObjectStoreArgs`].
+#[derive(Debug, Clone)]
+pub struct ObjectStoreSettings {
+    /// Access key id and secret; `None`: the node's or pod's own credentials.
+    pub credentials: Option<(String, SecretString)>,
+    /// Session token of temporary credentials.
+    pub session_token: Option<SecretString>,
+    /// Region of the bucket.
+    pub region: String,
+    /// Endpoint of an S3-compatible store; `None`: AWS S3.
+    pub endpoint: Option<String>,
+    /// Whether a plain-HTTP endpoint is allowed.
+    pub allow_http: bool,
+}
+
+impl Default for ObjectStoreSettings {
+    /// AWS S3 in us-east-1 with the node's own credentials: what an empty environment means.
+    fn default() -> Self {
+        Self {
+            credentials: None,
+            session_token: None,
+            region: "us-east-1".to_owned(),
+            endpoint: None,
+            allow_http: false,
+        }
+    }
+}
+
+/// Off-node copies of the backups.
+#[derive(Debug, Clone)]
+pub struct RemoteBackups {
+    /// `s3://bucket/prefix`: each backup goes to `<prefix>/<id>/`.
+    pub location: S3Location,
+    /// Backups kept there.
+    pub retention: usize,
+}
+
 /// How far a commit must reach before db-service acknowledges it (SQLite `synchronous` in WAL mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Durability {
@@ -148,24 +231,6 @@ pub enum Durability {
     Full,
     /// fsync at checkpoints only.
     Normal,
-}
-
-/// Where the service runs, which decides whether development defaults are acceptable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Environment {
-    /// Local development: built-in secrets allowed.
-    Dev,
-    /// Anything real: every secret must be configured.
-    Production,
-}
-
-/// How log lines are written to stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line, for log collectors.
-    Json,
 }
 
 /// Which database server holds the data.
@@ -195,6 +260,10 @@ pub struct Storage {
     pub backup_dir: PathBuf,
     /// Backups kept.
     pub backup_retention: usize,
+    /// Where every backup is copied off the node; `None`: nowhere.
+    pub remote: Option<RemoteBackups>,
+    /// How to reach an object store (uploads, and `restore s3://…`).
+    pub object_store: ObjectStoreSettings,
     /// How far a commit must reach before it is acknowledged.
     pub synchronous: Durability,
 }
@@ -219,27 +288,38 @@ pub struct Config {
 /// A configuration that must not be run.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// No token in production.
-    #[error("INTERNAL_TOKEN must be set (or run with CONDUIT_ENV=dev)")]
-    MissingToken,
-    /// The dev token in production.
-    #[error("INTERNAL_TOKEN must not be the development token outside CONDUIT_ENV=dev")]
-    DevTokenInProduction,
-    /// A token too short to resist guessing.
-    #[error("INTERNAL_TOKEN must be at least 16 characters")]
-    WeakToken,
+    /// A missing, default or weak internal token.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
     /// A database URL of a kind db-service does not speak.
     #[error("DATABASE_URL must start with mysql:// (or be unset for SQLite files in DATA_DIR)")]
     UnsupportedDatabaseUrl,
+    /// A BACKUP_URL that is not `s3://bucket/prefix`.
+    #[error("BACKUP_URL is not usable: {0}")]
+    BackupUrl(LocationError),
+    /// Off-node backups of a server db-service does not own.
+    #[error("BACKUP_URL is for SQLite: a MySQL server is backed up by its operator")]
+    BackupUrlOnMysql,
+    /// One half of a key pair.
+    #[error("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together")]
+    HalfCredentials,
+    /// An endpoint that is not an http(s) URL.
+    #[error("AWS_ENDPOINT_URL must start with https:// (or http:// with AWS_ALLOW_HTTP=true)")]
+    Endpoint,
+    /// Unencrypted transfers not explicitly allowed.
+    #[error(
+        "AWS_ENDPOINT_URL is plain http: set AWS_ALLOW_HTTP=true to allow it (test stores only)"
+    )]
+    PlainHttp,
 }
 
 impl Settings {
-    /// Data and backup locations (all that the backup commands need).
     /// The address this instance listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
+    /// Data and backup locations (all that the backup commands need).
     pub fn storage(&self) -> Result<Storage, ConfigError> {
         let backend = match self.database_url.as_deref().map(str::trim) {
             None | Some("") => Backend::Sqlite,
@@ -252,6 +332,18 @@ impl Settings {
             }
             Some(_) => return Err(ConfigError::UnsupportedDatabaseUrl),
         };
+        let remote = match non_empty(&self.backup_url) {
+            None => None,
+            Some(_) if matches!(backend, Backend::Mysql { .. }) => {
+                return Err(ConfigError::BackupUrlOnMysql)
+            }
+            Some(url) => Some(RemoteBackups {
+                location: url.parse().map_err(ConfigError::BackupUrl)?,
+                retention: self
+                    .backup_remote_retention
+                    .unwrap_or(self.backup_retention) as usize,
+            }),
+        };
         Ok(Storage {
             backend,
             data_dir: self.data_dir.clone(),
@@ -260,6 +352,8 @@ impl Settings {
                 .clone()
                 .unwrap_or_else(|| self.data_dir.join("backups")),
             backup_retention: self.backup_retention as usize,
+            remote,
+            object_store: self.object_store.settings()?,
             synchronous: self.synchronous,
         })
     }
@@ -267,25 +361,61 @@ impl Settings {
     /// Checks the secrets and produces the serving configuration.
     pub fn into_config(self) -> Result<Config, ConfigError> {
         let storage = self.storage()?;
-        let token = match (self.internal_token, self.env) {
-            (Some(token), Environment::Production) if token == DEV_INTERNAL_TOKEN => {
-                return Err(ConfigError::DevTokenInProduction)
-            }
-            (Some(token), _) if token.len() < 16 => return Err(ConfigError::WeakToken),
-            (Some(token), _) => token,
-            (None, Environment::Dev) => DEV_INTERNAL_TOKEN.to_owned(),
-            (None, Environment::Production) => return Err(ConfigError::MissingToken),
-        };
+        let internal_token = secret(
+            "INTERNAL_TOKEN",
+            self.internal_token,
+            DEV_INTERNAL_TOKEN,
+            MIN_INTERNAL_TOKEN_CHARS,
+            self.env,
+        )?;
         Ok(Config {
             addr: self.addr,
             storage,
             backup_interval: (self.backup_interval_secs > 0)
                 .then(|| Duration::from_secs(self.backup_interval_secs)),
             max_concurrent_requests: self.max_concurrent_requests.max(1),
-            internal_token: token.into(),
+            internal_token,
             log_format: self.log_format,
         })
     }
+}
+
+impl ObjectStoreArgs {
+    fn settings(&self) -> Result<ObjectStoreSettings, ConfigError> {
+        let credentials = match (
+            non_empty(&self.aws_access_key_id),
+            non_empty(&self.aws_secret_access_key),
+        ) {
+            (Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned().into())),
+            (None, None) => None,
+            _ => return Err(ConfigError::HalfCredentials),
+        };
+        let endpoint = non_empty(&self.aws_endpoint_url).map(str::to_owned);
+        match endpoint.as_deref() {
+            Some(url) if url.starts_with("http://") && !self.aws_allow_http => {
+                return Err(ConfigError::PlainHttp)
+            }
+            Some(url) if !url.starts_with("https://") && !url.starts_with("http://") => {
+                return Err(ConfigError::Endpoint)
+            }
+            _ => {}
+        }
+        Ok(ObjectStoreSettings {
+            credentials,
+            session_token: non_empty(&self.aws_session_token).map(|t| t.to_owned().into()),
+            region: non_empty(&self.aws_region)
+                .or(non_empty(&self.aws_default_region))
+                .unwrap_or("us-east-1")
+                .to_owned(),
+            endpoint,
+            allow_http: self.aws_allow_http,
+        })
+    }
+}
+
+/// A setting that is present and not blank (a Kubernetes Secret may hold a key with an empty value).
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]
@@ -303,7 +433,10 @@ mod tests {
             .settings
             .into_config()
             .expect_err("must fail");
-        assert!(matches!(err, ConfigError::MissingToken));
+        assert!(matches!(
+            err,
+            ConfigError::Secret(SecretError::Missing("INTERNAL_TOKEN"))
+        ));
     }
 
     #[test]
@@ -317,7 +450,10 @@ mod tests {
         .settings
         .into_config()
         .expect_err("must fail");
-        assert!(matches!(err, ConfigError::DevTokenInProduction));
+        assert!(matches!(
+            err,
+            ConfigError::Secret(SecretError::DevDefaultInProduction("INTERNAL_TOKEN"))
+        ));
     }
 
     #[test]
@@ -373,12 +509,89 @@ mod tests {
     fn subcommands_take_their_paths_and_settings_anywhere() {
         let parsed = cli(&["restore", "/b/1", "--data-dir", "/d"]);
         assert!(
-            matches!(parsed.command, Some(Command::Restore { ref path }) if path == &PathBuf::from("/b/1"))
+            matches!(parsed.command, Some(Command::Restore { path: BackupSource::Local(ref path) }) if path == &PathBuf::from("/b/1"))
         );
         assert_eq!(
             parsed.settings.storage().expect("storage").data_dir,
             PathBuf::from("/d")
         );
         assert!(Cli::try_parse_from(["db-service", "backup", "--backup-retention", "0"]).is_err());
+        let parsed = cli(&["restore", "s3://bucket/conduit/20261201T013000.123Z"]);
+        assert!(matches!(
+            parsed.command,
+            Some(Command::Restore {
+                path: BackupSource::Remote { .. }
+            })
+        ));
+        assert!(Cli::try_parse_from(["db-service", "restore", "s3://bucket/conduit"]).is_err());
+    }
+
+    #[test]
+    fn backup_url_turns_on_off_node_copies_with_their_own_retention() {
+        let storage = cli(&[
+            "--backup-url",
+            "s3://conduit-backups/prod",
+            "--backup-retention",
+            "3",
+        ])
+        .settings
+        .storage()
+        .expect("storage");
+        let remote = storage.remote.expect("off-node copies");
+        assert_eq!(remote.location.to_string(), "s3://conduit-backups/prod");
+        assert_eq!(remote.retention, 3, "defaults to BACKUP_RETENTION");
+        assert_eq!(storage.object_store.region, "us-east-1");
+        let storage = cli(&[
+            "--backup-url",
+            "s3://conduit-backups",
+            "--backup-remote-retention",
+            "48",
+            "--aws-default-region",
+            "eu-west-1",
+        ])
+        .settings
+        .storage()
+        .expect("storage");
+        assert_eq!(storage.remote.expect("remote").retention, 48);
+        assert_eq!(storage.object_store.region, "eu-west-1");
+        let blank = cli(&["--backup-url", " "])
+            .settings
+            .storage()
+            .expect("blank");
+        assert!(blank.remote.is_none(), "a blank BACKUP_URL means none");
+    }
+
+    #[test]
+    fn bad_object_store_settings_stop_startup_naming_the_variable() {
+        let err = |args: &[&str]| {
+            cli(args)
+                .settings
+                .storage()
+                .expect_err("must fail")
+                .to_string()
+        };
+        assert!(err(&["--backup-url", "https://bucket/x"]).starts_with("BACKUP_URL"));
+        assert!(err(&["--aws-access-key-id", "AKIA"]).contains("AWS_SECRET_ACCESS_KEY"));
+        assert!(err(&["--aws-endpoint-url", "http://127.0.0.1:9000"]).contains("AWS_ALLOW_HTTP"));
+        assert!(err(&["--aws-endpoint-url", "minio:9000"]).starts_with("AWS_ENDPOINT_URL"));
+        assert!(err(&[
+            "--database-url",
+            "mysql://u:p@db/conduit",
+            "--backup-url",
+            "s3://bucket/x"
+        ])
+        .contains("MySQL"));
+        let settings = cli(&[
+            "--aws-endpoint-url",
+            "http://127.0.0.1:9000",
+            "--aws-allow-http",
+            "true",
+        ])
+        .settings
+        .storage()
+        .expect("allowed")
+        .object_store;
+        assert!(settings.allow_http);
+        assert_eq!(settings.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
     }
 }

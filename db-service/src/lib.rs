@@ -10,17 +10,21 @@ mod metrics;
 mod routes;
 mod state;
 mod store;
-pub mod telemetry;
 
 pub use store::Counts;
+
+/// The log filter when `RUST_LOG` is unset: info, with sqlx's per-statement lines only when they are slow or fail.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sqlx::query=error";
 
 use std::{future::Future, path::Path, sync::Arc, time::Duration};
 
 use db_client::BackupReport;
 use tokio::net::TcpListener;
 
+pub use backup::BackupSource;
+
 use crate::{
-    backup::Backups,
+    backup::{Backups, Upload},
     config::{Backend, Config, Storage},
     state::AppState,
     store::Store,
@@ -33,18 +37,18 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    metrics::handle();
+    conduit_runtime::metrics::handle();
+    let backups = Backups::new(&config.storage)?;
     let store = Store::open(&config.storage).await?;
-    let backups = Backups::new(
-        config.storage.backup_dir.clone(),
-        config.storage.backup_retention,
-    );
     let schedule = match (config.backup_interval, store.snapshot_sources()) {
-        (Some(every), Some(_)) => Some(tokio::spawn(scheduled_backups(
-            backups.clone(),
-            store.clone(),
-            every,
-        ))),
+        (Some(every), Some(_)) => {
+            metrics::record_backup_schedule(every, backups.newest());
+            Some(tokio::spawn(scheduled_backups(
+                backups.clone(),
+                store.clone(),
+                every,
+            )))
+        }
         (Some(_), None) => {
             tracing::info!("no scheduled backups: a MySQL server is backed up by its operator");
             None
@@ -62,11 +66,10 @@ pub async fn run(
         backend = if matches!(config.storage.backend, Backend::Sqlite) { "sqlite" } else { "mysql" },
         data_dir = %config.storage.data_dir.display(),
         backup_dir = %config.storage.backup_dir.display(),
+        backup_url = %config.storage.remote.as_ref().map_or_else(|| "-".to_owned(), |r| r.location.to_string()),
         "db-service listening"
     );
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = conduit_runtime::serve::serve(listener, app, shutdown).await;
     if let Some(schedule) = schedule {
         schedule.abort();
     }
@@ -98,32 +101,41 @@ async fn scheduled_backups(backups: Backups, store: Store, every: Duration) {
     }
 }
 
-/// Takes one verified backup of the databases in `storage.data_dir`, whether or not a db-service is serving them.
+/// Takes one verified backup of the databases in `storage.data_dir`, whether or not a db-service is serving them,
+/// and copies it to BACKUP_URL when set. A failed upload is an error, though the local backup (named in the
+/// error) stands.
 pub async fn backup_now(storage: &Storage) -> anyhow::Result<BackupReport> {
     if let Backend::Mysql { .. } = storage.backend {
         anyhow::bail!("{}", backup::NOT_ON_MYSQL);
     }
+    let backups = Backups::new(storage)?;
     let sources = store::open_snapshot_sources(&storage.data_dir).await?;
-    let report = Backups::new(storage.backup_dir.clone(), storage.backup_retention)
-        .take(&sources)
-        .await;
+    let taken = backups.take_and_upload(&sources).await;
     for (_, pool) in sources {
         pool.close().await;
     }
-    report
+    let (report, upload) = taken?;
+    match upload {
+        Upload::Off | Upload::Done => Ok(report),
+        Upload::Failed(e) => Err(anyhow::Error::new(e).context(format!(
+            "backup {} was taken and verified, but not copied off the node",
+            report.path
+        ))),
+    }
 }
 
 /// Checks a backup folder against its manifest.
 pub async fn verify_backup(path: &Path) -> anyhow::Result<BackupReport> {
-    backup::verify(path).await
+    Ok(backup::verify(path).await?.report)
 }
 
-/// Replaces the databases in `data_dir` with the backup at `path`; returns where the old files went, if any.
+/// Replaces the databases in `storage.data_dir` with the backup at `source` (a folder, or `s3://…/<id>`); returns
+/// where the old files went, if any.
 pub async fn restore_backup(
-    path: &Path,
-    data_dir: &Path,
+    source: &BackupSource,
+    storage: &Storage,
 ) -> anyhow::Result<Option<std::path::PathBuf>> {
-    backup::restore(path, data_dir).await
+    backup::restore(source, &storage.data_dir, &storage.object_store).await
 }
 
 /// Writes all of Conduit's data from the databases `storage` names to `file`; the rows written per table.

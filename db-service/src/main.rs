@@ -1,10 +1,8 @@
 //! db-service: parse the command line → telemetry → serve (default) or run a backup command.
 
 use clap::Parser;
-use db_service::{
-    config::{Cli, Command},
-    telemetry,
-};
+use conduit_runtime::telemetry;
+use db_service::config::{Cli, Command};
 
 // Every request allocates and frees small buffers; mimalloc does that with less contention and fewer cache
 // misses than glibc's malloc (and far better than musl's, which the container image uses).
@@ -14,11 +12,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let Cli { command, settings } = Cli::parse();
-    telemetry::init(settings.log_format);
+    telemetry::init(settings.log_format, db_service::DEFAULT_LOG_FILTER);
     match command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let config = settings.into_config()?;
-            let listener = tokio::net::TcpListener::bind(config.addr)
+            let listener = conduit_runtime::serve::bind(config.addr)
                 .await
                 .map_err(|e| {
                     anyhow::anyhow!("cannot listen on {} (DB_SERVICE_ADDR): {e}", config.addr)
@@ -29,6 +27,9 @@ async fn main() -> anyhow::Result<()> {
             let report = db_service::backup_now(&settings.storage()?).await?;
             tracing::info!(files = report.files.len(), "backup taken and verified");
             print_line(&report.path);
+            if let Some(remote) = &report.remote {
+                print_line(remote);
+            }
             Ok(())
         }
         Command::Verify { path } => {
@@ -52,19 +53,18 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Healthcheck => {
-            db_client::health_probe::healthcheck(settings.addr())?;
+            conduit_runtime::health_probe::healthcheck(settings.addr())?;
             Ok(())
         }
         Command::Restore { path } => {
-            let data_dir = settings.storage()?.data_dir;
-            let replaced = db_service::restore_backup(&path, &data_dir).await?;
+            let storage = settings.storage()?;
+            let replaced = db_service::restore_backup(&path, &storage).await?;
             let kept = replaced.map_or_else(String::new, |p| {
                 format!("; previous files kept in {}", p.display())
             });
             print_line(&format!(
-                "restored {} into {}{kept}",
-                path.display(),
-                data_dir.display()
+                "restored {path} into {}{kept}",
+                storage.data_dir.display()
             ));
             Ok(())
         }

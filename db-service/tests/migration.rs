@@ -2,37 +2,16 @@
 //! real binary, a serving SQLite instance exported live, imported into a fresh MySQL (the MariaDB server of
 //! `scripts/with-mariadb`), and every answer compared.
 
-use std::{
-    path::Path,
-    process::Stdio,
-    sync::atomic::{AtomicU32, Ordering},
-    time::Duration,
-};
+use std::{path::Path, process::Stdio, time::Duration};
 
+use conduit_testkit::{fresh_mysql_url, wait_ready, Socket};
 use db_client::{
-    ArticleChanges, ArticleFilter, DbClient, NewArticle, NewComment, NewUser, UserChanges, UserId,
-    ViewerQuery,
+    ArticleChanges, ArticleFilter, CommentsQuery, DbClient, NewArticle, NewComment, NewUser,
+    UserChanges, UserId, ViewerQuery,
 };
 use tokio::process::{Child, Command};
 
 const TOKEN: &str = "migration-test-internal-token";
-
-/// A fresh MySQL URL (databases of its own) on the test server.
-fn fresh_mysql_url() -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let server = std::env::var("CONDUIT_TEST_MYSQL_URL").expect(
-        "CONDUIT_TEST_MYSQL_URL is not set: run the tests through scripts/with-mariadb (as make test does)",
-    );
-    let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    format!("{server}/m{}_{n}", std::process::id())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
 
 /// Environment selecting a backend: the SQLite files in `data_dir`, or the MySQL `url` when given.
 fn backend_env(data_dir: &Path, url: Option<&str>) -> Vec<(&'static str, String)> {
@@ -46,14 +25,15 @@ fn backend_env(data_dir: &Path, url: Option<&str>) -> Vec<(&'static str, String)
 /// A serving db-service process; killed when dropped.
 struct Service {
     _child: Child,
+    _socket: Socket,
     client: DbClient,
 }
 
 async fn serve(env: &[(&'static str, String)]) -> Service {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_db-service"))
+    let socket = Socket::new();
+    let mut child = socket
+        .hand_to(&mut Command::new(env!("CARGO_BIN_EXE_db-service")))
         .envs(env.iter().cloned())
-        .env("DB_SERVICE_ADDR", format!("127.0.0.1:{port}"))
         .env("INTERNAL_TOKEN", TOKEN)
         .env("BACKUP_INTERVAL_SECS", "0")
         .env("RUST_LOG", "error")
@@ -61,22 +41,11 @@ async fn serve(env: &[(&'static str, String)]) -> Service {
         .kill_on_drop(true)
         .spawn()
         .expect("start db-service");
-    let client = DbClient::new(
-        &format!("http://127.0.0.1:{port}"),
-        TOKEN,
-        Duration::from_secs(10),
-    )
-    .expect("client");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while client.ready().await.is_err() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "db-service not ready in time"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_ready(&format!("{}/readyz", socket.url()), &mut child).await;
+    let client = DbClient::new(&socket.url(), TOKEN, Duration::from_secs(10)).expect("client");
     Service {
         _child: child,
+        _socket: socket,
         client,
     }
 }
@@ -122,9 +91,18 @@ async fn seed(client: &DbClient) -> Vec<UserId> {
         )
         .await
         .expect("update user");
-    client.follow("jake", users[1]).await.expect("follow");
-    client.follow("zoë🦀", users[1]).await.expect("follow");
-    client.follow("anna", users[2]).await.expect("follow");
+    client
+        .set_follow("jake", users[1], true)
+        .await
+        .expect("follow");
+    client
+        .set_follow("zoë🦀", users[1], true)
+        .await
+        .expect("follow");
+    client
+        .set_follow("anna", users[2], true)
+        .await
+        .expect("follow");
     for i in 0..12 {
         let author = users[i % 3];
         client
@@ -169,7 +147,10 @@ async fn seed(client: &DbClient) -> Vec<UserId> {
         ("post-0", users[2]),
         ("post-1", users[0]),
     ] {
-        client.favorite(slug, user).await.expect("favorite");
+        client
+            .set_favorite(slug, user, true)
+            .await
+            .expect("favorite");
     }
     for (i, slug) in ["post-0", "post-0", "post-1", "post-0"]
         .into_iter()
@@ -187,11 +168,11 @@ async fn seed(client: &DbClient) -> Vec<UserId> {
             .expect("comment");
     }
     let first = client
-        .list_comments("post-0", ViewerQuery::default())
+        .list_comments("post-0", CommentsQuery::default())
         .await
         .expect("comments");
     client
-        .delete_comment("post-0", first[0].id, users[0])
+        .delete_comment("post-0", first.comments[0].id, users[0])
         .await
         .expect("delete comment");
     users
@@ -228,6 +209,11 @@ async fn everything(client: &DbClient, users: &[UserId]) -> String {
                 followed_by: viewer,
                 ..ArticleFilter::default()
             },
+            // The search index is rebuilt by the import: words of an edited title and of its new tags.
+            ArticleFilter {
+                q: Some("three edited".into()),
+                ..ArticleFilter::default()
+            },
         ] {
             let page = client
                 .list_articles(&ArticleFilter { viewer, ..filter })
@@ -241,7 +227,13 @@ async fn everything(client: &DbClient, users: &[UserId]) -> String {
                 .await
                 .expect("article");
             let comments = client
-                .list_comments(&article.slug, query)
+                .list_comments(
+                    &article.slug,
+                    CommentsQuery {
+                        viewer: query.viewer,
+                        ..CommentsQuery::default()
+                    },
+                )
                 .await
                 .expect("comments");
             seen.push(format!("{one:?} {comments:?}"));
@@ -310,10 +302,10 @@ async fn an_installation_moves_from_sqlite_to_mysql_with_every_row_and_answer_in
         .expect("new comment");
     let imported = sqlite
         .client
-        .list_comments("post-0", ViewerQuery::default())
+        .list_comments("post-0", CommentsQuery::default())
         .await
         .expect("comments");
-    assert!(imported.iter().all(|c| c.id < comment.id));
+    assert!(imported.comments.iter().all(|c| c.id < comment.id));
     let user = mysql
         .client
         .create_user(&NewUser {

@@ -1,6 +1,9 @@
-//! Article fields: title, description, body, tags, and the slug derived from the title.
+//! Article fields — title, description, body, tags, the slug derived from the title and the slug in a path —
+//! and the validated article a create or an edit becomes.
 
-use super::{bounded_text, Invalid};
+use api_types::{NewArticle, UpdateArticle};
+
+use super::{bounded_text, FieldErrors, Invalid};
 
 /// A headline: 1–200 characters on one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,8 +102,20 @@ pub struct TagList(Vec<String>);
 impl TagList {
     pub const MAX_TAGS: usize = 10;
     pub const MAX_TAG_CHARS: usize = 40;
+    /// Most entries a list may hold before merging duplicates and dropping blanks: refused before any of that.
+    pub const MAX_ENTRIES: usize = 4 * Self::MAX_TAGS;
 
     pub fn parse(raw: &[String]) -> Result<Self, Invalid> {
+        let too_many = || {
+            Invalid::new(
+                "tagList",
+                format!("has too many tags (maximum is {})", Self::MAX_TAGS),
+            )
+        };
+        // Counted first: merging duplicates below compares every pair, so it only ever sees a few entries.
+        if raw.len() > Self::MAX_ENTRIES {
+            return Err(too_many());
+        }
         let mut tags: Vec<String> = Vec::with_capacity(raw.len());
         for tag in raw.iter().filter(|t| !t.trim().is_empty()) {
             let tag = bounded_text("tagList", tag, Self::MAX_TAG_CHARS, false)?;
@@ -109,16 +124,91 @@ impl TagList {
             }
         }
         if tags.len() > Self::MAX_TAGS {
-            return Err(Invalid::new(
-                "tagList",
-                format!("has too many tags (maximum is {})", Self::MAX_TAGS),
-            ));
+            return Err(too_many());
         }
         Ok(Self(tags))
     }
 
     pub fn into_inner(self) -> Vec<String> {
         self.0
+    }
+}
+
+/// An article's address in a path: 1–200 characters. Longer ones cannot exist, so they are not looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slug(String);
+
+impl Slug {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        (!raw.is_empty() && raw.len() <= Self::MAX_CHARS).then(|| Self(raw.to_owned()))
+    }
+}
+
+impl AsRef<str> for Slug {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new article, every field valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidArticle {
+    pub title: Title,
+    pub description: Description,
+    pub body: Body,
+    pub tags: TagList,
+}
+
+impl TryFrom<NewArticle> for ValidArticle {
+    type Error = FieldErrors;
+
+    fn try_from(input: NewArticle) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let title = errors.check(Title::parse(&input.title));
+        let description = errors.check(Description::parse(&input.description));
+        let body = errors.check(Body::parse(&input.body));
+        let tags = errors.check(TagList::parse(&input.tag_list));
+        match (title, description, body, tags) {
+            (Some(title), Some(description), Some(body), Some(tags)) => errors.or(Self {
+                title,
+                description,
+                body,
+                tags,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// An edit of an article: the fields to change, each valid, at least one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleEdit {
+    pub title: Option<Title>,
+    pub description: Option<Description>,
+    pub body: Option<Body>,
+    pub tags: Option<TagList>,
+}
+
+impl TryFrom<UpdateArticle> for ArticleEdit {
+    type Error = FieldErrors;
+
+    fn try_from(input: UpdateArticle) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        if input == UpdateArticle::default() {
+            errors.add("article", "must change at least one field");
+        }
+        let edit = Self {
+            title: errors.check_optional(input.title.as_deref(), Title::parse),
+            description: errors.check_optional(input.description.as_deref(), Description::parse),
+            body: errors.check_optional(input.body.as_deref(), Body::parse),
+            tags: input
+                .tag_list
+                .as_deref()
+                .and_then(|tags| errors.check(TagList::parse(tags))),
+        };
+        errors.or(edit)
     }
 }
 
@@ -172,6 +262,47 @@ mod tests {
     fn too_many_tags_are_refused() {
         let many: Vec<String> = (0..=TagList::MAX_TAGS).map(|i| format!("t{i}")).collect();
         assert_eq!(TagList::parse(&many).map_err(|e| e.field), Err("tagList"));
+    }
+
+    #[test]
+    fn a_huge_tag_list_is_refused_by_its_length_alone() {
+        let many: Vec<String> = (0..150_000).map(|i| format!("{i:x}")).collect();
+        assert_eq!(TagList::parse(&many).map_err(|e| e.field), Err("tagList"));
+        let repeated = vec!["rust".to_owned(); TagList::MAX_ENTRIES];
+        assert_eq!(
+            TagList::parse(&repeated).map(TagList::into_inner),
+            Ok(vec!["rust".to_owned()])
+        );
+    }
+
+    #[test]
+    fn a_new_article_reports_every_invalid_field_at_once() {
+        let errors = ValidArticle::try_from(NewArticle {
+            title: " ".into(),
+            description: "d".into(),
+            body: String::new(),
+            tag_list: vec![],
+        })
+        .expect_err("invalid")
+        .into_map();
+        assert_eq!(
+            errors.keys().copied().collect::<Vec<_>>(),
+            ["body", "title"]
+        );
+    }
+
+    #[test]
+    fn an_edit_must_change_something() {
+        let errors = ArticleEdit::try_from(UpdateArticle::default())
+            .expect_err("empty edit")
+            .into_map();
+        assert!(errors.contains_key("article"));
+        let edit = ArticleEdit::try_from(UpdateArticle {
+            body: Some("new".into()),
+            ..UpdateArticle::default()
+        })
+        .expect("valid edit");
+        assert!(edit.title.is_none() && edit.body.is_some());
     }
 
     #[test]

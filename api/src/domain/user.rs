@@ -1,8 +1,16 @@
-//! Account fields: username, e-mail, password.
+//! Account fields — username, e-mail, password, bio, image — and what a registration, a login and a settings
+//! change become once valid.
 
-use super::{bounded_text, Invalid};
+use api_types::{LoginUser, NewUser, UpdateUser};
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
-/// A public name: 1–40 characters, no whitespace or `/` (it appears in profile URLs).
+use super::{bounded_text, FieldErrors, Invalid};
+
+/// A public name: 1–40 characters in Unicode NFC (so two spellings of `é` are one name), without whitespace,
+/// `/ ? #` (it appears in profile URLs), or invisible characters — control, format (zero-width, bidirectional
+/// overrides) and unassigned — that would let two different names look the same; not only dots (`.` and `..`
+/// are path segments).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
@@ -10,17 +18,38 @@ impl Username {
     pub const MAX_CHARS: usize = 40;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let name = bounded_text("username", raw, Self::MAX_CHARS, false)?;
+        let trimmed = bounded_text("username", raw, Self::MAX_CHARS, false)?;
+        let name: String = trimmed.nfc().collect();
+        let invisible = |c: char| {
+            matches!(
+                c.general_category(),
+                GeneralCategory::Control
+                    | GeneralCategory::Format
+                    | GeneralCategory::Unassigned
+                    | GeneralCategory::PrivateUse
+                    | GeneralCategory::Surrogate
+                    | GeneralCategory::LineSeparator
+                    | GeneralCategory::ParagraphSeparator
+            )
+        };
         if name
             .chars()
-            .any(|c| c.is_whitespace() || c == '/' || c == '?' || c == '#')
+            .any(|c| c.is_whitespace() || matches!(c, '/' | '?' | '#') || invisible(c))
         {
             return Err(Invalid::new(
                 "username",
-                "can only contain letters, digits and punctuation other than / ? #",
+                "can only contain letters, digits and visible punctuation other than / ? #",
             ));
         }
+        if name.chars().all(|c| c == '.') {
+            return Err(Invalid::new("username", "can't be only dots"));
+        }
         Ok(Self(name))
+    }
+
+    /// Whether `raw` (a name in a URL) is short enough to be anyone's; a longer one is not looked up.
+    pub fn could_exist(raw: &str) -> bool {
+        !raw.is_empty() && raw.len() <= Self::MAX_CHARS * 4
     }
 }
 
@@ -156,9 +185,164 @@ impl AsRef<str> for ImageUrl {
     }
 }
 
+/// A new account, every field valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub username: Username,
+    pub email: Email,
+    pub password: Password,
+}
+
+impl TryFrom<NewUser> for Registration {
+    type Error = FieldErrors;
+
+    fn try_from(input: NewUser) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let username = errors.check(Username::parse(&input.username));
+        let email = errors.check(Email::parse(&input.email));
+        let password = errors.check(Password::parse(&input.password));
+        match (username, email, password) {
+            (Some(username), Some(email), Some(password)) => errors.or(Self {
+                username,
+                email,
+                password,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A login attempt of plausible size: an e-mail that could exist (lower-cased, the key for rate limiting) and a
+/// password no longer than any that can be set. Checked before anything else happens to them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The e-mail as typed, trimmed; looked up case-insensitively.
+    pub email: String,
+    /// The e-mail lower-cased: the account's key for rate limiting.
+    pub account: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TryFrom<LoginUser> for Credentials {
+    type Error = FieldErrors;
+
+    fn try_from(input: LoginUser) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let email = errors.check(
+            bounded_text("email", &input.email, Email::MAX_CHARS, false).map_err(|e| {
+                Invalid::new(
+                    "email",
+                    if e.message == "can't be blank" {
+                        e.message
+                    } else {
+                        "is invalid".into()
+                    },
+                )
+            }),
+        );
+        if input.password.is_empty() {
+            errors.add("password", "can't be blank");
+        } else if input.password.len() > Password::MAX_CHARS * 4
+            || input.password.chars().count() > Password::MAX_CHARS
+        {
+            errors.add("password", "is invalid");
+        }
+        match email {
+            Some(email) => errors.or(Self {
+                account: email.to_lowercase(),
+                email,
+                password: input.password,
+            }),
+            None => Err(errors),
+        }
+    }
+}
+
+/// A change of the signed-in user's settings: the fields to change, each valid, at least one of them. An empty
+/// bio or image clears it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileChanges {
+    pub username: Option<Username>,
+    pub email: Option<Email>,
+    pub password: Option<Password>,
+    pub bio: Option<Bio>,
+    pub image: Option<ImageUrl>,
+}
+
+impl TryFrom<UpdateUser> for ProfileChanges {
+    type Error = FieldErrors;
+
+    fn try_from(input: UpdateUser) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        if input == UpdateUser::default() {
+            errors.add("user", "must change at least one field");
+        }
+        let changes = Self {
+            username: errors.check_optional(input.username.as_deref(), Username::parse),
+            email: errors.check_optional(input.email.as_deref(), Email::parse),
+            password: errors.check_optional(input.password.as_deref(), Password::parse),
+            bio: errors.check_optional(input.bio.as_deref(), Bio::parse),
+            image: errors.check_optional(input.image.as_deref(), ImageUrl::parse),
+        };
+        errors.or(changes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usernames_are_nfc_and_refuse_invisible_characters_and_dots() {
+        let decomposed = "Jose\u{301}";
+        assert_eq!(
+            Username::parse(decomposed).map(|u| u.0),
+            Ok("Jos\u{e9}".to_owned())
+        );
+        for bad in [
+            "ja\u{200b}ke",
+            "ja\u{202e}ke",
+            "ja\u{2066}ke",
+            "\u{feff}jake",
+            "ja\u{ad}ke",
+            ".",
+            "..",
+            "...",
+            "a\u{e000}",
+        ] {
+            assert!(Username::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+        assert!(Username::parse("j.a.k.e").is_ok());
+        assert!(Username::parse("ünïcödé🦀").is_ok());
+    }
+
+    #[test]
+    fn a_login_with_an_oversized_email_is_refused_before_anything_else() {
+        let errors = Credentials::try_from(LoginUser {
+            email: "x".repeat(1_000_000),
+            password: "p".into(),
+        })
+        .expect_err("too long")
+        .into_map();
+        assert_eq!(errors.get("email").map(Vec::len), Some(1));
+        let ok = Credentials::try_from(LoginUser {
+            email: " Jake@Example.com ".into(),
+            password: "secret".into(),
+        })
+        .expect("valid");
+        assert_eq!(
+            (ok.email.as_str(), ok.account.as_str()),
+            ("Jake@Example.com", "jake@example.com")
+        );
+    }
 
     #[test]
     fn usernames_are_trimmed_and_must_not_be_blank() {

@@ -7,14 +7,20 @@ use axum::{
     routing::{get, post},
     Router,
 };
-use db_client::{ArticleChanges, ArticleFilter, ViewerQuery, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use db_client::{ArticleChanges, ArticleFilter, Entity, ViewerQuery};
 use serde::Deserialize;
 
 use super::views;
 use crate::{
     auth::{AuthUser, MaybeAuthUser},
-    domain::article::{Body, Description, TagList, Title},
-    error::{ApiError, FieldErrors},
+    domain::{
+        article::{ArticleEdit, Slug, TagList, ValidArticle},
+        page::Page,
+        search::SearchQuery,
+        user::Username,
+        FieldErrors,
+    },
+    error::ApiError,
     extract::{Db, Json, Path, Query},
     state::AppState,
 };
@@ -30,30 +36,35 @@ pub fn router() -> Router<AppState> {
         // No JSON extractor on favorite routes: clients send stray bodies (NOTES.md #13).
         .route(
             "/articles/{slug}/favorite",
-            post(favorite_article).delete(unfavorite_article),
+            post(|db, auth, path| set_favorite(db, auth, path, true))
+                .delete(|db, auth, path| set_favorite(db, auth, path, false)),
         )
 }
 
 type ArticleResponse = axum::Json<ArticleEnvelope<Article>>;
+
+fn article_response(record: db_client::ArticleRecord) -> ArticleResponse {
+    axum::Json(ArticleEnvelope {
+        article: views::article(record),
+    })
+}
+
+/// The slug in a path, if it could name an article: a longer one is not looked up.
+pub(super) fn slug(raw: &str) -> Result<Slug, ApiError> {
+    Slug::parse(raw).ok_or(ApiError::NotFound(Entity::Article))
+}
 
 async fn create_article(
     Db(db): Db,
     auth: AuthUser,
     Json(ArticleEnvelope { article: input }): Json<ArticleEnvelope<NewArticle>>,
 ) -> Result<(StatusCode, ArticleResponse), ApiError> {
-    let mut errors = FieldErrors::default();
-    let title = errors.check(Title::parse(&input.title));
-    let description = errors.check(Description::parse(&input.description));
-    let body = errors.check(Body::parse(&input.body));
-    let tags = errors.check(TagList::parse(&input.tag_list));
-    errors.into_result()?;
-    let (Some(title), Some(description), Some(body), Some(tags)) = (title, description, body, tags)
-    else {
-        return Err(ApiError::Internal(anyhow::anyhow!(
-            "validated fields missing"
-        )));
-    };
-
+    let ValidArticle {
+        title,
+        description,
+        body,
+        tags,
+    } = ValidArticle::try_from(input)?;
     let new = db_client::NewArticle {
         author: auth.id,
         slug: title.slug(),
@@ -63,18 +74,14 @@ async fn create_article(
         tags: tags.into_inner(),
     };
     let record = db.create_article(&new).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(ArticleEnvelope {
-            article: views::article(record),
-        }),
-    ))
+    Ok((StatusCode::CREATED, article_response(record)))
 }
 
 /// Query of `GET /api/articles` and the feed. Numbers arrive as text so that a bad one is a 422 naming the
 /// parameter.
 #[derive(Debug, Default, Deserialize)]
 struct ListArticlesQuery {
+    q: Option<String>,
     tag: Option<String>,
     author: Option<String>,
     favorited: Option<String>,
@@ -82,26 +89,22 @@ struct ListArticlesQuery {
     offset: Option<String>,
 }
 
-/// `limit` (default 20, at most 100) and `offset` (default 0), or a 422 naming the bad one.
-fn page_bounds(query: &ListArticlesQuery) -> Result<(u32, u64), ApiError> {
-    let mut errors = FieldErrors::default();
-    let limit = match query.limit.as_deref().map(str::parse::<u32>) {
-        None => DEFAULT_PAGE_SIZE,
-        Some(Ok(n)) if n >= 1 => n.min(MAX_PAGE_SIZE),
-        Some(_) => {
-            errors.add("limit", "must be a whole number of at least 1");
-            DEFAULT_PAGE_SIZE
-        }
-    };
-    let offset = match query.offset.as_deref().map(str::parse::<u64>) {
-        None => 0,
-        Some(Ok(n)) => n,
-        Some(Err(_)) => {
-            errors.add("offset", "must be a whole number of at least 0");
-            0
-        }
-    };
-    errors.into_result().map(|()| (limit, offset))
+/// A filter value that could match something: a tag or username longer than any can be is a 422.
+fn filter_value(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    value: Option<String>,
+    max_chars: usize,
+) -> Option<String> {
+    let value = value?;
+    if value.chars().count() > max_chars {
+        errors.add(
+            field,
+            format!("is too long (maximum is {max_chars} characters)"),
+        );
+        return None;
+    }
+    Some(value)
 }
 
 async fn list_articles(
@@ -109,16 +112,40 @@ async fn list_articles(
     viewer: MaybeAuthUser,
     Query(query): Query<ListArticlesQuery>,
 ) -> Result<Response, ApiError> {
-    let (limit, offset) = page_bounds(&query)?;
-    let filter = ArticleFilter {
-        tag: query.tag,
-        author: query.author,
-        favorited: query.favorited,
-        followed_by: None,
-        limit,
-        offset,
-        viewer: viewer.id(),
+    let mut errors = FieldErrors::default();
+    let page = Page::check(&mut errors, query.limit.as_deref(), query.offset.as_deref());
+    let tag = filter_value(&mut errors, "tag", query.tag, TagList::MAX_TAG_CHARS);
+    let author = filter_value(&mut errors, "author", query.author, Username::MAX_CHARS);
+    let favorited = filter_value(
+        &mut errors,
+        "favorited",
+        query.favorited,
+        Username::MAX_CHARS,
+    );
+    let search = query
+        .q
+        .as_deref()
+        .map(SearchQuery::parse)
+        .and_then(|parsed| errors.check(parsed));
+    let Some(page) = page else {
+        return Err(errors.into());
     };
+    let q = match search {
+        // A query without a word long enough to search for matches nothing.
+        Some(None) => return errors.or(no_articles()).map_err(Into::into),
+        Some(Some(words)) => Some(words.into_inner()),
+        None => None,
+    };
+    let filter = errors.or(ArticleFilter {
+        q,
+        tag,
+        author,
+        favorited,
+        followed_by: None,
+        limit: page.limit.get(),
+        offset: page.offset.get(),
+        viewer: viewer.id(),
+    })?;
     list_page(&db, &filter).await
 }
 
@@ -128,15 +155,24 @@ async fn feed_articles(
     auth: AuthUser,
     Query(query): Query<ListArticlesQuery>,
 ) -> Result<Response, ApiError> {
-    let (limit, offset) = page_bounds(&query)?;
+    let page = Page::parse(query.limit.as_deref(), query.offset.as_deref())?;
     let filter = ArticleFilter {
         followed_by: Some(auth.id),
-        limit,
-        offset,
+        limit: page.limit.get(),
+        offset: page.offset.get(),
         viewer: Some(auth.id),
         ..ArticleFilter::default()
     };
     list_page(&db, &filter).await
+}
+
+/// The empty list.
+fn no_articles() -> Response {
+    axum::Json(api_types::ArticleList {
+        articles: Vec::new(),
+        articles_count: 0,
+    })
+    .into_response()
 }
 
 /// db-service's page already is the public `{"articles": […], "articlesCount": n}` body (db_client::ArticlePage):
@@ -147,97 +183,63 @@ async fn list_page(db: &db_client::DbClient, filter: &ArticleFilter) -> Result<R
     Ok(([(header::CONTENT_TYPE, json)], body).into_response())
 }
 
+async fn get_article(
+    Db(db): Db,
+    viewer: MaybeAuthUser,
+    Path(raw): Path<String>,
+) -> Result<ArticleResponse, ApiError> {
+    let viewer = ViewerQuery {
+        viewer: viewer.id(),
+    };
+    let record = db
+        .find_article_by_slug(slug(&raw)?.as_ref(), viewer)
+        .await?;
+    Ok(article_response(record))
+}
+
 async fn update_article(
     Db(db): Db,
     auth: AuthUser,
-    Path(slug): Path<String>,
+    Path(raw): Path<String>,
     Json(ArticleEnvelope { article: input }): Json<ArticleEnvelope<UpdateArticle>>,
 ) -> Result<ArticleResponse, ApiError> {
-    let mut errors = FieldErrors::default();
-    if input == UpdateArticle::default() {
-        errors.add("article", "must change at least one field");
-    }
-    let title = input
-        .title
-        .as_deref()
-        .map(Title::parse)
-        .and_then(|r| errors.check(r));
-    let description = input
-        .description
-        .as_deref()
-        .map(Description::parse)
-        .and_then(|r| errors.check(r));
-    let body = input
-        .body
-        .as_deref()
-        .map(Body::parse)
-        .and_then(|r| errors.check(r));
-    let tags = input
-        .tag_list
-        .as_deref()
-        .map(TagList::parse)
-        .and_then(|r| errors.check(r));
-    errors.into_result()?;
-
+    let slug = slug(&raw)?;
+    let ArticleEdit {
+        title,
+        description,
+        body,
+        tags,
+    } = ArticleEdit::try_from(input)?;
     let changes = ArticleChanges {
         editor: auth.id,
-        slug: title.as_ref().map(Title::slug),
+        slug: title.as_ref().map(|t| t.slug()),
         title: title.map(|t| t.as_ref().to_owned()),
         description: description.map(|d| d.as_ref().to_owned()),
         body: body.map(|b| b.as_ref().to_owned()),
         tags: tags.map(TagList::into_inner),
     };
-    let record = db.update_article(&slug, &changes).await?;
-    Ok(axum::Json(ArticleEnvelope {
-        article: views::article(record),
-    }))
+    let record = db.update_article(slug.as_ref(), &changes).await?;
+    Ok(article_response(record))
 }
 
 async fn delete_article(
     Db(db): Db,
     auth: AuthUser,
-    Path(slug): Path<String>,
+    Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    db.delete_article(&slug, auth.id).await?;
+    db.delete_article(slug(&raw)?.as_ref(), auth.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn favorite_article(
+/// POST favorites, DELETE unfavorites.
+async fn set_favorite(
     Db(db): Db,
     auth: AuthUser,
-    Path(slug): Path<String>,
-) -> Result<ArticleResponse, ApiError> {
-    article_response(db.favorite(&slug, auth.id).await?)
-}
-
-async fn unfavorite_article(
-    Db(db): Db,
-    auth: AuthUser,
-    Path(slug): Path<String>,
-) -> Result<ArticleResponse, ApiError> {
-    article_response(db.unfavorite(&slug, auth.id).await?)
-}
-
-fn article_response(record: db_client::ArticleRecord) -> Result<ArticleResponse, ApiError> {
-    Ok(axum::Json(ArticleEnvelope {
-        article: views::article(record),
-    }))
-}
-
-async fn get_article(
-    Db(db): Db,
-    viewer: MaybeAuthUser,
-    Path(slug): Path<String>,
+    Path(raw): Path<String>,
+    favorite: bool,
 ) -> Result<ArticleResponse, ApiError> {
     let record = db
-        .find_article_by_slug(
-            &slug,
-            ViewerQuery {
-                viewer: viewer.id(),
-            },
-        )
+        .set_favorite(slug(&raw)?.as_ref(), auth.id, favorite)
         .await?;
-    Ok(axum::Json(ArticleEnvelope {
-        article: views::article(record),
-    }))
+    Ok(article_response(record))
 }

@@ -1,4 +1,4 @@
-//! Comments on articles.
+//! Comments on articles, a bounded page at a time.
 
 use api_types::{Comment, CommentEnvelope, CommentList, NewComment};
 use axum::{
@@ -6,14 +6,15 @@ use axum::{
     routing::{delete, get},
     Router,
 };
-use db_client::ViewerQuery;
+use db_client::CommentsQuery;
+use serde::Deserialize;
 
-use super::views;
+use super::{articles::slug, views};
 use crate::{
     auth::{AuthUser, MaybeAuthUser},
-    domain::article::CommentBody,
-    error::{ApiError, FieldErrors},
-    extract::{Db, Json, Path},
+    domain::{article::CommentBody, page::Page},
+    error::ApiError,
+    extract::{Db, Json, Path, Query},
     state::AppState,
 };
 
@@ -26,21 +27,36 @@ pub fn router() -> Router<AppState> {
         .route("/articles/{slug}/comments/{id}", delete(delete_comment))
 }
 
+/// Query of `GET /api/articles/:slug/comments`; numbers as text, as for article lists.
+#[derive(Debug, Default, Deserialize)]
+struct PageQuery {
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// Oldest first, a page at a time (20 unless `limit` says otherwise, at most 100), with `commentsCount`: the
+/// RealWorld shape plus what a reader needs to page through a long discussion.
 async fn list_comments(
     Db(db): Db,
     viewer: MaybeAuthUser,
-    Path(slug): Path<String>,
+    Path(raw): Path<String>,
+    Query(query): Query<PageQuery>,
 ) -> Result<axum::Json<CommentList>, ApiError> {
-    let comments = db
+    let slug = slug(&raw)?;
+    let page = Page::parse(query.limit.as_deref(), query.offset.as_deref())?;
+    let found = db
         .list_comments(
-            &slug,
-            ViewerQuery {
+            slug.as_ref(),
+            CommentsQuery {
                 viewer: viewer.id(),
+                limit: page.limit.get(),
+                offset: page.offset.get(),
             },
         )
         .await?;
     Ok(axum::Json(CommentList {
-        comments: comments.into_iter().map(views::comment).collect(),
+        comments: found.comments.into_iter().map(views::comment).collect(),
+        comments_count: found.total,
     }))
 }
 
@@ -48,18 +64,16 @@ async fn list_comments(
 async fn add_comment(
     Db(db): Db,
     auth: AuthUser,
-    Path(slug): Path<String>,
+    Path(raw): Path<String>,
     Json(CommentEnvelope { comment: input }): Json<CommentEnvelope<NewComment>>,
 ) -> Result<(StatusCode, axum::Json<CommentEnvelope<Comment>>), ApiError> {
-    let mut errors = FieldErrors::default();
-    let body = errors.check(CommentBody::parse(&input.body));
-    errors.into_result()?;
-    let body = body.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("validated body missing")))?;
+    let slug = slug(&raw)?;
+    let body = CommentBody::parse(&input.body).map_err(crate::domain::FieldErrors::from)?;
     let new = db_client::NewComment {
         author: auth.id,
         body: body.as_ref().to_owned(),
     };
-    let record = db.create_comment(&slug, &new).await?;
+    let record = db.create_comment(slug.as_ref(), &new).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(CommentEnvelope {
@@ -71,8 +85,8 @@ async fn add_comment(
 async fn delete_comment(
     Db(db): Db,
     auth: AuthUser,
-    Path((slug, id)): Path<(String, i64)>,
+    Path((raw, id)): Path<(String, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    db.delete_comment(&slug, id, auth.id).await?;
+    db.delete_comment(slug(&raw)?.as_ref(), id, auth.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

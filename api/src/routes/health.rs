@@ -4,7 +4,7 @@
 use axum::{extract::State, http::header, response::IntoResponse, routing::get, Json, Router};
 use serde_json::{json, Value};
 
-use crate::{config::Role, error::ApiError, metrics, state::AppState};
+use crate::{config::Role, error::ApiError, state::AppState};
 
 /// The RealWorld OpenAPI document this api implements, served as JSON.
 const OPENAPI_JSON: &str = include_str!("../../openapi.json");
@@ -21,7 +21,7 @@ pub fn router(role: Role) -> Router<AppState> {
             get(|| async {
                 (
                     [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-                    metrics::handle().render(),
+                    conduit_runtime::metrics::handle().render(),
                 )
             }),
         )

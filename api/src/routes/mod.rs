@@ -13,26 +13,30 @@ use std::time::Duration;
 
 use axum::{
     extract::{DefaultBodyLimit, Request},
-    http::{HeaderName, Method, StatusCode},
+    http::{Method, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     Router,
 };
-use db_client::REQUEST_ID_HEADER;
-use tower::ServiceBuilder;
-use tower_http::{
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    timeout::TimeoutLayer,
-    trace::TraceLayer,
+use conduit_runtime::{
+    metrics::RequestMetrics,
+    stack::{Deadline, Stack},
 };
 
-use crate::{config::Role, error::ApiError, metrics, state::AppState};
+use crate::{config::Role, error::ApiError, state::AppState};
 
 /// Largest request body accepted: an article body at its maximum length, with room for JSON escaping.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Upper bound on one request, so nothing can pin a connection forever.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The api's request metrics: `api_requests_total` and `api_request_duration_seconds` by route.
+const REQUESTS: RequestMetrics = RequestMetrics {
+    requests_total: "api_requests_total",
+    duration: "api_request_duration_seconds",
+    route_label: "route",
+};
 
 pub fn router(state: AppState, role: Role) -> Router {
     let users = users::router().merge(profiles::router());
@@ -47,35 +51,21 @@ pub fn router(state: AppState, role: Role) -> Router {
             posts.route_layer(middleware::from_fn_with_state(role, only_this_operation))
         }
     };
-    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
-    Router::new()
+    let routes = Router::new()
         .merge(health::router(role))
         .nest("/api", api)
-        .fallback(|| async { ApiError::NotFound("route") })
+        .fallback(|| async { ApiError::NotFound(db_client::Entity::Route) })
         .with_state(state)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(metrics::track_requests))
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(|req: &Request<_>| {
-                            let id = req
-                                .headers()
-                                .get(REQUEST_ID_HEADER)
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or("-");
-                            // Error level: the span, and the request id with it, is kept whatever RUST_LOG filters out,
-                            // so every warning or error names its request. It costs nothing unless something logs in it.
-                            tracing::error_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
-                        })
-                        // Failures are logged once, where the error type turns into a response.
-                        .on_failure(()),
-                )
-                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-                .layer(PropagateRequestIdLayer::new(request_id)),
-        )
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    Stack {
+        metrics: REQUESTS,
+        deadline: Deadline {
+            after: REQUEST_TIMEOUT,
+            answer: || ApiError::TimedOut.into_response(),
+        },
+        max_concurrent_requests: None,
+    }
+    .apply(routes)
 }
 
 /// For the per-operation roles: the HTTP method this pod serves (nginx routes by method).

@@ -1,12 +1,16 @@
 //! Profiles and follows.
 
 use api_types::ProfileEnvelope;
-use axum::{routing::get, Router};
-use db_client::ViewerQuery;
+use axum::{
+    routing::{get, post},
+    Router,
+};
+use db_client::{Entity, ViewerQuery};
 
 use super::views;
 use crate::{
     auth::{AuthUser, MaybeAuthUser},
+    domain::user::Username,
     error::ApiError,
     extract::{Db, Path},
     state::AppState,
@@ -18,48 +22,49 @@ pub fn router() -> Router<AppState> {
         // No JSON extractor: clients send stray bodies with follow requests (NOTES.md #13).
         .route(
             "/profiles/{username}/follow",
-            axum::routing::post(follow_user).delete(unfollow_user),
+            post(|db, auth, path| set_follow(db, auth, path, true))
+                .delete(|db, auth, path| set_follow(db, auth, path, false)),
         )
 }
 
 type ProfileResponse = axum::Json<ProfileEnvelope>;
+
+/// The username in a path, if it could name anyone: a longer one is not looked up.
+fn plausible_username(raw: &str) -> Result<&str, ApiError> {
+    Username::could_exist(raw)
+        .then_some(raw)
+        .ok_or(ApiError::NotFound(Entity::Profile))
+}
 
 async fn get_profile(
     Db(db): Db,
     viewer: MaybeAuthUser,
     Path(username): Path<String>,
 ) -> Result<ProfileResponse, ApiError> {
+    let viewer = ViewerQuery {
+        viewer: viewer.id(),
+    };
     let author = db
-        .find_profile(
-            &username,
-            ViewerQuery {
-                viewer: viewer.id(),
-            },
-        )
+        .find_profile(plausible_username(&username)?, viewer)
         .await?;
-    Ok(axum::Json(ProfileEnvelope {
-        profile: views::profile(author),
-    }))
+    Ok(profile_response(author))
 }
 
-async fn follow_user(
+/// POST follows, DELETE unfollows.
+async fn set_follow(
     Db(db): Db,
     auth: AuthUser,
     Path(username): Path<String>,
+    follow: bool,
 ) -> Result<ProfileResponse, ApiError> {
-    let author = db.follow(&username, auth.id).await?;
-    Ok(axum::Json(ProfileEnvelope {
-        profile: views::profile(author),
-    }))
+    let author = db
+        .set_follow(plausible_username(&username)?, auth.id, follow)
+        .await?;
+    Ok(profile_response(author))
 }
 
-async fn unfollow_user(
-    Db(db): Db,
-    auth: AuthUser,
-    Path(username): Path<String>,
-) -> Result<ProfileResponse, ApiError> {
-    let author = db.unfollow(&username, auth.id).await?;
-    Ok(axum::Json(ProfileEnvelope {
+fn profile_response(author: db_client::AuthorView) -> ProfileResponse {
+    axum::Json(ProfileEnvelope {
         profile: views::profile(author),
-    }))
+    })
 }

@@ -1,12 +1,13 @@
-//! `spawn_app()`: db-service and api as real processes on free loopback ports, with a throwaway data dir.
+//! `spawn_app()`: db-service and api as real processes on loopback sockets the test holds, with a throwaway data
+//! dir.
 
 use std::{
-    net::TcpListener,
     path::{Path, PathBuf},
     process::Stdio,
     time::Duration,
 };
 
+use conduit_testkit::{wait_ready, Socket};
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
 
@@ -18,9 +19,12 @@ pub struct TestApp {
     pub address: String,
     pub http: reqwest::Client,
     db: Option<Child>,
-    db_port: u16,
+    db_socket: Socket,
     data_dir: tempfile::TempDir,
-    _api: Child,
+    api: Child,
+    _api_socket: Socket,
+    /// nginx in front, when the stack was started behind it.
+    _nginx: Option<Child>,
 }
 
 /// The db-service binary next to the api binary cargo built for these tests (`cargo test --workspace` builds
@@ -36,41 +40,11 @@ fn db_service_binary() -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-async fn wait_ready(http: &reqwest::Client, url: &str, child: &mut Child) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(response) = http.get(url).send().await {
-            if response.status().is_success() {
-                return;
-            }
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("process serving {url} exited during startup: {status}");
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{url} not ready in time"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
 /// db-service's log (JSON lines, per-request events included) goes to `data_dir/db-service.log`.
-fn start_db_service(port: u16, data_dir: &Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(data_dir.join("db-service.log"))
-        .expect("db-service log file");
-    Command::new(db_service_binary())
-        .env("DB_SERVICE_ADDR", format!("127.0.0.1:{port}"))
+async fn start_db_service(socket: &Socket, data_dir: &Path) -> Child {
+    let log = log_file(data_dir, "db-service.log");
+    let mut child = socket
+        .hand_to(&mut Command::new(db_service_binary()))
         .env("DATA_DIR", data_dir)
         .env("INTERNAL_TOKEN", INTERNAL_TOKEN)
         .env("CONDUIT_ENV", "production")
@@ -80,7 +54,9 @@ fn start_db_service(port: u16, data_dir: &Path) -> Child {
         .stderr(log)
         .kill_on_drop(true)
         .spawn()
-        .expect("start db-service")
+        .expect("start db-service");
+    wait_ready(&format!("{}/readyz", socket.url()), &mut child).await;
+    child
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -89,45 +65,123 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with extra environment for the api process (e.g. `API_ROLE`).
 pub async fn spawn_app_with(api_env: &[(&str, &str)]) -> TestApp {
+    spawn(api_env, false).await
+}
+
+/// The stack as the internet sees it: db-service, api, and our nginx in front (its rendered config, trusting
+/// forwarded addresses from loopback only, so a test can play the load balancer with `X-Forwarded-For`). The api
+/// logs requests at `info` into [`TestApp::api_log`].
+pub async fn spawn_behind_nginx(api_env: &[(&str, &str)]) -> TestApp {
+    spawn(api_env, true).await
+}
+
+async fn spawn(api_env: &[(&str, &str)], behind_nginx: bool) -> TestApp {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
         .expect("http client");
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let db_port = free_port();
-    let mut db = start_db_service(db_port, data_dir.path());
-    wait_ready(
-        &http,
-        &format!("http://127.0.0.1:{db_port}/readyz"),
-        &mut db,
-    )
-    .await;
+    let db_socket = Socket::new();
+    let db = start_db_service(&db_socket, data_dir.path()).await;
 
-    let api_port = free_port();
-    let mut api = Command::new(env!("CARGO_BIN_EXE_api"))
-        .env("API_ADDR", format!("127.0.0.1:{api_port}"))
-        .env("DB_SERVICE_URL", format!("http://127.0.0.1:{db_port}"))
+    let api_socket = Socket::new();
+    let mut api = api_socket
+        .hand_to(&mut Command::new(env!("CARGO_BIN_EXE_api")))
+        .env("DB_SERVICE_URL", db_socket.url())
         .env("INTERNAL_TOKEN", INTERNAL_TOKEN)
         .env("JWT_SECRET", JWT_SECRET)
         .env("DB_TIMEOUT_MS", "2000")
         .env("CONDUIT_ENV", "production")
-        .env("RUST_LOG", "error")
+        .env("RUST_LOG", if behind_nginx { "info" } else { "error" })
         .envs(api_env.iter().copied())
         .stdout(Stdio::null())
+        .stderr(log_file(data_dir.path(), "api.log"))
         .kill_on_drop(true)
         .spawn()
         .expect("start api");
-    let address = format!("http://127.0.0.1:{api_port}");
-    wait_ready(&http, &format!("{address}/readyz"), &mut api).await;
+    wait_ready(&format!("{}/readyz", api_socket.url()), &mut api).await;
+    let (address, nginx) = if behind_nginx {
+        let (address, nginx) = start_nginx(&api_socket, data_dir.path()).await;
+        (address, Some(nginx))
+    } else {
+        (api_socket.url(), None)
+    };
 
     TestApp {
         address,
         http,
         db: Some(db),
-        db_port,
+        db_socket,
         data_dir,
-        _api: api,
+        api,
+        _api_socket: api_socket,
+        _nginx: nginx,
     }
+}
+
+/// A log file in the test's data dir, appended to.
+fn log_file(data_dir: &Path, name: &str) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data_dir.join(name))
+        .expect("log file")
+}
+
+/// Our nginx config (scripts/render-nginx) in front of the api, serving a stub SPA; its URL and process. nginx
+/// binds its own port, so one is picked by binding and releasing — tried again if another process took it.
+async fn start_nginx(api: &Socket, data_dir: &Path) -> (String, Child) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let web_root = data_dir.join("web");
+    std::fs::create_dir_all(&web_root).expect("web root");
+    std::fs::write(
+        web_root.join("index.html"),
+        "<!doctype html><title>Conduit</title>",
+    )
+    .expect("index.html");
+    for _ in 0..5 {
+        let port = conduit_testkit::unused_port();
+        let run_dir = data_dir.join(format!("nginx-{port}"));
+        let rendered = std::process::Command::new(root.join("scripts/render-nginx"))
+            .arg(&run_dir)
+            .env("LISTEN", format!("127.0.0.1:{port}"))
+            .env("WEB_ROOT", &web_root)
+            .env("USERS_UPSTREAM", api.addr().to_string())
+            .env("POSTS_UPSTREAM", api.addr().to_string())
+            .env("REAL_IP_FROM", "127.0.0.1")
+            .output()
+            .expect("run scripts/render-nginx");
+        assert!(
+            rendered.status.success(),
+            "render-nginx: {}",
+            String::from_utf8_lossy(&rendered.stderr)
+        );
+        let mut nginx = Command::new("nginx")
+            .arg("-p")
+            .arg(&run_dir)
+            .arg("-c")
+            .arg(run_dir.join("nginx.conf"))
+            .stdout(Stdio::null())
+            .stderr(log_file(data_dir, "nginx.log"))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start nginx");
+        let address = format!("http://127.0.0.1:{port}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = nginx.try_wait() {
+                break; // the port was taken meanwhile: try another
+            }
+            if reqwest::get(format!("{address}/healthz")).await.is_ok() {
+                return (address, nginx);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    panic!(
+        "nginx did not start; see {}",
+        data_dir.join("nginx.log").display()
+    )
 }
 
 impl TestApp {
@@ -204,16 +258,9 @@ impl TestApp {
         }
     }
 
-    /// Starts db-service again on the same port with the same data.
+    /// Starts db-service again on the same socket with the same data.
     pub async fn restart_db_service(&mut self) {
-        let mut db = start_db_service(self.db_port, self.data_dir.path());
-        wait_ready(
-            &self.http,
-            &format!("http://127.0.0.1:{}/readyz", self.db_port),
-            &mut db,
-        )
-        .await;
-        self.db = Some(db);
+        self.db = Some(start_db_service(&self.db_socket, self.data_dir.path()).await);
     }
 }
 
@@ -233,4 +280,43 @@ impl TestApp {
     pub fn db_service_log(&self) -> String {
         std::fs::read_to_string(self.data_dir.path().join("db-service.log")).unwrap_or_default()
     }
+
+    /// The api's log file.
+    pub fn api_log(&self) -> PathBuf {
+        self.data_dir.path().join("api.log")
+    }
+
+    /// The api's memory: (now, peak since it started), in bytes, from /proc.
+    pub fn api_memory(&self) -> (u64, u64) {
+        memory_of(self.api.id().expect("api running"))
+    }
+
+    /// db-service's memory: (now, peak since it started), in bytes, from /proc.
+    pub fn db_service_memory(&self) -> (u64, u64) {
+        memory_of(
+            self.db
+                .as_ref()
+                .and_then(Child::id)
+                .expect("db-service running"),
+        )
+    }
+
+    /// db-service's data folder (blog.db, users.db).
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+}
+
+/// Resident memory of process `pid`, now and at its peak (VmRSS, VmHWM), in bytes.
+fn memory_of(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    let kib = |key: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(key))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{key} missing from /proc/{pid}/status"))
+    };
+    (kib("VmRSS:") * 1024, kib("VmHWM:") * 1024)
 }

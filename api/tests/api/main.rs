@@ -2,6 +2,7 @@
 
 mod articles;
 mod helpers;
+mod hostile;
 mod operations;
 mod permissions;
 mod resilience;

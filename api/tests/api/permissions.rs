@@ -92,6 +92,8 @@ async fn users_update_their_own_profile_and_can_sign_in_with_a_new_password() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["user"]["bio"], "I like to skateboard");
     assert_eq!(body["user"]["image"], "https://i.example.com/j.png");
+    // The new password retired the old token; the answer carries the one to use from now on.
+    let jake = body["user"]["token"].as_str().expect("token").to_owned();
 
     let (status, _) = app
         .post(

@@ -154,3 +154,45 @@ async fn the_current_user_needs_a_valid_token() {
         "Bearer is accepted too (NOTES.md #11)"
     );
 }
+
+#[tokio::test]
+async fn a_password_change_retires_every_token_issued_before_it() {
+    let app = spawn_app().await;
+    let old = app.register("jake").await;
+    let (status, login) = app
+        .post(
+            "/api/users/login",
+            None,
+            json!({"user": {"email": "jake@example.com", "password": "password123"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{login}");
+    let other_device = login["user"]["token"].as_str().expect("token").to_owned();
+
+    let (status, changed) = app
+        .put(
+            "/api/user",
+            Some(&old),
+            json!({"user": {"password": "a brand new password"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    let new = changed["user"]["token"].as_str().expect("token");
+    assert_ne!(new, old, "the answer carries a token of the new password");
+
+    for retired in [&old, &other_device] {
+        let (status, _) = app.get("/api/user", Some(retired)).await;
+        assert_eq!(status, 401, "a token from before the change still works");
+    }
+    let (status, me) = app.get("/api/user", Some(new)).await;
+    assert_eq!(
+        (status, me["user"]["username"].as_str()),
+        (200, Some("jake"))
+    );
+
+    // Other changes keep the token as it is.
+    let (status, bio) = app
+        .put("/api/user", Some(new), json!({"user": {"bio": "hi"}}))
+        .await;
+    assert_eq!((status, bio["user"]["token"].as_str()), (200, Some(new)));
+}

@@ -226,11 +226,14 @@ pub struct Comment {
     pub author: Profile,
 }
 
-/// Response of `GET /api/articles/:slug/comments`, oldest first.
+/// Response of `GET /api/articles/:slug/comments`: one page, oldest first, and how many there are in all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CommentList {
-    /// The comments.
+    /// The comments of this page.
     pub comments: Vec<Comment>,
+    /// Comments on the article across all pages.
+    pub comments_count: u64,
 }
 
 /// Response of `GET /api/tags`, most used first.

@@ -7,8 +7,9 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
     ActorQuery, ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView,
-    BackupReport, CommentRecord, DbError, NewArticle, NewComment, NewUser, UserChanges, UserId,
-    UserRecord, ViewerQuery, WireError, REQUEST_ID_HEADER, TOKEN_HEADER,
+    BackupReport, CommentPage, CommentRecord, CommentsQuery, DbError, NewArticle, NewComment,
+    NewUser, UserChanges, UserId, UserRecord, ViewerQuery, WireError, REQUEST_ID_HEADER,
+    TOKEN_HEADER,
 };
 
 /// A cheap-to-clone handle on db-service. Keeps a keep-alive connection pool; every call carries the internal
@@ -43,8 +44,10 @@ impl DbClient {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(2)))
-            .pool_idle_timeout(Duration::from_secs(50))
-            .pool_max_idle_per_host(64)
+            // Shorter than db-service's idle limit (conduit_runtime::serve::HEADER_READ_TIMEOUT, 30 s), so the
+            // pool never sends a request on a connection db-service is closing.
+            .pool_idle_timeout(Duration::from_secs(20))
+            .pool_max_idle_per_host(256)
             .tcp_nodelay(true)
             .build()
             .map_err(|e| DbError::Protocol(format!("cannot build HTTP client: {e}")))?;
@@ -116,17 +119,23 @@ impl DbClient {
         self.get(url, &viewer).await
     }
 
-    /// Makes `follower` follow `username` (idempotent); following oneself is [`DbError::Forbidden`].
+    /// Makes `follower` follow `username` (`follow`), or stop following; idempotent. Following oneself is
+    /// [`DbError::Forbidden`].
     #[tracing::instrument(skip_all)]
-    pub async fn follow(&self, username: &str, follower: UserId) -> Result<AuthorView, DbError> {
-        self.send_idempotent_json(Method::PUT, self.follower_url(username, follower)?)
-            .await
-    }
-
-    /// Makes `follower` stop following `username` (idempotent).
-    #[tracing::instrument(skip_all)]
-    pub async fn unfollow(&self, username: &str, follower: UserId) -> Result<AuthorView, DbError> {
-        self.send_idempotent_json(Method::DELETE, self.follower_url(username, follower)?)
+    pub async fn set_follow(
+        &self,
+        username: &str,
+        follower: UserId,
+        follow: bool,
+    ) -> Result<AuthorView, DbError> {
+        let url = self.url(&[
+            "v1",
+            "profiles",
+            username,
+            "followers",
+            &follower.0.to_string(),
+        ])?;
+        self.send_idempotent_json(relation_method(follow), url)
             .await
     }
 
@@ -168,29 +177,29 @@ impl DbClient {
             .await
     }
 
-    /// Marks the article as a favorite of `user` (idempotent) and returns it as `user` sees it.
+    /// Adds the article to `user`'s favorites (`favorite`), or removes it; idempotent. Returns it as `user`
+    /// sees it.
     #[tracing::instrument(skip_all, fields(slug))]
-    pub async fn favorite(&self, slug: &str, user: UserId) -> Result<ArticleRecord, DbError> {
-        let url = self.favorite_url(slug, user)?;
-        self.send_idempotent_json(Method::PUT, url).await
+    pub async fn set_favorite(
+        &self,
+        slug: &str,
+        user: UserId,
+        favorite: bool,
+    ) -> Result<ArticleRecord, DbError> {
+        let url = self.url(&["v1", "articles", slug, "favorites", &user.0.to_string()])?;
+        self.send_idempotent_json(relation_method(favorite), url)
+            .await
     }
 
-    /// Removes the article from `user`'s favorites (idempotent) and returns it as `user` sees it.
-    #[tracing::instrument(skip_all, fields(slug))]
-    pub async fn unfavorite(&self, slug: &str, user: UserId) -> Result<ArticleRecord, DbError> {
-        let url = self.favorite_url(slug, user)?;
-        self.send_idempotent_json(Method::DELETE, url).await
-    }
-
-    /// The article's comments, oldest first, as `viewer` sees their authors.
+    /// One page of the article's comments, oldest first, as the viewer sees their authors, with the count.
     #[tracing::instrument(skip_all, fields(slug))]
     pub async fn list_comments(
         &self,
         slug: &str,
-        viewer: ViewerQuery,
-    ) -> Result<Vec<CommentRecord>, DbError> {
+        query: CommentsQuery,
+    ) -> Result<CommentPage, DbError> {
         let url = self.url(&["v1", "articles", slug, "comments"])?;
-        self.get(url, &viewer).await
+        self.get(url, &query).await
     }
 
     /// Adds a comment to the article.
@@ -248,22 +257,6 @@ impl DbClient {
             .bytes()
             .await
             .map_err(transport_error)
-    }
-
-    /// `/v1/profiles/{username}/followers/{follower}`: the follow relation, PUT to create, DELETE to remove.
-    fn follower_url(&self, username: &str, follower: UserId) -> Result<Url, DbError> {
-        self.url(&[
-            "v1",
-            "profiles",
-            username,
-            "followers",
-            &follower.0.to_string(),
-        ])
-    }
-
-    /// `/v1/articles/{slug}/favorites/{user}`: the favorite relation, PUT to create, DELETE to remove.
-    fn favorite_url(&self, slug: &str, user: UserId) -> Result<Url, DbError> {
-        self.url(&["v1", "articles", slug, "favorites", &user.0.to_string()])
     }
 
     fn url(&self, segments: &[&str]) -> Result<Url, DbError> {
@@ -341,6 +334,15 @@ impl DbClient {
             }
             Err(e) => Err(transport_error(e)),
         }
+    }
+}
+
+/// A relation (follow, favorite) is created with PUT and removed with DELETE.
+fn relation_method(create: bool) -> Method {
+    if create {
+        Method::PUT
+    } else {
+        Method::DELETE
     }
 }
 

@@ -22,14 +22,47 @@ pub enum ErrorKind {
     Internal,
 }
 
-/// Error response body of db-service: `{"kind": "conflict", "subject": "email", "message": "…"}`.
+/// What a missing or forbidden thing is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    /// An account, by id or e-mail.
+    User,
+    /// A user as others see them, by username.
+    Profile,
+    /// An article, by slug.
+    Article,
+    /// A comment, by id.
+    Comment,
+    /// A path db-service does not serve.
+    Route,
+}
+
+impl Entity {
+    /// The name as it appears in error bodies (`article`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::User => "user",
+            Entity::Profile => "profile",
+            Entity::Article => "article",
+            Entity::Comment => "comment",
+            Entity::Route => "route",
+        }
+    }
+}
+
+/// Error response body of db-service: `{"kind": "conflict", "field": "email", "message": "…"}` or
+/// `{"kind": "not_found", "entity": "article", "message": "…"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireError {
     /// Category of the failure.
     pub kind: ErrorKind,
-    /// The field or entity concerned (`email`, `article`), when there is one.
-    #[serde(default)]
-    pub subject: Option<String>,
+    /// The entity concerned (not found, forbidden), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<Entity>,
+    /// The field whose value is taken (conflict), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
     /// Human-readable detail, safe to log.
     pub message: String,
 }
@@ -44,16 +77,16 @@ pub enum DbError {
         field: String,
     },
     /// The addressed `entity` does not exist.
-    #[error("{entity} not found")]
+    #[error("{} not found", entity.as_str())]
     NotFound {
         /// What was looked up.
-        entity: String,
+        entity: Entity,
     },
     /// The acting user may not do this to `entity` (e.g. edit someone else's article).
-    #[error("forbidden to change {entity}")]
+    #[error("forbidden to change {}", entity.as_str())]
     Forbidden {
         /// What the caller tried to change.
-        entity: String,
+        entity: Entity,
     },
     /// db-service could not be reached, timed out, or is not ready.
     #[error("db-service unavailable: {0}")]
@@ -65,15 +98,12 @@ pub enum DbError {
 
 impl From<WireError> for DbError {
     fn from(wire: WireError) -> Self {
-        let subject = wire.subject.unwrap_or_default();
-        match wire.kind {
-            ErrorKind::Conflict => DbError::Conflict { field: subject },
-            ErrorKind::NotFound => DbError::NotFound { entity: subject },
-            ErrorKind::Forbidden => DbError::Forbidden { entity: subject },
-            ErrorKind::Unavailable => DbError::Unavailable(wire.message),
-            ErrorKind::Unauthorized | ErrorKind::BadRequest | ErrorKind::Internal => {
-                DbError::Protocol(format!("{:?}: {}", wire.kind, wire.message))
-            }
+        match (wire.kind, wire.entity, wire.field) {
+            (ErrorKind::Conflict, _, Some(field)) => DbError::Conflict { field },
+            (ErrorKind::NotFound, Some(entity), _) => DbError::NotFound { entity },
+            (ErrorKind::Forbidden, Some(entity), _) => DbError::Forbidden { entity },
+            (ErrorKind::Unavailable, _, _) => DbError::Unavailable(wire.message),
+            (kind, _, _) => DbError::Protocol(format!("{kind:?}: {}", wire.message)),
         }
     }
 }
@@ -85,11 +115,29 @@ mod tests {
     #[test]
     fn conflict_on_the_wire_becomes_a_typed_conflict_naming_the_field() {
         let wire: WireError =
-            serde_json::from_str(r#"{"kind":"conflict","subject":"email","message":"taken"}"#)
+            serde_json::from_str(r#"{"kind":"conflict","field":"email","message":"taken"}"#)
                 .expect("valid wire error");
         match DbError::from(wire) {
             DbError::Conflict { field } => assert_eq!(field, "email"),
             other => panic!("expected conflict, got {other:?}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod entity_tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_article_on_the_wire_becomes_a_typed_not_found() {
+        let wire: WireError =
+            serde_json::from_str(r#"{"kind":"not_found","entity":"article","message":"x"}"#)
+                .expect("valid wire error");
+        assert!(matches!(
+            DbError::from(wire),
+            DbError::NotFound {
+                entity: Entity::Article
+            }
+        ));
     }
 }

@@ -2,7 +2,6 @@
 //! (with the `client` feature) the HTTP client the api uses. One definition serves both sides.
 
 mod error;
-pub mod health_probe;
 mod types;
 
 #[cfg(feature = "client")]
@@ -10,11 +9,11 @@ mod client;
 
 #[cfg(feature = "client")]
 pub use client::DbClient;
-pub use error::{DbError, ErrorKind, WireError};
+pub use error::{DbError, Entity, ErrorKind, WireError};
 pub use types::{
     ActorQuery, ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView, BackupFile,
-    BackupReport, CommentRecord, NewArticle, NewComment, NewUser, UserChanges, UserId, UserRecord,
-    ViewerQuery, DEFAULT_PAGE_SIZE,
+    BackupReport, CommentPage, CommentRecord, CommentsQuery, NewArticle, NewComment, NewUser,
+    UserChanges, UserId, UserRecord, ViewerQuery, DEFAULT_PAGE_SIZE,
 };
 
 /// Path prefix of the versioned internal API.
@@ -28,6 +27,14 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// Largest page db-service returns for one list call, whatever the caller asks.
 pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// Deepest offset into a list of articles or comments: a page never walks more rows than this, however many
+/// there are (the api refuses deeper ones; narrow the list with a filter instead).
+pub const MAX_OFFSET: u64 = 10_000;
+
+/// A search ranks and counts the newest this many matching articles, so its cost does not grow with how many
+/// articles share a common word.
+pub const SEARCH_WINDOW: u32 = 10_000;
 
 /// How many tags `GET /v1/tags` returns at most, most used first.
 pub const MAX_TAGS_LISTED: u32 = 100;

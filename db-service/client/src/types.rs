@@ -22,6 +22,8 @@ pub struct UserRecord {
     pub bio: Option<String>,
     /// Avatar URL.
     pub image: Option<String>,
+    /// Bumped by every password change; tokens issued under an older version are no longer accepted.
+    pub token_version: i64,
 }
 
 /// `POST /v1/users`: a user whose fields the api has already validated and whose password it has hashed.
@@ -48,7 +50,7 @@ pub struct NewArticle {
     pub description: String,
     /// Markdown body.
     pub body: String,
-    /// Tags, deduplicated by the api.
+    /// Tags; db-service stores each once.
     pub tags: Vec<String>,
 }
 
@@ -60,7 +62,7 @@ pub struct UserChanges {
     pub username: Option<String>,
     /// New login e-mail.
     pub email: Option<String>,
-    /// New PHC-format argon2id hash.
+    /// New PHC-format argon2id hash; bumps the user's token version.
     pub password_hash: Option<String>,
     /// New bio; empty clears it.
     pub bio: Option<String>,
@@ -97,7 +99,7 @@ pub struct ArticleRecord {
     /// Markdown body; `None` in list results, which never carry bodies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
-    /// Tags, sorted alphabetically.
+    /// Tags in byte order (`Rust` before `rust`), each once.
     #[serde(rename = "tagList")]
     pub tags: Vec<String>,
     /// Creation time, `YYYY-MM-DDTHH:MM:SS.sssZ` in UTC.
@@ -160,6 +162,38 @@ pub struct ActorQuery {
     pub by: UserId,
 }
 
+/// `GET /v1/articles/{slug}/comments` query: the viewer and the page.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CommentsQuery {
+    /// The signed-in viewer, if any.
+    pub viewer: Option<UserId>,
+    /// Page size, [`DEFAULT_PAGE_SIZE`] unless given; capped at [`crate::MAX_PAGE_SIZE`].
+    #[serde(default = "default_page_size")]
+    pub limit: u32,
+    /// Comments to skip; capped at [`crate::MAX_OFFSET`].
+    #[serde(default)]
+    pub offset: u64,
+}
+
+impl Default for CommentsQuery {
+    fn default() -> Self {
+        Self {
+            viewer: None,
+            limit: DEFAULT_PAGE_SIZE,
+            offset: 0,
+        }
+    }
+}
+
+/// One page of an article's comments, oldest first, and how many the article has in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentPage {
+    /// The page.
+    pub comments: Vec<CommentRecord>,
+    /// Comments on the article across all pages.
+    pub total: u64,
+}
+
 /// Who is asking, so that `following` and `favorited` can be filled in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct ViewerQuery {
@@ -178,10 +212,15 @@ pub struct ArticleFilter {
     pub favorited: Option<String>,
     /// Only articles by authors this user follows (the feed).
     pub followed_by: Option<UserId>,
+    /// Only articles containing every one of these words (space-separated, letters and digits, at least 3
+    /// each) in their title, description, body or tags, ranked by relevance, then newest first; only the newest
+    /// [`crate::SEARCH_WINDOW`] matches are ranked and counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
     /// Page size, 20 unless given; capped at [`crate::MAX_PAGE_SIZE`].
     #[serde(default = "default_page_size")]
     pub limit: u32,
-    /// Number of articles to skip.
+    /// Number of articles to skip; capped at [`crate::MAX_OFFSET`].
     #[serde(default)]
     pub offset: u64,
     /// The signed-in viewer, if any.
@@ -213,6 +252,7 @@ impl Default for ArticleFilter {
             author: None,
             favorited: None,
             followed_by: None,
+            q: None,
             limit: DEFAULT_PAGE_SIZE,
             offset: 0,
             viewer: None,
@@ -240,4 +280,8 @@ pub struct BackupReport {
     pub created_at: String,
     /// Every database file in it, each verified with `PRAGMA integrity_check`.
     pub files: Vec<BackupFile>,
+    /// Its off-node copy (`s3://bucket/prefix/<id>`), uploaded and read back intact; absent when BACKUP_URL is
+    /// not set or the upload failed (the local backup stands either way). Never in `manifest.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
 }

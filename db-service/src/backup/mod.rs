@@ -1,12 +1,17 @@
 //! Online backups: a consistent copy of every database, verified, described by a manifest, moved into place
-//! atomically, with old ones pruned. Reads and writes continue while a backup runs.
+//! atomically, with old ones pruned; with BACKUP_URL set, each is also copied off the node to object storage.
+//! Reads and writes continue while a backup runs.
 
+mod location;
 mod manifest;
+mod remote;
 mod restore;
 
 use std::{
+    os::unix::fs::{DirBuilderExt, PermissionsExt},
     path::{Path, PathBuf},
     sync::Arc,
+    time::SystemTime,
 };
 
 use anyhow::{bail, Context};
@@ -14,8 +19,12 @@ use db_client::{BackupFile, BackupReport};
 use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
-pub use manifest::verify;
+pub use location::{BackupSource, LocationError, S3Location};
+pub use manifest::{verify, Manifest};
+pub use remote::{Remote, RemoteError};
 pub use restore::restore;
+
+use crate::{config::Storage, metrics};
 
 /// Why `db-service backup` refuses on MySQL.
 pub const NOT_ON_MYSQL: &str = "db-service does not back up a MySQL server it does not own: use the server's \
@@ -27,41 +36,117 @@ pub const NOT_ON_MYSQL: &str = "db-service does not back up a MySQL server it do
 pub struct Backups {
     dir: PathBuf,
     retention: usize,
+    off_node: Option<OffNode>,
     running: Arc<Mutex<()>>,
 }
 
+/// The object store every backup is copied to, and how many backups it keeps.
+#[derive(Debug, Clone)]
+struct OffNode {
+    remote: Remote,
+    retention: usize,
+}
+
+/// What became of a backup's off-node copy.
+#[derive(Debug)]
+pub enum Upload {
+    /// BACKUP_URL is not set: the backup stays on this node.
+    Off,
+    /// Uploaded and read back intact (the report's `remote` says where).
+    Done,
+    /// Not uploaded (the local backup is complete nonetheless); the next backup tries again.
+    Failed(RemoteError),
+}
+
 impl Backups {
-    pub fn new(dir: PathBuf, retention: usize) -> Self {
-        Self {
-            dir,
-            retention: retention.max(1),
+    /// The backups `storage` describes; fails only when the object store settings cannot be used.
+    pub fn new(storage: &Storage) -> Result<Self, RemoteError> {
+        let off_node = storage
+            .remote
+            .as_ref()
+            .map(|remote| {
+                Ok::<_, RemoteError>(OffNode {
+                    remote: Remote::new(remote.location.clone(), &storage.object_store)?,
+                    retention: remote.retention.max(1),
+                })
+            })
+            .transpose()?;
+        Ok(Self {
+            dir: storage.backup_dir.clone(),
+            retention: storage.backup_retention.max(1),
+            off_node,
             running: Arc::new(Mutex::new(())),
-        }
+        })
     }
 
-    /// Copies every database of `sources` (file name, read-only pool) now, verifies the copies and prunes old
-    /// backups. Each copy is a consistent snapshot taken by `VACUUM INTO` on a reader, so writes go on meanwhile.
+    /// Takes a verified backup (see [`Backups::take_and_upload`]); an upload failure is logged and counted in the
+    /// metrics but leaves the local backup standing, so the report then has no `remote`.
     #[tracing::instrument(skip_all)]
     pub async fn take(
         &self,
         sources: &[(&'static str, SqlitePool)],
     ) -> anyhow::Result<BackupReport> {
+        Ok(self.take_and_upload(sources).await?.0)
+    }
+
+    /// Copies every database of `sources` (file name, read-only pool) now, verifies the copies and prunes old
+    /// backups; then, with BACKUP_URL set, uploads the backup, reads it back against the manifest and prunes the
+    /// store to its retention. Each copy is a consistent snapshot taken by `VACUUM INTO` on a reader, so writes
+    /// go on meanwhile. Fails only when the local backup fails.
+    pub async fn take_and_upload(
+        &self,
+        sources: &[(&'static str, SqlitePool)],
+    ) -> anyhow::Result<(BackupReport, Upload)> {
         let _one_at_a_time = self.running.lock().await;
-        std::fs::create_dir_all(&self.dir)
-            .with_context(|| format!("cannot create backup dir {}", self.dir.display()))?;
+        let (dir, manifest) = self.take_local(sources).await?;
+        let mut report = manifest.report.clone();
+        let Some(off_node) = &self.off_node else {
+            return Ok((report, Upload::Off));
+        };
+        let upload = match off_node.remote.upload(&dir, &manifest).await {
+            Ok(location) => {
+                metrics::record_upload(true);
+                tracing::info!(location = %location, "backup copied off the node and read back intact");
+                if let Err(e) = off_node.remote.prune(off_node.retention).await {
+                    tracing::error!(error = %remote::with_causes(&e), "cannot prune old off-node backups");
+                }
+                report.remote = Some(location.to_string());
+                Upload::Done
+            }
+            Err(e) => {
+                metrics::record_upload(false);
+                tracing::error!(error = %remote::with_causes(&e), backup = %dir.display(),
+                    "cannot copy the backup off the node; it is kept locally, and the next backup tries again");
+                Upload::Failed(e)
+            }
+        };
+        Ok((report, upload))
+    }
+
+    /// The local half of a backup: returns its folder and its manifest.
+    async fn take_local(
+        &self,
+        sources: &[(&'static str, SqlitePool)],
+    ) -> anyhow::Result<(PathBuf, Manifest)> {
+        manifest::private_dir_all(&self.dir)?;
+        // Another process may be taking a backup into the same folder (`db-service backup` while the service's
+        // schedule runs): one at a time, so neither takes the other's staging folder for abandoned.
+        let _exclusive = lock_folder(&self.dir).await?;
         remove_abandoned(&self.dir);
 
         let (_, first) = sources.first().context("nothing to back up")?;
         let created_at: String = sqlx::query_scalar("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
             .fetch_one(first)
             .await?;
-        let name = created_at.replace([':', '-'], "");
-        let staging = self.dir.join(format!(".tmp-{name}"));
-        let target = self.dir.join(&name);
+        let id = manifest::BackupId::from_created_at(&created_at)?;
+        let staging = self.dir.join(format!(".tmp-{id}"));
+        let target = self.dir.join(id.as_ref());
         if target.exists() {
             bail!("backup {} already exists", target.display());
         }
-        std::fs::create_dir(&staging)
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&staging)
             .with_context(|| format!("cannot create {}", staging.display()))?;
 
         let mut files = Vec::new();
@@ -72,12 +157,16 @@ impl Backups {
                 .execute(pool)
                 .await
                 .with_context(|| format!("cannot copy {file_name}"))?;
+            // SQLite creates the copy with the process umask; a backup holds password hashes: owner only.
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("cannot restrict {}", path.display()))?;
             files.push(manifest::describe(&path).await?);
         }
         let report = BackupReport {
             path: target.display().to_string(),
             created_at,
             files,
+            remote: None,
         };
         manifest::write(&staging, &report)?;
         // The folder appears under its final name only once complete and verified.
@@ -85,7 +174,7 @@ impl Backups {
             .with_context(|| format!("cannot move backup into place at {}", target.display()))?;
         manifest::sync_dir(&self.dir)?;
         self.prune()?;
-        Ok(report)
+        Ok((target, Manifest { report, id }))
     }
 
     /// Deletes the oldest complete backups beyond the retention count.
@@ -99,6 +188,16 @@ impl Backups {
             tracing::info!(backup = %old.display(), "pruned old backup");
         }
         Ok(())
+    }
+
+    /// When the newest complete local backup was written, if there is one (its manifest's modification time).
+    pub fn newest(&self) -> Option<SystemTime> {
+        let mut backups = list_backups(&self.dir).ok()?;
+        backups.sort();
+        let newest = backups.pop()?;
+        std::fs::metadata(newest.join(manifest::MANIFEST))
+            .and_then(|m| m.modified())
+            .ok()
     }
 }
 
@@ -123,6 +222,23 @@ pub fn list_backups(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Removes staging folders left by a backup that was interrupted (a crash mid-copy).
+/// An exclusive lock on `dir/.lock`, waited for; held until the file is dropped (or the process dies).
+async fn lock_folder(dir: &Path) -> anyhow::Result<std::fs::File> {
+    let path = dir.join(".lock");
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        file.lock()
+            .with_context(|| format!("cannot lock {}", path.display()))?;
+        anyhow::Ok(file)
+    })
+    .await?
+}
+
 fn remove_abandoned(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;

@@ -1,4 +1,5 @@
-//! `/v1/articles`: articles joined with tags, favorites and author profiles; their favorites and comments.
+//! `/v1/articles`: articles joined with tags, favorites and author profiles; their favorites and comments; and
+//! `/v1/tags`.
 
 use std::sync::Arc;
 
@@ -9,8 +10,8 @@ use axum::{
     Json, Router,
 };
 use db_client::{
-    ActorQuery, ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, CommentRecord,
-    NewArticle, NewComment, UserId, ViewerQuery,
+    ActorQuery, ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, CommentPage,
+    CommentRecord, CommentsQuery, NewArticle, NewComment, UserId, ViewerQuery,
 };
 
 use crate::{
@@ -30,7 +31,8 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/articles/{slug}/favorites/{user}",
-            put(favorite).delete(unfavorite),
+            put(|state, path| set_favorite(state, path, true))
+                .delete(|state, path| set_favorite(state, path, false)),
         )
         .route(
             "/articles/{slug}/comments",
@@ -85,30 +87,31 @@ async fn list_articles(
     Ok(Json(state.store.list_articles(&filter).await?))
 }
 
-async fn favorite(
+/// PUT adds the article to `user`'s favorites, DELETE removes it.
+async fn set_favorite(
     State(state): State<AppState>,
     PathArg((slug, user)): PathArg<(String, i64)>,
+    favorite: bool,
 ) -> Result<Json<ArticleRecord>, ServiceError> {
     Ok(Json(
-        state.store.insert_favorite(&slug, UserId(user)).await?,
-    ))
-}
-
-async fn unfavorite(
-    State(state): State<AppState>,
-    PathArg((slug, user)): PathArg<(String, i64)>,
-) -> Result<Json<ArticleRecord>, ServiceError> {
-    Ok(Json(
-        state.store.delete_favorite(&slug, UserId(user)).await?,
+        state
+            .store
+            .set_favorite(&slug, UserId(user), favorite)
+            .await?,
     ))
 }
 
 async fn list_comments(
     State(state): State<AppState>,
     PathArg(slug): PathArg<String>,
-    QueryArgs(query): QueryArgs<ViewerQuery>,
-) -> Result<Json<Vec<CommentRecord>>, ServiceError> {
-    Ok(Json(state.store.list_comments(&slug, query.viewer).await?))
+    QueryArgs(query): QueryArgs<CommentsQuery>,
+) -> Result<Json<CommentPage>, ServiceError> {
+    Ok(Json(
+        state
+            .store
+            .list_comments(&slug, query.viewer, query.limit, query.offset)
+            .await?,
+    ))
 }
 
 async fn create_comment(

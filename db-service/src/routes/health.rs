@@ -40,7 +40,8 @@ async fn readiness(
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(WireError {
                     kind: ErrorKind::Unavailable,
-                    subject: None,
+                    entity: None,
+                    field: None,
                     message: "databases not ready".into(),
                 }),
             ))

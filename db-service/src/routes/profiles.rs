@@ -1,6 +1,10 @@
 //! `/v1/profiles`: users as others see them, and follows.
 
-use axum::{extract::State, routing::get, Json, Router};
+use axum::{
+    extract::State,
+    routing::{get, put},
+    Json, Router,
+};
 use db_client::{AuthorView, UserId, ViewerQuery};
 
 use crate::{
@@ -14,7 +18,8 @@ pub fn router() -> Router<AppState> {
         .route("/profiles/{username}", get(find_profile))
         .route(
             "/profiles/{username}/followers/{follower}",
-            axum::routing::put(follow).delete(unfollow),
+            put(|state, path| set_follow(state, path, true))
+                .delete(|state, path| set_follow(state, path, false)),
         )
 }
 
@@ -28,26 +33,16 @@ async fn find_profile(
     ))
 }
 
-async fn follow(
+/// PUT makes `follower` follow `username`, DELETE undoes it.
+async fn set_follow(
     State(state): State<AppState>,
     PathArg((username, follower)): PathArg<(String, i64)>,
+    follow: bool,
 ) -> Result<Json<AuthorView>, ServiceError> {
     Ok(Json(
         state
             .store
-            .insert_follow(&username, UserId(follower))
-            .await?,
-    ))
-}
-
-async fn unfollow(
-    State(state): State<AppState>,
-    PathArg((username, follower)): PathArg<(String, i64)>,
-) -> Result<Json<AuthorView>, ServiceError> {
-    Ok(Json(
-        state
-            .store
-            .delete_follow(&username, UserId(follower))
+            .set_follow(&username, UserId(follower), follow)
             .await?,
     ))
 }

@@ -1,36 +1,67 @@
 //! The data, behind one interface whichever server holds it: SQLite files owned by this process (the default),
-//! or a MySQL/MariaDB server shared by several replicas. Both answer every call with the same records, errors,
-//! ordering and timestamps; the SQL they share is in [`sql`], the rows they read in [`rows`].
+//! or a MySQL/MariaDB server shared by several replicas. Every query is written once ([`SqlStore`], generic over
+//! the backend) with the few fragments where the two differ named by [`sql::Dialect`]; `sqlite/` and `mysql/`
+//! hold only what truly differs — opening the databases, and on SQLite the read cache and group commit that only
+//! a database's sole writer can have.
 
+mod article_list;
+mod articles;
+mod backend;
+mod comments;
+mod favorites;
 mod mysql;
 mod rows;
-mod shared;
+mod search;
 mod sql;
 mod sqlite;
+mod tags;
 mod transfer;
+mod users;
 
 use std::{path::Path, sync::Arc};
 
 use db_client::{
-    ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView, CommentRecord,
-    NewArticle, NewComment, NewUser, UserChanges, UserId, UserRecord,
+    ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView, CommentPage,
+    CommentRecord, NewArticle, NewComment, NewUser, UserChanges, UserId, UserRecord,
 };
-use sqlx::SqlitePool;
+use sqlx::{MySql, Sqlite, SqlitePool};
 
 pub use sqlite::{open_snapshot_sources, DataDirLock};
 pub use transfer::Counts;
 
 use crate::{
-    config::{Backend, Storage},
+    config::{Backend as BackendChoice, Storage},
     error::ServiceError,
 };
-use sql::Dialect;
+use backend::{Backend, Pools};
+use sqlite::{article_batch::ArticleInserter, cache::ReadCache, SoleWriter};
 
 /// The open databases. Cheap to clone.
 #[derive(Debug, Clone)]
 pub enum Store {
-    Sqlite(sqlite::SqliteStore),
-    Mysql(mysql::MysqlStore),
+    Sqlite(SqlStore<Sqlite>),
+    Mysql(SqlStore<MySql>),
+}
+
+/// Both databases on one backend. Cheap to clone: pools are reference-counted.
+#[derive(Debug)]
+pub struct SqlStore<B: Backend> {
+    /// The user service's data: users, follows.
+    users: Pools<B>,
+    /// The blog service's data: articles, tags, favorites, comments.
+    blog: Pools<B>,
+    /// What only the databases' sole writer can do (SQLite); `None` where replicas share them (MySQL).
+    sole_writer: Option<SoleWriter>,
+}
+
+impl<B: Backend> Clone for SqlStore<B> {
+    fn clone(&self) -> Self {
+        Self {
+            users: self.users.clone(),
+            blog: self.blog.clone(),
+            sole_writer: self.sole_writer.clone(),
+        }
+    }
 }
 
 /// Calls the same method on whichever backend is open.
@@ -47,16 +78,14 @@ impl Store {
     /// Opens (creating and migrating if needed) the databases `storage` names.
     pub async fn open(storage: &Storage) -> anyhow::Result<Self> {
         Ok(match &storage.backend {
-            Backend::Sqlite => Self::Sqlite(
-                sqlite::SqliteStore::open(&storage.data_dir, storage.synchronous).await?,
-            ),
-            Backend::Mysql {
+            BackendChoice::Sqlite => {
+                Self::Sqlite(sqlite::open(&storage.data_dir, storage.synchronous).await?)
+            }
+            BackendChoice::Mysql {
                 url,
                 max_connections,
                 connect_patience,
-            } => Self::Mysql(
-                mysql::MysqlStore::open(url, *max_connections, *connect_patience).await?,
-            ),
+            } => Self::Mysql(mysql::open(url, *max_connections, *connect_patience).await?),
         })
     }
 
@@ -115,26 +144,13 @@ impl Store {
         on_backend!(self.find_profile(username, viewer))
     }
 
-    pub async fn insert_follow(
+    pub async fn set_follow(
         &self,
         username: &str,
         follower: UserId,
+        follow: bool,
     ) -> Result<AuthorView, ServiceError> {
-        match self {
-            Store::Sqlite(store) => shared::set_follow(store, username, follower, true).await,
-            Store::Mysql(store) => shared::set_follow(store, username, follower, true).await,
-        }
-    }
-
-    pub async fn delete_follow(
-        &self,
-        username: &str,
-        follower: UserId,
-    ) -> Result<AuthorView, ServiceError> {
-        match self {
-            Store::Sqlite(store) => shared::set_follow(store, username, follower, false).await,
-            Store::Mysql(store) => shared::set_follow(store, username, follower, false).await,
-        }
+        on_backend!(self.set_follow(username, follower, follow))
     }
 
     pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError> {
@@ -168,28 +184,23 @@ impl Store {
         on_backend!(self.list_articles(filter))
     }
 
-    pub async fn insert_favorite(
+    pub async fn set_favorite(
         &self,
         slug: &str,
         user: UserId,
+        favorite: bool,
     ) -> Result<ArticleRecord, ServiceError> {
-        on_backend!(self.insert_favorite(slug, user))
-    }
-
-    pub async fn delete_favorite(
-        &self,
-        slug: &str,
-        user: UserId,
-    ) -> Result<ArticleRecord, ServiceError> {
-        on_backend!(self.delete_favorite(slug, user))
+        on_backend!(self.set_favorite(slug, user, favorite))
     }
 
     pub async fn list_comments(
         &self,
         slug: &str,
         viewer: Option<UserId>,
-    ) -> Result<Vec<CommentRecord>, ServiceError> {
-        on_backend!(self.list_comments(slug, viewer))
+        limit: u32,
+        offset: u64,
+    ) -> Result<CommentPage, ServiceError> {
+        on_backend!(self.list_comments(slug, viewer, limit, offset))
     }
 
     pub async fn insert_comment(
@@ -214,32 +225,84 @@ impl Store {
     }
 }
 
+impl<B: Backend> SqlStore<B> {
+    /// The read cache, where this process is the sole writer.
+    fn cache(&self) -> Option<&ReadCache> {
+        self.sole_writer.as_ref().map(|w| &*w.cache)
+    }
+
+    /// The group-committing writer of new articles, where this process is the sole writer.
+    fn article_inserter(&self) -> Option<&ArticleInserter> {
+        self.sole_writer.as_ref().map(|w| &w.article_inserter)
+    }
+
+    /// Call after a write committed and before it is acknowledged: cached reads are stale from now on.
+    fn wrote(&self) {
+        if let Some(cache) = self.cache() {
+            cache.invalidate();
+        }
+    }
+
+    /// Every pool of both databases, named (database, pool); on MySQL a database's one pool is named `shared`.
+    fn named_pools(&self) -> Vec<(&'static str, &'static str, &sqlx::Pool<B>)> {
+        let mut pools = Vec::with_capacity(4);
+        for (name, db) in [("users", &self.users), ("blog", &self.blog)] {
+            if self.sole_writer.is_some() {
+                pools.push((name, "read", &db.read));
+                pools.push((name, "write", &db.write));
+            } else {
+                pools.push((name, "shared", &db.write));
+            }
+        }
+        pools
+    }
+
+    /// Connection counts per database and pool, as (database, pool, open, idle), for metrics.
+    pub fn pool_usage(&self) -> Vec<(&'static str, &'static str, u32, usize)> {
+        self.named_pools()
+            .into_iter()
+            .map(|(db, name, pool)| (db, name, pool.size(), pool.num_idle()))
+            .collect()
+    }
+
+    /// Answers a trivial query on every pool.
+    pub async fn ready(&self) -> Result<(), sqlx::Error> {
+        let select_one = sql::SqlQuery::from("SELECT 1");
+        for (_, _, pool) in self.named_pools() {
+            backend::Conn::execute(&mut *pool.acquire().await?, &select_one).await?;
+        }
+        Ok(())
+    }
+
+    /// Closes every connection (on SQLite, checkpointing the WAL).
+    pub async fn close(&self) {
+        for (_, _, pool) in self.named_pools() {
+            pool.close().await;
+        }
+    }
+}
+
 /// Writes all of Conduit's data in the databases `storage` names to `path` (see [`transfer`]). SQLite files
 /// are read without taking the data dir's lock, so a serving db-service keeps running.
 pub async fn export(storage: &Storage, path: &Path) -> anyhow::Result<Counts> {
     match &storage.backend {
-        Backend::Sqlite => {
+        BackendChoice::Sqlite => {
             let sources = open_snapshot_sources(&storage.data_dir).await?;
             let [(_, users), (_, blog)] = <[_; 2]>::try_from(sources)
                 .map_err(|_| anyhow::anyhow!("expected the users and blog databases"))?;
-            let (users_ref, blog_ref) = (&users, &blog);
-            let counts = transfer::into_file(path, |partial| async move {
-                transfer::export(users_ref, blog_ref, Dialect::Sqlite, &partial).await
-            })
-            .await;
+            let counts = transfer::export(&users, &blog, path).await;
             users.close().await;
             blog.close().await;
             counts
         }
-        Backend::Mysql { .. } => {
-            let Store::Mysql(store) = Store::open(storage).await? else {
-                anyhow::bail!("a MySQL URL opened another backend");
+        BackendChoice::Mysql { .. } => {
+            let store = Store::open(storage).await?;
+            let counts = match &store {
+                Store::Mysql(mysql) => {
+                    transfer::export(&mysql.users.read, &mysql.blog.read, path).await
+                }
+                Store::Sqlite(_) => Err(anyhow::anyhow!("a MySQL URL opened another backend")),
             };
-            let (users, blog) = store.pools();
-            let counts = transfer::into_file(path, |partial| async move {
-                transfer::export(users, blog, Dialect::Mysql, &partial).await
-            })
-            .await;
             store.close().await;
             counts
         }
@@ -252,14 +315,8 @@ pub async fn import(storage: &Storage, path: &Path) -> anyhow::Result<Counts> {
     let expected = transfer::check_file(path)?;
     let store = Store::open(storage).await?;
     let imported = match &store {
-        Store::Sqlite(sqlite) => {
-            let (users, blog) = sqlite.write_pools();
-            transfer::import(users, blog, Dialect::Sqlite, path, &expected).await
-        }
-        Store::Mysql(mysql) => {
-            let (users, blog) = mysql.pools();
-            transfer::import(users, blog, Dialect::Mysql, path, &expected).await
-        }
+        Store::Sqlite(s) => transfer::import(&s.users.write, &s.blog.write, path, &expected).await,
+        Store::Mysql(s) => transfer::import(&s.users.write, &s.blog.write, path, &expected).await,
     };
     store.close().await;
     imported.map(|()| expected)

@@ -6,19 +6,8 @@ use std::collections::HashMap;
 use anyhow::anyhow;
 use db_client::{ArticleRecord, AuthorView, CommentRecord, UserId, UserRecord};
 
+use super::tags::Tags;
 use crate::error::ServiceError;
-
-/// The conflict a duplicate on `users` is, by the unique column (or key) the database named.
-pub(super) fn user_conflict(unique: Option<&str>, e: sqlx::Error) -> ServiceError {
-    match unique {
-        Some("username") => ServiceError::Conflict("username"),
-        Some("email") => ServiceError::Conflict("email"),
-        _ => e.into(),
-    }
-}
-
-/// The columns of a [`UserRow`].
-pub(super) const USER_COLUMNS: &str = "id, username, email, password_hash, bio, image";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct UserRow {
@@ -28,6 +17,7 @@ pub(super) struct UserRow {
     password_hash: String,
     bio: Option<String>,
     image: Option<String>,
+    token_version: i64,
 }
 
 impl From<UserRow> for UserRecord {
@@ -39,15 +29,10 @@ impl From<UserRow> for UserRecord {
             password_hash: row.password_hash,
             bio: row.bio,
             image: row.image,
+            token_version: row.token_version,
         }
     }
 }
-
-/// `SELECT` of profile columns as the viewer bound first sees them (an [`AuthorRow`]); the caller appends
-/// `WHERE …`.
-pub(super) const PROFILE_SELECT: &str = "SELECT u.id, u.username, u.bio, u.image, \
-     EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ? AND f.followee_id = u.id) AS following \
-     FROM users u";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct AuthorRow {
@@ -108,9 +93,6 @@ pub(super) struct ArticleKey {
     pub author_id: i64,
 }
 
-/// How many numbered suffixes (`slug-2`, `slug-3`, …) to try before giving up on a slug.
-pub(super) const MAX_SLUG_ATTEMPTS: u32 = 1000;
-
 #[derive(sqlx::FromRow)]
 pub(super) struct ArticleRow {
     pub slug: String,
@@ -127,23 +109,21 @@ pub(super) struct ArticleRow {
 }
 
 impl ArticleRow {
-    /// The record, with its author from `authors`. Tags come out sorted by byte order without duplicates
-    /// (NOTES.md #1), whatever order the database aggregated them in.
+    /// The record, with its author from `authors` and its tags in their one order, whatever order the database
+    /// aggregated them in.
     pub(super) fn into_record(self, authors: &Authors) -> Result<ArticleRecord, ServiceError> {
         let author = authors.of(self.author_id, &self.slug)?;
-        let mut tags: Vec<String> = match self.tags.as_deref() {
+        let tags: Vec<String> = match self.tags.as_deref() {
             None => Vec::new(),
             Some(json) => serde_json::from_str(json)
                 .map_err(|e| anyhow!("bad tag list for {}: {e}", self.slug))?,
         };
-        tags.sort_unstable();
-        tags.dedup();
         Ok(ArticleRecord {
             slug: self.slug,
             title: self.title,
             description: self.description,
             body: self.body,
-            tags,
+            tags: Tags::new(tags).into_vec(),
             created_at: self.created_at,
             updated_at: self.updated_at,
             favorited: self.favorited,

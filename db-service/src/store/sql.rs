@@ -1,5 +1,5 @@
-//! SQL both backends share, written once with the few spots where SQLite and MySQL differ named by
-//! [`Dialect`]: the article columns, id lists, and the article list/count queries of every filter.
+//! SQL text both backends share: a small builder of statements with their bound values ([`SqlQuery`]), and the
+//! few fragments where SQLite and MySQL differ, named by [`Dialect`].
 
 use db_client::UserId;
 use sqlx::{
@@ -8,25 +8,23 @@ use sqlx::{
     Encode, Type,
 };
 
-use super::rows::PROFILE_SELECT;
-
 /// Which SQL the text is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Dialect {
+pub(crate) enum Dialect {
     Sqlite,
     Mysql,
 }
 
 /// A bind value of a built query.
 #[derive(Debug, Clone)]
-pub(super) enum Param {
+pub(crate) enum Param {
     Int(Option<i64>),
     Text(String),
 }
 
 /// SQL text with `?` placeholders and their values, in order.
 #[derive(Debug, Default)]
-pub(super) struct SqlQuery {
+pub(crate) struct SqlQuery {
     pub sql: String,
     pub params: Vec<Param>,
 }
@@ -37,6 +35,12 @@ impl From<String> for SqlQuery {
             sql,
             params: Vec::new(),
         }
+    }
+}
+
+impl From<&str> for SqlQuery {
+    fn from(sql: &str) -> Self {
+        Self::from(sql.to_owned())
     }
 }
 
@@ -56,6 +60,26 @@ impl SqlQuery {
         self.sql.push('?');
         self.params.push(Param::Text(value.to_owned()));
         self
+    }
+
+    /// Text, or NULL for `None`.
+    pub fn bind_optional_text(&mut self, value: Option<&str>) -> &mut Self {
+        match value {
+            Some(text) => self.bind_text(text),
+            None => self.bind_int(None),
+        }
+    }
+
+    /// `<column> = <value>` for a user's name or e-mail, compared case-insensitively: SQLite's columns collate
+    /// NOCASE, MySQL keeps a lower-cased key column beside each (`username_key`).
+    pub fn push_user_match(&mut self, dialect: Dialect, column: &str, value: &str) -> &mut Self {
+        match dialect {
+            Dialect::Sqlite => self.push(&format!("{column} = ")).bind_text(value),
+            Dialect::Mysql => self
+                .push(&format!("{column}_key = LOWER("))
+                .bind_text(value)
+                .push(")"),
+        }
     }
 
     /// `(<ids>)`, for `… IN`: SQLite gets one JSON parameter expanded by `json_each`, so that one prepared
@@ -119,17 +143,41 @@ impl SqlQuery {
     }
 }
 
-/// The profiles (an [`super::rows::AuthorRow`] each) of users `ids` as `viewer` sees them.
-pub(super) fn profiles_by_ids(dialect: Dialect, ids: &[i64], viewer: Option<UserId>) -> SqlQuery {
-    let mut q = SqlQuery {
-        sql: PROFILE_SELECT.to_owned(),
-        params: vec![Param::Int(viewer.map(|v| v.0))],
-    };
-    q.push(" WHERE u.id IN ").push_id_list(dialect, ids);
-    q
-}
-
 impl Dialect {
+    /// The current time as the backend stores timestamps (UTC, milliseconds).
+    pub fn now(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            Dialect::Mysql => "UTC_TIMESTAMP(3)",
+        }
+    }
+
+    /// `INSERT INTO <table> (<columns>) VALUES (…)` that does nothing when the row's key is already there (but
+    /// still fails on any other constraint); the caller appends the values, then [`Dialect::end_insert_ignoring`].
+    pub fn insert_ignoring_duplicates(self, table: &str, columns: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("INSERT OR IGNORE INTO {table} ({columns}) VALUES "),
+            Dialect::Mysql => format!("INSERT INTO {table} ({columns}) VALUES "),
+        }
+    }
+
+    /// The end of an [`Dialect::insert_ignoring_duplicates`] statement whose first column is `key`.
+    pub fn end_insert_ignoring(self, key: &str) -> String {
+        match self {
+            Dialect::Sqlite => String::new(),
+            Dialect::Mysql => format!(" ON DUPLICATE KEY UPDATE {key} = {key}"),
+        }
+    }
+
+    /// ` FOR UPDATE` on MySQL, where a read that decides a write must lock its row; SQLite's single writer
+    /// already excludes every other write.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Mysql => " FOR UPDATE",
+        }
+    }
+
     /// A timestamp column as the API shows it: ISO 8601 UTC with milliseconds (`2026-01-02T03:04:05.678Z`).
     /// SQLite stores exactly that text; MySQL stores DATETIME(3) in UTC.
     pub fn timestamp(self, column: &str) -> String {
@@ -153,140 +201,40 @@ impl Dialect {
     /// `WITH viewer … SELECT <article columns>` of `articles a` (an [`super::rows::ArticleRow`]) for the viewer
     /// bound here; `body` only for single-article reads. The caller appends `FROM …`.
     pub fn select_articles(self, q: &mut SqlQuery, viewer: Option<UserId>, with_body: bool) {
+        self.with_viewer(q, viewer);
+        q.push(" ");
+        self.article_columns(q, with_body);
+    }
+
+    /// `WITH viewer (id) AS (…)` for the viewer bound here; more common table expressions may follow (`, …`).
+    pub fn with_viewer(self, q: &mut SqlQuery, viewer: Option<UserId>) {
+        q.push("WITH viewer (id) AS (SELECT ")
+            .bind_int(viewer.map(|v| v.0))
+            .push(")");
+    }
+
+    /// `SELECT <article columns>` of `articles a` as the viewer of [`Dialect::with_viewer`] sees them.
+    pub fn article_columns(self, q: &mut SqlQuery, with_body: bool) {
         let body = if with_body { "a.body" } else { "NULL" };
         let tags = match self {
-            // Sorted here; MySQL's JSON_ARRAYAGG takes no ORDER BY, so rows sort their tags when read.
+            // In no particular order: rows put their tags in order when read (store::tags).
             Dialect::Sqlite => {
-                "(SELECT json_group_array(tag) FROM \
-                 (SELECT t.tag FROM article_tags t WHERE t.article_id = a.id ORDER BY t.tag))"
+                "(SELECT json_group_array(t.tag) FROM article_tags t WHERE t.article_id = a.id)"
             }
             Dialect::Mysql => {
                 "(SELECT CAST(JSON_ARRAYAGG(t.tag) AS CHAR) \
                  FROM article_tags t WHERE t.article_id = a.id)"
             }
         };
-        q.push("WITH viewer (id) AS (SELECT ")
-            .bind_int(viewer.map(|v| v.0))
-            .push(&format!(
-                ") SELECT {} AS slug, a.author_id, a.title, a.description, {body} AS body, {tags} AS tags, \
-                 a.favorites_count, \
-                 EXISTS (SELECT 1 FROM favorites f \
-                     WHERE f.user_id = (SELECT id FROM viewer) AND f.article_id = a.id) AS favorited, \
-                 {} AS created_at, {} AS updated_at",
-                self.text("a.slug"),
-                self.timestamp("a.created_at"),
-                self.timestamp("a.updated_at"),
-            ));
-    }
-}
-
-/// The filters of one list call, resolved to ids.
-#[derive(Debug, Default, Clone)]
-pub(super) struct ListFilter {
-    pub tag: Option<String>,
-    pub author_id: Option<i64>,
-    pub favorited_by: Option<i64>,
-    /// Authors the viewer follows, for the feed.
-    pub feed_authors: Option<Vec<i64>>,
-}
-
-impl ListFilter {
-    /// The table whose index yields the page in order: the most selective filter present.
-    fn push_source(&self, q: &mut SqlQuery) -> &'static str {
-        if let Some(tag) = &self.tag {
-            q.push(" FROM article_tags d JOIN articles a ON a.id = d.article_id WHERE d.tag = ")
-                .bind_text(tag);
-            "d.article_id"
-        } else if let Some(user_id) = self.favorited_by {
-            q.push(" FROM favorites d JOIN articles a ON a.id = d.article_id WHERE d.user_id = ")
-                .bind_int(Some(user_id));
-            "d.article_id"
-        } else {
-            q.push(" FROM articles a WHERE 1 = 1");
-            "a.id"
-        }
-    }
-
-    /// The remaining filters, as conditions on `a`.
-    fn push_conditions(&self, dialect: Dialect, q: &mut SqlQuery) {
-        if let (Some(_), Some(user_id)) = (&self.tag, self.favorited_by) {
-            q.push(" AND EXISTS (SELECT 1 FROM favorites f2 WHERE f2.user_id = ")
-                .bind_int(Some(user_id))
-                .push(" AND f2.article_id = a.id)");
-        }
-        if let Some(author_id) = self.author_id {
-            q.push(" AND a.author_id = ").bind_int(Some(author_id));
-        }
-        if let Some(authors) = &self.feed_authors {
-            q.push(" AND a.author_id IN ")
-                .push_id_list(dialect, authors);
-        }
-    }
-
-    /// `SELECT … page` for `viewer`, newest first.
-    pub fn page_query(
-        &self,
-        dialect: Dialect,
-        viewer: Option<UserId>,
-        limit: u32,
-        offset: i64,
-    ) -> SqlQuery {
-        let mut q = SqlQuery::default();
-        dialect.select_articles(&mut q, viewer, false);
-        let order_key = self.push_source(&mut q);
-        self.push_conditions(dialect, &mut q);
-        q.push(&format!(" ORDER BY {order_key} DESC LIMIT "))
-            .bind_int(Some(i64::from(limit)))
-            .push(" OFFSET ")
-            .bind_int(Some(offset));
-        q
-    }
-
-    /// `SELECT` of the total number of matches (one BIGINT), from trigger-kept counters when a single filter (or
-    /// none) is given, else by counting through the driving index.
-    pub fn count_query(&self, dialect: Dialect) -> SqlQuery {
-        let filters = [
-            self.tag.is_some(),
-            self.favorited_by.is_some(),
-            self.author_id.is_some(),
-            self.feed_authors.is_some(),
-        ];
-        let mut q = SqlQuery::default();
-        q.push("SELECT ");
-        // SQLite keeps one counter row per key, MySQL spreads each counter over slots: a sum reads either (SUM is
-        // DECIMAL on MySQL: cast back to an integer).
-        let sum = |q: &mut SqlQuery, column: &str, table: &str| {
-            q.push(&format!(
-                "CAST(COALESCE(SUM({column}), 0) AS SIGNED) FROM {table} WHERE "
-            ));
-        };
-        match filters.iter().filter(|f| **f).count() {
-            0 if dialect == Dialect::Sqlite => {
-                q.push("total FROM article_totals WHERE id = 1");
-            }
-            0 => {
-                q.push("CAST(COALESCE(SUM(total), 0) AS SIGNED) FROM article_totals");
-            }
-            1 if self.tag.is_some() => {
-                sum(&mut q, "article_count", "tags");
-                q.push("tag = ")
-                    .bind_text(self.tag.as_deref().unwrap_or_default());
-            }
-            1 if self.author_id.is_some() => {
-                sum(&mut q, "article_count", "author_article_counts");
-                q.push("author_id = ").bind_int(self.author_id);
-            }
-            1 if self.feed_authors.is_some() => {
-                sum(&mut q, "article_count", "author_article_counts");
-                q.push("author_id IN ")
-                    .push_id_list(dialect, self.feed_authors.as_deref().unwrap_or_default());
-            }
-            _ => {
-                q.push("COUNT(*)");
-                self.push_source(&mut q);
-                self.push_conditions(dialect, &mut q);
-            }
-        }
-        q
+        q.push(&format!(
+            "SELECT {} AS slug, a.author_id, a.title, a.description, {body} AS body, {tags} AS tags, \
+             a.favorites_count, \
+             EXISTS (SELECT 1 FROM favorites f \
+                 WHERE f.user_id = (SELECT id FROM viewer) AND f.article_id = a.id) AS favorited, \
+             {} AS created_at, {} AS updated_at",
+            self.text("a.slug"),
+            self.timestamp("a.created_at"),
+            self.timestamp("a.updated_at"),
+        ));
     }
 }

@@ -1,11 +1,7 @@
 //! The MySQL/MariaDB backend: the same data and answers as the SQLite one, for running several db-service
 //! replicas against one central server. Users and blog data live in two databases, `<name>_users` and
 //! `<name>_blog` (`<name>` from the URL's path, `conduit` by default), each with its own pool. Nothing is cached
-//! in the process: another replica may have written since.
-
-mod articles;
-mod comments;
-mod users;
+//! in the process and nothing group-committed: another replica may write at any time.
 
 use std::{str::FromStr, time::Duration};
 
@@ -15,10 +11,13 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::{
     migrate::Migrator,
     mysql::{MySqlConnectOptions, MySqlPoolOptions},
-    ConnectOptions, MySqlPool,
+    ConnectOptions, MySql, MySqlPool,
 };
 
-use crate::error::ServiceError;
+use super::{
+    backend::{mysql_error_number, Pools},
+    SqlStore,
+};
 
 static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/mysql/users");
 static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/mysql/blog");
@@ -26,87 +25,52 @@ static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/mysql/blog");
 /// The database name prefix when the URL names none.
 const DEFAULT_NAME: &str = "conduit";
 
-/// Both databases on the server. Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct MysqlStore {
-    /// The user service's data: users, follows.
-    users: MySqlPool,
-    /// The blog service's data: articles, tags, favorites, comments.
-    blog: MySqlPool,
-}
-
-impl MysqlStore {
-    /// Connects to the server at `url` (retrying while it is unreachable), creates the two databases if they are
-    /// missing, and migrates them. Wrong credentials or a refused database fail at once, with the reason.
-    pub async fn open(
-        url: &SecretString,
-        max_connections: u32,
-        patience: Duration,
-    ) -> anyhow::Result<Self> {
-        let options = MySqlConnectOptions::from_str(url.expose_secret())
-            .context("DATABASE_URL is not a valid mysql:// URL")?;
-        let name = options
-            .get_database()
-            .filter(|name| !name.is_empty())
-            .unwrap_or(DEFAULT_NAME)
-            .to_owned();
-        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            bail!(
-                "the database name in DATABASE_URL may hold only letters, digits and _: {name:?}"
-            );
-        }
-        // information_schema is readable by every account: a place to stand while creating our databases.
-        let server = connect(options.clone().database("information_schema"), 1, patience).await?;
-        let mut pools = Vec::with_capacity(2);
-        for (suffix, migrations) in [("users", &USERS_MIGRATIONS), ("blog", &BLOG_MIGRATIONS)] {
-            let database = format!("{name}_{suffix}");
-            create_database_if_missing(&server, &database).await?;
-            let pool = connect(
-                options.clone().database(&database),
-                max_connections,
-                patience,
-            )
-            .await?;
-            // Replicas starting together take turns: sqlx holds a server-side lock while migrating.
-            migrations
-                .run(&pool)
-                .await
-                .with_context(|| format!("cannot migrate database {database}"))?;
-            pools.push(pool);
-        }
-        server.close().await;
-        let (Some(blog), Some(users)) = (pools.pop(), pools.pop()) else {
-            bail!("databases missing after opening");
-        };
-        tracing::info!(users = %format!("{name}_users"), blog = %format!("{name}_blog"), "using MySQL");
-        Ok(Self { users, blog })
+/// Connects to the server at `url` (retrying while it is unreachable), creates the two databases if they are
+/// missing, and migrates them. Wrong credentials or a refused database fail at once, with the reason.
+pub async fn open(
+    url: &SecretString,
+    max_connections: u32,
+    patience: Duration,
+) -> anyhow::Result<SqlStore<MySql>> {
+    let options = MySqlConnectOptions::from_str(url.expose_secret())
+        .context("DATABASE_URL is not a valid mysql:// URL")?;
+    let name = options
+        .get_database()
+        .filter(|name| !name.is_empty())
+        .unwrap_or(DEFAULT_NAME)
+        .to_owned();
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        bail!("the database name in DATABASE_URL may hold only letters, digits and _: {name:?}");
     }
-
-    /// The users and blog pools, for export and import.
-    pub(super) fn pools(&self) -> (&MySqlPool, &MySqlPool) {
-        (&self.users, &self.blog)
+    // information_schema is readable by every account: a place to stand while creating our databases.
+    let server = connect(options.clone().database("information_schema"), 1, patience).await?;
+    let mut pools = Vec::with_capacity(2);
+    for (suffix, migrations) in [("users", &USERS_MIGRATIONS), ("blog", &BLOG_MIGRATIONS)] {
+        let database = format!("{name}_{suffix}");
+        create_database_if_missing(&server, &database).await?;
+        let pool = connect(
+            options.clone().database(&database),
+            max_connections,
+            patience,
+        )
+        .await?;
+        // Replicas starting together take turns: sqlx holds a server-side lock while migrating.
+        migrations
+            .run(&pool)
+            .await
+            .with_context(|| format!("cannot migrate database {database}"))?;
+        pools.push(pool);
     }
-
-    /// Connection counts per database, as (database, pool, open, idle), for metrics.
-    pub fn pool_usage(&self) -> Vec<(&'static str, &'static str, u32, usize)> {
-        [("users", &self.users), ("blog", &self.blog)]
-            .into_iter()
-            .map(|(db, pool)| (db, "shared", pool.size(), pool.num_idle()))
-            .collect()
-    }
-
-    /// Answers a trivial query on both databases.
-    pub async fn ready(&self) -> Result<(), sqlx::Error> {
-        for pool in [&self.users, &self.blog] {
-            sqlx::query("SELECT 1").execute(pool).await?;
-        }
-        Ok(())
-    }
-
-    pub async fn close(&self) {
-        self.users.close().await;
-        self.blog.close().await;
-    }
+    server.close().await;
+    let (Some(blog), Some(users)) = (pools.pop(), pools.pop()) else {
+        bail!("databases missing after opening");
+    };
+    tracing::info!(users = %format!("{name}_users"), blog = %format!("{name}_blog"), "using MySQL");
+    Ok(SqlStore {
+        users: Pools::shared(users),
+        blog: Pools::shared(blog),
+        sole_writer: None,
+    })
 }
 
 /// A pool on `options`, retried with backoff for up to `patience` while the server cannot be reached (it may be
@@ -176,18 +140,6 @@ fn is_transient(e: &sqlx::Error) -> bool {
     }
 }
 
-/// Whether the server rolled a transaction back for a deadlock (1213) or a lock wait timeout (1205): it then
-/// wrote nothing, so running it again is safe. (A lost connection is not: the commit may have happened.)
-fn is_rolled_back_by_contention(e: &sqlx::Error) -> bool {
-    matches!(mysql_error_number(e), Some(1205 | 1213))
-}
-
-fn mysql_error_number(e: &sqlx::Error) -> Option<u16> {
-    e.as_database_error()?
-        .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
-        .map(sqlx::mysql::MySqlDatabaseError::number)
-}
-
 async fn create_database_if_missing(server: &MySqlPool, database: &str) -> anyhow::Result<()> {
     let exists: Option<String> = sqlx::query_scalar(
         "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
@@ -208,38 +160,4 @@ async fn create_database_if_missing(server: &MySqlPool, database: &str) -> anyho
         tracing::info!(%database, "database created");
     }
     Ok(())
-}
-
-/// Runs a whole write transaction again when the server rolled it back for a deadlock or lock wait timeout.
-pub(super) async fn retry_transaction<T, F, Fut>(run: F) -> Result<T, ServiceError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, ServiceError>>,
-{
-    run.retry(
-        ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(5))
-            .with_max_delay(Duration::from_millis(200))
-            .with_max_times(5)
-            .with_jitter(),
-    )
-    .when(|e| match e {
-        ServiceError::Internal(e) => e
-            .downcast_ref::<sqlx::Error>()
-            .is_some_and(is_rolled_back_by_contention),
-        _ => false,
-    })
-    .await
-}
-
-/// The unique key a duplicate-entry error names (`Duplicate entry 'x' for key 'slug'`, MySQL 8 writes
-/// `'articles.slug'`) — our keys are named after their columns.
-fn unique_violation_key(e: &sqlx::Error) -> Option<String> {
-    let db = e.as_database_error()?;
-    if !db.is_unique_violation() {
-        return None;
-    }
-    let (_, key) = db.message().rsplit_once("for key '")?;
-    let key = key.trim_end_matches('\'');
-    Some(key.rsplit('.').next().unwrap_or(key).to_owned())
 }

@@ -19,6 +19,7 @@ const MAX_ENTRIES: usize = 512;
 /// The filters that identify an anonymous list page.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListKey {
+    pub q: Option<String>,
     pub tag: Option<String>,
     pub author: Option<String>,
     pub favorited: Option<String>,
@@ -118,6 +119,7 @@ mod tests {
 
     fn key() -> ListKey {
         ListKey {
+            q: None,
             tag: None,
             author: None,
             favorited: None,

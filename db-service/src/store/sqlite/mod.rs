@@ -1,40 +1,32 @@
-//! The databases: one SQLite file per owning service, each with a single writer connection (so concurrent writes
-//! queue instead of failing with "database is locked") and a pool of read-only connections.
+//! The SQLite backend: one file per owning service (`users.db`, `blog.db`), each with a single writer connection
+//! (so concurrent writes queue instead of failing with "database is locked") and a pool of read-only connections.
+//! Being the files' only writer, db-service can also cache reads exactly and group-commit new articles.
 
-mod article_batch;
-mod article_list;
-mod articles;
-mod cache;
-mod comments;
-mod favorites;
-mod tags;
-mod users;
+pub(super) mod article_batch;
+pub(super) mod cache;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::{bail, Context};
-
-use crate::config::Durability;
 use sqlx::{
     migrate::Migrator,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    SqlitePool,
+    Sqlite, SqlitePool,
 };
 
-static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/users");
-static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/blog");
+use super::{backend::Pools, SqlStore};
+use crate::config::Durability;
 
-/// Both databases. Cheap to clone.
+static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/users");
+pub(super) static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/blog");
+
+/// What only the sole writer of its databases can do. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct SqliteStore {
-    /// The user service's data: users, follows.
-    users: Database,
-    /// The blog service's data: articles, tags, favorites, comments.
-    blog: Database,
+pub struct SoleWriter {
     /// Anonymous reads, invalidated by every write that could change them.
-    cache: Arc<cache::ReadCache>,
+    pub cache: Arc<cache::ReadCache>,
     /// New articles, group-committed on blog.db's writer.
-    article_inserter: article_batch::ArticleInserter,
+    pub article_inserter: article_batch::ArticleInserter,
     /// Held while the store is open, so that a restore cannot swap files under a running service.
     _lock: Arc<DataDirLock>,
 }
@@ -70,80 +62,37 @@ impl DataDirLock {
     }
 }
 
-/// One SQLite file: a one-connection writer pool and a read-only reader pool.
-#[derive(Debug, Clone)]
-struct Database {
-    write: SqlitePool,
-    read: SqlitePool,
-}
-
-impl SqliteStore {
-    /// Opens (creating if needed) and migrates `users.db` and `blog.db` under `data_dir`.
-    pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-        let lock = DataDirLock::acquire(data_dir)?;
-        let users =
-            Database::open(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS, durability).await?;
-        let blog = Database::open(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
-        let cache = Arc::new(cache::ReadCache::default());
-        let article_inserter = article_batch::ArticleInserter::start(
-            blog.write.clone(),
-            users.read.clone(),
-            Arc::clone(&cache),
-        );
-        Ok(Self {
-            users,
-            blog,
+/// Opens (creating if needed) and migrates `users.db` and `blog.db` under `data_dir`, locking it.
+pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<SqlStore<Sqlite>> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+    let lock = DataDirLock::acquire(data_dir)?;
+    let users = open_file(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS, durability).await?;
+    let blog = open_file(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
+    let cache = Arc::new(cache::ReadCache::default());
+    let article_inserter = article_batch::ArticleInserter::start(
+        blog.write.clone(),
+        users.read.clone(),
+        Arc::clone(&cache),
+    );
+    Ok(SqlStore {
+        users,
+        blog,
+        sole_writer: Some(SoleWriter {
             cache,
             article_inserter,
             _lock: Arc::new(lock),
-        })
-    }
+        }),
+    })
+}
 
+impl SqlStore<Sqlite> {
     /// Every database's file name with a read-only pool on it, for backups.
     pub fn snapshot_sources(&self) -> Vec<(&'static str, SqlitePool)> {
         vec![
             (USERS_FILE, self.users.read.clone()),
             (BLOG_FILE, self.blog.read.clone()),
         ]
-    }
-
-    /// The users and blog writer pools, for import.
-    pub(super) fn write_pools(&self) -> (&SqlitePool, &SqlitePool) {
-        (&self.users.write, &self.blog.write)
-    }
-
-    /// Connection counts per database and pool, as (database, pool, open, idle), for metrics.
-    pub fn pool_usage(&self) -> Vec<(&'static str, &'static str, u32, usize)> {
-        let mut usage = Vec::with_capacity(4);
-        for (db_name, db) in [("users", &self.users), ("blog", &self.blog)] {
-            for (pool_name, pool) in [("read", &db.read), ("write", &db.write)] {
-                usage.push((db_name, pool_name, pool.size(), pool.num_idle()));
-            }
-        }
-        usage
-    }
-
-    /// Answers a trivial query on every pool: the databases are open and usable.
-    pub async fn ready(&self) -> Result<(), sqlx::Error> {
-        for pool in [
-            &self.users.read,
-            &self.users.write,
-            &self.blog.read,
-            &self.blog.write,
-        ] {
-            sqlx::query("SELECT 1").execute(pool).await?;
-        }
-        Ok(())
-    }
-
-    /// Closes every connection, checkpointing the WAL.
-    pub async fn close(&self) {
-        for db in [&self.users, &self.blog] {
-            db.read.close().await;
-            db.write.close().await;
-        }
     }
 }
 
@@ -174,45 +123,44 @@ pub async fn open_snapshot_sources(
 const USERS_FILE: &str = "users.db";
 const BLOG_FILE: &str = "blog.db";
 
-impl Database {
-    async fn open(
-        path: &Path,
-        migrations: &Migrator,
-        durability: Durability,
-    ) -> anyhow::Result<Self> {
-        let url = format!("sqlite://{}", path.display());
-        let options = SqliteConnectOptions::from_str(&url)
-            .with_context(|| format!("invalid database path {}", path.display()))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL (default): a commit is on disk before it is acknowledged, surviving power loss too. NORMAL in WAL
-            // mode still survives any process crash.
-            .synchronous(match durability {
-                Durability::Full => SqliteSynchronous::Full,
-                Durability::Normal => SqliteSynchronous::Normal,
-            })
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            .pragma("temp_store", "memory");
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.clone())
-            .await
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        migrations
-            .run(&write)
-            .await
-            .with_context(|| format!("cannot migrate {}", path.display()))?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(reader_connections())
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.read_only(true))
-            .await
-            .with_context(|| format!("cannot open {} for reading", path.display()))?;
-        Ok(Self { write, read })
-    }
+/// One file: a one-connection writer pool and a read-only reader pool.
+async fn open_file(
+    path: &Path,
+    migrations: &Migrator,
+    durability: Durability,
+) -> anyhow::Result<Pools<Sqlite>> {
+    let url = format!("sqlite://{}", path.display());
+    let options = SqliteConnectOptions::from_str(&url)
+        .with_context(|| format!("invalid database path {}", path.display()))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL (default): a commit is on disk before it is acknowledged, surviving power loss too. NORMAL in WAL
+        // mode still survives any process crash.
+        .synchronous(match durability {
+            Durability::Full => SqliteSynchronous::Full,
+            Durability::Normal => SqliteSynchronous::Normal,
+        })
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        .pragma("temp_store", "memory");
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options.clone())
+        .await
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    migrations
+        .run(&write)
+        .await
+        .with_context(|| format!("cannot migrate {}", path.display()))?;
+    let read = SqlitePoolOptions::new()
+        .max_connections(reader_connections())
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options.read_only(true))
+        .await
+        .with_context(|| format!("cannot open {} for reading", path.display()))?;
+    Ok(Pools { read, write })
 }
 
 /// Readers per database: two per core (a reader waits on I/O at times), between 2 and 8. Each connection keeps
@@ -220,13 +168,4 @@ impl Database {
 fn reader_connections() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     u32::try_from(cores * 2).unwrap_or(8).clamp(2, 8)
-}
-
-/// The column a unique-constraint violation names (`UNIQUE constraint failed: users.email` → `email`).
-fn unique_violation_column(e: &sqlx::Error) -> Option<String> {
-    let db = e.as_database_error()?;
-    if !db.is_unique_violation() {
-        return None;
-    }
-    db.message().rsplit('.').next().map(str::to_owned)
 }

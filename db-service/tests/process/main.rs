@@ -1,13 +1,18 @@
 //! db-service as a real process: crash durability, backups through the command line, the endpoint and the
-//! schedule, restore, and metrics.
+//! schedule, restore, off-node copies in object storage, and metrics.
+
+mod off_node;
+mod s3;
 
 use std::{
+    os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
     process::Stdio,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
+use conduit_testkit::{wait_ready, Socket};
 use db_client::{ArticleFilter, DbClient, DbError, NewArticle, NewUser, UserId, ViewerQuery};
 use tokio::process::{Child, Command};
 
@@ -17,16 +22,9 @@ fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_db-service")
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// A db-service process on a fixed port and data dir, restartable.
+/// A db-service process on a socket the test holds and a data dir, restartable at the same address.
 struct Service {
-    port: u16,
+    socket: Socket,
     data_dir: PathBuf,
     extra_env: Vec<(&'static str, String)>,
     child: Option<Child>,
@@ -35,15 +33,10 @@ struct Service {
 
 impl Service {
     async fn start(data_dir: &Path, extra_env: Vec<(&'static str, String)>) -> Self {
-        let port = free_port();
-        let client = DbClient::new(
-            &format!("http://127.0.0.1:{port}"),
-            TOKEN,
-            Duration::from_secs(10),
-        )
-        .expect("client");
+        let socket = Socket::new();
+        let client = DbClient::new(&socket.url(), TOKEN, Duration::from_secs(10)).expect("client");
         let mut service = Self {
-            port,
+            socket,
             data_dir: data_dir.to_owned(),
             extra_env,
             child: None,
@@ -55,8 +48,8 @@ impl Service {
 
     async fn restart(&mut self) {
         let mut command = Command::new(binary());
-        command
-            .env("DB_SERVICE_ADDR", format!("127.0.0.1:{}", self.port))
+        self.socket
+            .hand_to(&mut command)
             .env("DATA_DIR", &self.data_dir)
             .env("INTERNAL_TOKEN", TOKEN)
             .env("BACKUP_INTERVAL_SECS", "0")
@@ -67,17 +60,7 @@ impl Service {
             command.env(key, value);
         }
         let mut child = command.spawn().expect("start db-service");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while self.client.ready().await.is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("db-service exited during startup: {status}");
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "db-service not ready in time"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_ready(&format!("{}/readyz", self.socket.url()), &mut child).await;
         self.child = Some(child);
     }
 
@@ -108,10 +91,16 @@ impl Service {
 
 /// Runs `db-service <args>` against `data_dir` and returns (success, stdout, stderr).
 fn cli(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
+    cli_env(data_dir, args, &[])
+}
+
+/// [`cli`] with more settings in the environment.
+fn cli_env(data_dir: &Path, args: &[&str], env: &[(&str, String)]) -> (bool, String, String) {
     let output = std::process::Command::new(binary())
         .args(args)
         .env("DATA_DIR", data_dir)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .expect("run db-service command");
     (
@@ -119,6 +108,35 @@ fn cli(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stdout).trim().to_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// Polls db-service's `/metrics` until the sample `series` (name and labels as exposed) reaches `at_least`;
+/// returns the whole exposition then.
+async fn wait_for_metric(port: u16, series: &str, at_least: f64) -> String {
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = reqwest::get(&url)
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        if sample(&text, series).is_some_and(|value| value >= at_least) {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{series} did not reach {at_least} in time:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The value of one sample of a Prometheus exposition.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
 async fn seed(client: &DbClient) -> UserId {
@@ -143,7 +161,10 @@ async fn seed(client: &DbClient) -> UserId {
             .await
             .expect("article");
     }
-    client.favorite("post-3", user.id).await.expect("favorite");
+    client
+        .set_favorite("post-3", user.id, true)
+        .await
+        .expect("favorite");
     user.id
 }
 
@@ -170,6 +191,17 @@ async fn a_backup_restores_identical_data_after_the_live_database_is_destroyed()
     assert!(ok, "backup failed: {stderr}");
     let backup = PathBuf::from(&backup_path);
     assert!(backup.join("manifest.json").is_file(), "{backup_path}");
+    // A backup holds password hashes: only the service user may read it.
+    for (path, mode) in [
+        (backup.parent().expect("backups folder"), 0o700),
+        (backup.as_path(), 0o700),
+        (&backup.join("users.db"), 0o600),
+        (&backup.join("blog.db"), 0o600),
+        (&backup.join("manifest.json"), 0o600),
+    ] {
+        let actual = std::fs::metadata(path).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(actual, mode, "{} is {actual:o}", path.display());
+    }
     let (ok, verified, stderr) = cli(data.path(), &["verify", &backup_path]);
     assert!(ok && verified.contains(": ok"), "{verified} {stderr}");
 
@@ -250,30 +282,12 @@ async fn scheduled_backups_run_while_serving_and_old_ones_are_pruned() {
     seed(&service.client).await;
 
     // Poll the metrics until at least three scheduled backups have succeeded.
-    let metrics_url = format!("http://127.0.0.1:{}/metrics", service.port);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let metrics = loop {
-        let text = reqwest::get(&metrics_url)
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        let ok_count = text
-            .lines()
-            .find(|l| l.starts_with("db_backups_total{result=\"ok\"}"))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|n| n.parse::<f64>().ok())
-            .unwrap_or(0.0);
-        if ok_count >= 3.0 {
-            break text;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no three scheduled backups in time:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let metrics = wait_for_metric(
+        service.socket.addr().port(),
+        "db_backups_total{result=\"ok\"}",
+        3.0,
+    )
+    .await;
     assert!(metrics.contains("db_backup_last_size_bytes"), "{metrics}");
     assert!(
         metrics.contains("db_pool_connections_open{database=\"blog\",pool=\"write\"}"),
@@ -418,14 +432,14 @@ async fn healthcheck_succeeds_against_a_serving_instance_and_fails_once_it_stops
             .output()
             .expect("run db-service healthcheck")
     };
-    let up = healthcheck(service.port);
+    let up = healthcheck(service.socket.addr().port());
     assert!(
         up.status.success(),
         "healthy: {}",
         String::from_utf8_lossy(&up.stderr)
     );
     service.stop().await;
-    let down = healthcheck(service.port);
+    let down = healthcheck(service.socket.addr().port());
     assert!(!down.status.success(), "a stopped service is not healthy");
     assert!(String::from_utf8_lossy(&down.stderr).contains("no answer"));
 }

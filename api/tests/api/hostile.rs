@@ -1,0 +1,293 @@
+//! Hostile traffic through nginx, one test per attack, each asserting its bound: what one client sends costs a
+//! bounded amount of CPU, memory, log and write work, and never denies service to another. (How fast each is
+//! refused is measured by bench/hostile.sh, not asserted here.)
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
+
+use crate::helpers::{spawn_behind_nginx, TestApp};
+
+const MIB: u64 = 1024 * 1024;
+
+/// Registers `name` as a client at `client_ip` (nginx trusts the test as a proxy); the answer's status.
+async fn register_from(app: &TestApp, name: &str, client_ip: &str) -> u16 {
+    app.http
+        .post(app.url("/api/users"))
+        .header("x-forwarded-for", client_ip)
+        .json(&json!({"user": {"username": name, "email": format!("{name}@example.com"), "password": "password123"}}))
+        .send()
+        .await
+        .expect("sent")
+        .status()
+        .as_u16()
+}
+
+/// A login as `email` from a client at `client_ip`; the answer's status.
+async fn login_from(app: &TestApp, email: &str, password: &str, client_ip: &str) -> u16 {
+    app.http
+        .post(app.url("/api/users/login"))
+        .header("x-forwarded-for", client_ip)
+        .json(&json!({"user": {"email": email, "password": password}}))
+        .send()
+        .await
+        .expect("sent")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_body_of_120_000_tags_is_refused_by_its_count_and_tags_stay_served() {
+    let app = spawn_behind_nginx(&[]).await;
+    let token = app.register("jake").await;
+    // As many short distinct tags as fit under the 1 MiB body limit.
+    let tags: Vec<String> = (0..120_000).map(|i| format!("{i:x}")).collect();
+    let (status, body) = app
+        .post(
+            "/api/articles",
+            Some(&token),
+            json!({"article": {"title": "t", "description": "d", "body": "b", "tagList": tags}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["errors"]["tagList"],
+        json!(["has too many tags (maximum is 10)"])
+    );
+    let (status, _) = app.get("/api/tags", None).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_sign_ups_at_once_hash_a_bounded_number_at_a_time() {
+    let app = spawn_behind_nginx(&[("SIGNUPS_PER_IP_PER_MINUTE", "2")]).await;
+    let (_, before) = app.api_memory();
+    // Fifty clients, ten sign-ups each at once: many more than the cores can hash, some beyond their limit.
+    let attempts =
+        (0..50).map(|i| {
+            let app = &app;
+            async move {
+                register_from(app, &format!("user{i}"), &format!("198.51.100.{}", i % 10)).await
+            }
+        });
+    let statuses = join_all(attempts).await;
+    assert!(
+        statuses.iter().all(|s| matches!(s, 201 | 429 | 503)),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&201), "{statuses:?}");
+    assert!(
+        statuses.contains(&429),
+        "the per-client limit: {statuses:?}"
+    );
+    // One argon2id hash holds 19 MiB: at most one per core runs, whatever arrives.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let (_, peak) = app.api_memory();
+    let bound = before + cores * 24 * MIB + 16 * MIB;
+    assert!(
+        peak <= bound,
+        "api peak RSS {} MiB over {} MiB ({} MiB before, {cores} cores)",
+        peak / MIB,
+        bound / MIB,
+        before / MIB
+    );
+}
+
+#[tokio::test]
+async fn a_megabyte_email_is_a_422_and_stays_out_of_the_log() {
+    let app = spawn_behind_nginx(&[]).await;
+    let log_before = std::fs::metadata(app.api_log()).map_or(0, |m| m.len());
+    let email = format!("{}@example.com", "x".repeat(1_000_000));
+    let status = login_from(&app, &email, "whatever1", "203.0.113.5").await;
+    assert_eq!(status, 422);
+    // The next request's log line shows that everything of the first was written.
+    let (status, _) = app.get("/api/tags", None).await;
+    assert_eq!(status, 200);
+    let grown = std::fs::metadata(app.api_log()).map_or(0, |m| m.len()) - log_before;
+    assert!(grown < 4096, "the log grew by {grown} bytes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eleven_hundred_articles_with_one_title_each_get_their_own_slug() {
+    let app = spawn_behind_nginx(&[]).await;
+    let token = app.register("jake").await;
+    let mut slugs = std::collections::HashSet::new();
+    for _ in 0..(1100 / 50) {
+        let creates = (0..50).map(|_| {
+            app.post(
+                "/api/articles",
+                Some(&token),
+                json!({"article": {"title": "Same title", "description": "d", "body": "b"}}),
+            )
+        });
+        for (status, body) in join_all(creates).await {
+            assert_eq!(status, 201, "{body}");
+            let slug = body["article"]["slug"].as_str().expect("slug").to_owned();
+            assert!(slug.starts_with("same-title"), "{slug}");
+            assert!(slugs.insert(slug), "a slug was given twice");
+        }
+    }
+    assert_eq!(slugs.len(), 1100);
+    let (_, list) = app.get("/api/articles?limit=1", None).await;
+    assert_eq!(list["articlesCount"], 1100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_article_with_two_thousand_large_comments_is_read_a_bounded_page_at_a_time() {
+    let app = spawn_behind_nginx(&[]).await;
+    let token = app.register("jake").await;
+    app.create_article(&token, "Discussed", &[]).await;
+    let body = "💬".repeat(9_000);
+    for _ in 0..(2000 / 50) {
+        let comments = (0..50).map(|_| {
+            app.post(
+                "/api/articles/discussed/comments",
+                Some(&token),
+                json!({"comment": {"body": body}}),
+            )
+        });
+        for (status, answer) in join_all(comments).await {
+            assert_eq!(status, 201, "{answer}");
+        }
+    }
+    let (api_before, _) = app.api_memory();
+    let (db_before, _) = app.db_service_memory();
+    let reads = (0..4).map(|_| app.get("/api/articles/discussed/comments?limit=100", None));
+    for (status, page) in join_all(reads).await {
+        assert_eq!(status, 200);
+        assert_eq!(page["comments"].as_array().map(Vec::len), Some(100));
+        assert_eq!(page["commentsCount"], 2000);
+    }
+    let (_, default_page) = app.get("/api/articles/discussed/comments", None).await;
+    assert_eq!(default_page["comments"].as_array().map(Vec::len), Some(20));
+    // Four pages of a hundred 36 KB comments each; all 2,000 would be 72 MB per reader.
+    let (_, api_peak) = app.api_memory();
+    let (_, db_peak) = app.db_service_memory();
+    for (who, before, peak) in [
+        ("api", api_before, api_peak),
+        ("db-service", db_before, db_peak),
+    ] {
+        assert!(
+            peak.saturating_sub(before) < 64 * MIB,
+            "{who} grew from {} to {} MiB",
+            before / MIB,
+            peak / MIB
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_logins_from_one_client_lock_out_neither_another_client_nor_the_owner() {
+    let app = spawn_behind_nginx(&[
+        ("LOGIN_ATTEMPTS_PER_IP_PER_MINUTE", "30"),
+        ("LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE", "5"),
+    ])
+    .await;
+    app.register("jake").await;
+    app.register("anna").await;
+    let attacker = "203.0.113.66";
+    let mut refused = false;
+    for _ in 0..40 {
+        let status = login_from(&app, "jake@example.com", "guess-guess", attacker).await;
+        assert!(matches!(status, 401 | 429), "{status}");
+        refused |= status == 429;
+    }
+    assert!(refused, "the attacker is slowed down");
+    // The owner, from home, and another user, from elsewhere, sign in as usual.
+    assert_eq!(
+        login_from(&app, "jake@example.com", "password123", "198.51.100.20").await,
+        200
+    );
+    assert_eq!(
+        login_from(&app, "anna@example.com", "password123", "198.51.100.21").await,
+        200
+    );
+    // A forwarded address nginx does not trust cannot pose as another client: the peer is what counts.
+    let spoofed = app
+        .http
+        .post(app.url("/api/users/login"))
+        .header("x-forwarded-for", "198.51.100.20")
+        .header("x-real-ip", "198.51.100.20")
+        .json(&json!({"user": {"email": "jake@example.com", "password": "x"}}))
+        .send()
+        .await
+        .expect("sent");
+    assert!(matches!(spoofed.status().as_u16(), 401 | 429));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_create_whose_caller_timed_out_is_never_committed() {
+    let app = spawn_behind_nginx(&[("DB_TIMEOUT_MS", "300")]).await;
+    let token = app.register("jake").await;
+    // Another process holds blog.db's write lock: db-service's writer waits for it.
+    let mut lock = tokio::process::Command::new("sqlite3")
+        .arg(app.data_dir().join("blog.db"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("sqlite3");
+    let mut stdin = lock.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"BEGIN IMMEDIATE;\nSELECT 1;\n")
+        .await
+        .expect("lock");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (status, body) = app
+        .post(
+            "/api/articles",
+            Some(&token),
+            json!({"article": {"title": "Timed out", "description": "d", "body": "b"}}),
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    stdin.write_all(b"COMMIT;\n.quit\n").await.expect("unlock");
+    drop(stdin);
+    lock.wait().await.expect("sqlite3 ends");
+    // The next create goes through the same writer after the first was dealt with.
+    app.create_article(&token, "Later", &[]).await;
+    let (_, list) = app.get("/api/articles", None).await;
+    let titles: Vec<&Value> = list["articles"]
+        .as_array()
+        .expect("articles")
+        .iter()
+        .map(|a| &a["title"])
+        .collect();
+    assert_eq!(titles, [&json!("Later")], "{list}");
+}
+
+#[tokio::test]
+async fn ids_paths_and_pages_from_clients_are_bounded() {
+    let app = spawn_behind_nginx(&[]).await;
+    for (given, kept) in [
+        ("ok-id_1.2:3", true),
+        ("bad\"id{}", false),
+        (&"x".repeat(200)[..], false),
+    ] {
+        let response = app
+            .http
+            .get(app.url("/api/tags"))
+            .header("x-request-id", given)
+            .send()
+            .await
+            .expect("sent");
+        let echoed = response.headers()["x-request-id"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert_eq!(echoed == given, kept, "{given:?} → {echoed:?}");
+    }
+    let (status, body) = app.get("/api/articles?offset=10001", None).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["offset"].is_array(), "{body}");
+    let (status, _) = app
+        .get(&format!("/api/articles/{}", "s".repeat(300)), None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .get(&format!("/api/articles?tag={}", "t".repeat(100)), None)
+        .await;
+    assert_eq!(status, 422);
+}

@@ -1,0 +1,149 @@
+//! The server loop both services run: HTTP/1.1 with a bound on reading each request's head — which also closes a
+//! keep-alive connection that stays idle as long — and a graceful shutdown that lets in-flight requests finish.
+//! (axum's own `serve` sets no such bound: a client could hold a connection open forever sending nothing.)
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use axum::{extract::ConnectInfo, Router};
+use hyper::body::Incoming;
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+};
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+/// How long a client may take to send a request's head, and how long a keep-alive connection may stay idle.
+/// Clients that keep idle connections (nginx upstreams, the api's pool) must let them go sooner.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Largest request head accepted (request line and headers).
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// The socket to serve on: the one this process was handed (systemd-style socket activation, `LISTEN_FDS=1`
+/// with the socket as fd 3 — how tests start services on ports nobody else can take in between), else a new one
+/// bound to `addr`.
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    if let Some(inherited) = listenfd::ListenFd::from_env().take_tcp_listener(0)? {
+        inherited.set_nonblocking(true)?;
+        return TcpListener::from_std(inherited);
+    }
+    TcpListener::bind(addr).await
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then waits for in-flight requests. Handlers can read the
+/// peer's address through `ConnectInfo<SocketAddr>`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_header_size(MAX_HEADER_BYTES);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                pause_after_accept_error(&e).await;
+                continue;
+            }
+        };
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let mut request = request.map(axum::body::Body::new);
+            request
+                .extensions_mut()
+                .insert(ConnectInfo::<SocketAddr>(peer));
+            app.clone().oneshot(request)
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// A refused or reset connection is the client's business; anything else (out of file descriptors, say) would
+/// fail again at once, so wait a moment before accepting again.
+async fn pause_after_accept_error(e: &std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "cannot accept connections");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    async fn spawn_server() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = Router::new().route(
+            "/peer",
+            axum::routing::get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move {
+                peer.ip().to_string()
+            }),
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve(listener, app, async {
+            let _ = stopped.await;
+        }));
+        (addr, stop)
+    }
+
+    #[tokio::test]
+    async fn handlers_see_the_peer_address() {
+        let (addr, _stop) = spawn_server().await;
+        let body = reqwest::get(format!("http://{addr}/peer"))
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("body");
+        assert_eq!(body, "127.0.0.1");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_never_finishes_its_head_is_disconnected() {
+        let (addr, _stop) = spawn_server().await;
+        let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        slow.write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .expect("write");
+        let started = Instant::now();
+        let mut rest = Vec::new();
+        // The paused clock jumps to the server's deadline; the server then closes the connection.
+        let read = tokio::time::timeout(HEADER_READ_TIMEOUT * 2, slow.read_to_end(&mut rest)).await;
+        assert!(
+            read.is_ok(),
+            "connection still open after {:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -1,0 +1,353 @@
+//! Single articles: insert, read, change, delete — each joined with its author from the users database.
+
+use std::{
+    hash::{BuildHasher, RandomState},
+    sync::Arc,
+};
+
+use db_client::{ArticleChanges, ArticleRecord, AuthorView, Entity, NewArticle, UserId};
+
+use super::{
+    backend::{retry_transaction, unique_violation, Backend, Conn},
+    rows::{ArticleKey, ArticleRow},
+    sql::SqlQuery,
+    tags::{insert_tags, Tags},
+    SqlStore,
+};
+use crate::error::ServiceError;
+
+/// Slugs tried for one article: the one derived from its title, then that with a random suffix. A title shared
+/// by any number of articles costs the same few statements; a suffix repeats with a chance of 1 in 36⁸.
+const SLUG_ATTEMPTS: usize = 3;
+
+/// What the database decided for a new article row.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct InsertedArticle {
+    pub id: i64,
+    pub slug: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The slug to try at `attempt` (from 0): `base`, then `base-<8 random base-36 digits>`.
+fn slug_candidate(base: &str, attempt: usize) -> String {
+    if attempt == 0 {
+        return base.to_owned();
+    }
+    // RandomState is seeded from the operating system's randomness: enough to spread suffixes, no crate needed.
+    let mut n = RandomState::new().hash_one(attempt);
+    let mut suffix = String::with_capacity(8);
+    for _ in 0..8 {
+        suffix.push(char::from_digit((n % 36) as u32, 36).unwrap_or('0'));
+        n /= 36;
+    }
+    format!("{base}-{suffix}")
+}
+
+/// What gets a slug: a new article with its tags, or an existing one (by id) that changed its title.
+#[derive(Clone, Copy)]
+enum Slugged<'a> {
+    New(&'a NewArticle, &'a Tags),
+    Renamed(i64),
+}
+
+/// Writes `what` under the first slug candidate for `base` that no other article has; returns the article's id.
+async fn write_under_free_slug<C: Conn>(
+    conn: &mut C,
+    base: &str,
+    what: Slugged<'_>,
+) -> Result<i64, ServiceError> {
+    let now = C::DIALECT.now();
+    for attempt in 0..SLUG_ATTEMPTS {
+        let slug = slug_candidate(base, attempt);
+        let q = match what {
+            Slugged::New(new, tags) => {
+                let mut q = SqlQuery::from(
+                    "INSERT INTO articles \
+                     (slug, author_id, title, description, body, search_tags, created_at, updated_at) \
+                     VALUES (",
+                );
+                q.bind_text(&slug)
+                    .push(", ")
+                    .bind_int(Some(new.author.0))
+                    .push(", ")
+                    .bind_text(&new.title)
+                    .push(", ")
+                    .bind_text(&new.description)
+                    .push(", ")
+                    .bind_text(&new.body)
+                    .push(", ")
+                    .bind_text(&tags.search_text())
+                    .push(&format!(", {now}, {now})"));
+                q
+            }
+            Slugged::Renamed(id) => {
+                let mut q = SqlQuery::from("UPDATE articles SET slug = ");
+                q.bind_text(&slug).push(" WHERE id = ").bind_int(Some(id));
+                q
+            }
+        };
+        match conn.execute(&q).await {
+            Err(e) if unique_violation(&e) == Some("slug") => continue,
+            Err(e) => return Err(e.into()),
+            Ok(done) => {
+                return Ok(match what {
+                    Slugged::New(..) => done.last_insert_id,
+                    Slugged::Renamed(id) => id,
+                })
+            }
+        }
+    }
+    Err(ServiceError::Conflict("slug"))
+}
+
+/// Inserts the article row (searchable by `tags` too) under its slug, or under a suffixed one when that is
+/// taken, and returns what the database decided. The caller tags it.
+pub(super) async fn insert_article_row<C: Conn>(
+    conn: &mut C,
+    new: &NewArticle,
+    tags: &Tags,
+) -> Result<InsertedArticle, ServiceError> {
+    let id = write_under_free_slug(conn, &new.slug, Slugged::New(new, tags)).await?;
+    let d = C::DIALECT;
+    let mut q = SqlQuery::from(format!(
+        "SELECT id, {} AS slug, {} AS created_at, {} AS updated_at FROM articles WHERE id = ",
+        d.text("slug"),
+        d.timestamp("created_at"),
+        d.timestamp("updated_at")
+    ));
+    q.bind_int(Some(id));
+    conn.fetch_optional(&q)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("article {id} vanished after its insert").into())
+}
+
+/// The record of an article just created: what the caller sent, what the database decided, and its author as
+/// the author sees themselves. Nobody has favorited it yet, and nobody follows themselves.
+pub(super) fn created_record(
+    new: NewArticle,
+    row: InsertedArticle,
+    tags: Tags,
+    author: AuthorView,
+) -> ArticleRecord {
+    ArticleRecord {
+        slug: row.slug,
+        title: new.title,
+        description: new.description,
+        body: Some(new.body),
+        tags: tags.into_vec(),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        favorited: false,
+        favorites_count: 0,
+        author,
+    }
+}
+
+/// The id of the article with this slug, or `NotFound`.
+pub(super) async fn article_id_by_slug(
+    conn: &mut impl Conn,
+    slug: &str,
+) -> Result<i64, ServiceError> {
+    let mut q = SqlQuery::from("SELECT id FROM articles WHERE slug = ");
+    q.bind_text(slug);
+    conn.fetch_optional::<(i64,)>(&q)
+        .await?
+        .map(|(id,)| id)
+        .ok_or(ServiceError::NotFound(Entity::Article))
+}
+
+/// The article with this slug, locked for the transaction where the backend needs it, if `user` wrote it:
+/// `NotFound` or `Forbidden` otherwise.
+async fn authored_article<C: Conn>(
+    conn: &mut C,
+    slug: &str,
+    user: UserId,
+) -> Result<ArticleKey, ServiceError> {
+    let mut q = SqlQuery::from("SELECT id, author_id FROM articles WHERE slug = ");
+    q.bind_text(slug).push(C::DIALECT.for_update());
+    let article: ArticleKey = conn
+        .fetch_optional(&q)
+        .await?
+        .ok_or(ServiceError::NotFound(Entity::Article))?;
+    if article.author_id == user.0 {
+        Ok(article)
+    } else {
+        Err(ServiceError::Forbidden(Entity::Article))
+    }
+}
+
+impl<B: Backend> SqlStore<B> {
+    /// Stores a new article with its tags once its author is known to exist; answers with it as the author sees
+    /// it. On SQLite creates are group-committed (sqlite/article_batch.rs).
+    #[tracing::instrument(skip_all)]
+    pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError> {
+        if let Some(inserter) = self.article_inserter() {
+            return inserter.insert(new).await;
+        }
+        // The users database is another database: the author reference is checked here, not by a foreign key.
+        let author = self
+            .authors(vec![new.author.0], None)
+            .await?
+            .get(new.author.0)
+            .cloned()
+            .ok_or(ServiceError::NotFound(Entity::User))?;
+        let tags = Tags::new(new.tags.clone());
+        let row = retry_transaction(|| async {
+            let mut tx = self.blog.write.begin().await?;
+            let row = insert_article_row(&mut *tx, &new, &tags).await?;
+            insert_tags(&mut *tx, row.id, &tags).await?;
+            tx.commit().await?;
+            Ok(row)
+        })
+        .await?;
+        self.wrote();
+        Ok(created_record(new, row, tags, author))
+    }
+
+    /// The article with this slug as `viewer` sees it; anonymous reads come from the read cache when fresh.
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn find_article_by_slug(
+        &self,
+        slug: &str,
+        viewer: Option<UserId>,
+    ) -> Result<Arc<ArticleRecord>, ServiceError> {
+        let cache = self.cache().filter(|_| viewer.is_none());
+        if let Some(article) = cache.and_then(|c| c.article(slug)) {
+            return Ok(article);
+        }
+        let generation = cache.map(|c| c.generation());
+        let mut q = SqlQuery::default();
+        B::DIALECT.select_articles(&mut q, viewer, true);
+        q.push(" FROM articles a WHERE a.slug = ").bind_text(slug);
+        let row = self
+            .blog
+            .fetch_optional::<ArticleRow>(&q)
+            .await?
+            .ok_or(ServiceError::NotFound(Entity::Article))?;
+        let article = Arc::new(self.article_with_author(row, viewer).await?);
+        if let (Some(cache), Some(generation)) = (cache, generation) {
+            cache.put_article(generation, Arc::clone(&article));
+        }
+        Ok(article)
+    }
+
+    /// Applies `changes` if the editor is the author. A new title brings a new slug (NOTES.md #5).
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn update_article(
+        &self,
+        slug: &str,
+        changes: &ArticleChanges,
+    ) -> Result<ArticleRecord, ServiceError> {
+        let tags = changes.tags.clone().map(Tags::new);
+        let id = retry_transaction(|| async {
+            let mut tx = self.blog.write.begin().await?;
+            let article = authored_article(&mut *tx, slug, changes.editor).await?;
+            if let (Some(_), Some(base)) = (&changes.title, &changes.slug) {
+                write_under_free_slug(&mut *tx, base, Slugged::Renamed(article.id)).await?;
+            }
+            let mut q = SqlQuery::from("UPDATE articles SET title = COALESCE(");
+            q.bind_optional_text(changes.title.as_deref())
+                .push(", title), description = COALESCE(")
+                .bind_optional_text(changes.description.as_deref())
+                .push(", description), body = COALESCE(")
+                .bind_optional_text(changes.body.as_deref())
+                .push(&format!(
+                    ", body), updated_at = {} WHERE id = ",
+                    B::DIALECT.now()
+                ))
+                .bind_int(Some(article.id));
+            tx.execute(&q).await?;
+            if let Some(tags) = &tags {
+                let mut q = SqlQuery::from("DELETE FROM article_tags WHERE article_id = ");
+                q.bind_int(Some(article.id));
+                tx.execute(&q).await?;
+                insert_tags(&mut *tx, article.id, tags).await?;
+                let mut q = SqlQuery::from("UPDATE articles SET search_tags = ");
+                q.bind_text(&tags.search_text())
+                    .push(" WHERE id = ")
+                    .bind_int(Some(article.id));
+                tx.execute(&q).await?;
+            }
+            tx.commit().await?;
+            Ok(article.id)
+        })
+        .await?;
+        self.wrote();
+        self.read_back(id, changes.editor).await
+    }
+
+    /// Deletes the article with its tags, favorites and comments if `by` is the author. They go one table at a
+    /// time rather than by cascade: InnoDB fires no triggers (which keep the counters) for rows a cascade
+    /// removes, and one way for both backends is one way to test.
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn delete_article(&self, slug: &str, by: UserId) -> Result<(), ServiceError> {
+        retry_transaction(|| async {
+            let mut tx = self.blog.write.begin().await?;
+            let article = authored_article(&mut *tx, slug, by).await?;
+            for statement in [
+                "DELETE FROM article_tags WHERE article_id = ",
+                "DELETE FROM favorites WHERE article_id = ",
+                "DELETE FROM comments WHERE article_id = ",
+                "DELETE FROM articles WHERE id = ",
+            ] {
+                let mut q = SqlQuery::from(statement.to_owned());
+                q.bind_int(Some(article.id));
+                tx.execute(&q).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
+        self.wrote();
+        Ok(())
+    }
+
+    /// Reads an article just written, as `viewer` sees it. On SQLite a reader suffices: each statement starts a
+    /// new read transaction, which sees every commit that returned before it (WAL), and the writer stays free.
+    pub(super) async fn read_back(
+        &self,
+        article_id: i64,
+        viewer: UserId,
+    ) -> Result<ArticleRecord, ServiceError> {
+        let mut q = SqlQuery::default();
+        B::DIALECT.select_articles(&mut q, Some(viewer), true);
+        q.push(" FROM articles a WHERE a.id = ")
+            .bind_int(Some(article_id));
+        let row = self
+            .blog
+            .fetch_optional::<ArticleRow>(&q)
+            .await?
+            .ok_or(ServiceError::NotFound(Entity::Article))?;
+        self.article_with_author(row, Some(viewer)).await
+    }
+
+    /// The one article of `row` with its author.
+    async fn article_with_author(
+        &self,
+        row: ArticleRow,
+        viewer: Option<UserId>,
+    ) -> Result<ArticleRecord, ServiceError> {
+        let authors = self.authors(vec![row.author_id], viewer).await?;
+        row.into_record(&authors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_slug_is_the_title_s_then_random_suffixes() {
+        assert_eq!(slug_candidate("dragons", 0), "dragons");
+        let second = slug_candidate("dragons", 1);
+        let suffix = second.strip_prefix("dragons-").expect("suffixed");
+        assert_eq!(suffix.len(), 8);
+        assert!(suffix
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
+        let many: std::collections::HashSet<String> =
+            (0..100).map(|_| slug_candidate("x", 1)).collect();
+        assert!(many.len() > 95, "suffixes repeat: {}", many.len());
+    }
+}

@@ -1,0 +1,206 @@
+//! What store code needs from a database, written once for SQLite and MySQL: run a built query and read rows
+//! ([`Conn`], implemented for both connection types), pools for reads and writes ([`Pools`]), write transactions
+//! retried when the server rolled them back ([`retry_transaction`]), and the unique key a duplicate names.
+
+use std::{future::Future, time::Duration};
+
+use backon::{ExponentialBuilder, Retryable};
+use sqlx::{
+    mysql::MySqlRow, sqlite::SqliteRow, Database, FromRow, MySql, MySqlConnection, Pool, Sqlite,
+    SqliteConnection,
+};
+
+use super::sql::{Dialect, SqlQuery};
+use crate::error::ServiceError;
+
+/// A row shape both backends can read.
+pub(crate) trait Record:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, MySqlRow> + Send + Unpin + 'static
+{
+}
+
+impl<T> Record for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, MySqlRow> + Send + Unpin + 'static
+{
+}
+
+/// What a statement did.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Done {
+    /// The key the last insert generated.
+    pub last_insert_id: i64,
+}
+
+/// A connection that runs [`SqlQuery`]s in its backend's SQL.
+pub(crate) trait Conn: Send {
+    /// The SQL this connection speaks.
+    const DIALECT: Dialect;
+
+    fn execute<'a>(
+        &'a mut self,
+        query: &'a SqlQuery,
+    ) -> impl Future<Output = Result<Done, sqlx::Error>> + Send + 'a;
+
+    fn fetch_all<'a, R: Record>(
+        &'a mut self,
+        query: &'a SqlQuery,
+    ) -> impl Future<Output = Result<Vec<R>, sqlx::Error>> + Send + 'a;
+
+    fn fetch_optional<'a, R: Record>(
+        &'a mut self,
+        query: &'a SqlQuery,
+    ) -> impl Future<Output = Result<Option<R>, sqlx::Error>> + Send + 'a;
+}
+
+/// Implements [`Conn`] for one backend's connection; only the insert id's accessor differs.
+macro_rules! impl_conn {
+    ($connection:ty, $db:ty, $dialect:expr, $insert_id:expr) => {
+        impl Conn for $connection {
+            const DIALECT: Dialect = $dialect;
+
+            fn execute<'a>(
+                &'a mut self,
+                query: &'a SqlQuery,
+            ) -> impl Future<Output = Result<Done, sqlx::Error>> + Send + 'a {
+                async move {
+                    let done = query.query::<$db>().execute(self).await?;
+                    Ok(Done {
+                        last_insert_id: $insert_id(&done),
+                    })
+                }
+            }
+
+            fn fetch_all<'a, R: Record>(
+                &'a mut self,
+                query: &'a SqlQuery,
+            ) -> impl Future<Output = Result<Vec<R>, sqlx::Error>> + Send + 'a {
+                query.query_as::<$db, R>().fetch_all(self)
+            }
+
+            fn fetch_optional<'a, R: Record>(
+                &'a mut self,
+                query: &'a SqlQuery,
+            ) -> impl Future<Output = Result<Option<R>, sqlx::Error>> + Send + 'a {
+                query.query_as::<$db, R>().fetch_optional(self)
+            }
+        }
+    };
+}
+
+impl_conn!(
+    SqliteConnection,
+    Sqlite,
+    Dialect::Sqlite,
+    sqlx::sqlite::SqliteQueryResult::last_insert_rowid
+);
+impl_conn!(
+    MySqlConnection,
+    MySql,
+    Dialect::Mysql,
+    |done: &sqlx::mysql::MySqlQueryResult| i64::try_from(done.last_insert_id()).unwrap_or(i64::MAX)
+);
+
+/// A database whose connections are [`Conn`]s: SQLite or MySQL.
+pub(crate) trait Backend: Database<Connection: Conn> {
+    /// The SQL it speaks.
+    const DIALECT: Dialect = <Self::Connection as Conn>::DIALECT;
+}
+
+impl<B: Database<Connection: Conn>> Backend for B {}
+
+/// The pools of one database. On SQLite `write` is the single writer connection and `read` a pool of read-only
+/// connections; on MySQL both are the same pool.
+#[derive(Debug)]
+pub(crate) struct Pools<B: Backend> {
+    pub read: Pool<B>,
+    pub write: Pool<B>,
+}
+
+impl<B: Backend> Clone for Pools<B> {
+    fn clone(&self) -> Self {
+        Self {
+            read: self.read.clone(),
+            write: self.write.clone(),
+        }
+    }
+}
+
+impl<B: Backend> Pools<B> {
+    /// The same pool for reads and writes.
+    pub fn shared(pool: Pool<B>) -> Self {
+        Self {
+            read: pool.clone(),
+            write: pool,
+        }
+    }
+
+    /// Runs `query` on a reader and returns its rows.
+    pub async fn fetch_all<R: Record>(&self, query: &SqlQuery) -> Result<Vec<R>, ServiceError> {
+        Ok(self.read.acquire().await?.fetch_all(query).await?)
+    }
+
+    /// Runs `query` on a reader and returns its row, if any.
+    pub async fn fetch_optional<R: Record>(
+        &self,
+        query: &SqlQuery,
+    ) -> Result<Option<R>, ServiceError> {
+        Ok(self.read.acquire().await?.fetch_optional(query).await?)
+    }
+
+    /// Runs one statement on the writer, outside any explicit transaction.
+    pub async fn execute(&self, query: &SqlQuery) -> Result<Done, ServiceError> {
+        Ok(self.write.acquire().await?.execute(query).await?)
+    }
+}
+
+/// Runs a whole write transaction again when the server rolled it back for a deadlock or a lock wait timeout
+/// (MySQL; it then wrote nothing, so running it again is safe — a lost connection is not, the commit may have
+/// happened). SQLite's single writer never deadlocks, so there it runs once.
+pub(super) async fn retry_transaction<T, F, Fut>(run: F) -> Result<T, ServiceError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ServiceError>>,
+{
+    run.retry(
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(5))
+            .with_max_delay(Duration::from_millis(200))
+            .with_max_times(5)
+            .with_jitter(),
+    )
+    .when(|e| match e {
+        ServiceError::Internal(e) => e
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(is_rolled_back_by_contention),
+        _ => false,
+    })
+    .await
+}
+
+/// Whether MySQL rolled a transaction back for a deadlock (1213) or a lock wait timeout (1205).
+fn is_rolled_back_by_contention(e: &sqlx::Error) -> bool {
+    matches!(mysql_error_number(e), Some(1205 | 1213))
+}
+
+/// The MySQL error number of a database error.
+pub(super) fn mysql_error_number(e: &sqlx::Error) -> Option<u16> {
+    e.as_database_error()?
+        .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+        .map(sqlx::mysql::MySqlDatabaseError::number)
+}
+
+/// The column a unique-constraint violation names — our unique keys are named after their columns. SQLite says
+/// `UNIQUE constraint failed: users.email`; MySQL `Duplicate entry 'x' for key 'email'` (MySQL 8:
+/// `'users.email'`).
+pub(super) fn unique_violation(e: &sqlx::Error) -> Option<&str> {
+    let db = e.as_database_error()?;
+    if !db.is_unique_violation() {
+        return None;
+    }
+    let message = db.message();
+    let key = match message.rsplit_once("for key '") {
+        Some((_, key)) => key.trim_end_matches('\''),
+        None => message,
+    };
+    key.rsplit(['.', ' ']).next()
+}

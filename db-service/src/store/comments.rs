@@ -1,0 +1,132 @@
+//! Comments on articles, with their authors from the users database; read a bounded page at a time.
+
+use db_client::{CommentPage, CommentRecord, Entity, NewComment, UserId, MAX_PAGE_SIZE};
+
+use super::{
+    articles::article_id_by_slug,
+    backend::{retry_transaction, Backend, Conn},
+    rows::CommentRow,
+    sql::{Dialect, SqlQuery},
+    SqlStore,
+};
+use crate::error::ServiceError;
+
+/// `SELECT <comment columns> FROM comments WHERE ` (a [`CommentRow`]); the caller appends the condition.
+fn select_comments(d: Dialect) -> SqlQuery {
+    SqlQuery::from(format!(
+        "SELECT id, author_id, body, {} AS created_at, {} AS updated_at FROM comments WHERE ",
+        d.timestamp("created_at"),
+        d.timestamp("updated_at"),
+    ))
+}
+
+impl<B: Backend> SqlStore<B> {
+    /// One page of the article's comments, oldest first (NOTES.md #16), with the article's comment count.
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn list_comments(
+        &self,
+        slug: &str,
+        viewer: Option<UserId>,
+        limit: u32,
+        offset: u64,
+    ) -> Result<CommentPage, ServiceError> {
+        let mut conn = self.blog.read.acquire().await?;
+        let mut q = SqlQuery::from("SELECT id, comments_count FROM articles WHERE slug = ");
+        q.bind_text(slug);
+        let (article_id, total): (i64, i64) = conn
+            .fetch_optional(&q)
+            .await?
+            .ok_or(ServiceError::NotFound(Entity::Article))?;
+        let mut q = select_comments(B::DIALECT);
+        q.push("article_id = ")
+            .bind_int(Some(article_id))
+            .push(" ORDER BY id LIMIT ")
+            .bind_int(Some(i64::from(limit.clamp(1, MAX_PAGE_SIZE))))
+            .push(" OFFSET ")
+            .bind_int(Some(i64::try_from(offset).unwrap_or(i64::MAX)));
+        let rows: Vec<CommentRow> = conn.fetch_all(&q).await?;
+        drop(conn);
+        Ok(CommentPage {
+            comments: self.comments_with_authors(rows, viewer).await?,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(slug))]
+    pub async fn insert_comment(
+        &self,
+        slug: &str,
+        new: &NewComment,
+    ) -> Result<CommentRecord, ServiceError> {
+        self.find_user_by_id(new.author).await?;
+        let d = B::DIALECT;
+        let row = retry_transaction(|| async {
+            let mut tx = self.blog.write.begin().await?;
+            let article_id = article_id_by_slug(&mut *tx, slug).await?;
+            let mut q = SqlQuery::from("INSERT INTO comments (article_id, author_id, body, created_at, updated_at) VALUES (");
+            q.bind_int(Some(article_id))
+                .push(", ")
+                .bind_int(Some(new.author.0))
+                .push(", ")
+                .bind_text(&new.body)
+                .push(&format!(", {now}, {now})", now = d.now()));
+            let id = tx.execute(&q).await?.last_insert_id;
+            let mut q = select_comments(d);
+            q.push("id = ").bind_int(Some(id));
+            let row: Option<CommentRow> = tx.fetch_optional(&q).await?;
+            tx.commit().await?;
+            row.ok_or_else(|| anyhow::anyhow!("comment {id} vanished after its insert").into())
+        })
+        .await?;
+        self.comments_with_authors(vec![row], Some(new.author))
+            .await?
+            .pop()
+            .ok_or_else(|| anyhow::anyhow!("a new comment lost its author").into())
+    }
+
+    /// Deletes comment `id` of the article if `by` wrote it.
+    #[tracing::instrument(skip_all, fields(slug, comment_id = id))]
+    pub async fn delete_comment(
+        &self,
+        slug: &str,
+        id: i64,
+        by: UserId,
+    ) -> Result<(), ServiceError> {
+        retry_transaction(|| async {
+            let mut tx = self.blog.write.begin().await?;
+            let article_id = article_id_by_slug(&mut *tx, slug).await?;
+            let mut q = SqlQuery::from("SELECT author_id FROM comments WHERE id = ");
+            q.bind_int(Some(id))
+                .push(" AND article_id = ")
+                .bind_int(Some(article_id))
+                .push(B::DIALECT.for_update());
+            let (author_id,): (i64,) = tx
+                .fetch_optional(&q)
+                .await?
+                .ok_or(ServiceError::NotFound(Entity::Comment))?;
+            if author_id != by.0 {
+                return Err(ServiceError::Forbidden(Entity::Comment));
+            }
+            let mut q = SqlQuery::from("DELETE FROM comments WHERE id = ");
+            q.bind_int(Some(id));
+            tx.execute(&q).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The comments of `rows` with their authors as `viewer` sees them, fetched for all rows in one query.
+    async fn comments_with_authors(
+        &self,
+        rows: Vec<CommentRow>,
+        viewer: Option<UserId>,
+    ) -> Result<Vec<CommentRecord>, ServiceError> {
+        let authors = self
+            .authors(rows.iter().map(|r| r.author_id).collect(), viewer)
+            .await?;
+        rows.into_iter()
+            .map(|row| row.into_record(&authors))
+            .collect()
+    }
+}

@@ -1,0 +1,110 @@
+//! Tags: the one order an article's tags are shown in ([`Tags`]), writing them, and the `/tags` ranking.
+
+use std::sync::Arc;
+
+use db_client::MAX_TAGS_LISTED;
+
+use super::{
+    backend::{Backend, Conn},
+    sql::{Dialect, SqlQuery},
+    SqlStore,
+};
+use crate::error::ServiceError;
+
+/// An article's tags as every answer shows them: in byte order, each once (NOTES.md #1; `Rust` and `rust` are two
+/// tags). Whatever order tags arrive or are aggregated in, they pass through here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tags(Vec<String>);
+
+impl Tags {
+    pub fn new(mut tags: Vec<String>) -> Self {
+        tags.sort_unstable();
+        tags.dedup();
+        Self(tags)
+    }
+
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+
+    pub fn into_vec(self) -> Vec<String> {
+        self.0
+    }
+
+    /// The tags as one text for the search index: space-separated.
+    pub fn search_text(&self) -> String {
+        self.0.join(" ")
+    }
+}
+
+/// Tags article `article_id` with `tags`, in one statement (on SQLite the single writer's time is the scarce
+/// resource).
+pub(super) async fn insert_tags(
+    conn: &mut impl Conn,
+    article_id: i64,
+    tags: &Tags,
+) -> Result<(), ServiceError> {
+    if tags.as_slice().is_empty() {
+        return Ok(());
+    }
+    let mut q = SqlQuery::from("INSERT INTO article_tags (article_id, tag) VALUES ");
+    for (i, tag) in tags.as_slice().iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" })
+            .bind_int(Some(article_id))
+            .push(", ")
+            .bind_text(tag)
+            .push(")");
+    }
+    conn.execute(&q).await?;
+    Ok(())
+}
+
+/// The tags in use, most used first, then in byte order. The two backends keep their counters differently (one
+/// row per tag on SQLite, each counter spread over slots on MySQL), so each has its query, side by side here.
+fn ranking(dialect: Dialect) -> SqlQuery {
+    let sql = match dialect {
+        Dialect::Sqlite => "SELECT tag FROM tags ORDER BY article_count DESC, tag LIMIT ",
+        Dialect::Mysql => {
+            "SELECT CAST(tag AS CHAR) FROM tags GROUP BY tag HAVING SUM(article_count) > 0 \
+             ORDER BY SUM(article_count) DESC, tag LIMIT "
+        }
+    };
+    let mut q = SqlQuery::from(sql.to_owned());
+    q.bind_int(Some(i64::from(MAX_TAGS_LISTED)));
+    q
+}
+
+impl<B: Backend> SqlStore<B> {
+    /// Tags in use, most used first; from the read cache when nothing was written since.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_tags(&self) -> Result<Arc<Vec<String>>, ServiceError> {
+        let cache = self.cache();
+        if let Some(tags) = cache.and_then(|c| c.tags()) {
+            return Ok(tags);
+        }
+        let generation = cache.map(|c| c.generation());
+        let rows: Vec<(String,)> = self.blog.fetch_all(&ranking(B::DIALECT)).await?;
+        let tags = Arc::new(rows.into_iter().map(|(tag,)| tag).collect::<Vec<_>>());
+        if let (Some(cache), Some(generation)) = (cache, generation) {
+            cache.put_tags(generation, Arc::clone(&tags));
+        }
+        Ok(tags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_come_out_in_byte_order_each_once() {
+        let tags = Tags::new(vec![
+            "web".into(),
+            "rust".into(),
+            "Rust".into(),
+            "web".into(),
+            "ärger".into(),
+        ]);
+        assert_eq!(tags.into_vec(), vec!["Rust", "rust", "web", "ärger"]);
+    }
+}

@@ -1,0 +1,222 @@
+//! Users, profiles and follows (the user service's database).
+
+use db_client::{AuthorView, Entity, NewUser, UserChanges, UserId, UserRecord};
+
+use super::{
+    backend::{unique_violation, Backend, Conn, Pools},
+    rows::{AuthorRow, Authors, UserRow},
+    sql::SqlQuery,
+    SqlStore,
+};
+use crate::error::ServiceError;
+
+/// The columns of a [`UserRow`].
+const USER_COLUMNS: &str = "id, username, email, password_hash, bio, image, token_version";
+
+/// `SELECT` of the profiles (an [`AuthorRow`] each) as `viewer` sees them; the caller appends `WHERE …`.
+fn select_profiles(viewer: Option<UserId>) -> SqlQuery {
+    let mut q = SqlQuery::from(
+        "SELECT u.id, u.username, u.bio, u.image, \
+         EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ",
+    );
+    q.bind_int(viewer.map(|v| v.0))
+        .push(" AND f.followee_id = u.id) AS following FROM users u");
+    q
+}
+
+/// The conflict a duplicate on `users` is, by the unique column the database named.
+fn user_conflict(e: sqlx::Error) -> ServiceError {
+    match unique_violation(&e) {
+        Some("username") => ServiceError::Conflict("username"),
+        Some("email") => ServiceError::Conflict("email"),
+        _ => e.into(),
+    }
+}
+
+/// The user with this id, on `conn`.
+async fn user_by_id(conn: &mut impl Conn, id: i64) -> Result<UserRecord, ServiceError> {
+    let mut q = SqlQuery::from(format!("SELECT {USER_COLUMNS} FROM users WHERE id = "));
+    q.bind_int(Some(id));
+    conn.fetch_optional::<UserRow>(&q)
+        .await?
+        .map(UserRecord::from)
+        .ok_or(ServiceError::NotFound(Entity::User))
+}
+
+impl<B: Backend> SqlStore<B> {
+    #[tracing::instrument(skip_all)]
+    pub async fn insert_user(&self, new: &NewUser) -> Result<UserRecord, ServiceError> {
+        let now = B::DIALECT.now();
+        let mut q = SqlQuery::from(
+            "INSERT INTO users (username, email, password_hash, created_at, updated_at) VALUES (",
+        );
+        q.bind_text(&new.username)
+            .push(", ")
+            .bind_text(&new.email)
+            .push(", ")
+            .bind_text(&new.password_hash)
+            .push(&format!(", {now}, {now})"));
+        let mut conn = self.users.write.acquire().await?;
+        let done = conn.execute(&q).await.map_err(user_conflict)?;
+        user_by_id(&mut *conn, done.last_insert_id).await
+    }
+
+    /// Applies the given changes; the user's own current e-mail or name never conflicts with itself
+    /// (NOTES.md #14). An empty bio or image clears it.
+    #[tracing::instrument(skip_all, fields(user_id = id.0))]
+    pub async fn update_user(
+        &self,
+        id: UserId,
+        changes: &UserChanges,
+    ) -> Result<UserRecord, ServiceError> {
+        let mut q = SqlQuery::from("UPDATE users SET username = COALESCE(");
+        q.bind_optional_text(changes.username.as_deref())
+            .push(", username), email = COALESCE(")
+            .bind_optional_text(changes.email.as_deref())
+            .push(", email), password_hash = COALESCE(")
+            .bind_optional_text(changes.password_hash.as_deref())
+            .push(", password_hash), token_version = token_version + CASE WHEN ")
+            .bind_optional_text(changes.password_hash.as_deref())
+            .push(" IS NULL THEN 0 ELSE 1 END");
+        for (column, value) in [("bio", &changes.bio), ("image", &changes.image)] {
+            q.push(&format!(", {column} = CASE WHEN "))
+                .bind_optional_text(value.as_deref())
+                .push(&format!(" IS NULL THEN {column} ELSE NULLIF("))
+                .bind_optional_text(value.as_deref())
+                .push(", '') END");
+        }
+        q.push(&format!(", updated_at = {} WHERE id = ", B::DIALECT.now()))
+            .bind_int(Some(id.0));
+        let mut conn = self.users.write.acquire().await?;
+        conn.execute(&q).await.map_err(user_conflict)?;
+        let updated = user_by_id(&mut *conn, id.0).await;
+        // Cached articles carry their author's name, bio and image.
+        self.wrote();
+        updated
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = id.0))]
+    pub async fn find_user_by_id(&self, id: UserId) -> Result<UserRecord, ServiceError> {
+        user_by_id(&mut *self.users.read.acquire().await?, id.0).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn find_user_by_email(&self, email: &str) -> Result<UserRecord, ServiceError> {
+        let mut q = SqlQuery::from(format!("SELECT {USER_COLUMNS} FROM users WHERE "));
+        q.push_user_match(B::DIALECT, "email", email);
+        self.users
+            .fetch_optional::<UserRow>(&q)
+            .await?
+            .map(UserRecord::from)
+            .ok_or(ServiceError::NotFound(Entity::User))
+    }
+
+    /// The profile of `username` as `viewer` sees it.
+    #[tracing::instrument(skip_all)]
+    pub async fn find_profile(
+        &self,
+        username: &str,
+        viewer: Option<UserId>,
+    ) -> Result<AuthorView, ServiceError> {
+        let mut q = select_profiles(viewer);
+        q.push(" WHERE ")
+            .push_user_match(B::DIALECT, "u.username", username);
+        self.users
+            .fetch_optional::<AuthorRow>(&q)
+            .await?
+            .map(AuthorView::from)
+            .ok_or(ServiceError::NotFound(Entity::Profile))
+    }
+
+    /// Makes `follower` follow `username` (`follow`) or stop following; following oneself is forbidden
+    /// (NOTES.md #16). Either is a no-op when already so.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_follow(
+        &self,
+        username: &str,
+        follower: UserId,
+        follow: bool,
+    ) -> Result<AuthorView, ServiceError> {
+        let followee = self
+            .user_id(username)
+            .await?
+            .ok_or(ServiceError::NotFound(Entity::Profile))?;
+        if follow && followee == follower.0 {
+            return Err(ServiceError::Forbidden(Entity::Profile));
+        }
+        let d = B::DIALECT;
+        let q = if follow {
+            let mut q = SqlQuery::from(
+                d.insert_ignoring_duplicates("follows", "follower_id, followee_id, created_at"),
+            );
+            q.push("(")
+                .bind_int(Some(follower.0))
+                .push(", ")
+                .bind_int(Some(followee))
+                .push(&format!(", {})", d.now()))
+                .push(&d.end_insert_ignoring("follower_id"));
+            q
+        } else {
+            let mut q = SqlQuery::from("DELETE FROM follows WHERE follower_id = ");
+            q.bind_int(Some(follower.0))
+                .push(" AND followee_id = ")
+                .bind_int(Some(followee));
+            q
+        };
+        self.users.execute(&q).await.map_err(|e| match e {
+            ServiceError::Internal(inner)
+                if inner
+                    .downcast_ref::<sqlx::Error>()
+                    .and_then(sqlx::Error::as_database_error)
+                    .is_some_and(|db| db.is_foreign_key_violation()) =>
+            {
+                ServiceError::NotFound(Entity::User)
+            }
+            other => other,
+        })?;
+        self.find_profile(username, Some(follower)).await
+    }
+
+    /// The id of the user with this username (compared case-insensitively), if any.
+    pub(super) async fn user_id(&self, username: &str) -> Result<Option<i64>, ServiceError> {
+        let mut q = SqlQuery::from("SELECT id FROM users WHERE ");
+        q.push_user_match(B::DIALECT, "username", username);
+        Ok(self
+            .users
+            .fetch_optional::<(i64,)>(&q)
+            .await?
+            .map(|(id,)| id))
+    }
+
+    /// Ids of the users `follower` follows.
+    pub(super) async fn followee_ids(&self, follower: UserId) -> Result<Vec<i64>, ServiceError> {
+        let mut q = SqlQuery::from("SELECT followee_id FROM follows WHERE follower_id = ");
+        q.bind_int(Some(follower.0));
+        let rows: Vec<(i64,)> = self.users.fetch_all(&q).await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// The profiles of users `ids` as `viewer` sees them, in one query.
+    pub(super) async fn authors(
+        &self,
+        ids: Vec<i64>,
+        viewer: Option<UserId>,
+    ) -> Result<Authors, ServiceError> {
+        authors(&self.users, ids, viewer).await
+    }
+}
+
+/// The profiles of users `ids` (each fetched once, however often it appears) as `viewer` sees them, in one query
+/// on the users database.
+pub(super) async fn authors<B: Backend>(
+    users: &Pools<B>,
+    mut ids: Vec<i64>,
+    viewer: Option<UserId>,
+) -> Result<Authors, ServiceError> {
+    ids.sort_unstable();
+    ids.dedup();
+    let mut q = select_profiles(viewer);
+    q.push(" WHERE u.id IN ").push_id_list(B::DIALECT, &ids);
+    let rows: Vec<AuthorRow> = users.fetch_all(&q).await?;
+    Ok(rows.into_iter().collect())
+}

@@ -1,0 +1,109 @@
+//! Comments: order, paging, ownership.
+
+use super::*;
+
+on_every_backend! {
+    async fn comments_list_oldest_first_and_only_their_author_deletes_them(svc: TestService) {
+        let jake = svc.user("jake").await;
+        let anna = svc.user("anna").await;
+        svc.article(jake.id, "Talked about", &[]).await;
+        let first = svc
+            .client
+            .create_comment(
+                "talked-about",
+                &NewComment {
+                    author: anna.id,
+                    body: "first".into(),
+                },
+            )
+            .await
+            .expect("comment");
+        svc.client
+            .create_comment(
+                "talked-about",
+                &NewComment {
+                    author: jake.id,
+                    body: "second".into(),
+                },
+            )
+            .await
+            .expect("comment");
+        assert_eq!(first.author.username, "anna");
+
+        let page = svc
+            .client
+            .list_comments("talked-about", CommentsQuery::default())
+            .await
+            .expect("comments");
+        let bodies: Vec<_> = page.comments.iter().map(|c| c.body.as_str()).collect();
+        assert_eq!(bodies, ["first", "second"]);
+        assert_eq!(page.total, 2);
+
+        let refused = svc
+            .client
+            .delete_comment("talked-about", first.id, jake.id)
+            .await;
+        assert!(
+            matches!(refused, Err(DbError::Forbidden { entity: Entity::Comment })),
+            "{refused:?}"
+        );
+        svc.client
+            .delete_comment("talked-about", first.id, anna.id)
+            .await
+            .expect("delete");
+        let left = svc
+            .client
+            .list_comments("talked-about", CommentsQuery::default())
+            .await
+            .expect("comments");
+        assert_eq!((left.comments.len(), left.total), (1, 1));
+        let wrong_article = svc
+            .client
+            .list_comments("nope", CommentsQuery::default())
+            .await;
+        assert!(matches!(wrong_article, Err(DbError::NotFound { .. })));
+    }
+
+    async fn comments_come_a_bounded_page_at_a_time_with_their_count(svc: TestService) {
+        let jake = svc.user("jake").await;
+        svc.article(jake.id, "Busy thread", &[]).await;
+        for i in 0..7 {
+            svc.client
+                .create_comment(
+                    "busy-thread",
+                    &NewComment {
+                        author: jake.id,
+                        body: format!("c{i}"),
+                    },
+                )
+                .await
+                .expect("comment");
+        }
+        let page = |limit, offset| CommentsQuery {
+            viewer: None,
+            limit,
+            offset,
+        };
+        let second = svc
+            .client
+            .list_comments("busy-thread", page(3, 3))
+            .await
+            .expect("page");
+        let bodies: Vec<_> = second.comments.iter().map(|c| c.body.as_str()).collect();
+        assert_eq!(bodies, ["c3", "c4", "c5"]);
+        assert_eq!(second.total, 7);
+        let capped = svc
+            .client
+            .list_comments("busy-thread", page(10_000, 0))
+            .await
+            .expect("page");
+        assert_eq!(capped.comments.len(), 7);
+        let past_the_end = svc
+            .client
+            .list_comments("busy-thread", page(20, 1_000_000))
+            .await
+            .expect("page");
+        assert!(past_the_end.comments.is_empty());
+        assert_eq!(past_the_end.total, 7);
+    }
+}
