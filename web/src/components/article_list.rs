@@ -1,5 +1,6 @@
 //! A paginated list of article previews.
 
+use api_types::MAX_OFFSET;
 use leptos::prelude::*;
 
 use crate::{
@@ -38,10 +39,16 @@ pub fn ArticleList(
                         .into_any()
                 }
                 Ok(list) => {
-                    let pages = list.articles_count.div_ceil(u64::from(api::articles::PAGE_SIZE));
+                    let pages = reachable_pages(list.articles_count);
+                    let beyond = pages < list.articles_count.div_ceil(PAGE_SIZE);
                     view! {
                         {list.articles.into_iter().map(|article| view! { <ArticlePreview article/> }).collect_view()}
                         <Pagination pages page/>
+                        {beyond.then(|| view! {
+                            <p class="pagination-note">
+                                "Older articles are beyond the last page: narrow the list with a tag, an author or a search."
+                            </p>
+                        })}
                     }
                         .into_any()
                 }
@@ -101,6 +108,14 @@ fn Pagination(
             </nav>
         }
     })
+}
+
+/// Page size as a `u64`, for counting.
+const PAGE_SIZE: u64 = api::articles::PAGE_SIZE as u64;
+
+/// The pages of `count` articles that paging can reach: the API takes offsets up to [`MAX_OFFSET`].
+fn reachable_pages(count: u64) -> u64 {
+    count.div_ceil(PAGE_SIZE).min(MAX_OFFSET / PAGE_SIZE + 1)
 }
 
 /// The most numbered page links shown at once.
@@ -216,6 +231,15 @@ mod tests {
                 target: 99_998
             }
         );
+    }
+
+    #[test]
+    fn paging_reaches_as_deep_as_the_api_allows() {
+        assert_eq!(reachable_pages(0), 0);
+        assert_eq!(reachable_pages(21), 3);
+        assert_eq!(reachable_pages(10_010), 1_001);
+        assert_eq!(reachable_pages(1_000_000), 1_001);
+        assert_eq!((reachable_pages(1_000_000) - 1) * PAGE_SIZE, MAX_OFFSET);
     }
 
     #[test]
