@@ -111,11 +111,17 @@ pub async fn set_favorite(slug: &str, favorite: bool) -> Result<Article, ApiErro
     Ok(envelope.article)
 }
 
-/// `GET /api/articles/:slug/comments`.
-pub async fn comments(slug: &str) -> Result<Vec<Comment>, ApiError> {
-    let list: CommentList =
-        send(build(Method::GET, &format!("{}/comments", article_path(slug))).build()).await?;
-    Ok(list.comments)
+/// Comments per page of an article's comments.
+pub const COMMENTS_PAGE_SIZE: u32 = 20;
+
+/// `GET /api/articles/:slug/comments?limit=&offset=`: the page of comments from `offset` on (oldest first) and
+/// how many there are in all.
+pub async fn comments(slug: &str, offset: u64) -> Result<CommentList, ApiError> {
+    let path = format!(
+        "{}/comments?limit={COMMENTS_PAGE_SIZE}&offset={offset}",
+        article_path(slug)
+    );
+    send(build(Method::GET, &path).build()).await
 }
 
 /// `POST /api/articles/:slug/comments`.

@@ -1,6 +1,10 @@
-//! `/article/:slug`: the article with its rendered markdown body, actions, and comments.
+//! `/article/:slug`: the article with its rendered markdown body, actions, and comments (comments.rs).
 
-use api_types::{Article, Comment};
+mod comments;
+
+use comments::Comments;
+
+use api_types::Article;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
@@ -183,128 +187,6 @@ fn ArticleMeta(article: Article, state: ArticleState) -> impl IntoView {
                 </button>
             </Show>
             <ErrorList messages=state.errors/>
-        </div>
-    }
-}
-
-/// The comment form (signed in) and the comments, oldest first, with a delete icon on one's own.
-#[component]
-fn Comments(slug: String) -> impl IntoView {
-    let session = Session::get();
-    let comments = RwSignal::new(Vec::<Comment>::new());
-    let load_errors = RwSignal::new(Vec::<String>::new());
-    let loaded = {
-        let slug = slug.clone();
-        fetched(move || {
-            let slug = slug.clone();
-            async move { api::articles::comments(&slug).await }
-        })
-    };
-    Effect::new(move |_| match loaded.get() {
-        Some(Ok(list)) => comments.set(list),
-        Some(Err(e)) => load_errors.set(e.messages()),
-        None => {}
-    });
-    let draft = RwSignal::new(String::new());
-    let post = {
-        let slug = slug.clone();
-        Submission::new(move |body: &String| {
-            let (slug, body) = (slug.clone(), body.clone());
-            async move { api::articles::add_comment(&slug, body).await }
-        })
-    };
-    Effect::new(move |_| {
-        if let Some(Ok(comment)) = post.value().get() {
-            comments.update(|list| list.push(comment));
-            draft.set(String::new());
-        }
-    });
-    let post_errors = Signal::derive(move || match post.value().get() {
-        Some(Err(e)) => e.messages(),
-        _ => load_errors.get(),
-    });
-    let remove = {
-        let slug = slug.clone();
-        Submission::new(move |id: &i64| {
-            let (slug, id) = (slug.clone(), *id);
-            async move { api::articles::delete_comment(&slug, id).await.map(|()| id) }
-        })
-    };
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = remove.value().get() {
-            comments.update(|list| list.retain(|c| c.id != id));
-        }
-    });
-
-    view! {
-        <div class="row">
-            <div class="col-xs-12 col-md-8 offset-md-2">
-                <ErrorList messages=post_errors/>
-                <Show
-                    when=move || session.signed_in()
-                    fallback=|| view! {
-                        <p><a href="/login">"Sign in"</a>" or "<a href="/register">"sign up"</a>" to add comments on this article."</p>
-                    }
-                >
-                    <form class="card comment-form" on:submit=move |ev: leptos::ev::SubmitEvent| {
-                        ev.prevent_default();
-                        post.dispatch(draft.get());
-                    }>
-                        <div class="card-block">
-                            <textarea class="form-control" name="comment" placeholder="Write a comment..." rows="3"
-                                aria-label="Comment" bind:value=draft></textarea>
-                        </div>
-                        <div class="card-footer">
-                            <img src=move || format::avatar(session.user().and_then(|u| u.image).as_deref())
-                                class="comment-author-img" alt=""/>
-                            <button class="btn btn-sm btn-primary" type="submit" disabled=move || post.pending().get()>
-                                "Post Comment"
-                            </button>
-                        </div>
-                    </form>
-                </Show>
-                <For each=move || comments.get() key=|c| c.id let:comment>
-                    <CommentCard comment on_delete=move |id| { remove.dispatch(id); }/>
-                </For>
-            </div>
-        </div>
-    }
-}
-
-/// One comment; its author sees a delete icon.
-#[component]
-fn CommentCard(
-    comment: Comment,
-    on_delete: impl Fn(i64) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let session = Session::get();
-    let author = comment.author.username.clone();
-    let profile_href = format!("/profile/{author}");
-    let own = {
-        let author = author.clone();
-        move || session.username().as_deref() == Some(author.as_str())
-    };
-    let id = comment.id;
-    view! {
-        <div class="card">
-            <div class="card-block">
-                <p class="card-text">{comment.body.clone()}</p>
-            </div>
-            <div class="card-footer">
-                <a href=profile_href.clone() class="comment-author">
-                    <img src=format::avatar(comment.author.image.as_deref()) class="comment-author-img" alt=author.clone()/>
-                </a>
-                " "
-                <a href=profile_href class="comment-author">{author.clone()}</a>
-                <span class="date-posted">{format::date(&comment.created_at)}</span>
-                <Show when=own>
-                    <span class="mod-options">
-                        <button type="button" aria-label="Delete comment" on:click=move |_| on_delete(id)>
-                            <i class="ion-trash-a"></i>
-                        </button>
-                    </span>
-                </Show>
-            </div>
         </div>
     }
 }
