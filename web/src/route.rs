@@ -76,7 +76,9 @@ fn decode(segment: &str) -> String {
 }
 
 fn hex(digit: u8) -> Option<u8> {
-    char::from(digit).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(digit)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 #[cfg(test)]
@@ -93,7 +95,10 @@ mod tests {
         assert_eq!(Page::at("/editor/a-b"), Page::Editor(Some("a-b".into())));
         assert_eq!(Page::at("/article/a-b"), Page::Article("a-b".into()));
         assert_eq!(Page::at("/profile/jo"), Page::Profile("jo".into()));
-        assert_eq!(Page::at("/profile/jo/favorites"), Page::Profile("jo".into()));
+        assert_eq!(
+            Page::at("/profile/jo/favorites"),
+            Page::Profile("jo".into())
+        );
         assert_eq!(Page::at("/search"), Page::Search);
     }
 
