@@ -6,4 +6,5 @@ pub mod error_list;
 pub mod favorite_button;
 pub mod follow_button;
 pub mod layout;
+pub mod text_field;
 pub mod toggle;

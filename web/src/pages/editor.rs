@@ -7,7 +7,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     api,
-    components::error_list::ErrorList,
+    components::{error_list::ErrorList, text_field::TextField},
     draft::DraftKey,
     head::set_title,
     markdown,
@@ -209,15 +209,9 @@ pub fn EditorPage(
                         <ErrorList messages=errors/>
                         <form on:submit=submit>
                             <fieldset>
-                                <fieldset class="form-group">
-                                    <input type="text" class="form-control form-control-lg" name="title"
-                                        placeholder="Article Title" aria-label="Article Title" bind:value=title/>
-                                </fieldset>
-                                <fieldset class="form-group">
-                                    <input type="text" class="form-control" name="description"
-                                        placeholder="What's this article about?" aria-label="Description"
-                                        bind:value=description/>
-                                </fieldset>
+                                <TextField name="title" label="Article Title" large=true value=title/>
+                                <TextField name="description" label="Description" placeholder="What's this article about?"
+                                    value=description/>
                                 <div class="editor-tabs nav nav-pills outline-active">
                                     <button type="button" class="nav-link" class:active=move || !previewing.get()
                                         aria-pressed=move || (!previewing.get()).to_string()
