@@ -96,5 +96,5 @@ stop_stack
 start_stack
 stop_stack --keep
 e2e/seed-articles "$DATA_DIR" 1000000
-start_stack "$DATA_DIR"
+start_stack
 browse deep

@@ -8,6 +8,7 @@ mod extract;
 mod password;
 mod rate_limit;
 mod routes;
+mod site;
 mod state;
 mod token_versions;
 

@@ -23,6 +23,8 @@ pub struct AppState {
     pub hasher: Hasher,
     /// Which token version of each user is current.
     pub token_versions: TokenVersions,
+    /// The site's public address (`PUBLIC_URL`, no trailing slash), when configured.
+    pub public_url: Option<String>,
 }
 
 impl AppState {
@@ -38,6 +40,7 @@ impl AppState {
             limits: Limits::new(config.quotas),
             hasher: Hasher::per_core(),
             token_versions: TokenVersions::default(),
+            public_url: config.public_url.clone(),
         })
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod article;
 pub mod page;
+#[cfg(test)]
+mod properties;
 pub mod search;
 pub mod user;
 

@@ -145,6 +145,7 @@ async fn list_articles(
         limit: page.limit.get(),
         offset: page.offset.get(),
         viewer: viewer.id(),
+        with_bodies: false,
     })?;
     list_page(&db, &filter).await
 }

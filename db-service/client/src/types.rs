@@ -225,6 +225,9 @@ pub struct ArticleFilter {
     pub offset: u64,
     /// The signed-in viewer, if any.
     pub viewer: Option<UserId>,
+    /// Whether the articles carry their bodies (feeds do; lists shown to readers do not).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub with_bodies: bool,
 }
 
 /// One page of articles, newest first, and the total number matching the filter. Its JSON is exactly the public
@@ -256,8 +259,39 @@ impl Default for ArticleFilter {
             limit: DEFAULT_PAGE_SIZE,
             offset: 0,
             viewer: None,
+            with_bodies: false,
         }
     }
+}
+
+/// What a sitemap lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SitemapKind {
+    /// Articles, by slug.
+    Articles,
+    /// Profiles, by username.
+    Profiles,
+}
+
+/// `GET /v1/sitemap/{kind}/{page}`: one page of a sitemap — the articles or users whose ids fall in the page's
+/// range of [`crate::SITEMAP_PAGE_SIZE`] ids (pages count from 1; page 0 has no entries) — and how many pages
+/// there are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SitemapPage {
+    /// The page's entries, by id.
+    pub entries: Vec<SitemapEntry>,
+    /// Pages of this kind in all (at least 1).
+    pub pages: u32,
+}
+
+/// One address in a sitemap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SitemapEntry {
+    /// The article's slug or the user's name.
+    pub key: String,
+    /// Last change, `YYYY-MM-DDTHH:MM:SS.sssZ`.
+    pub updated_at: String,
 }
 
 /// One database file inside a backup.

@@ -2,8 +2,7 @@
 //! not what the table holds; the `EXPLAIN QUERY PLAN` tests below keep it that way on SQLite. Offsets are capped
 //! ([`MAX_OFFSET`]), so no page walks more than that many rows.
 
-use std::sync::Arc;
-
+use bytes::Bytes;
 use db_client::{ArticleFilter, ArticlePage, UserId, MAX_OFFSET, MAX_PAGE_SIZE};
 
 use super::{
@@ -17,18 +16,17 @@ use super::{
 use crate::error::ServiceError;
 
 impl<B: Backend> SqlStore<B> {
-    /// One page of articles, newest first, plus the total count. Anonymous pages come from the read cache (SQLite)
-    /// when nothing was written since they were computed.
+    /// One page of articles, newest first, plus the total count, as the JSON it is sent as ([`ArticlePage`]).
+    /// On SQLite pages come from the read cache when nothing was written since they were computed.
     #[tracing::instrument(skip_all)]
-    pub async fn list_articles(
-        &self,
-        filter: &ArticleFilter,
-    ) -> Result<Arc<ArticlePage>, ServiceError> {
+    pub async fn list_articles(&self, filter: &ArticleFilter) -> Result<Bytes, ServiceError> {
         let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
         let offset = filter.offset.min(MAX_OFFSET);
-        let anonymous = filter.viewer.is_none() && filter.followed_by.is_none();
-        let cache = self.cache().filter(|_| anonymous);
+        let cache = self.cache();
         let key = cache.map(|_| ListKey {
+            viewer: filter.viewer,
+            followed_by: filter.followed_by,
+            with_bodies: filter.with_bodies,
             q: filter.q.clone(),
             tag: filter.tag.clone(),
             author: filter.author.clone(),
@@ -42,11 +40,13 @@ impl<B: Backend> SqlStore<B> {
             }
         }
         let generation = cache.map(|c| c.generation());
-        let page = Arc::new(self.query_articles(filter, limit, offset).await?);
+        let page = self.query_articles(filter, limit, offset).await?;
+        let json =
+            Bytes::from(serde_json::to_vec(&page).map_err(|e| ServiceError::Internal(e.into()))?);
         if let (Some(cache), Some(key), Some(generation)) = (cache, key, generation) {
-            cache.put_list(key, generation, Arc::clone(&page));
+            cache.put_list(key, generation, json.clone());
         }
-        Ok(page)
+        Ok(json)
     }
 
     async fn query_articles(
@@ -65,6 +65,7 @@ impl<B: Backend> SqlStore<B> {
         let page = resolved.page_query(
             B::DIALECT,
             filter.viewer,
+            filter.with_bodies,
             limit,
             i64::try_from(offset).unwrap_or(i64::MAX),
         );
@@ -199,13 +200,14 @@ impl ListFilter {
         &self,
         dialect: Dialect,
         viewer: Option<UserId>,
+        with_bodies: bool,
         limit: u32,
         offset: i64,
     ) -> SqlQuery {
         let mut q = SqlQuery::default();
         self.push_with(dialect, &mut q, viewer);
         q.push(" ");
-        dialect.article_columns(&mut q, false);
+        dialect.article_columns(&mut q, with_bodies);
         let order_key = self.push_source(&mut q);
         self.push_conditions(dialect, &mut q);
         let order = match self.search {
@@ -414,7 +416,7 @@ mod tests {
     #[tokio::test]
     async fn filtered_pages_and_counts_never_scan_a_whole_table() {
         for (name, filter) in filters() {
-            let page = plan(&filter.page_query(Dialect::Sqlite, None, 20, 0)).await;
+            let page = plan(&filter.page_query(Dialect::Sqlite, None, false, 20, 0)).await;
             assert!(full_scans(&page).is_empty(), "{name} page scans: {page:#?}");
             let count = plan(&filter.count_query(Dialect::Sqlite)).await;
             assert!(
@@ -431,7 +433,7 @@ mod tests {
             .into_iter()
             .filter(|(name, _)| ordered_by_index(name))
         {
-            let page = plan(&filter.page_query(Dialect::Sqlite, None, 20, 0)).await;
+            let page = plan(&filter.page_query(Dialect::Sqlite, None, false, 20, 0)).await;
             assert!(
                 !page.iter().any(|l| l.contains("TEMP B-TREE")),
                 "{name} sorts: {page:#?}"
@@ -442,7 +444,7 @@ mod tests {
     #[tokio::test]
     async fn the_unfiltered_page_walks_the_primary_key_and_its_count_reads_a_counter() {
         let filter = ListFilter::default();
-        let page = plan(&filter.page_query(Dialect::Sqlite, None, 20, 0)).await;
+        let page = plan(&filter.page_query(Dialect::Sqlite, None, false, 20, 0)).await;
         // Reading newest-first along the rowid stops after offset + limit rows.
         assert!(!page.iter().any(|l| l.contains("TEMP B-TREE")), "{page:#?}");
         let count = plan(&filter.count_query(Dialect::Sqlite)).await;

@@ -205,15 +205,15 @@ impl<B: Backend> SqlStore<B> {
         Ok(created_record(new, row, tags, author))
     }
 
-    /// The article with this slug as `viewer` sees it; anonymous reads come from the read cache when fresh.
+    /// The article with this slug as `viewer` sees it; from the read cache (SQLite) when fresh.
     #[tracing::instrument(skip_all, fields(slug))]
     pub async fn find_article_by_slug(
         &self,
         slug: &str,
         viewer: Option<UserId>,
     ) -> Result<Arc<ArticleRecord>, ServiceError> {
-        let cache = self.cache().filter(|_| viewer.is_none());
-        if let Some(article) = cache.and_then(|c| c.article(slug)) {
+        let cache = self.cache();
+        if let Some(article) = cache.and_then(|c| c.article(slug, viewer)) {
             return Ok(article);
         }
         let generation = cache.map(|c| c.generation());
@@ -227,7 +227,7 @@ impl<B: Backend> SqlStore<B> {
             .ok_or(ServiceError::NotFound(Entity::Article))?;
         let article = Arc::new(self.article_with_author(row, viewer).await?);
         if let (Some(cache), Some(generation)) = (cache, generation) {
-            cache.put_article(generation, Arc::clone(&article));
+            cache.put_article(viewer, generation, Arc::clone(&article));
         }
         Ok(article)
     }

@@ -12,6 +12,7 @@ mod favorites;
 mod mysql;
 mod rows;
 mod search;
+mod sitemap;
 mod sql;
 mod sqlite;
 mod tags;
@@ -21,8 +22,8 @@ mod users;
 use std::{path::Path, sync::Arc};
 
 use db_client::{
-    ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView, CommentPage,
-    CommentRecord, NewArticle, NewComment, NewUser, UserChanges, UserId, UserRecord,
+    ArticleChanges, ArticleFilter, ArticleRecord, AuthorView, CommentPage, CommentRecord,
+    NewArticle, NewComment, NewUser, SitemapKind, SitemapPage, UserChanges, UserId, UserRecord,
 };
 use sqlx::{MySql, Sqlite, SqlitePool};
 
@@ -180,7 +181,7 @@ impl Store {
     pub async fn list_articles(
         &self,
         filter: &ArticleFilter,
-    ) -> Result<Arc<ArticlePage>, ServiceError> {
+    ) -> Result<bytes::Bytes, ServiceError> {
         on_backend!(self.list_articles(filter))
     }
 
@@ -222,6 +223,10 @@ impl Store {
 
     pub async fn list_tags(&self) -> Result<Arc<Vec<String>>, ServiceError> {
         on_backend!(self.list_tags())
+    }
+
+    pub async fn sitemap(&self, kind: SitemapKind, page: u32) -> Result<SitemapPage, ServiceError> {
+        on_backend!(self.sitemap(kind, page))
     }
 }
 

@@ -174,6 +174,8 @@ impl<B: Backend> SqlStore<B> {
             }
             other => other,
         })?;
+        // Cached pages show whether their viewer follows each author.
+        self.wrote();
         self.find_profile(username, Some(follower)).await
     }
 

@@ -264,6 +264,60 @@ on_every_backend! {
         assert_eq!(all.total, 48);
     }
 
+    async fn a_signed_in_reader_sees_their_own_writes_at_once(svc: TestService) {
+        let jake = svc.user("jake").await;
+        let anna = svc.user("anna").await;
+        svc.article(jake.id, "Watched", &[]).await;
+        let as_anna = ArticleFilter {
+            viewer: Some(anna.id),
+            ..ArticleFilter::default()
+        };
+        let feed = ArticleFilter {
+            followed_by: Some(anna.id),
+            viewer: Some(anna.id),
+            ..ArticleFilter::default()
+        };
+        let seen = |page: db_client::ArticlePage| {
+            page.articles
+                .first()
+                .map(|a| (a.favorited, a.author.following))
+        };
+        // Warm every read anna makes, then change what she sees of them, one write at a time.
+        assert_eq!(seen(svc.client.list_articles(&as_anna).await.expect("list")), Some((false, false)));
+        assert_eq!(svc.client.list_articles(&feed).await.expect("feed").total, 0);
+        let mine = ViewerQuery {
+            viewer: Some(anna.id),
+        };
+        assert!(!svc.client.find_article_by_slug("watched", mine).await.expect("get").favorited);
+
+        svc.client
+            .set_favorite("watched", anna.id, true)
+            .await
+            .expect("favorite");
+        assert_eq!(seen(svc.client.list_articles(&as_anna).await.expect("list")), Some((true, false)));
+        assert!(svc.client.find_article_by_slug("watched", mine).await.expect("get").favorited);
+
+        svc.client.set_follow("jake", anna.id, true).await.expect("follow");
+        assert_eq!(seen(svc.client.list_articles(&as_anna).await.expect("list")), Some((true, true)));
+        assert_eq!(seen(svc.client.list_articles(&feed).await.expect("feed")), Some((true, true)));
+        assert!(
+            svc.client
+                .find_article_by_slug("watched", mine)
+                .await
+                .expect("get")
+                .author
+                .following
+        );
+        svc.client.set_follow("jake", anna.id, false).await.expect("unfollow");
+        assert_eq!(svc.client.list_articles(&feed).await.expect("feed").total, 0);
+        // Another reader's view was never anna's.
+        let as_jake = ArticleFilter {
+            viewer: Some(jake.id),
+            ..ArticleFilter::default()
+        };
+        assert_eq!(seen(svc.client.list_articles(&as_jake).await.expect("list")), Some((false, false)));
+    }
+
     async fn anonymous_reads_never_show_data_older_than_an_acknowledged_write(svc: TestService) {
         let jake = svc.user("jake").await;
         let anna = svc.user("anna").await;

@@ -1,6 +1,7 @@
-//! Cache of anonymous reads — article lists, single articles, the tag list — invalidated by a generation counter
-//! that every committed write which could change them bumps before it is acknowledged. Exact, because db-service is
-//! the only writer of its databases. Signed-in readers bypass it (their `favorited`/`following` differ).
+//! Cache of reads — article lists and feeds (as the JSON they are sent as), single articles, the tag list —
+//! invalidated by a generation counter that every committed write which could change them bumps before it is
+//! acknowledged. Exact, because db-service is the only writer of its databases. Pages are kept per viewer (their
+//! `favorited`/`following` differ), so signed-in readers are served as fast as anonymous ones; each map is bounded.
 
 use std::{
     collections::HashMap,
@@ -11,14 +12,18 @@ use std::{
     },
 };
 
-use db_client::{ArticlePage, ArticleRecord};
+use bytes::Bytes;
+use db_client::{ArticleRecord, UserId};
 
 /// Entries per map before it is emptied; bounds memory to a few MB of pages.
 const MAX_ENTRIES: usize = 512;
 
-/// The filters that identify an anonymous list page.
+/// What identifies a list page: its filters, page, and who looks.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListKey {
+    pub viewer: Option<UserId>,
+    pub followed_by: Option<UserId>,
+    pub with_bodies: bool,
     pub q: Option<String>,
     pub tag: Option<String>,
     pub author: Option<String>,
@@ -30,8 +35,8 @@ pub struct ListKey {
 #[derive(Debug, Default)]
 pub struct ReadCache {
     generation: AtomicU64,
-    lists: Generational<ListKey, ArticlePage>,
-    articles: Generational<String, ArticleRecord>,
+    lists: Generational<ListKey, Bytes>,
+    articles: Generational<(String, Option<UserId>), ArticleRecord>,
     tags: Generational<(), Vec<String>>,
 }
 
@@ -47,20 +52,30 @@ impl ReadCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    pub fn list(&self, key: &ListKey) -> Option<Arc<ArticlePage>> {
-        self.lists.get(key, self.generation())
+    /// A list page's JSON.
+    pub fn list(&self, key: &ListKey) -> Option<Bytes> {
+        self.lists
+            .get(key, self.generation())
+            .map(|page| Bytes::clone(&page))
     }
 
-    pub fn put_list(&self, key: ListKey, generation: u64, page: Arc<ArticlePage>) {
-        self.lists.put(key, generation, page);
+    pub fn put_list(&self, key: ListKey, generation: u64, page: Bytes) {
+        self.lists.put(key, generation, Arc::new(page));
     }
 
-    pub fn article(&self, slug: &str) -> Option<Arc<ArticleRecord>> {
-        self.articles.get(slug, self.generation())
+    pub fn article(&self, slug: &str, viewer: Option<UserId>) -> Option<Arc<ArticleRecord>> {
+        self.articles
+            .get(&(slug.to_owned(), viewer), self.generation())
     }
 
-    pub fn put_article(&self, generation: u64, article: Arc<ArticleRecord>) {
-        self.articles.put(article.slug.clone(), generation, article);
+    pub fn put_article(
+        &self,
+        viewer: Option<UserId>,
+        generation: u64,
+        article: Arc<ArticleRecord>,
+    ) {
+        self.articles
+            .put((article.slug.clone(), viewer), generation, article);
     }
 
     pub fn tags(&self) -> Option<Arc<Vec<String>>> {
@@ -110,15 +125,15 @@ impl<K: Eq + Hash, V> Generational<K, V> {
 mod tests {
     use super::*;
 
-    fn page(total: u64) -> Arc<ArticlePage> {
-        Arc::new(ArticlePage {
-            articles: vec![],
-            total,
-        })
+    fn page(total: u64) -> Bytes {
+        Bytes::from(format!("{{\"articles\":[],\"articlesCount\":{total}}}"))
     }
 
     fn key() -> ListKey {
         ListKey {
+            viewer: None,
+            followed_by: None,
+            with_bodies: false,
             q: None,
             tag: None,
             author: None,
@@ -133,7 +148,7 @@ mod tests {
         let cache = ReadCache::default();
         let generation = cache.generation();
         cache.put_list(key(), generation, page(1));
-        assert_eq!(cache.list(&key()).map(|p| p.total), Some(1));
+        assert_eq!(cache.list(&key()), Some(page(1)));
         cache.invalidate();
         assert!(cache.list(&key()).is_none());
     }
