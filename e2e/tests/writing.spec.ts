@@ -108,6 +108,11 @@ test('the document title and the feed link follow the page shown', async ({ page
   await page.locator('.sidebar').getByRole('link', { name: tag }).click();
   await expect(page).toHaveTitle(`#${tag} — Conduit`);
   await expect(pageFeed).toHaveAttribute('href', `/feed.atom?tag=${encodeURIComponent(tag)}`);
+  // The link leads to that tag's feed, with the article in it.
+  const feed = await request.get(`/feed.atom?tag=${encodeURIComponent(tag)}`);
+  expect(feed.status()).toBe(200);
+  expect(feed.headers()['content-type']).toContain('application/atom+xml');
+  expect(await feed.text()).toContain(title);
 
   await page.locator('.article-preview .preview-link').first().click();
   await expect(page).toHaveTitle(`${title} — Conduit`);
