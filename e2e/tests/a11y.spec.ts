@@ -100,6 +100,15 @@ test('every page a signed-in writer sees has no axe violations', async ({ page, 
   await page.goto(`/article/${mine}`);
   await expect(page.getByRole('button', { name: 'Delete Article' }).first()).toBeVisible();
   await expectNoViolations(page, 'own article');
+  // Icons are drawn from inline SVG (no icon font that could be missing): each has a size and a shape.
+  for (const icon of ['.ion-trash-a', '.ion-edit', '.ion-gear-a', '.ion-compose']) {
+    const drawn = await page.locator(icon).first().evaluate((element) => {
+      const style = getComputedStyle(element, '::before');
+      return { width: parseFloat(style.width), mask: style.maskImage || style.webkitMaskImage };
+    });
+    expect(drawn.width, icon).toBeGreaterThan(0);
+    expect(drawn.mask, icon).toContain('data:image/svg+xml');
+  }
 
   await page.goto('/editor');
   await expect(page.locator('input[name=title]')).toBeVisible();
