@@ -211,49 +211,39 @@ mod tests {
             .expect("valid arguments")
     }
 
+    /// Each secret goes through the shared check (`conduit_runtime::config::secret`, tested there) by its name.
     #[test]
-    fn production_refuses_the_default_jwt_secret() {
-        let err = cli(&[
-            "--env",
-            "production",
-            "--jwt-secret",
-            DEV_JWT_SECRET,
-            "--internal-token",
-            "0123456789abcdef0",
-        ])
-        .into_config()
-        .expect_err("must refuse");
-        assert!(matches!(
-            err,
-            ConfigError::Secret(SecretError::DevDefaultInProduction("JWT_SECRET"))
-        ));
-    }
-
-    #[test]
-    fn production_requires_a_jwt_secret() {
-        let err = cli(&[
-            "--env",
-            "production",
-            "--internal-token",
-            "0123456789abcdef0",
-        ])
-        .into_config()
-        .expect_err("must refuse");
-        assert!(matches!(
-            err,
-            ConfigError::Secret(SecretError::Missing("JWT_SECRET"))
-        ));
-    }
-
-    #[test]
-    fn short_jwt_secrets_are_refused() {
-        let err = cli(&["--env", "dev", "--jwt-secret", "short"])
-            .into_config()
-            .expect_err("must refuse");
-        assert!(matches!(
-            err,
-            ConfigError::Secret(SecretError::TooShort("JWT_SECRET", 32))
-        ));
+    fn every_secret_is_checked_under_its_own_name() {
+        const TOKEN: &str = "0123456789abcdef0";
+        let jwt = "j".repeat(40);
+        let refused = |args: &[&str]| match cli(args).into_config().err() {
+            Some(ConfigError::Secret(e)) => e,
+            other => panic!("{args:?} must be refused for a secret, got {other:?}"),
+        };
+        fn production<'a>(more: &[&'a str]) -> Vec<&'a str> {
+            [&["--env", "production"][..], more].concat()
+        }
+        assert_eq!(
+            refused(&production(&[
+                "--jwt-secret",
+                DEV_JWT_SECRET,
+                "--internal-token",
+                TOKEN
+            ])),
+            SecretError::DevDefaultInProduction("JWT_SECRET")
+        );
+        assert_eq!(
+            refused(&production(&["--internal-token", TOKEN])),
+            SecretError::Missing("JWT_SECRET")
+        );
+        assert_eq!(
+            refused(&production(&["--jwt-secret", &jwt])),
+            SecretError::Missing("INTERNAL_TOKEN")
+        );
+        assert_eq!(
+            refused(&["--env", "dev", "--jwt-secret", "short"]),
+            SecretError::TooShort("JWT_SECRET", 32)
+        );
     }
 
     #[test]

@@ -28,7 +28,6 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    conduit_runtime::metrics::handle();
     let state = AppState::new(&config)?;
     let pruning = tokio::spawn(state.limits.clone().prune_forever());
     let app = routes::router(state, config.role);

@@ -91,18 +91,12 @@ async fn seed(client: &DbClient) -> Vec<UserId> {
         )
         .await
         .expect("update user");
-    client
-        .set_follow("jake", users[1], true)
-        .await
-        .expect("follow");
-    client
-        .set_follow("zoë🦀", users[1], true)
-        .await
-        .expect("follow");
-    client
-        .set_follow("anna", users[2], true)
-        .await
-        .expect("follow");
+    for (followee, follower) in [("jake", users[1]), ("zoë🦀", users[1]), ("anna", users[2])] {
+        client
+            .set_follow(followee, follower, true)
+            .await
+            .expect("follow");
+    }
     for i in 0..12 {
         let author = users[i % 3];
         client

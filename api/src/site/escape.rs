@@ -6,25 +6,28 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 /// `text` as XML character data or attribute value: markup characters escaped, and the characters XML 1.0 does
 /// not allow at all dropped.
 pub fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c < ' ' || matches!(c, '\u{fffe}' | '\u{ffff}') => {}
-            c => out.push(c),
-        }
-    }
-    out
+    escape_markup(text, "&apos;", |out, c| match c {
+        '\t' | '\n' | '\r' => out.push(c),
+        c if c < ' ' || matches!(c, '\u{fffe}' | '\u{ffff}') => {}
+        c => out.push(c),
+    })
 }
 
 /// `text` as an HTML attribute value in pure ASCII (non-ASCII as numeric references), so it can travel in a
 /// response header; control characters dropped.
 pub fn ascii_html(text: &str) -> String {
+    escape_markup(text, "&#39;", |out, c| {
+        if c.is_ascii() && !c.is_control() {
+            out.push(c);
+        } else if !c.is_control() {
+            out.push_str(&format!("&#x{:x};", u32::from(c)));
+        }
+    })
+}
+
+/// `text` with the markup characters replaced by their references (`apostrophe` for `'`, whose named reference
+/// HTML 4 lacks) and every other character passed to `other`.
+fn escape_markup(text: &str, apostrophe: &str, mut other: impl FnMut(&mut String, char)) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     for c in text.chars() {
         match c {
@@ -32,10 +35,8 @@ pub fn ascii_html(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
-            c if c.is_ascii() => out.push(c),
-            c => out.push_str(&format!("&#x{:x};", u32::from(c))),
+            '\'' => out.push_str(apostrophe),
+            c => other(&mut out, c),
         }
     }
     out

@@ -7,12 +7,12 @@ use axum::{
     extract::State,
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::{delete, get, put},
+    routing::{delete, get},
     Json, Router,
 };
 use db_client::{
     ActorQuery, ArticleChanges, ArticleFilter, ArticleRecord, CommentPage, CommentRecord,
-    CommentsQuery, NewArticle, NewComment, SitemapKind, SitemapPage, UserId, ViewerQuery,
+    CommentsQuery, NewArticle, NewComment, SitemapKind, SitemapPage, ViewerQuery,
 };
 
 use crate::{
@@ -32,8 +32,9 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/articles/{slug}/favorites/{user}",
-            put(|state, path| set_favorite(state, path, true))
-                .delete(|state, path| set_favorite(state, path, false)),
+            super::relation(|state, slug, user, favorite| async move {
+                state.store.set_favorite(&slug, user, favorite).await
+            }),
         )
         .route(
             "/articles/{slug}/comments",
@@ -96,20 +97,6 @@ async fn list_articles(
         json,
     )
         .into_response())
-}
-
-/// PUT adds the article to `user`'s favorites, DELETE removes it.
-async fn set_favorite(
-    State(state): State<AppState>,
-    PathArg((slug, user)): PathArg<(String, i64)>,
-    favorite: bool,
-) -> Result<Json<ArticleRecord>, ServiceError> {
-    Ok(Json(
-        state
-            .store
-            .set_favorite(&slug, UserId(user), favorite)
-            .await?,
-    ))
 }
 
 async fn list_comments(

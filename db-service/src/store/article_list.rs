@@ -7,23 +7,22 @@ use db_client::{ArticleFilter, ArticlePage, UserId, MAX_OFFSET, MAX_PAGE_SIZE};
 
 use super::{
     backend::Backend,
+    read_cache::ListKey,
     rows::ArticleRow,
     search::SearchTerms,
     sql::{Dialect, SqlQuery},
-    sqlite::cache::ListKey,
     SqlStore,
 };
 use crate::error::ServiceError;
 
 impl<B: Backend> SqlStore<B> {
     /// One page of articles, newest first, plus the total count, as the JSON it is sent as ([`ArticlePage`]).
-    /// On SQLite pages come from the read cache when nothing was written since they were computed.
+    /// Pages come from the read cache when nothing was written since they were computed.
     #[tracing::instrument(skip_all)]
     pub async fn list_articles(&self, filter: &ArticleFilter) -> Result<Bytes, ServiceError> {
         let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
         let offset = filter.offset.min(MAX_OFFSET);
-        let cache = self.cache();
-        let key = cache.map(|_| ListKey {
+        let key = ListKey {
             viewer: filter.viewer,
             followed_by: filter.followed_by,
             with_bodies: filter.with_bodies,
@@ -33,20 +32,18 @@ impl<B: Backend> SqlStore<B> {
             favorited: filter.favorited.clone(),
             limit,
             offset,
-        });
-        if let (Some(cache), Some(key)) = (cache, &key) {
-            if let Some(page) = cache.list(key) {
-                return Ok(page);
-            }
-        }
-        let generation = cache.map(|c| c.generation());
-        let page = self.query_articles(filter, limit, offset).await?;
-        let json =
-            Bytes::from(serde_json::to_vec(&page).map_err(|e| ServiceError::Internal(e.into()))?);
-        if let (Some(cache), Some(key), Some(generation)) = (cache, key, generation) {
-            cache.put_list(key, generation, json.clone());
-        }
-        Ok(json)
+        };
+        self.cached(
+            |cache, version| cache.list(&key, version),
+            async {
+                let page = self.query_articles(filter, limit, offset).await?;
+                let json =
+                    serde_json::to_vec(&page).map_err(|e| ServiceError::Internal(e.into()))?;
+                Ok(Bytes::from(json))
+            },
+            |cache, version, json| cache.put_list(key.clone(), version, json.clone()),
+        )
+        .await
     }
 
     async fn query_articles(

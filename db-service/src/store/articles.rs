@@ -151,10 +151,9 @@ pub(super) async fn article_id_by_slug(
 ) -> Result<i64, ServiceError> {
     let mut q = SqlQuery::from("SELECT id FROM articles WHERE slug = ");
     q.bind_text(slug);
-    conn.fetch_optional::<(i64,)>(&q)
-        .await?
+    conn.fetch_found::<(i64,)>(&q, Entity::Article)
+        .await
         .map(|(id,)| id)
-        .ok_or(ServiceError::NotFound(Entity::Article))
 }
 
 /// The article with this slug, locked for the transaction where the backend needs it, if `user` wrote it:
@@ -166,10 +165,7 @@ async fn authored_article<C: Conn>(
 ) -> Result<ArticleKey, ServiceError> {
     let mut q = SqlQuery::from("SELECT id, author_id FROM articles WHERE slug = ");
     q.bind_text(slug).push(C::DIALECT.for_update());
-    let article: ArticleKey = conn
-        .fetch_optional(&q)
-        .await?
-        .ok_or(ServiceError::NotFound(Entity::Article))?;
+    let article: ArticleKey = conn.fetch_found(&q, Entity::Article).await?;
     if article.author_id == user.0 {
         Ok(article)
     } else {
@@ -205,31 +201,28 @@ impl<B: Backend> SqlStore<B> {
         Ok(created_record(new, row, tags, author))
     }
 
-    /// The article with this slug as `viewer` sees it; from the read cache (SQLite) when fresh.
+    /// The article with this slug as `viewer` sees it; from the read cache when fresh.
     #[tracing::instrument(skip_all, fields(slug))]
     pub async fn find_article_by_slug(
         &self,
         slug: &str,
         viewer: Option<UserId>,
     ) -> Result<Arc<ArticleRecord>, ServiceError> {
-        let cache = self.cache();
-        if let Some(article) = cache.and_then(|c| c.article(slug, viewer)) {
-            return Ok(article);
-        }
-        let generation = cache.map(|c| c.generation());
-        let mut q = SqlQuery::default();
-        B::DIALECT.select_articles(&mut q, viewer, true);
-        q.push(" FROM articles a WHERE a.slug = ").bind_text(slug);
-        let row = self
-            .blog
-            .fetch_optional::<ArticleRow>(&q)
-            .await?
-            .ok_or(ServiceError::NotFound(Entity::Article))?;
-        let article = Arc::new(self.article_with_author(row, viewer).await?);
-        if let (Some(cache), Some(generation)) = (cache, generation) {
-            cache.put_article(viewer, generation, Arc::clone(&article));
-        }
-        Ok(article)
+        self.cached(
+            |cache, version| cache.article(slug, viewer, version),
+            async {
+                let mut q = SqlQuery::default();
+                B::DIALECT.select_articles(&mut q, viewer, true);
+                q.push(" FROM articles a WHERE a.slug = ").bind_text(slug);
+                let row = self
+                    .blog
+                    .fetch_found::<ArticleRow>(&q, Entity::Article)
+                    .await?;
+                Ok(Arc::new(self.article_with_author(row, viewer).await?))
+            },
+            |cache, version, article| cache.put_article(viewer, version, Arc::clone(article)),
+        )
+        .await
     }
 
     /// Applies `changes` if the editor is the author. A new title brings a new slug (NOTES.md #5).
@@ -246,17 +239,14 @@ impl<B: Backend> SqlStore<B> {
             if let (Some(_), Some(base)) = (&changes.title, &changes.slug) {
                 write_under_free_slug(&mut *tx, base, Slugged::Renamed(article.id)).await?;
             }
-            let mut q = SqlQuery::from("UPDATE articles SET title = COALESCE(");
-            q.bind_optional_text(changes.title.as_deref())
-                .push(", title), description = COALESCE(")
-                .bind_optional_text(changes.description.as_deref())
-                .push(", description), body = COALESCE(")
-                .bind_optional_text(changes.body.as_deref())
-                .push(&format!(
-                    ", body), updated_at = {} WHERE id = ",
-                    B::DIALECT.now()
-                ))
-                .bind_int(Some(article.id));
+            let mut q = SqlQuery::from("UPDATE articles SET ");
+            q.push_changes(&[
+                ("title", changes.title.as_deref()),
+                ("description", changes.description.as_deref()),
+                ("body", changes.body.as_deref()),
+            ])
+            .push(&format!(", updated_at = {} WHERE id = ", B::DIALECT.now()))
+            .bind_int(Some(article.id));
             tx.execute(&q).await?;
             if let Some(tags) = &tags {
                 let mut q = SqlQuery::from("DELETE FROM article_tags WHERE article_id = ");
@@ -316,9 +306,8 @@ impl<B: Backend> SqlStore<B> {
             .bind_int(Some(article_id));
         let row = self
             .blog
-            .fetch_optional::<ArticleRow>(&q)
-            .await?
-            .ok_or(ServiceError::NotFound(Entity::Article))?;
+            .fetch_found::<ArticleRow>(&q, Entity::Article)
+            .await?;
         self.article_with_author(row, Some(viewer)).await
     }
 

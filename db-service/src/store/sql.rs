@@ -70,6 +70,20 @@ impl SqlQuery {
         }
     }
 
+    /// `<column> = COALESCE(<value>, <column>)` for each of `changes`, comma-separated: a column given no value
+    /// keeps its own.
+    pub fn push_changes(&mut self, changes: &[(&str, Option<&str>)]) -> &mut Self {
+        for (i, (column, value)) in changes.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.push(&format!("{column} = COALESCE("))
+                .bind_optional_text(*value)
+                .push(&format!(", {column})"));
+        }
+        self
+    }
+
     /// `<column> = <value>` for a user's name or e-mail, compared case-insensitively: SQLite's columns collate
     /// NOCASE, MySQL keeps a lower-cased key column beside each (`username_key`).
     pub fn push_user_match(&mut self, dialect: Dialect, column: &str, value: &str) -> &mut Self {
@@ -140,6 +154,52 @@ impl SqlQuery {
             };
         }
         query
+    }
+}
+
+/// A table of pairs keyed by both its columns, e.g. who favorites which article, or who follows whom.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Relation {
+    pub table: &'static str,
+    /// The first column of the key: whose pair it is.
+    pub owner: &'static str,
+    /// The second column of the key.
+    pub other: &'static str,
+    /// Whether a pair records when it was made, in `created_at`.
+    pub stamped: bool,
+}
+
+impl Relation {
+    /// The statement that makes (`owner`, `other`) a pair (`on`) or not; either is a no-op when already so.
+    pub fn set(self, dialect: Dialect, owner: i64, other: i64, on: bool) -> SqlQuery {
+        let Self {
+            table,
+            owner: owner_column,
+            other: other_column,
+            stamped,
+        } = self;
+        if !on {
+            let mut q = SqlQuery::from(format!("DELETE FROM {table} WHERE {owner_column} = "));
+            q.bind_int(Some(owner))
+                .push(&format!(" AND {other_column} = "))
+                .bind_int(Some(other));
+            return q;
+        }
+        let stamp = if stamped { ", created_at" } else { "" };
+        let mut q =
+            SqlQuery::from(dialect.insert_ignoring_duplicates(
+                table,
+                &format!("{owner_column}, {other_column}{stamp}"),
+            ));
+        q.push("(")
+            .bind_int(Some(owner))
+            .push(", ")
+            .bind_int(Some(other));
+        if stamped {
+            q.push(&format!(", {}", dialect.now()));
+        }
+        q.push(")").push(&dialect.end_insert_ignoring(owner_column));
+        q
     }
 }
 

@@ -3,37 +3,14 @@
 
 use super::*;
 
-/// Publishes an article by `author` with the given words.
-async fn publish(
-    svc: &TestService,
-    author: UserId,
-    title: &str,
-    body: &str,
-    tags: &[&str],
-) -> db_client::ArticleRecord {
-    svc.client
-        .create_article(&NewArticle {
-            author,
-            slug: title.to_lowercase().replace(' ', "-"),
-            title: title.into(),
-            description: "a description".into(),
-            body: body.into(),
-            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-        })
-        .await
-        .expect("create article")
-}
-
 /// The titles of `q`'s results (with other filters from `filter`), and the count.
 async fn search(svc: &TestService, q: &str, filter: ArticleFilter) -> (Vec<String>, u64) {
     let page = svc
-        .client
-        .list_articles(&ArticleFilter {
+        .list(&ArticleFilter {
             q: Some(q.into()),
             ..filter
         })
-        .await
-        .expect("search");
+        .await;
     (
         page.articles.into_iter().map(|a| a.title).collect(),
         page.total,
@@ -42,13 +19,12 @@ async fn search(svc: &TestService, q: &str, filter: ArticleFilter) -> (Vec<Strin
 
 on_every_backend! {
     async fn searches_rank_by_relevance_need_every_word_and_cover_tags(svc: TestService) {
-        let jake = svc.user("jake").await;
-        let anna = svc.user("anna").await;
-        publish(&svc, jake.id, "Kestrel watching", "The kestrel hovers. A kestrel dives. Kestrel chicks, kestrel eggs.", &[]).await;
-        publish(&svc, anna.id, "Birds of prey", "Owls, hawks and one kestrel.", &["ornithology"]).await;
-        publish(&svc, jake.id, "Rust in production", "Ownership and borrowing.", &["rust"]).await;
-        publish(&svc, anna.id, "Gardening", "Tomatoes need sun.", &[]).await;
-        publish(&svc, jake.id, "Cooking", "Slow onions.", &["food"]).await;
+        let [jake, anna] = svc.users(["jake", "anna"]).await;
+        svc.publish(jake.id, "Kestrel watching", "The kestrel hovers. A kestrel dives. Kestrel chicks, kestrel eggs.", &[]).await;
+        svc.publish(anna.id, "Birds of prey", "Owls, hawks and one kestrel.", &["ornithology"]).await;
+        svc.publish(jake.id, "Rust in production", "Ownership and borrowing.", &["rust"]).await;
+        svc.publish(anna.id, "Gardening", "Tomatoes need sun.", &[]).await;
+        svc.publish(jake.id, "Cooking", "Slow onions.", &["food"]).await;
 
         let all = ArticleFilter::default();
         assert_eq!(
@@ -94,10 +70,10 @@ on_every_backend! {
 
     async fn every_write_keeps_the_search_exact(svc: TestService) {
         let jake = svc.user("jake").await;
-        publish(&svc, jake.id, "Kestrel notes", "Seen a kestrel today.", &["birds"]).await;
-        publish(&svc, jake.id, "Other notes", "Nothing much.", &[]).await;
+        svc.publish(jake.id, "Kestrel notes", "Seen a kestrel today.", &["birds"]).await;
+        svc.publish(jake.id, "Other notes", "Nothing much.", &[]).await;
         for filler in ["One", "Two", "Three"] {
-            publish(&svc, jake.id, filler, "Filler text.", &[]).await;
+            svc.publish(jake.id, filler, "Filler text.", &[]).await;
         }
         let all = ArticleFilter::default;
         let changes = |title: Option<&str>, body: Option<&str>, tags: Option<&[&str]>| {
