@@ -5,7 +5,7 @@ use api_types::{
     NewComment, TagList, UpdateArticle,
 };
 
-use super::{build, json_body, send, send_empty, ApiError, Method};
+use super::{build, fetch, send_empty, send_json, ApiError, Method};
 
 /// Page size of every article list in the app.
 pub const PAGE_SIZE: u32 = 10;
@@ -64,32 +64,29 @@ fn article_path(slug: &str) -> String {
 
 /// `GET /api/articles?…` or `GET /api/articles/feed?…`.
 pub async fn list(query: &ArticleQuery) -> Result<ArticleList, ApiError> {
-    send(build(Method::GET, &query.to_path()).build()).await
+    fetch(Method::GET, &query.to_path()).await
 }
 
 /// `GET /api/articles/:slug`.
 pub async fn get(slug: &str) -> Result<Article, ApiError> {
-    let envelope: ArticleEnvelope<Article> =
-        send(build(Method::GET, &article_path(slug)).build()).await?;
+    let envelope: ArticleEnvelope<Article> = fetch(Method::GET, &article_path(slug)).await?;
     Ok(envelope.article)
 }
 
 /// `POST /api/articles`.
 pub async fn create(article: NewArticle) -> Result<Article, ApiError> {
-    let envelope: ArticleEnvelope<Article> = send(json_body(
-        build(Method::POST, "/articles"),
-        &ArticleEnvelope { article },
-    ))
-    .await?;
+    let envelope: ArticleEnvelope<Article> =
+        send_json(Method::POST, "/articles", &ArticleEnvelope { article }).await?;
     Ok(envelope.article)
 }
 
 /// `PUT /api/articles/:slug`.
 pub async fn update(slug: &str, article: UpdateArticle) -> Result<Article, ApiError> {
-    let envelope: ArticleEnvelope<Article> = send(json_body(
-        build(Method::PUT, &article_path(slug)),
+    let envelope: ArticleEnvelope<Article> = send_json(
+        Method::PUT,
+        &article_path(slug),
         &ArticleEnvelope { article },
-    ))
+    )
     .await?;
     Ok(envelope.article)
 }
@@ -107,7 +104,7 @@ pub async fn set_favorite(slug: &str, favorite: bool) -> Result<Article, ApiErro
         Method::DELETE
     };
     let envelope: ArticleEnvelope<Article> =
-        send(build(method, &format!("{}/favorite", article_path(slug))).build()).await?;
+        fetch(method, &format!("{}/favorite", article_path(slug))).await?;
     Ok(envelope.article)
 }
 
@@ -121,19 +118,16 @@ pub async fn comments(slug: &str, offset: u64) -> Result<CommentList, ApiError> 
         "{}/comments?limit={COMMENTS_PAGE_SIZE}&offset={offset}",
         article_path(slug)
     );
-    send(build(Method::GET, &path).build()).await
+    fetch(Method::GET, &path).await
 }
 
 /// `POST /api/articles/:slug/comments`.
 pub async fn add_comment(slug: &str, body: String) -> Result<Comment, ApiError> {
     let path = format!("{}/comments", article_path(slug));
-    let envelope: CommentEnvelope<Comment> = send(json_body(
-        build(Method::POST, &path),
-        &CommentEnvelope {
-            comment: NewComment { body },
-        },
-    ))
-    .await?;
+    let comment = CommentEnvelope {
+        comment: NewComment { body },
+    };
+    let envelope: CommentEnvelope<Comment> = send_json(Method::POST, &path, &comment).await?;
     Ok(envelope.comment)
 }
 
@@ -151,6 +145,6 @@ pub async fn delete_comment(slug: &str, id: i64) -> Result<(), ApiError> {
 
 /// `GET /api/tags`.
 pub async fn tags() -> Result<Vec<String>, ApiError> {
-    let list: TagList = send(build(Method::GET, "/tags").build()).await?;
+    let list: TagList = fetch(Method::GET, "/tags").await?;
     Ok(list.tags)
 }

@@ -66,6 +66,20 @@ async fn send<T: DeserializeOwned>(
         .map_err(|e| ApiError::Network(format!("unreadable response: {e}")))
 }
 
+/// `method` on `path` without a body, the answer decoded as `T`.
+async fn fetch<T: DeserializeOwned>(method: Method, path: &str) -> Result<T, ApiError> {
+    send(build(method, path).build()).await
+}
+
+/// `method` on `path` with `body` as JSON, the answer decoded as `T`.
+async fn send_json<B: Serialize, T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: &B,
+) -> Result<T, ApiError> {
+    send(json_body(build(method, path), body)).await
+}
+
 /// Like [`send`], for answers without a body (204; 200 is accepted too).
 async fn send_empty(request: Result<Request, gloo_net::Error>) -> Result<(), ApiError> {
     answer(request).await.map(drop)

@@ -2,12 +2,12 @@
 
 use api_types::{Profile, ProfileEnvelope};
 
-use super::{articles::encode, build, send, ApiError, Method};
+use super::{articles::encode, fetch, ApiError, Method};
 
 /// `GET /api/profiles/:username`.
 pub async fn get(username: &str) -> Result<Profile, ApiError> {
     let envelope: ProfileEnvelope =
-        send(build(Method::GET, &format!("/profiles/{}", encode(username))).build()).await?;
+        fetch(Method::GET, &format!("/profiles/{}", encode(username))).await?;
     Ok(envelope.profile)
 }
 
@@ -15,6 +15,6 @@ pub async fn get(username: &str) -> Result<Profile, ApiError> {
 pub async fn set_following(username: &str, follow: bool) -> Result<Profile, ApiError> {
     let method = if follow { Method::POST } else { Method::DELETE };
     let envelope: ProfileEnvelope =
-        send(build(method, &format!("/profiles/{}/follow", encode(username))).build()).await?;
+        fetch(method, &format!("/profiles/{}/follow", encode(username))).await?;
     Ok(envelope.profile)
 }

@@ -56,6 +56,17 @@ pub fn HomePage() -> impl IntoView {
         query
     });
     let tags = fetched(api::articles::tags);
+    let tab = move |shown: Feed, label: &'static str| {
+        let active = shown.clone();
+        view! {
+            <li class="nav-item">
+                <a class="nav-link" class:active=move || feed.get() == active href=""
+                    on:click=move |ev| { ev.prevent_default(); choose(shown.clone()); }>
+                    {label}
+                </a>
+            </li>
+        }
+    };
 
     view! {
         <div class="home-page">
@@ -70,20 +81,8 @@ pub fn HomePage() -> impl IntoView {
                     <div class="col-md-9">
                         <div class="feed-toggle">
                             <ul class="nav nav-pills outline-active">
-                                <Show when=move || session.signed_in()>
-                                    <li class="nav-item">
-                                        <a class="nav-link" class:active=move || feed.get() == Feed::Yours href=""
-                                            on:click=move |ev| { ev.prevent_default(); choose(Feed::Yours); }>
-                                            "Your Feed"
-                                        </a>
-                                    </li>
-                                </Show>
-                                <li class="nav-item">
-                                    <a class="nav-link" class:active=move || feed.get() == Feed::Global href=""
-                                        on:click=move |ev| { ev.prevent_default(); choose(Feed::Global); }>
-                                        "Global Feed"
-                                    </a>
-                                </li>
+                                <Show when=move || session.signed_in()>{tab(Feed::Yours, "Your Feed")}</Show>
+                                {tab(Feed::Global, "Global Feed")}
                                 {move || match feed.get() {
                                     Feed::Tag(tag) => Some(view! {
                                         <li class="nav-item">
