@@ -3,7 +3,8 @@
 # and USERS users (bench/seed.py, loaded by `db-service import`, so it works on either backend), then wrk at the hot
 # routes, anonymous and signed in (the tokens of 20 users in turn), at 32 connections and at 1,000, beside the
 # same list bytes served as a static file by a bare nginx; then creates. Prints figures and the ratios issue 15
-# asks about; asserts nothing. Afterwards it checks that every acknowledged create is stored.
+# asks about; asserts nothing. Afterwards it checks that every acknowledged create is stored, and prints the peak
+# memory of the api and db-service over the whole run.
 # Usage: bench/api.sh   (ARTICLES=1000 USERS=1000 DURATION=8s; DATABASE_URL=mysql://… for MySQL)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -123,3 +124,4 @@ acked=$((total - non2xx))
 stored=$(curl -fs "$base/api/articles?limit=1" -H "authorization: Token $(head -1 "$work/tokens")" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["articlesCount"])')
 echo "acknowledged creates: $acked; articles stored: $stored (at least $((before + acked)) expected)"
+print_peak_memory

@@ -23,3 +23,13 @@ start_seeded_stack() { # articles users tokens
   start_stack
   trap 'stop_stack; rm -rf "$BENCH_WORK"' EXIT
 }
+
+# The peak resident memory (VmHWM) of the stack's api and db-service so far, in MiB: what the memory limits in
+# compose and k8s are derived from (k8s/README.md).
+print_peak_memory() {
+  local name pid
+  for name in api db-service; do
+    pid=$(pgrep -f "^$BIN_DIR/$name" | head -1)
+    awk -v n="$name" '/^VmHWM/ {printf "peak RSS %s: %.1f MiB\n", n, $2 / 1024}' "/proc/$pid/status"
+  done
+}
