@@ -18,6 +18,10 @@ use tokio::net::TcpListener;
 
 use crate::{config::Config, state::AppState};
 
+// The SPA pages no deeper than the API serves: its copy of the bound (api-types cannot depend on db-client) must
+// be db-service's.
+const _: () = assert!(api_types::MAX_OFFSET == db_client::MAX_OFFSET);
+
 /// The log filter when `RUST_LOG` is unset.
 pub const DEFAULT_LOG_FILTER: &str = "info";
 
