@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -189,6 +190,11 @@ def main() -> int:
         time.sleep(1.2)
         later = seen("/api/articles?cached=1")
         check("a cached answer lives at most a second", later == 4, later)
+        # A crowd asking for one page at once: one request fetches it, the others wait for it (no stampede).
+        time.sleep(1 - time.time() % 1 + 0.05)
+        with ThreadPoolExecutor(50) as pool:
+            crowd = set(pool.map(lambda _: seen("/api/articles?crowd=1"), range(50)))
+        check("a crowd's simultaneous misses reach the api once", crowd == {1}, sorted(crowd))
         time.sleep(1 - time.time() % 1 + 0.05)
         first, again = seen("/api/profiles/jake?cached=1"), seen("/api/profiles/jake?cached=1")
         check("anonymous profile reads are cached too", (first, again) == (1, 1), (first, again))
