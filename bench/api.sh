@@ -22,7 +22,8 @@ duration=${DURATION:-8s}
 start_seeded_stack "$articles" "$users" 20
 work=$BENCH_WORK
 static_pid=
-trap '[ -z "$static_pid" ] || kill "$static_pid" 2>/dev/null; stop_stack; rm -rf "$work"' EXIT
+uncached_pid=
+trap 'kill $static_pid $uncached_pid 2>/dev/null; stop_stack; rm -rf "$work"' EXIT
 base=$BASE_URL
 slug=$(sed -n '500p' "$work/slugs"); slug=${slug:-$(head -1 "$work/slugs")}
 
@@ -52,7 +53,17 @@ row() { # label connections path [signed]
 rps() { cat "$work/rps-$1"; }
 ratio() { awk -v a="$(rps "$1")" -v b="$(rps "$2")" 'BEGIN {printf "%.0f %%", 100 * a / b}'; }
 
+# A second front door on the same api without nginx's anonymous read cache: anonymous requests that go all the
+# way, like signed-in ones always do.
+uncached_port=$(free_port)
+LISTEN=127.0.0.1:$uncached_port WEB_ROOT=$root/web/dist USERS_UPSTREAM=127.0.0.1:$API_PORT \
+  POSTS_UPSTREAM=127.0.0.1:$API_PORT ANONYMOUS_READ_CACHE=off \
+  scripts/render-nginx "$work/uncached" >/dev/null
+nginx -p "$work/uncached" -c "$work/uncached/nginx.conf" -g "master_process off;" 2>/dev/null & uncached_pid=$!
+until curl -fs -o /dev/null "http://127.0.0.1:$uncached_port/api/tags"; do sleep 0.05; done
+
 row "GET /api/articles, anonymous" 32 "/api/articles?limit=20" "" list
+base=http://127.0.0.1:$uncached_port row "GET /api/articles, anonymous, no nginx cache" 32 "/api/articles?limit=20" "" uncached
 row "GET /api/articles, signed in" 32 "/api/articles?limit=20" signed signed
 row "GET /api/articles/feed, signed in" 32 "/api/articles/feed?limit=20" signed feed
 row "GET /api/articles?tag=wasm, signed in" 32 "/api/articles?limit=20&tag=wasm" signed tag
@@ -63,6 +74,7 @@ row "GET /api/articles/:slug, anonymous" 32 "/api/articles/$slug" "" article
 row "GET /api/articles/:slug, signed in" 32 "/api/articles/$slug" signed article_signed
 row "GET /api/tags" 32 "/api/tags" "" tags
 row "GET /api/articles, anonymous, 1,000 conns" 1000 "/api/articles?limit=20" "" list1000
+base=http://127.0.0.1:$uncached_port row "GET /api/articles, anon., no nginx cache, 1,000 conns" 1000 "/api/articles?limit=20" "" uncached1000
 row "GET /api/articles/:slug, anonymous, 1,000 conns" 1000 "/api/articles/$slug" "" article1000
 row "GET /api/articles, signed in, 1,000 conns" 1000 "/api/articles?limit=20" signed signed1000
 
@@ -107,6 +119,9 @@ echo "$out" | awk '/Requests\/sec/ {print $2}' > "$work/rps-static"
 echo "-- ratios"
 echo "signed-in list / anonymous list:        $(ratio signed list)   (target ≥ 80 %)"
 echo "signed-in feed / anonymous list:        $(ratio feed list)   (target ≥ 80 %)"
+echo "signed-in list / anonymous, no nginx cache: $(ratio signed uncached)"
+echo "signed-in feed / anonymous, no nginx cache: $(ratio feed uncached)"
+echo "uncached list at 1,000 / at 32 conns:   $(ratio uncached1000 uncached)"
 echo "list at 1,000 / at 32 connections:      $(ratio list1000 list)   (target ≥ 80 %)"
 echo "article at 1,000 / at 32 connections:   $(ratio article1000 article)   (target ≥ 80 %)"
 echo "anonymous list / the static file:       $(ratio list static)   (target ≥ 25 %)"
