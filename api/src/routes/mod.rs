@@ -2,6 +2,7 @@
 //! OpenAPI document, one error shape everywhere.
 
 mod articles;
+mod body_budget;
 mod comments;
 mod health;
 mod profiles;
@@ -66,7 +67,11 @@ pub fn router(state: AppState, role: Role) -> Router {
         )
         .fallback(|| async { ApiError::NotFound(db_client::Entity::Route) })
         .with_state(state)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            body_budget::BodyBudget::default(),
+            body_budget::reserve,
+        ));
     Stack {
         metrics: REQUESTS,
         deadline: Deadline {

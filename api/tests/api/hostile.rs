@@ -292,3 +292,49 @@ async fn ids_paths_and_pages_from_clients_are_bounded() {
         .await;
     assert_eq!(status, 422);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bodies_held_at_once_are_bounded_by_the_body_budget() {
+    // Straight at the api: nginx would buffer each body whole before passing it on.
+    let app = crate::helpers::spawn_app().await;
+    let token = app.register("jake").await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    // 40 clients each declare a 1 MB body, send 900 KB of it and hold back the rest. The budget (16 MiB) admits
+    // 16 of them; the others are refused with 503 once they have waited 2 s, their bodies unread.
+    let clients = (0..40).map(|_| {
+        let (addr, token) = (addr.clone(), token.clone());
+        tokio::spawn(async move {
+            let mut stream = tokio::net::TcpStream::connect(&addr)
+                .await
+                .expect("connect");
+            let head = format!(
+                "POST /api/articles HTTP/1.1\r\nhost: conduit\r\nauthorization: Token {token}\r\n\
+                 content-type: application/json\r\ncontent-length: 1000000\r\n\r\n"
+            );
+            stream.write_all(head.as_bytes()).await.expect("head");
+            stream
+                .write_all(&[b' '; 900_000])
+                .await
+                .expect("most of the body");
+            let mut answer = [0u8; 12];
+            let read = tokio::time::timeout(
+                Duration::from_secs(6),
+                tokio::io::AsyncReadExt::read_exact(&mut stream, &mut answer),
+            )
+            .await;
+            // Answered (its status), or still waiting for the rest of its body: admitted.
+            match read {
+                Ok(Ok(_)) => String::from_utf8_lossy(&answer[9..12]).into_owned(),
+                _ => "admitted".to_owned(),
+            }
+        })
+    });
+    let outcomes: Vec<String> = join_all(clients)
+        .await
+        .into_iter()
+        .map(|joined| joined.expect("client"))
+        .collect();
+    let admitted = outcomes.iter().filter(|o| *o == "admitted").count();
+    let refused = outcomes.iter().filter(|o| *o == "503").count();
+    assert_eq!((admitted, refused), (16, 24), "{outcomes:?}");
+}
