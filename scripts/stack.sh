@@ -16,6 +16,7 @@ start_stack() {
   export PORT API_PORT DB_PORT DATA_DIR BASE_URL STACK_LOG
   PORT=$(free_port) API_PORT=$(free_port) DB_PORT=$(free_port)
   DATA_DIR=${DATA_DIR:-$(mktemp -d)}
+  mkdir -p "$DATA_DIR"
   BASE_URL=http://127.0.0.1:$PORT
   STACK_LOG=$DATA_DIR/stack.log
   "$conduit_root/scripts/run-stack" >"$STACK_LOG" 2>&1 &
