@@ -55,11 +55,10 @@ nginx-test: ## Render the nginx config, nginx -t it, and check its routing and h
 k8s-test: ## Render every overlay, validate against the Kubernetes schemas, checkov, cross-reference checks
 	$(TOOLS_VENV)/bin/python k8s/test.py
 
-docker-lint: ## hadolint and checkov on the three Dockerfiles (offline)
-	$(TOOLS_VENV)/bin/hadolint -t warning db-service/Dockerfile api/Dockerfile nginx/Dockerfile
+docker-lint: ## hadolint and checkov on the Dockerfile of the three images (offline)
+	$(TOOLS_VENV)/bin/hadolint -t warning Dockerfile
 	unshare -n sh -c 'ip link set lo up; $(TOOLS_VENV)/bin/checkov --quiet --compact --skip-download \
-	  --framework dockerfile \
-	  -f db-service/Dockerfile -f api/Dockerfile -f nginx/Dockerfile'
+	  --framework dockerfile -f Dockerfile'
 
 e2e: web ## RealWorld collection (newman, on SQLite and MySQL) + Playwright journeys, stack behind nginx
 	@# The debug binaries of `cargo test --workspace` (same features, so nothing is rebuilt after cargo-test).

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Public API benchmark through nginx (the whole stack, release builds): seeds 1,000 articles through the API,
-# then drives wrk (2 threads, 32 connections, loopback) at the four hot routes. Prints figures; asserts nothing.
-# Afterwards it checks that every acknowledged POST is stored: articlesCount == seeded + acknowledged.
-# Usage: bench/api.sh   (DURATION=10s by default)
+# The public API through nginx (the whole stack, release builds), as readers and writers use it: ARTICLES articles
+# and USERS users (bench/seed.py, loaded by `db-service import`, so it works on either backend), then wrk at the hot
+# routes, anonymous and signed in (the tokens of 20 users in turn), at 32 connections and at 1,000, beside the
+# same list bytes served as a static file by a bare nginx; then creates. Prints figures and the ratios issue 15
+# asks about; asserts nothing. Afterwards it checks that every acknowledged create is stored, and prints the peak
+# memory of the api and db-service over the whole run.
+# Usage: bench/api.sh   (ARTICLES=1000 USERS=1000 DURATION=8s; DATABASE_URL=mysql://… for MySQL)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -11,51 +14,121 @@ cd "$root"
 # shellcheck source=wrk.sh
 . bench/wrk.sh
 need_wrk
-duration=${DURATION:-10s}
-cargo build --release --locked -q -p db-service -p api
-[ -f web/dist/index.html ] || make -s web
-
-export BIN_DIR=$root/target/release
-# Generous login limits: the seeding logs in once, wrk never does.
-export LOGIN_ATTEMPTS_PER_IP_PER_MINUTE=1000 SIGNUPS_PER_IP_PER_MINUTE=1000 BACKUP_INTERVAL_SECS=0 RUST_LOG=warn
-start_stack
+articles=${ARTICLES:-1000}
+users=${USERS:-1000}
+duration=${DURATION:-8s}
+# shellcheck source=seeded.sh
+. bench/seeded.sh
+start_seeded_stack "$articles" "$users" 20
+work=$BENCH_WORK
+static_pid=
+trap '[ -z "$static_pid" ] || kill "$static_pid" 2>/dev/null; stop_stack; rm -rf "$work"' EXIT
 base=$BASE_URL
+slug=$(sed -n '500p' "$work/slugs"); slug=${slug:-$(head -1 "$work/slugs")}
 
-token=$(python3 - "$base" <<'PY'
-import json, sys, urllib.request
-base = sys.argv[1]
-def call(method, path, body=None, token=None):
-    req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None,
-                                 headers={"content-type": "application/json", **({"authorization": f"Token {token}"} if token else {})})
-    with urllib.request.urlopen(req) as r:
-        return json.load(r)
-user = call("POST", "/api/users", {"user": {"username": "bencher", "email": "bench@example.com", "password": "bench-password"}})["user"]
-tags = ["rust", "web", "sqlite", "kubernetes", "leptos", "axum", "wasm", "nginx"]
-for i in range(1000):
-    call("POST", "/api/articles", {"article": {"title": f"Seeded article {i}", "description": "for the benchmark",
-         "body": "Some markdown body. " * 20, "tagList": [tags[i % 8], tags[(i // 8) % 8]]}}, user["token"])
-print(user["token"])
-PY
-)
-echo "seeded 1,000 articles through the API"
-slug=seeded-article-500
-run() { wrk -t2 -c32 -d"$duration" --latency "$@"; }
-printf 'GET /api/articles?limit=20:  '; run "$base/api/articles?limit=20" | wrk_summary
-printf 'GET /api/articles/:slug:     '; run "$base/api/articles/$slug" | wrk_summary
-printf 'GET /api/tags:               '; run "$base/api/tags" | wrk_summary
-cat > "$DATA_DIR/post.lua" <<LUA
+# Signed-in readers: the 20 users' tokens in turn.
+cat > "$work/signed.lua" <<'LUA'
+local tokens = {}
+for line in io.lines(os.getenv("TOKENS")) do tokens[#tokens + 1] = line end
+local path = os.getenv("TARGET")
+local i = 0
+request = function()
+  i = i % #tokens + 1
+  return wrk.format("GET", path, {["authorization"] = "Token " .. tokens[i]})
+end
+LUA
+export TOKENS=$work/tokens
+run() { wrk -t2 -c"$1" -d"$duration" --latency "${@:2}"; }
+row() { # label connections path [signed]
+  local out
+  if [ "${4:-}" = signed ]; then
+    out=$(TARGET=$3 run "$2" -s "$work/signed.lua" "$base$3")
+  else
+    out=$(run "$2" "$base$3")
+  fi
+  printf '%-44s %s\n' "$1:" "$(echo "$out" | wrk_summary)"
+  echo "$out" | awk '/Requests\/sec/ {print $2}' > "$work/rps-$5"
+}
+rps() { cat "$work/rps-$1"; }
+ratio() { awk -v a="$(rps "$1")" -v b="$(rps "$2")" 'BEGIN {printf "%.0f %%", 100 * a / b}'; }
+
+row "GET /api/articles, anonymous" 32 "/api/articles?limit=20" "" list
+row "GET /api/articles, signed in" 32 "/api/articles?limit=20" signed signed
+row "GET /api/articles/feed, signed in" 32 "/api/articles/feed?limit=20" signed feed
+row "GET /api/articles?tag=wasm, signed in" 32 "/api/articles?limit=20&tag=wasm" signed tag
+row "GET /api/articles?author=user3, signed in" 32 "/api/articles?limit=20&author=user3" signed author
+row "GET /api/articles?favorited=user7, signed in" 32 "/api/articles?limit=20&favorited=user7" signed favorited
+row "GET /api/articles?q=wasm+seeded, signed in" 32 "/api/articles?limit=20&q=wasm%20seeded" signed search
+row "GET /api/articles/:slug, anonymous" 32 "/api/articles/$slug" "" article
+row "GET /api/articles/:slug, signed in" 32 "/api/articles/$slug" signed article_signed
+row "GET /api/tags" 32 "/api/tags" "" tags
+row "GET /api/articles, anonymous, 1,000 conns" 1000 "/api/articles?limit=20" "" list1000
+row "GET /api/articles/:slug, anonymous, 1,000 conns" 1000 "/api/articles/$slug" "" article1000
+row "GET /api/articles, signed in, 1,000 conns" 1000 "/api/articles?limit=20" signed signed1000
+
+# The reference: the list's very bytes as a static file, served by a bare nginx.
+mkdir -p "$work/static/www" "$work/static/run"
+curl -fs "$base/api/articles?limit=20" > "$work/static/www/list.json"
+# nginx's workers run as nobody: let them reach the file (mktemp's folder is private).
+chmod a+x "$work" "$work/static"
+chmod -R a+rX "$work/static/www"
+static_port=$(free_port)
+cat > "$work/static/nginx.conf" <<CONF
+daemon off;
+worker_processes auto;
+worker_rlimit_nofile 65536;
+pid $work/static/run/nginx.pid;
+error_log stderr error;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  client_body_temp_path $work/static/run/body;
+  proxy_temp_path $work/static/run/proxy;
+  fastcgi_temp_path $work/static/run/fastcgi;
+  uwsgi_temp_path $work/static/run/uwsgi;
+  scgi_temp_path $work/static/run/scgi;
+  server {
+    listen 127.0.0.1:$static_port backlog=4096;
+    root $work/static/www;
+    location / { default_type application/json; }
+  }
+}
+CONF
+nginx -p "$work/static" -c "$work/static/nginx.conf" & static_pid=$!
+waited=$SECONDS
+until curl -fs -o /dev/null "http://127.0.0.1:$static_port/list.json"; do
+  [ $((SECONDS - waited)) -lt 10 ] || { echo "the bare nginx does not serve list.json" >&2; exit 1; }
+  sleep 0.05
+done
+out=$(run 32 "http://127.0.0.1:$static_port/list.json")
+printf '%-44s %s\n' "the same bytes, static file, bare nginx:" "$(echo "$out" | wrk_summary)"
+echo "$out" | awk '/Requests\/sec/ {print $2}' > "$work/rps-static"
+
+echo "-- ratios"
+echo "signed-in list / anonymous list:        $(ratio signed list)   (target ≥ 80 %)"
+echo "signed-in feed / anonymous list:        $(ratio feed list)   (target ≥ 80 %)"
+echo "list at 1,000 / at 32 connections:      $(ratio list1000 list)   (target ≥ 80 %)"
+echo "article at 1,000 / at 32 connections:   $(ratio article1000 article)   (target ≥ 80 %)"
+echo "anonymous list / the static file:       $(ratio list static)   (target ≥ 25 %)"
+
+cat > "$work/post.lua" <<LUA
 local n = 0
 local id = 0
 function setup(thread) thread:set("tid", id); id = id + 1 end
 request = function()
   n = n + 1
   local body = '{"article":{"title":"Bench ' .. tid .. ' ' .. n .. ' ' .. math.random(1e9) .. '","description":"d","body":"b","tagList":["bench"]}}'
-  return wrk.format("POST", "/api/articles", {["content-type"] = "application/json", ["authorization"] = "Token $token"}, body)
+  return wrk.format("POST", "/api/articles", {["content-type"] = "application/json", ["authorization"] = "Token $(head -1 "$work/tokens")"}, body)
 end
 LUA
-printf 'POST /api/articles:          '; out=$(run -s "$DATA_DIR/post.lua" "$base/api/articles"); echo "$out" | wrk_summary
+before=$(curl -fs "$base/api/articles?limit=1" -H "authorization: Token $(head -1 "$work/tokens")" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["articlesCount"])')
+out=$(run 32 -s "$work/post.lua" "$base/api/articles")
+printf '%-44s %s\n' "POST /api/articles:" "$(echo "$out" | wrk_summary)"
 total=$(echo "$out" | awk '/requests in/ {print $1}')
 non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}'); non2xx=${non2xx:-0}
 acked=$((total - non2xx))
-stored=$(curl -fs "$base/api/articles?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["articlesCount"])')
-echo "acknowledged POSTs: $acked; articles stored: $stored (at least $((1000 + acked)) expected)"
+stored=$(curl -fs "$base/api/articles?limit=1" -H "authorization: Token $(head -1 "$work/tokens")" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["articlesCount"])')
+echo "acknowledged creates: $acked; articles stored: $stored (at least $((before + acked)) expected)"
+print_peak_memory

@@ -46,21 +46,15 @@ LUA
 for size in "${sizes[@]}"; do
   echo "== $size articles"
   rm -rf "$work/data"
-  start
-  echo "idle RSS after start: $(( $(rss_kb) / 1024 )) MB"
-  for i in $(seq 1 20); do
-    curl -fs -o /dev/null -H "x-internal-token: $token" -H 'content-type: application/json' \
-      -d "{\"username\":\"author$i\",\"email\":\"author$i@example.com\",\"password_hash\":\"x\"}" "$url/v1/users"
-  done
-  stop
-  python3 bench/seed_articles.py "$work/data" "$size" 20
+  python3 bench/seed.py "$work/seed.jsonl" --users 20 --articles "$size"
+  DATA_DIR=$work/data "$bin" import "$work/seed.jsonl" >/dev/null
   start
   echo "idle RSS with data: $(( $(rss_kb) / 1024 )) MB"
   h=(-H "x-internal-token: $token")
   printf 'list 20, anonymous:        '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20" | wrk_summary
   printf 'list 20, viewer, offset:   '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20&offset=500&viewer=2" | wrk_summary
   printf 'list 20, by tag:           '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20&tag=wasm&viewer=2" | wrk_summary
-  printf 'list 20, by author:        '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20&author=author3" | wrk_summary
+  printf 'list 20, by author:        '; wrk -t2 -c32 -d"$duration" --latency "${h[@]}" "$url/v1/articles?limit=20&author=user3" | wrk_summary
   printf 'create article:            '; wrk -t2 -c32 -d"$duration" --latency -s "$work/create.lua" "$url" | wrk_summary
   # Backups back to back while reads go on.
   ( end=$((SECONDS + ${duration%s})); n=0

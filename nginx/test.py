@@ -30,6 +30,8 @@ def free_port() -> int:
 
 
 def upstream(name: str) -> ThreadingHTTPServer:
+    seen: dict = {}
+
     class Echo(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -37,9 +39,23 @@ def upstream(name: str) -> ThreadingHTTPServer:
             length = int(self.headers.get("content-length") or 0)
             if length:
                 self.rfile.read(length)
+            if self.path.startswith("/page-meta/"):
+                # The posts service's answer to nginx's head subrequest: the head, or 403 for no such page.
+                self.send_response(403 if "missing" in self.path else 204)
+                if "missing" not in self.path:
+                    self.send_header("x-page-head", f"<title>{self.path} from {name}</title>")
+                self.send_header("content-length", "0")
+                self.send_header("connection", "close")
+                self.close_connection = True
+                self.end_headers()
+                return
+            seen[self.path] = seen.get(self.path, 0) + 1
             body = json.dumps({"upstream": name, "method": self.command, "path": self.path,
-                               "real_ip": self.headers.get("x-real-ip")}).encode()
+                               "real_ip": self.headers.get("x-real-ip"), "seen": seen[self.path]}).encode()
             self.send_response(200)
+            if self.command == "GET" and "authorization" not in self.headers:
+                # As the api marks anonymous reads: cacheable until the end of this second.
+                self.send_header("x-accel-expires", f"@{int(time.time())}")
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
             # No keep-alive: once a stand-in is shut down, nginx must find it gone.
@@ -72,7 +88,8 @@ def main() -> int:
     web = os.path.join(work, "www")
     os.makedirs(web)
     with open(os.path.join(web, "index.html"), "w") as f:
-        f.write("<!doctype html><title>shell</title>")
+        f.write('<!doctype html><head>\n<meta name="description" content="Conduit: a place to share your knowledge." />\n'
+                "<title>Conduit</title>\n</head><body>shell</body>")
     wasm = b"\0asm" + b"\1\0\0\0" * 2000
     with open(os.path.join(web, "web-0123456789abcdef_bg.wasm"), "wb") as f:
         f.write(wasm)
@@ -120,7 +137,8 @@ def main() -> int:
             ("POST", "/api/articles/a/favorite", "create"), ("POST", "/api/articles/a/comments", "create"),
             ("PUT", "/api/articles/a", "update"), ("DELETE", "/api/articles/a", "delete"),
             ("DELETE", "/api/articles/a/favorite", "delete"), ("DELETE", "/api/articles/a/comments/1", "delete"),
-            ("GET", "/api/usersfoo", "read"),
+            ("GET", "/api/usersfoo", "read"), ("GET", "/feed.atom?tag=x", "read"), ("GET", "/sitemap.xml", "read"),
+            ("GET", "/sitemaps/articles/1", "read"), ("GET", "/robots.txt", "read"),
         ]
         for method, path, expected in routes:
             status, _, body = request(port, method, path, b"{}" if method in ("POST", "PUT") else b"")
@@ -128,7 +146,8 @@ def main() -> int:
             check(f"{method} {path} → {expected}", got == expected, got)
 
         def real_ip(source, forwarded):
-            status, _, body = request(port, "GET", "/api/user", headers={"X-Forwarded-For": forwarded}, source=source)
+            status, _, body = request(port, "GET", "/api/user", headers={"X-Forwarded-For": forwarded,
+                                                                        "Authorization": "Token t"}, source=source)
             return json.loads(body).get("real_ip") if status == 200 else status
 
         got = real_ip("127.0.0.1", "203.0.113.9")
@@ -157,6 +176,26 @@ def main() -> int:
             code, _ = render(value)
             check(f"REAL_IP_FROM={value!r} is refused", code != 0)
 
+        def seen(path, headers=None):
+            status, _, body = request(port, "GET", path, headers=headers)
+            return json.loads(body).get("seen") if status == 200 else status
+
+        # At the start of a second, so that both reads fall in it.
+        time.sleep(1 - time.time() % 1 + 0.05)
+        first, again = seen("/api/articles?cached=1"), seen("/api/articles?cached=1")
+        check("an anonymous read is answered from the cache within its second", (first, again) == (1, 1), (first, again))
+        signed_in = [seen("/api/articles?cached=1", {"Authorization": "Token t"}) for _ in range(2)]
+        check("signed-in reads always reach the api", signed_in == [2, 3], signed_in)
+        time.sleep(1.2)
+        later = seen("/api/articles?cached=1")
+        check("a cached answer lives at most a second", later == 4, later)
+        time.sleep(1 - time.time() % 1 + 0.05)
+        first, again = seen("/api/profiles/jake?cached=1"), seen("/api/profiles/jake?cached=1")
+        check("anonymous profile reads are cached too", (first, again) == (1, 1), (first, again))
+        status, _, _ = request(port, "POST", "/api/articles?cached=2", b"{}")
+        status, _, body = request(port, "POST", "/api/articles?cached=2", b"{}")
+        check("writes are never cached", json.loads(body).get("seen") == 2, body)
+
         status, _, body = request(port, "GET", "/healthz")
         check("the frontend answers its health probe", status == 200 and json.loads(body)["status"] == "ok", body)
 
@@ -168,6 +207,18 @@ def main() -> int:
         check("frame-ancestors none", "frame-ancestors 'none'" in csp, csp)
         check("nosniff", headers.get("x-content-type-options") == "nosniff", headers)
         check("referrer policy", "referrer-policy" in headers, headers)
+
+        status, _, body = request(port, "GET", "/article/known-slug")
+        check("an article page carries the head the posts service wrote",
+              status == 200 and b"<title>/page-meta/article/known-slug from read</title>" in body
+              and b"<title>Conduit</title>" not in body and b"a place to share" not in body, (status, body))
+        status, _, body = request(port, "GET", "/profile/zo%C3%AB/favorites")
+        check("a profile page (favorites tab too) asks with the raw name",
+              status == 200 and b"<title>/page-meta/profile/zo%C3%AB from read</title>" in body, (status, body))
+        status, headers, body = request(port, "GET", "/article/missing-slug")
+        check("an unknown page is the shell with a 404", status == 404 and b"shell" in body, (status, body))
+        status, _, body = request(port, "GET", "/article/a/b")
+        check("deeper paths are plain client routes", status == 200 and b"<title>Conduit</title>" in body, status)
 
         status, headers, body = request(port, "GET", "/web-0123456789abcdef_bg.wasm", headers={"Accept-Encoding": "gzip"})
         check("wasm is application/wasm", headers.get("content-type") == "application/wasm", headers)
@@ -200,6 +251,9 @@ def main() -> int:
               (status, body[:80]))
         check("the 503 says when to retry", headers.get("retry-after") == "1", headers)
         check("the 503 is JSON", headers.get("content-type", "").startswith("application/json"), headers)
+        status, _, body = request(port, "GET", "/article/known-slug")
+        check("with the posts service down, article pages are the plain shell",
+              status == 200 and b"<title>Conduit</title>" in body, (status, body[:80]))
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)

@@ -53,6 +53,10 @@ pub struct Cli {
         default_value = "10"
     )]
     login_attempts_per_account: NonZeroU32,
+    /// The site's public address (`https://conduit.example`), for the absolute links of feeds, sitemaps and link
+    /// previews; unset: the address each request came to.
+    #[arg(long, env = "PUBLIC_URL")]
+    public_url: Option<String>,
     /// Sign-ups allowed per client address per minute.
     #[arg(long, env = "SIGNUPS_PER_IP_PER_MINUTE", default_value = "10")]
     signups_per_ip: NonZeroU32,
@@ -127,6 +131,8 @@ pub struct Config {
     pub role: Role,
     /// Logins and sign-ups allowed per minute.
     pub quotas: Quotas,
+    /// The site's public address without a trailing slash, when configured.
+    pub public_url: Option<String>,
     /// Log format.
     pub log_format: LogFormat,
 }
@@ -137,6 +143,9 @@ pub enum ConfigError {
     /// A missing, default or weak secret.
     #[error(transparent)]
     Secret(#[from] SecretError),
+    /// A public address that is not one.
+    #[error("PUBLIC_URL must be an http:// or https:// address without spaces, e.g. https://conduit.example")]
+    PublicUrl,
 }
 
 impl Cli {
@@ -169,6 +178,7 @@ impl Cli {
             jwt_ttl: Duration::from_secs(self.jwt_ttl_secs),
             db_timeout: Duration::from_millis(self.db_timeout_ms),
             role: self.role,
+            public_url: self.public_url.map(public_url).transpose()?,
             quotas: Quotas {
                 logins_per_client: self.login_attempts_per_ip,
                 logins_per_account_and_client: self.login_attempts_per_account,
@@ -177,6 +187,19 @@ impl Cli {
             log_format: self.log_format,
         })
     }
+}
+
+/// `url` without its trailing slashes, if it is an http(s) address.
+fn public_url(url: String) -> Result<String, ConfigError> {
+    let url = url.trim_end_matches('/');
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or(ConfigError::PublicUrl)?;
+    if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ConfigError::PublicUrl);
+    }
+    Ok(url.to_owned())
 }
 
 #[cfg(test)]
@@ -188,49 +211,39 @@ mod tests {
             .expect("valid arguments")
     }
 
+    /// Each secret goes through the shared check (`conduit_runtime::config::secret`, tested there) by its name.
     #[test]
-    fn production_refuses_the_default_jwt_secret() {
-        let err = cli(&[
-            "--env",
-            "production",
-            "--jwt-secret",
-            DEV_JWT_SECRET,
-            "--internal-token",
-            "0123456789abcdef0",
-        ])
-        .into_config()
-        .expect_err("must refuse");
-        assert!(matches!(
-            err,
-            ConfigError::Secret(SecretError::DevDefaultInProduction("JWT_SECRET"))
-        ));
-    }
-
-    #[test]
-    fn production_requires_a_jwt_secret() {
-        let err = cli(&[
-            "--env",
-            "production",
-            "--internal-token",
-            "0123456789abcdef0",
-        ])
-        .into_config()
-        .expect_err("must refuse");
-        assert!(matches!(
-            err,
-            ConfigError::Secret(SecretError::Missing("JWT_SECRET"))
-        ));
-    }
-
-    #[test]
-    fn short_jwt_secrets_are_refused() {
-        let err = cli(&["--env", "dev", "--jwt-secret", "short"])
-            .into_config()
-            .expect_err("must refuse");
-        assert!(matches!(
-            err,
-            ConfigError::Secret(SecretError::TooShort("JWT_SECRET", 32))
-        ));
+    fn every_secret_is_checked_under_its_own_name() {
+        const TOKEN: &str = "0123456789abcdef0";
+        let jwt = "j".repeat(40);
+        let refused = |args: &[&str]| match cli(args).into_config().err() {
+            Some(ConfigError::Secret(e)) => e,
+            other => panic!("{args:?} must be refused for a secret, got {other:?}"),
+        };
+        fn production<'a>(more: &[&'a str]) -> Vec<&'a str> {
+            [&["--env", "production"][..], more].concat()
+        }
+        assert_eq!(
+            refused(&production(&[
+                "--jwt-secret",
+                DEV_JWT_SECRET,
+                "--internal-token",
+                TOKEN
+            ])),
+            SecretError::DevDefaultInProduction("JWT_SECRET")
+        );
+        assert_eq!(
+            refused(&production(&["--internal-token", TOKEN])),
+            SecretError::Missing("JWT_SECRET")
+        );
+        assert_eq!(
+            refused(&production(&["--jwt-secret", &jwt])),
+            SecretError::Missing("INTERNAL_TOKEN")
+        );
+        assert_eq!(
+            refused(&["--env", "dev", "--jwt-secret", "short"]),
+            SecretError::TooShort("JWT_SECRET", 32)
+        );
     }
 
     #[test]
@@ -238,5 +251,21 @@ mod tests {
         use secrecy::ExposeSecret;
         let config = cli(&["--env", "dev"]).into_config().expect("dev config");
         assert_eq!(config.jwt_secret.expose_secret(), DEV_JWT_SECRET);
+    }
+
+    #[test]
+    fn the_public_url_must_be_an_http_address() {
+        let url = |u: &str| {
+            cli(&["--env", "dev", "--public-url", u])
+                .into_config()
+                .map(|c| c.public_url)
+        };
+        assert_eq!(
+            url("https://conduit.example/").ok().flatten().as_deref(),
+            Some("https://conduit.example")
+        );
+        for bad in ["conduit.example", "ftp://x", "https://", "https://a b"] {
+            assert!(matches!(url(bad), Err(ConfigError::PublicUrl)), "{bad}");
+        }
     }
 }

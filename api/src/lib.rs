@@ -8,6 +8,7 @@ mod extract;
 mod password;
 mod rate_limit;
 mod routes;
+mod site;
 mod state;
 mod token_versions;
 
@@ -16,6 +17,10 @@ use std::future::Future;
 use tokio::net::TcpListener;
 
 use crate::{config::Config, state::AppState};
+
+// The SPA pages no deeper than the API serves: its copy of the bound (api-types cannot depend on db-client) must
+// be db-service's.
+const _: () = assert!(api_types::MAX_OFFSET == db_client::MAX_OFFSET);
 
 /// The log filter when `RUST_LOG` is unset.
 pub const DEFAULT_LOG_FILTER: &str = "info";
@@ -27,7 +32,6 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    conduit_runtime::metrics::handle();
     let state = AppState::new(&config)?;
     let pruning = tokio::spawn(state.limits.clone().prune_forever());
     let app = routes::router(state, config.role);

@@ -10,9 +10,21 @@ use crate::{
     token_versions::TokenVersions,
 };
 
-/// Cheap to clone: the db-service client and the token keys are reference-counted.
+/// Shared by every request; cloning it (axum does, per request) is one reference count.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Shared {
     /// db-service, with a keep-alive connection pool.
     pub db: DbClient,
     /// Signs and checks user tokens.
@@ -23,6 +35,8 @@ pub struct AppState {
     pub hasher: Hasher,
     /// Which token version of each user is current.
     pub token_versions: TokenVersions,
+    /// The site's public address (`PUBLIC_URL`, no trailing slash), when configured.
+    pub public_url: Option<String>,
 }
 
 impl AppState {
@@ -32,12 +46,13 @@ impl AppState {
             config.internal_token.expose_secret(),
             config.db_timeout,
         )?;
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             db,
             tokens: Arc::new(TokenKeys::new(&config.jwt_secret, config.jwt_ttl)),
             limits: Limits::new(config.quotas),
             hasher: Hasher::per_core(),
             token_versions: TokenVersions::default(),
-        })
+            public_url: config.public_url.clone(),
+        })))
     }
 }

@@ -422,38 +422,22 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 mod tests {
     use super::*;
 
-    fn cli(args: &[&str]) -> Cli {
-        Cli::try_parse_from(std::iter::once("db-service").chain(args.iter().copied()))
-            .expect("valid arguments")
-    }
-
+    /// INTERNAL_TOKEN is checked like every secret (`conduit_runtime::config::secret`, tested there).
     #[test]
-    fn production_without_a_token_is_refused() {
-        let err = cli(&["--env", "production"])
-            .settings
-            .into_config()
-            .expect_err("must fail");
-        assert!(matches!(
-            err,
-            ConfigError::Secret(SecretError::Missing("INTERNAL_TOKEN"))
-        ));
-    }
-
-    #[test]
-    fn the_dev_token_is_refused_in_production() {
-        let err = cli(&[
-            "--env",
-            "production",
-            "--internal-token",
-            DEV_INTERNAL_TOKEN,
-        ])
-        .settings
-        .into_config()
-        .expect_err("must fail");
-        assert!(matches!(
-            err,
-            ConfigError::Secret(SecretError::DevDefaultInProduction("INTERNAL_TOKEN"))
-        ));
+    fn production_needs_a_real_internal_token() {
+        for (args, refused) in [
+            (&[][..], SecretError::Missing("INTERNAL_TOKEN")),
+            (
+                &["--internal-token", DEV_INTERNAL_TOKEN][..],
+                SecretError::DevDefaultInProduction("INTERNAL_TOKEN"),
+            ),
+        ] {
+            let args = [&["--env", "production"][..], args].concat();
+            match cli(&args).settings.into_config().err() {
+                Some(ConfigError::Secret(e)) => assert_eq!(e, refused),
+                other => panic!("{args:?} must be refused for its token, got {other:?}"),
+            }
+        }
     }
 
     #[test]
@@ -593,5 +577,11 @@ mod tests {
         .object_store;
         assert!(settings.allow_http);
         assert_eq!(settings.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+    }
+
+    /// The command line `db-service <args>`.
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("db-service").chain(args.iter().copied()))
+            .expect("valid arguments")
     }
 }

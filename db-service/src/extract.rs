@@ -24,32 +24,34 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// A query string; a bad one is answered with the JSON error shape.
-#[derive(Debug)]
-pub struct QueryArgs<T>(pub T);
+/// Defines `$name`, axum's `$inner` extractor whose rejection is answered with the JSON error shape.
+macro_rules! answered_in_json {
+    ($(#[$doc:meta])* $name:ident wraps $inner:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryArgs<T> {
-    type Rejection = ServiceError;
+        impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for $name<T> {
+            type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(value)| QueryArgs(value))
-            .map_err(|rejection| ServiceError::BadRequest(rejection.body_text()))
-    }
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                axum::extract::$inner::<T>::from_request_parts(parts, state)
+                    .await
+                    .map(|axum::extract::$inner(value)| $name(value))
+                    .map_err(|rejection| ServiceError::BadRequest(rejection.body_text()))
+            }
+        }
+    };
 }
 
-/// A path parameter; a bad one is answered with the JSON error shape.
-#[derive(Debug)]
-pub struct PathArg<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathArg<T> {
-    type Rejection = ServiceError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Path(value)| PathArg(value))
-            .map_err(|rejection| ServiceError::BadRequest(rejection.body_text()))
-    }
-}
+answered_in_json!(
+    /// A query string; a bad one is answered with the JSON error shape.
+    QueryArgs wraps Query
+);
+answered_in_json!(
+    /// A path parameter; a bad one is answered with the JSON error shape.
+    PathArg wraps Path
+);

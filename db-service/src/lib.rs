@@ -6,6 +6,7 @@ mod backup;
 pub mod config;
 mod error;
 mod extract;
+mod folder_lock;
 mod metrics;
 mod routes;
 mod state;
@@ -37,14 +38,19 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    conduit_runtime::metrics::handle();
     let backups = Backups::new(&config.storage)?;
     let store = Store::open(&config.storage).await?;
+    let state = AppState {
+        store: store.clone(),
+        backups: backups.clone(),
+        internal_token: Arc::new(config.internal_token),
+    };
+    let app = routes::router(state, config.max_concurrent_requests);
     let schedule = match (config.backup_interval, store.snapshot_sources()) {
         (Some(every), Some(_)) => {
             metrics::record_backup_schedule(every, backups.newest());
             Some(tokio::spawn(scheduled_backups(
-                backups.clone(),
+                backups,
                 store.clone(),
                 every,
             )))
@@ -55,12 +61,6 @@ pub async fn run(
         }
         (None, _) => None,
     };
-    let state = AppState {
-        store: store.clone(),
-        backups,
-        internal_token: Arc::new(config.internal_token),
-    };
-    let app = routes::router(state, config.max_concurrent_requests);
     tracing::info!(
         addr = %listener.local_addr()?,
         backend = if matches!(config.storage.backend, Backend::Sqlite) { "sqlite" } else { "mysql" },

@@ -91,18 +91,12 @@ async fn seed(client: &DbClient) -> Vec<UserId> {
         )
         .await
         .expect("update user");
-    client
-        .set_follow("jake", users[1], true)
-        .await
-        .expect("follow");
-    client
-        .set_follow("zoë🦀", users[1], true)
-        .await
-        .expect("follow");
-    client
-        .set_follow("anna", users[2], true)
-        .await
-        .expect("follow");
+    for (followee, follower) in [("jake", users[1]), ("zoë🦀", users[1]), ("anna", users[2])] {
+        client
+            .set_follow(followee, follower, true)
+            .await
+            .expect("follow");
+    }
     for i in 0..12 {
         let author = users[i % 3];
         client
@@ -207,6 +201,11 @@ async fn everything(client: &DbClient, users: &[UserId]) -> String {
             },
             ArticleFilter {
                 followed_by: viewer,
+                ..ArticleFilter::default()
+            },
+            // The search index is rebuilt by the import: words of an edited title and of its new tags.
+            ArticleFilter {
+                q: Some("three edited".into()),
                 ..ArticleFilter::default()
             },
         ] {

@@ -30,10 +30,11 @@ export async function articleViaApi(
   title: string,
   tagList: string[] = [],
   body = 'Body of the article.',
+  description = `About ${title}`,
 ): Promise<string> {
   const response = await request.post('/api/articles', {
     headers: { Authorization: `Token ${account.token}` },
-    data: { article: { title, description: `About ${title}`, body, tagList } },
+    data: { article: { title, description, body, tagList } },
   });
   expect(response.status()).toBe(201);
   return (await response.json()).article.slug;

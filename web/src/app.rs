@@ -1,9 +1,10 @@
-//! The root: session, header, the whole route table, footer.
+//! The root: session, header, the page the location names (route.rs), footer.
 
 use leptos::prelude::*;
 use leptos_router::{
-    components::{Route, Router, Routes},
-    path,
+    components::Router,
+    hooks::use_location,
+    location::{BrowserUrl, LocationProvider},
 };
 
 use crate::{
@@ -15,8 +16,10 @@ use crate::{
         home::HomePage,
         not_found::NotFoundPage,
         profile::ProfilePage,
+        search::SearchPage,
         settings::SettingsPage,
     },
+    route::Page,
     session::Session,
 };
 
@@ -28,19 +31,36 @@ pub fn App() -> impl IntoView {
         <Router>
             <Header/>
             <main>
-                <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/login") view=LoginPage/>
-                    <Route path=path!("/register") view=RegisterPage/>
-                    <Route path=path!("/settings") view=SettingsPage/>
-                    <Route path=path!("/editor") view=EditorPage/>
-                    <Route path=path!("/editor/:slug") view=EditorPage/>
-                    <Route path=path!("/article/:slug") view=ArticlePage/>
-                    <Route path=path!("/profile/:username") view=ProfilePage/>
-                    <Route path=path!("/profile/:username/favorites") view=ProfilePage/>
-                </Routes>
+                <CurrentPage/>
             </main>
             <Footer/>
         </Router>
+    }
+}
+
+/// The page at the current location; a new page (or the same one for another article, user…) is built afresh.
+#[component]
+fn CurrentPage() -> impl IntoView {
+    let location = use_location();
+    let page = Memo::new(move |_| Page::at(&location.pathname.get()));
+    // The router writes a new path into the address bar once told the page for it is ready (`<Routes>` would tell
+    // it); pages here are built synchronously, so as soon as the path has changed.
+    let browser = use_context::<BrowserUrl>();
+    Effect::new(move |_| {
+        location.pathname.track();
+        if let Some(browser) = &browser {
+            browser.ready_to_complete();
+        }
+    });
+    move || match page.get() {
+        Page::Home => view! { <HomePage/> }.into_any(),
+        Page::Login => view! { <LoginPage/> }.into_any(),
+        Page::Register => view! { <RegisterPage/> }.into_any(),
+        Page::Settings => view! { <SettingsPage/> }.into_any(),
+        Page::Editor(slug) => view! { <EditorPage slug/> }.into_any(),
+        Page::Article(slug) => view! { <ArticlePage slug/> }.into_any(),
+        Page::Profile(username) => view! { <ProfilePage username/> }.into_any(),
+        Page::Search => view! { <SearchPage/> }.into_any(),
+        Page::NotFound => view! { <NotFoundPage/> }.into_any(),
     }
 }

@@ -3,10 +3,14 @@
 mod api;
 mod app;
 mod components;
+mod draft;
 mod format;
+mod head;
+mod json;
 mod markdown;
 mod pages;
 mod remote;
+mod route;
 mod session;
 
 fn main() {

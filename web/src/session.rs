@@ -76,7 +76,8 @@ impl Session {
     }
 }
 
-fn local_storage() -> Option<web_sys::Storage> {
+/// The browser's localStorage, when it has one (not in some private modes).
+pub fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 

@@ -4,6 +4,9 @@
 pub mod article;
 pub mod charset;
 pub mod page;
+#[cfg(test)]
+mod properties;
+pub mod search;
 pub mod user;
 
 use std::collections::BTreeMap;

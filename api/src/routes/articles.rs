@@ -16,6 +16,7 @@ use crate::{
     domain::{
         article::{ArticleEdit, Slug, TagList, ValidArticle},
         page::Page,
+        search::SearchQuery,
         user::Username,
         FieldErrors,
     },
@@ -80,6 +81,7 @@ async fn create_article(
 /// parameter.
 #[derive(Debug, Default, Deserialize)]
 struct ListArticlesQuery {
+    q: Option<String>,
     tag: Option<String>,
     author: Option<String>,
     favorited: Option<String>,
@@ -120,10 +122,22 @@ async fn list_articles(
         query.favorited,
         Username::MAX_CHARS,
     );
+    let search = query
+        .q
+        .as_deref()
+        .map(SearchQuery::parse)
+        .and_then(|parsed| errors.check(parsed));
     let Some(page) = page else {
         return Err(errors.into());
     };
+    let q = match search {
+        // A query without a word long enough to search for matches nothing.
+        Some(None) => return errors.or(no_articles()).map_err(Into::into),
+        Some(Some(words)) => Some(words.into_inner()),
+        None => None,
+    };
     let filter = errors.or(ArticleFilter {
+        q,
         tag,
         author,
         favorited,
@@ -131,6 +145,7 @@ async fn list_articles(
         limit: page.limit.get(),
         offset: page.offset.get(),
         viewer: viewer.id(),
+        with_bodies: false,
     })?;
     list_page(&db, &filter).await
 }
@@ -150,6 +165,15 @@ async fn feed_articles(
         ..ArticleFilter::default()
     };
     list_page(&db, &filter).await
+}
+
+/// The empty list.
+fn no_articles() -> Response {
+    axum::Json(api_types::ArticleList {
+        articles: Vec::new(),
+        articles_count: 0,
+    })
+    .into_response()
 }
 
 /// db-service's page already is the public `{"articles": […], "articlesCount": n}` body (db_client::ArticlePage):

@@ -10,11 +10,11 @@ mod tags;
 mod users;
 mod views;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::{
     extract::{DefaultBodyLimit, Request},
-    http::{Method, StatusCode},
+    http::{header, HeaderName, HeaderValue, Method, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     Router,
@@ -56,18 +56,28 @@ pub fn router(state: AppState, role: Role) -> Router {
     let posts = articles::router()
         .merge(comments::router())
         .merge(tags::router());
+    // Feeds, sitemaps and link previews read what posts read: they go with them.
+    let site = crate::site::router();
+    let (api, site) = match role {
+        Role::All => (users.merge(posts), site),
+        Role::Users => (users, Router::new()),
+        Role::Posts | Role::Read => (posts, site),
+        Role::Create | Role::Update | Role::Delete => (posts, Router::new()),
+    };
     let api = match role {
-        Role::All => users.merge(posts),
-        Role::Users => users,
-        Role::Posts => posts,
         Role::Read | Role::Create | Role::Update | Role::Delete => {
-            posts.route_layer(middleware::from_fn_with_state(role, only_this_operation))
+            api.route_layer(middleware::from_fn_with_state(role, only_this_operation))
         }
+        Role::All | Role::Users | Role::Posts => api,
     };
     let routes = Router::new()
         .merge(health::router(role))
         .merge(openapi::router())
-        .nest("/api", api)
+        .merge(site)
+        .nest(
+            "/api",
+            api.layer(middleware::from_fn(cacheable_for_a_second)),
+        )
         .fallback(|| async { ApiError::NotFound(db_client::Entity::Route) })
         // A path with other methods: 405 in the usual error body (the method router adds `Allow`).
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -83,6 +93,26 @@ pub fn router(state: AppState, role: Role) -> Router {
     }
     .apply(routes)
 }
+
+/// Marks a 200 answer to an anonymous read as cacheable until the end of the current second (`X-Accel-Expires`,
+/// which nginx's anonymous read cache honours and does not pass on): anonymous readers may then be served data up to
+/// one second old, and never older; signed-in readers never are (nginx bypasses the cache for them).
+async fn cacheable_for_a_second(request: Request, next: Next) -> Response {
+    let anonymous_read = matches!(*request.method(), Method::GET | Method::HEAD)
+        && !request.headers().contains_key(header::AUTHORIZATION);
+    let mut response = next.run(request).await;
+    if anonymous_read && response.status() == StatusCode::OK {
+        let this_second = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        if let Ok(until) = HeaderValue::from_str(&format!("@{this_second}")) {
+            response.headers_mut().insert(X_ACCEL_EXPIRES, until);
+        }
+    }
+    response
+}
+
+const X_ACCEL_EXPIRES: HeaderName = HeaderName::from_static("x-accel-expires");
 
 /// For the per-operation roles: the HTTP method this pod serves (nginx routes by method).
 fn method_of(role: Role) -> Option<Method> {

@@ -26,7 +26,7 @@ mod tests {
     use crate::domain::{
         article::{Body, CommentBody, Description, TagList, Title},
         charset::probes,
-        free_text_pattern, optional_text_pattern,
+        free_text_pattern, optional_text_pattern, search,
         user::{Bio, Email, ImageUrl, Password, Username},
         Invalid, Lines,
     };
@@ -280,6 +280,7 @@ mod tests {
             parameters["tag"]["schema"]["maxLength"],
             TagList::MAX_TAG_CHARS
         );
+        assert_eq!(parameters["q"]["schema"]["maxLength"], search::MAX_CHARS);
         for filter in ["author", "favorited"] {
             assert_eq!(
                 parameters[filter]["schema"]["maxLength"],

@@ -177,3 +177,30 @@ async fn optional_auth_routes_reject_a_bad_token_but_serve_anonymous_callers() {
     let (status, _) = app.get("/api/articles", None).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn articles_are_found_by_their_words() {
+    let app = spawn_app().await;
+    let jake = app.register("jake").await;
+    app.create_article(&jake, "Training kestrels", &["falconry"])
+        .await;
+    app.create_article(&jake, "Baking bread", &[]).await;
+
+    let (status, found) = app.get("/api/articles?q=KESTRELS%20training", None).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["articlesCount"], 1);
+    assert_eq!(found["articles"][0]["title"], "Training kestrels");
+    let (_, by_tag) = app.get("/api/articles?q=falconry&author=jake", None).await;
+    assert_eq!(by_tag["articlesCount"], 1);
+    // Words too short to search for match nothing, without asking the database.
+    let (status, none) = app.get("/api/articles?q=a%20to", None).await;
+    assert_eq!(
+        (status, none),
+        (200, json!({"articles": [], "articlesCount": 0}))
+    );
+    let (status, body) = app
+        .get(&format!("/api/articles?q={}", "w".repeat(201)), None)
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["q"].is_array());
+}

@@ -149,6 +149,8 @@ async fn start_nginx(api: &Socket, data_dir: &Path) -> (String, Child) {
             .env("USERS_UPSTREAM", api.addr().to_string())
             .env("POSTS_UPSTREAM", api.addr().to_string())
             .env("REAL_IP_FROM", "127.0.0.1")
+            // Tests read their own writes anonymously at once; nginx/test.py tests the anonymous read cache.
+            .env("ANONYMOUS_READ_CACHE", "off")
             .output()
             .expect("run scripts/render-nginx");
         assert!(
@@ -161,6 +163,9 @@ async fn start_nginx(api: &Socket, data_dir: &Path) -> (String, Child) {
             .arg(&run_dir)
             .arg("-c")
             .arg(run_dir.join("nginx.conf"))
+            // One process: killed when the test ends, it leaves no orphaned workers behind.
+            .arg("-g")
+            .arg("master_process off;")
             .stdout(Stdio::null())
             .stderr(log_file(data_dir, "nginx.log"))
             .kill_on_drop(true)

@@ -6,5 +6,6 @@ mod hostile;
 mod operations;
 mod permissions;
 mod resilience;
+mod site;
 mod social;
 mod users;

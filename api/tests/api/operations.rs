@@ -108,3 +108,49 @@ async fn metrics_count_requests_per_route_and_the_openapi_document_is_served() {
     assert_eq!(status, 200);
     assert!(doc["paths"]["/articles/{slug}"].is_object());
 }
+
+#[tokio::test]
+async fn anonymous_reads_are_cacheable_until_the_end_of_their_second_and_nothing_else_is() {
+    let app = spawn_app().await;
+    let token = app.register("jake").await;
+    let expires = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("x-accel-expires")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let anonymous = app
+        .http
+        .get(app.url("/api/articles"))
+        .send()
+        .await
+        .expect("sent");
+    let until: u64 = expires(&anonymous)
+        .and_then(|v| v.strip_prefix('@').and_then(|s| s.parse().ok()))
+        .expect("an anonymous read is marked");
+    assert!((now..=now + 1).contains(&until), "{until} vs {now}");
+    let signed_in = app
+        .http
+        .get(app.url("/api/articles"))
+        .header("authorization", format!("Token {token}"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        expires(&signed_in),
+        None,
+        "signed-in reads are never cached"
+    );
+    let missing = app
+        .http
+        .get(app.url("/api/articles/nope"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!((missing.status().as_u16(), expires(&missing)), (404, None));
+}

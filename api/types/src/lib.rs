@@ -8,6 +8,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// Deepest `offset` the list endpoints accept (articles, feed, comments); a deeper one is answered 422, so a client
+/// pages no further and narrows the list with a filter instead. Equals db-client's `MAX_OFFSET`.
+pub const MAX_OFFSET: u64 = 10_000;
+
 /// `{"user": …}` envelope used by every users endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

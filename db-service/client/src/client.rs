@@ -8,8 +8,8 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::{
     ActorQuery, ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView,
     BackupReport, CommentPage, CommentRecord, CommentsQuery, DbError, NewArticle, NewComment,
-    NewUser, UserChanges, UserId, UserRecord, ViewerQuery, WireError, REQUEST_ID_HEADER,
-    TOKEN_HEADER,
+    NewUser, SitemapKind, SitemapPage, UserChanges, UserId, UserRecord, ViewerQuery, WireError,
+    REQUEST_ID_HEADER, TOKEN_HEADER,
 };
 
 /// A cheap-to-clone handle on db-service. Keeps a keep-alive connection pool; every call carries the internal
@@ -225,6 +225,17 @@ impl DbClient {
     #[tracing::instrument(skip_all)]
     pub async fn list_tags(&self) -> Result<Vec<String>, DbError> {
         let url = self.url(&["v1", "tags"])?;
+        self.get(url, &()).await
+    }
+
+    /// Page `page` (from 1; 0 for only the number of pages) of the sitemap of `kind`.
+    #[tracing::instrument(skip_all)]
+    pub async fn sitemap(&self, kind: SitemapKind, page: u32) -> Result<SitemapPage, DbError> {
+        let kind = match kind {
+            SitemapKind::Articles => "articles",
+            SitemapKind::Profiles => "profiles",
+        };
+        let url = self.url(&["v1", "sitemap", kind, &page.to_string()])?;
         self.get(url, &()).await
     }
 

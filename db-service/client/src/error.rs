@@ -112,29 +112,24 @@ impl From<WireError> for DbError {
 mod tests {
     use super::*;
 
+    /// What a client makes of this wire error.
+    fn from_wire(json: &str) -> DbError {
+        let wire: WireError = serde_json::from_str(json).expect("valid wire error");
+        DbError::from(wire)
+    }
+
     #[test]
     fn conflict_on_the_wire_becomes_a_typed_conflict_naming_the_field() {
-        let wire: WireError =
-            serde_json::from_str(r#"{"kind":"conflict","field":"email","message":"taken"}"#)
-                .expect("valid wire error");
-        match DbError::from(wire) {
+        match from_wire(r#"{"kind":"conflict","field":"email","message":"taken"}"#) {
             DbError::Conflict { field } => assert_eq!(field, "email"),
             other => panic!("expected conflict, got {other:?}"),
         }
     }
-}
-
-#[cfg(test)]
-mod entity_tests {
-    use super::*;
 
     #[test]
     fn a_missing_article_on_the_wire_becomes_a_typed_not_found() {
-        let wire: WireError =
-            serde_json::from_str(r#"{"kind":"not_found","entity":"article","message":"x"}"#)
-                .expect("valid wire error");
         assert!(matches!(
-            DbError::from(wire),
+            from_wire(r#"{"kind":"not_found","entity":"article","message":"x"}"#),
             DbError::NotFound {
                 entity: Entity::Article
             }

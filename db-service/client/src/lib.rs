@@ -13,7 +13,8 @@ pub use error::{DbError, Entity, ErrorKind, WireError};
 pub use types::{
     ActorQuery, ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView, BackupFile,
     BackupReport, CommentPage, CommentRecord, CommentsQuery, NewArticle, NewComment, NewUser,
-    UserChanges, UserId, UserRecord, ViewerQuery, DEFAULT_PAGE_SIZE,
+    SitemapEntry, SitemapKind, SitemapPage, UserChanges, UserId, UserRecord, ViewerQuery,
+    DEFAULT_PAGE_SIZE,
 };
 
 /// Path prefix of the versioned internal API.
@@ -31,6 +32,13 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 /// Deepest offset into a list of articles or comments: a page never walks more rows than this, however many
 /// there are (the api refuses deeper ones; narrow the list with a filter instead).
 pub const MAX_OFFSET: u64 = 10_000;
+
+/// A search ranks and counts the newest this many matching articles, so its cost does not grow with how many
+/// articles share a common word.
+pub const SEARCH_WINDOW: u32 = 10_000;
+
+/// Ids per sitemap page: the sitemap protocol allows 50,000 addresses per file.
+pub const SITEMAP_PAGE_SIZE: u32 = 50_000;
 
 /// How many tags `GET /v1/tags` returns at most, most used first.
 pub const MAX_TAGS_LISTED: u32 = 100;

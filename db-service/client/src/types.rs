@@ -212,6 +212,11 @@ pub struct ArticleFilter {
     pub favorited: Option<String>,
     /// Only articles by authors this user follows (the feed).
     pub followed_by: Option<UserId>,
+    /// Only articles containing every one of these words (space-separated, letters and digits, at least 3
+    /// each) in their title, description, body or tags, ranked by relevance, then newest first; only the newest
+    /// [`crate::SEARCH_WINDOW`] matches are ranked and counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
     /// Page size, 20 unless given; capped at [`crate::MAX_PAGE_SIZE`].
     #[serde(default = "default_page_size")]
     pub limit: u32,
@@ -220,6 +225,9 @@ pub struct ArticleFilter {
     pub offset: u64,
     /// The signed-in viewer, if any.
     pub viewer: Option<UserId>,
+    /// Whether the articles carry their bodies (feeds do; lists shown to readers do not).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub with_bodies: bool,
 }
 
 /// One page of articles, newest first, and the total number matching the filter. Its JSON is exactly the public
@@ -247,11 +255,43 @@ impl Default for ArticleFilter {
             author: None,
             favorited: None,
             followed_by: None,
+            q: None,
             limit: DEFAULT_PAGE_SIZE,
             offset: 0,
             viewer: None,
+            with_bodies: false,
         }
     }
+}
+
+/// What a sitemap lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SitemapKind {
+    /// Articles, by slug.
+    Articles,
+    /// Profiles, by username.
+    Profiles,
+}
+
+/// `GET /v1/sitemap/{kind}/{page}`: one page of a sitemap — the articles or users whose ids fall in the page's
+/// range of [`crate::SITEMAP_PAGE_SIZE`] ids (pages count from 1; page 0 has no entries) — and how many pages
+/// there are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SitemapPage {
+    /// The page's entries, by id.
+    pub entries: Vec<SitemapEntry>,
+    /// Pages of this kind in all (at least 1).
+    pub pages: u32,
+}
+
+/// One address in a sitemap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SitemapEntry {
+    /// The article's slug or the user's name.
+    pub key: String,
+    /// Last change, `YYYY-MM-DDTHH:MM:SS.sssZ`.
+    pub updated_at: String,
 }
 
 /// One database file inside a backup.

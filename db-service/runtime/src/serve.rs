@@ -10,25 +10,36 @@ use hyper_util::{
     rt::{TokioIo, TokioTimer},
     server::graceful::GracefulShutdown,
 };
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tower::ServiceExt;
 
 /// How long a client may take to send a request's head, and how long a keep-alive connection may stay idle.
 /// Clients that keep idle connections (nginx upstreams, the api's pool) must let them go sooner.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Connections the kernel queues until they are accepted (capped by `net.core.somaxconn`): nginx opens many
+/// upstream connections at once when a crowd's cached page expires, and a full queue drops them.
+const ACCEPT_BACKLOG: u32 = 4096;
+
 /// Largest request head accepted (request line and headers).
 const MAX_HEADER_BYTES: usize = 32 * 1024;
 
 /// The socket to serve on: the one this process was handed (systemd-style socket activation, `LISTEN_FDS=1`
 /// with the socket as fd 3 — how tests start services on ports nobody else can take in between), else a new one
-/// bound to `addr`.
+/// bound to `addr`, with room for a crowd of connections.
 pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     if let Some(inherited) = listenfd::ListenFd::from_env().take_tcp_listener(0)? {
         inherited.set_nonblocking(true)?;
         return TcpListener::from_std(inherited);
     }
-    TcpListener::bind(addr).await
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for in-flight requests. Handlers can read the

@@ -55,9 +55,11 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// `router` with every layer applied. `Router::layer` wraps each route on its own, so the concurrency limit
+    /// `router` with every layer applied, the metrics recorder installed. `Router::layer` wraps each route on its own, so the concurrency limit
     /// is a global one: one semaphore for the whole service, not one per route.
     pub fn apply(self, router: Router) -> Router {
+        // The process's metrics recorder: whatever the service records from here on is kept.
+        crate::metrics::handle();
         let router = match self.max_concurrent_requests {
             Some(limit) => router.layer(GlobalConcurrencyLimitLayer::new(limit.max(1))),
             None => router,

@@ -57,14 +57,7 @@ pub struct BackupId(String);
 impl BackupId {
     /// The id of a backup created at `created_at`, which must be in db-service's timestamp form.
     pub fn from_created_at(created_at: &str) -> Result<Self, ManifestError> {
-        const SHAPE: &[u8; 24] = b"0000-00-00T00:00:00.000Z";
-        let bytes = created_at.as_bytes();
-        let fits = bytes.len() == SHAPE.len()
-            && bytes.iter().zip(SHAPE).all(|(b, s)| match s {
-                b'0' => b.is_ascii_digit(),
-                _ => b == s,
-            });
-        if !fits {
+        if !has_shape(created_at, b"0000-00-00T00:00:00.000Z") {
             return Err(ManifestError::BadTimestamp(bounded(created_at)));
         }
         Ok(Self(created_at.replace([':', '-'], "")))
@@ -76,19 +69,22 @@ impl FromStr for BackupId {
 
     /// Parses an id as it appears in a folder name or an `s3://…/<id>` location.
     fn from_str(id: &str) -> Result<Self, Self::Err> {
-        const SHAPE: &[u8; 20] = b"00000000T000000.000Z";
-        let bytes = id.as_bytes();
-        let fits = bytes.len() == SHAPE.len()
-            && bytes.iter().zip(SHAPE).all(|(b, s)| match s {
-                b'0' => b.is_ascii_digit(),
-                _ => b == s,
-            });
-        if fits {
+        if has_shape(id, b"00000000T000000.000Z") {
             Ok(Self(id.to_owned()))
         } else {
             Err(ManifestError::BadTimestamp(bounded(id)))
         }
     }
+}
+
+/// Whether `text` has the `shape` given: a digit where it has `0`, the same byte everywhere else.
+fn has_shape(text: &str, shape: &[u8]) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == shape.len()
+        && bytes.iter().zip(shape).all(|(b, s)| match s {
+            b'0' => b.is_ascii_digit(),
+            _ => b == s,
+        })
 }
 
 impl AsRef<str> for BackupId {

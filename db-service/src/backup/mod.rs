@@ -24,7 +24,7 @@ pub use manifest::{verify, Manifest};
 pub use remote::{Remote, RemoteError};
 pub use restore::restore;
 
-use crate::{config::Storage, metrics};
+use crate::{config::Storage, folder_lock::FolderLock, metrics};
 
 /// Why `db-service backup` refuses on MySQL.
 pub const NOT_ON_MYSQL: &str = "db-service does not back up a MySQL server it does not own: use the server's \
@@ -131,7 +131,7 @@ impl Backups {
         manifest::private_dir_all(&self.dir)?;
         // Another process may be taking a backup into the same folder (`db-service backup` while the service's
         // schedule runs): one at a time, so neither takes the other's staging folder for abandoned.
-        let _exclusive = lock_folder(&self.dir).await?;
+        let _exclusive = FolderLock::acquire(&self.dir).await?;
         remove_abandoned(&self.dir);
 
         let (_, first) = sources.first().context("nothing to back up")?;
@@ -222,23 +222,6 @@ pub fn list_backups(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Removes staging folders left by a backup that was interrupted (a crash mid-copy).
-/// An exclusive lock on `dir/.lock`, waited for; held until the file is dropped (or the process dies).
-async fn lock_folder(dir: &Path) -> anyhow::Result<std::fs::File> {
-    let path = dir.join(".lock");
-    tokio::task::spawn_blocking(move || {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        file.lock()
-            .with_context(|| format!("cannot lock {}", path.display()))?;
-        anyhow::Ok(file)
-    })
-    .await?
-}
-
 fn remove_abandoned(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;

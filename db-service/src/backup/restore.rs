@@ -13,7 +13,7 @@ use super::{
     manifest::{private_dir_all, sync_dir, verify, Manifest, MANIFEST},
     remote::Remote,
 };
-use crate::{config::ObjectStoreSettings, store::DataDirLock};
+use crate::{config::ObjectStoreSettings, folder_lock::FolderLock};
 
 /// Where a restore assembles the backup's files inside DATA_DIR (same filesystem, so placing them is a rename).
 const STAGING: &str = ".restore-staging";
@@ -29,7 +29,7 @@ pub async fn restore(
     object_store: &ObjectStoreSettings,
 ) -> anyhow::Result<Option<PathBuf>> {
     private_dir_all(data_dir)?;
-    let _lock = DataDirLock::acquire(data_dir)?;
+    let _lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
     let staging = data_dir.join(STAGING);
     if staging.exists() {
         std::fs::remove_dir_all(&staging)

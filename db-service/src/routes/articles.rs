@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use axum::{
     extract::State,
-    http::StatusCode,
-    routing::{delete, get, put},
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{delete, get},
     Json, Router,
 };
 use db_client::{
-    ActorQuery, ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, CommentPage,
-    CommentRecord, CommentsQuery, NewArticle, NewComment, UserId, ViewerQuery,
+    ActorQuery, ArticleChanges, ArticleFilter, ArticleRecord, CommentPage, CommentRecord,
+    CommentsQuery, NewArticle, NewComment, SitemapKind, SitemapPage, ViewerQuery,
 };
 
 use crate::{
@@ -31,8 +32,9 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/articles/{slug}/favorites/{user}",
-            put(|state, path| set_favorite(state, path, true))
-                .delete(|state, path| set_favorite(state, path, false)),
+            super::relation(|state, slug, user, favorite| async move {
+                state.store.set_favorite(&slug, user, favorite).await
+            }),
         )
         .route(
             "/articles/{slug}/comments",
@@ -40,6 +42,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/articles/{slug}/comments/{id}", delete(delete_comment))
         .route("/tags", get(list_tags))
+        .route("/sitemap/{kind}/{page}", get(sitemap))
 }
 
 async fn create_article(
@@ -80,25 +83,20 @@ async fn delete_article(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The page as the JSON db-service keeps it ([`db_client::ArticlePage`]), written once per cached page.
 async fn list_articles(
     State(state): State<AppState>,
     QueryArgs(filter): QueryArgs<ArticleFilter>,
-) -> Result<Json<Arc<ArticlePage>>, ServiceError> {
-    Ok(Json(state.store.list_articles(&filter).await?))
-}
-
-/// PUT adds the article to `user`'s favorites, DELETE removes it.
-async fn set_favorite(
-    State(state): State<AppState>,
-    PathArg((slug, user)): PathArg<(String, i64)>,
-    favorite: bool,
-) -> Result<Json<ArticleRecord>, ServiceError> {
-    Ok(Json(
-        state
-            .store
-            .set_favorite(&slug, UserId(user), favorite)
-            .await?,
-    ))
+) -> Result<Response, ServiceError> {
+    let json = state.store.list_articles(&filter).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        json,
+    )
+        .into_response())
 }
 
 async fn list_comments(
@@ -134,4 +132,11 @@ async fn delete_comment(
 
 async fn list_tags(State(state): State<AppState>) -> Result<Json<Arc<Vec<String>>>, ServiceError> {
     Ok(Json(state.store.list_tags().await?))
+}
+
+async fn sitemap(
+    State(state): State<AppState>,
+    PathArg((kind, page)): PathArg<(SitemapKind, u32)>,
+) -> Result<Json<SitemapPage>, ServiceError> {
+    Ok(Json(state.store.sitemap(kind, page).await?))
 }

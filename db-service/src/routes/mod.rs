@@ -7,13 +7,20 @@ mod health;
 mod profiles;
 mod users;
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
-use axum::{extract::DefaultBodyLimit, middleware, response::IntoResponse, Router};
+use axum::{
+    extract::{DefaultBodyLimit, State},
+    middleware,
+    response::IntoResponse,
+    routing::{put, MethodRouter},
+    Json, Router,
+};
 use conduit_runtime::stack::{Deadline, Stack};
-use db_client::{Entity, API_PREFIX};
+use db_client::{Entity, UserId, API_PREFIX};
+use serde::Serialize;
 
-use crate::{error::ServiceError, metrics, state::AppState};
+use crate::{error::ServiceError, extract::PathArg, metrics, state::AppState};
 
 /// Largest request body accepted; the biggest legitimate one is an article of a few hundred KiB.
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -46,4 +53,22 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
         max_concurrent_requests: Some(max_concurrent_requests),
     }
     .apply(routes)
+}
+
+/// The routes of a relation between a user and what the path names (`…/{name}/…/{user}`: a favorite, a follow):
+/// `PUT` makes it, `DELETE` undoes it, and both answer with what `set(state, name, user, made)` returns.
+fn relation<T, F, Fut>(set: F) -> MethodRouter<AppState>
+where
+    F: Fn(AppState, String, UserId, bool) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, ServiceError>> + Send + 'static,
+    T: Serialize + 'static,
+{
+    let handler = |made: bool| {
+        let set = set.clone();
+        move |State(state): State<AppState>, PathArg(path): PathArg<(String, i64)>| async move {
+            let (name, user) = path;
+            set(state, name, UserId(user), made).await.map(Json)
+        }
+    };
+    put(handler(true)).delete(handler(false))
 }

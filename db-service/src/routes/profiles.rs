@@ -1,11 +1,7 @@
 //! `/v1/profiles`: users as others see them, and follows.
 
-use axum::{
-    extract::State,
-    routing::{get, put},
-    Json, Router,
-};
-use db_client::{AuthorView, UserId, ViewerQuery};
+use axum::{extract::State, routing::get, Json, Router};
+use db_client::{AuthorView, ViewerQuery};
 
 use crate::{
     error::ServiceError,
@@ -18,8 +14,9 @@ pub fn router() -> Router<AppState> {
         .route("/profiles/{username}", get(find_profile))
         .route(
             "/profiles/{username}/followers/{follower}",
-            put(|state, path| set_follow(state, path, true))
-                .delete(|state, path| set_follow(state, path, false)),
+            super::relation(|state, username, follower, follow| async move {
+                state.store.set_follow(&username, follower, follow).await
+            }),
         )
 }
 
@@ -30,19 +27,5 @@ async fn find_profile(
 ) -> Result<Json<AuthorView>, ServiceError> {
     Ok(Json(
         state.store.find_profile(&username, query.viewer).await?,
-    ))
-}
-
-/// PUT makes `follower` follow `username`, DELETE undoes it.
-async fn set_follow(
-    State(state): State<AppState>,
-    PathArg((username, follower)): PathArg<(String, i64)>,
-    follow: bool,
-) -> Result<Json<AuthorView>, ServiceError> {
-    Ok(Json(
-        state
-            .store
-            .set_follow(&username, UserId(follower), follow)
-            .await?,
     ))
 }

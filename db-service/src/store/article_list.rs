@@ -2,49 +2,48 @@
 //! not what the table holds; the `EXPLAIN QUERY PLAN` tests below keep it that way on SQLite. Offsets are capped
 //! ([`MAX_OFFSET`]), so no page walks more than that many rows.
 
-use std::sync::Arc;
-
+use bytes::Bytes;
 use db_client::{ArticleFilter, ArticlePage, UserId, MAX_OFFSET, MAX_PAGE_SIZE};
 
 use super::{
     backend::Backend,
+    read_cache::ListKey,
     rows::ArticleRow,
+    search::SearchTerms,
     sql::{Dialect, SqlQuery},
-    sqlite::cache::ListKey,
     SqlStore,
 };
 use crate::error::ServiceError;
 
 impl<B: Backend> SqlStore<B> {
-    /// One page of articles, newest first, plus the total count. Anonymous pages come from the read cache (SQLite)
-    /// when nothing was written since they were computed.
+    /// One page of articles, newest first, plus the total count, as the JSON it is sent as ([`ArticlePage`]).
+    /// Pages come from the read cache when nothing was written since they were computed.
     #[tracing::instrument(skip_all)]
-    pub async fn list_articles(
-        &self,
-        filter: &ArticleFilter,
-    ) -> Result<Arc<ArticlePage>, ServiceError> {
+    pub async fn list_articles(&self, filter: &ArticleFilter) -> Result<Bytes, ServiceError> {
         let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
         let offset = filter.offset.min(MAX_OFFSET);
-        let anonymous = filter.viewer.is_none() && filter.followed_by.is_none();
-        let cache = self.cache().filter(|_| anonymous);
-        let key = cache.map(|_| ListKey {
+        let key = ListKey {
+            viewer: filter.viewer,
+            followed_by: filter.followed_by,
+            with_bodies: filter.with_bodies,
+            q: filter.q.clone(),
             tag: filter.tag.clone(),
             author: filter.author.clone(),
             favorited: filter.favorited.clone(),
             limit,
             offset,
-        });
-        if let (Some(cache), Some(key)) = (cache, &key) {
-            if let Some(page) = cache.list(key) {
-                return Ok(page);
-            }
-        }
-        let generation = cache.map(|c| c.generation());
-        let page = Arc::new(self.query_articles(filter, limit, offset).await?);
-        if let (Some(cache), Some(key), Some(generation)) = (cache, key, generation) {
-            cache.put_list(key, generation, Arc::clone(&page));
-        }
-        Ok(page)
+        };
+        self.cached(
+            |cache, version| cache.list(&key, version),
+            async {
+                let page = self.query_articles(filter, limit, offset).await?;
+                let json =
+                    serde_json::to_vec(&page).map_err(|e| ServiceError::Internal(e.into()))?;
+                Ok(Bytes::from(json))
+            },
+            |cache, version, json| cache.put_list(key.clone(), version, json.clone()),
+        )
+        .await
     }
 
     async fn query_articles(
@@ -63,6 +62,7 @@ impl<B: Backend> SqlStore<B> {
         let page = resolved.page_query(
             B::DIALECT,
             filter.viewer,
+            filter.with_bodies,
             limit,
             i64::try_from(offset).unwrap_or(i64::MAX),
         );
@@ -97,6 +97,12 @@ impl<B: Backend> SqlStore<B> {
             tag: filter.tag.clone(),
             ..ListFilter::default()
         };
+        if let Some(q) = &filter.q {
+            match SearchTerms::parse(q) {
+                Some(terms) => resolved.search = Some(terms),
+                None => return Ok(None),
+            }
+        }
         if let Some(name) = &filter.author {
             match self.user_id(name).await? {
                 Some(id) => resolved.author_id = Some(id),
@@ -128,12 +134,27 @@ pub(super) struct ListFilter {
     pub favorited_by: Option<i64>,
     /// Authors the viewer follows, for the feed.
     pub feed_authors: Option<Vec<i64>>,
+    /// Words every article must contain; the page is then ordered by relevance.
+    pub search: Option<SearchTerms>,
 }
 
 impl ListFilter {
-    /// The table whose index yields the page in order: the most selective filter present.
+    /// `WITH viewer …` and, for a search, its hits.
+    fn push_with(&self, dialect: Dialect, q: &mut SqlQuery, viewer: Option<UserId>) {
+        dialect.with_viewer(q, viewer);
+        if let Some(terms) = &self.search {
+            q.push(", ");
+            terms.push_hits(dialect, q);
+        }
+    }
+
+    /// The rows a page is read from: for a search its hits, else the table whose index yields the page in order
+    /// (the most selective filter present). Returns the ordering key for non-search pages.
     fn push_source(&self, q: &mut SqlQuery) -> &'static str {
-        if let Some(tag) = &self.tag {
+        if self.search.is_some() {
+            q.push(" FROM hits JOIN articles a ON a.id = hits.id WHERE 1 = 1");
+            "a.id"
+        } else if let Some(tag) = &self.tag {
             q.push(" FROM article_tags d JOIN articles a ON a.id = d.article_id WHERE d.tag = ")
                 .bind_text(tag);
             "d.article_id"
@@ -149,7 +170,15 @@ impl ListFilter {
 
     /// The remaining filters, as conditions on `a`.
     fn push_conditions(&self, dialect: Dialect, q: &mut SqlQuery) {
-        if let (Some(_), Some(user_id)) = (&self.tag, self.favorited_by) {
+        if let (true, Some(tag)) = (self.search.is_some(), &self.tag) {
+            q.push(" AND EXISTS (SELECT 1 FROM article_tags t2 WHERE t2.article_id = a.id AND t2.tag = ")
+                .bind_text(tag)
+                .push(")");
+        }
+        if let (true, Some(user_id)) = (
+            self.search.is_some() || self.tag.is_some(),
+            self.favorited_by,
+        ) {
             q.push(" AND EXISTS (SELECT 1 FROM favorites f2 WHERE f2.user_id = ")
                 .bind_int(Some(user_id))
                 .push(" AND f2.article_id = a.id)");
@@ -163,19 +192,27 @@ impl ListFilter {
         }
     }
 
-    /// `SELECT … page` for `viewer`, newest first.
+    /// `SELECT … page` for `viewer`: newest first, or for a search most relevant first.
     pub fn page_query(
         &self,
         dialect: Dialect,
         viewer: Option<UserId>,
+        with_bodies: bool,
         limit: u32,
         offset: i64,
     ) -> SqlQuery {
         let mut q = SqlQuery::default();
-        dialect.select_articles(&mut q, viewer, false);
+        self.push_with(dialect, &mut q, viewer);
+        q.push(" ");
+        dialect.article_columns(&mut q, with_bodies);
         let order_key = self.push_source(&mut q);
         self.push_conditions(dialect, &mut q);
-        q.push(&format!(" ORDER BY {order_key} DESC LIMIT "))
+        let order = match self.search {
+            Some(_) => SearchTerms::order(dialect).to_owned(),
+            None => format!(" ORDER BY {order_key} DESC"),
+        };
+        q.push(&order)
+            .push(" LIMIT ")
             .bind_int(Some(i64::from(limit)))
             .push(" OFFSET ")
             .bind_int(Some(offset));
@@ -183,15 +220,22 @@ impl ListFilter {
     }
 
     /// `SELECT` of the total number of matches (one BIGINT), from trigger-kept counters when a single filter (or
-    /// none) is given, else by counting through the driving index.
+    /// none) is given, else by counting through the driving index — for a search, among its hits.
     pub fn count_query(&self, dialect: Dialect) -> SqlQuery {
+        let mut q = SqlQuery::default();
+        if self.search.is_some() {
+            self.push_with(dialect, &mut q, None);
+            q.push(" SELECT COUNT(*)");
+            self.push_source(&mut q);
+            self.push_conditions(dialect, &mut q);
+            return q;
+        }
         let filters = [
             self.tag.is_some(),
             self.favorited_by.is_some(),
             self.author_id.is_some(),
             self.feed_authors.is_some(),
         ];
-        let mut q = SqlQuery::default();
         q.push("SELECT ");
         // SQLite keeps one counter row per key, MySQL spreads each counter over slots: a sum reads either (SUM is
         // DECIMAL on MySQL: cast back to an integer).
@@ -306,6 +350,22 @@ mod tests {
                 },
             ),
             (
+                "search",
+                ListFilter {
+                    search: SearchTerms::parse("rust async"),
+                    ..ListFilter::default()
+                },
+            ),
+            (
+                "search+tag+favorited",
+                ListFilter {
+                    search: SearchTerms::parse("rust"),
+                    tag: tag(),
+                    favorited_by: Some(1),
+                    ..ListFilter::default()
+                },
+            ),
+            (
                 "favorited+author",
                 ListFilter {
                     favorited_by: Some(1),
@@ -353,7 +413,7 @@ mod tests {
     #[tokio::test]
     async fn filtered_pages_and_counts_never_scan_a_whole_table() {
         for (name, filter) in filters() {
-            let page = plan(&filter.page_query(Dialect::Sqlite, None, 20, 0)).await;
+            let page = plan(&filter.page_query(Dialect::Sqlite, None, false, 20, 0)).await;
             assert!(full_scans(&page).is_empty(), "{name} page scans: {page:#?}");
             let count = plan(&filter.count_query(Dialect::Sqlite)).await;
             assert!(
@@ -364,9 +424,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn filtered_pages_come_out_of_an_index_in_order_except_the_feed() {
-        for (name, filter) in filters().into_iter().filter(|(name, _)| *name != "feed") {
-            let page = plan(&filter.page_query(Dialect::Sqlite, None, 20, 0)).await;
+    async fn filtered_pages_come_out_of_an_index_in_order_except_the_feed_and_searches() {
+        let ordered_by_index = |name: &&str| *name != "feed" && !name.starts_with("search");
+        for (name, filter) in filters()
+            .into_iter()
+            .filter(|(name, _)| ordered_by_index(name))
+        {
+            let page = plan(&filter.page_query(Dialect::Sqlite, None, false, 20, 0)).await;
             assert!(
                 !page.iter().any(|l| l.contains("TEMP B-TREE")),
                 "{name} sorts: {page:#?}"
@@ -377,7 +441,7 @@ mod tests {
     #[tokio::test]
     async fn the_unfiltered_page_walks_the_primary_key_and_its_count_reads_a_counter() {
         let filter = ListFilter::default();
-        let page = plan(&filter.page_query(Dialect::Sqlite, None, 20, 0)).await;
+        let page = plan(&filter.page_query(Dialect::Sqlite, None, false, 20, 0)).await;
         // Reading newest-first along the rowid stops after offset + limit rows.
         assert!(!page.iter().any(|l| l.contains("TEMP B-TREE")), "{page:#?}");
         let count = plan(&filter.count_query(Dialect::Sqlite)).await;

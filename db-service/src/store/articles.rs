@@ -44,10 +44,10 @@ fn slug_candidate(base: &str, attempt: usize) -> String {
     format!("{base}-{suffix}")
 }
 
-/// What gets a slug: a new article, or an existing one (by id) that changed its title.
+/// What gets a slug: a new article with its tags, or an existing one (by id) that changed its title.
 #[derive(Clone, Copy)]
 enum Slugged<'a> {
-    New(&'a NewArticle),
+    New(&'a NewArticle, &'a Tags),
     Renamed(i64),
 }
 
@@ -61,10 +61,11 @@ async fn write_under_free_slug<C: Conn>(
     for attempt in 0..SLUG_ATTEMPTS {
         let slug = slug_candidate(base, attempt);
         let q = match what {
-            Slugged::New(new) => {
+            Slugged::New(new, tags) => {
                 let mut q = SqlQuery::from(
                     "INSERT INTO articles \
-                     (slug, author_id, title, description, body, created_at, updated_at) VALUES (",
+                     (slug, author_id, title, description, body, search_tags, created_at, updated_at) \
+                     VALUES (",
                 );
                 q.bind_text(&slug)
                     .push(", ")
@@ -75,6 +76,8 @@ async fn write_under_free_slug<C: Conn>(
                     .bind_text(&new.description)
                     .push(", ")
                     .bind_text(&new.body)
+                    .push(", ")
+                    .bind_text(&tags.search_text())
                     .push(&format!(", {now}, {now})"));
                 q
             }
@@ -89,7 +92,7 @@ async fn write_under_free_slug<C: Conn>(
             Err(e) => return Err(e.into()),
             Ok(done) => {
                 return Ok(match what {
-                    Slugged::New(_) => done.last_insert_id,
+                    Slugged::New(..) => done.last_insert_id,
                     Slugged::Renamed(id) => id,
                 })
             }
@@ -98,13 +101,14 @@ async fn write_under_free_slug<C: Conn>(
     Err(ServiceError::Conflict("slug"))
 }
 
-/// Inserts the article row under its slug, or under a suffixed one when that is taken, and returns what the
-/// database decided.
+/// Inserts the article row (searchable by `tags` too) under its slug, or under a suffixed one when that is
+/// taken, and returns what the database decided. The caller tags it.
 pub(super) async fn insert_article_row<C: Conn>(
     conn: &mut C,
     new: &NewArticle,
+    tags: &Tags,
 ) -> Result<InsertedArticle, ServiceError> {
-    let id = write_under_free_slug(conn, &new.slug, Slugged::New(new)).await?;
+    let id = write_under_free_slug(conn, &new.slug, Slugged::New(new, tags)).await?;
     let d = C::DIALECT;
     let mut q = SqlQuery::from(format!(
         "SELECT id, {} AS slug, {} AS created_at, {} AS updated_at FROM articles WHERE id = ",
@@ -147,10 +151,9 @@ pub(super) async fn article_id_by_slug(
 ) -> Result<i64, ServiceError> {
     let mut q = SqlQuery::from("SELECT id FROM articles WHERE slug = ");
     q.bind_text(slug);
-    conn.fetch_optional::<(i64,)>(&q)
-        .await?
+    conn.fetch_found::<(i64,)>(&q, Entity::Article)
+        .await
         .map(|(id,)| id)
-        .ok_or(ServiceError::NotFound(Entity::Article))
 }
 
 /// The article with this slug, locked for the transaction where the backend needs it, if `user` wrote it:
@@ -162,10 +165,7 @@ async fn authored_article<C: Conn>(
 ) -> Result<ArticleKey, ServiceError> {
     let mut q = SqlQuery::from("SELECT id, author_id FROM articles WHERE slug = ");
     q.bind_text(slug).push(C::DIALECT.for_update());
-    let article: ArticleKey = conn
-        .fetch_optional(&q)
-        .await?
-        .ok_or(ServiceError::NotFound(Entity::Article))?;
+    let article: ArticleKey = conn.fetch_found(&q, Entity::Article).await?;
     if article.author_id == user.0 {
         Ok(article)
     } else {
@@ -191,7 +191,7 @@ impl<B: Backend> SqlStore<B> {
         let tags = Tags::new(new.tags.clone());
         let row = retry_transaction(|| async {
             let mut tx = self.blog.write.begin().await?;
-            let row = insert_article_row(&mut *tx, &new).await?;
+            let row = insert_article_row(&mut *tx, &new, &tags).await?;
             insert_tags(&mut *tx, row.id, &tags).await?;
             tx.commit().await?;
             Ok(row)
@@ -201,31 +201,28 @@ impl<B: Backend> SqlStore<B> {
         Ok(created_record(new, row, tags, author))
     }
 
-    /// The article with this slug as `viewer` sees it; anonymous reads come from the read cache when fresh.
+    /// The article with this slug as `viewer` sees it; from the read cache when fresh.
     #[tracing::instrument(skip_all, fields(slug))]
     pub async fn find_article_by_slug(
         &self,
         slug: &str,
         viewer: Option<UserId>,
     ) -> Result<Arc<ArticleRecord>, ServiceError> {
-        let cache = self.cache().filter(|_| viewer.is_none());
-        if let Some(article) = cache.and_then(|c| c.article(slug)) {
-            return Ok(article);
-        }
-        let generation = cache.map(|c| c.generation());
-        let mut q = SqlQuery::default();
-        B::DIALECT.select_articles(&mut q, viewer, true);
-        q.push(" FROM articles a WHERE a.slug = ").bind_text(slug);
-        let row = self
-            .blog
-            .fetch_optional::<ArticleRow>(&q)
-            .await?
-            .ok_or(ServiceError::NotFound(Entity::Article))?;
-        let article = Arc::new(self.article_with_author(row, viewer).await?);
-        if let (Some(cache), Some(generation)) = (cache, generation) {
-            cache.put_article(generation, Arc::clone(&article));
-        }
-        Ok(article)
+        self.cached(
+            |cache, version| cache.article(slug, viewer, version),
+            async {
+                let mut q = SqlQuery::default();
+                B::DIALECT.select_articles(&mut q, viewer, true);
+                q.push(" FROM articles a WHERE a.slug = ").bind_text(slug);
+                let row = self
+                    .blog
+                    .fetch_found::<ArticleRow>(&q, Entity::Article)
+                    .await?;
+                Ok(Arc::new(self.article_with_author(row, viewer).await?))
+            },
+            |cache, version, article| cache.put_article(viewer, version, Arc::clone(article)),
+        )
+        .await
     }
 
     /// Applies `changes` if the editor is the author. A new title brings a new slug (NOTES.md #5).
@@ -242,23 +239,25 @@ impl<B: Backend> SqlStore<B> {
             if let (Some(_), Some(base)) = (&changes.title, &changes.slug) {
                 write_under_free_slug(&mut *tx, base, Slugged::Renamed(article.id)).await?;
             }
-            let mut q = SqlQuery::from("UPDATE articles SET title = COALESCE(");
-            q.bind_optional_text(changes.title.as_deref())
-                .push(", title), description = COALESCE(")
-                .bind_optional_text(changes.description.as_deref())
-                .push(", description), body = COALESCE(")
-                .bind_optional_text(changes.body.as_deref())
-                .push(&format!(
-                    ", body), updated_at = {} WHERE id = ",
-                    B::DIALECT.now()
-                ))
-                .bind_int(Some(article.id));
+            let mut q = SqlQuery::from("UPDATE articles SET ");
+            q.push_changes(&[
+                ("title", changes.title.as_deref()),
+                ("description", changes.description.as_deref()),
+                ("body", changes.body.as_deref()),
+            ])
+            .push(&format!(", updated_at = {} WHERE id = ", B::DIALECT.now()))
+            .bind_int(Some(article.id));
             tx.execute(&q).await?;
             if let Some(tags) = &tags {
                 let mut q = SqlQuery::from("DELETE FROM article_tags WHERE article_id = ");
                 q.bind_int(Some(article.id));
                 tx.execute(&q).await?;
                 insert_tags(&mut *tx, article.id, tags).await?;
+                let mut q = SqlQuery::from("UPDATE articles SET search_tags = ");
+                q.bind_text(&tags.search_text())
+                    .push(" WHERE id = ")
+                    .bind_int(Some(article.id));
+                tx.execute(&q).await?;
             }
             tx.commit().await?;
             Ok(article.id)
@@ -307,9 +306,8 @@ impl<B: Backend> SqlStore<B> {
             .bind_int(Some(article_id));
         let row = self
             .blog
-            .fetch_optional::<ArticleRow>(&q)
-            .await?
-            .ok_or(ServiceError::NotFound(Entity::Article))?;
+            .fetch_found::<ArticleRow>(&q, Entity::Article)
+            .await?;
         self.article_with_author(row, Some(viewer)).await
     }
 

@@ -5,6 +5,7 @@
 use std::{future::Future, time::Duration};
 
 use backon::{ExponentialBuilder, Retryable};
+use db_client::Entity;
 use sqlx::{
     mysql::MySqlRow, sqlite::SqliteRow, Database, FromRow, MySql, MySqlConnection, Pool, Sqlite,
     SqliteConnection,
@@ -50,6 +51,19 @@ pub(crate) trait Conn: Send {
         &'a mut self,
         query: &'a SqlQuery,
     ) -> impl Future<Output = Result<Option<R>, sqlx::Error>> + Send + 'a;
+
+    /// Runs `query` and returns its row; no row is `missing` not found.
+    fn fetch_found<'a, R: Record>(
+        &'a mut self,
+        query: &'a SqlQuery,
+        missing: Entity,
+    ) -> impl Future<Output = Result<R, ServiceError>> + Send + 'a {
+        async move {
+            self.fetch_optional(query)
+                .await?
+                .ok_or(ServiceError::NotFound(missing))
+        }
+    }
 }
 
 /// Implements [`Conn`] for one backend's connection; only the insert id's accessor differs.
@@ -145,6 +159,15 @@ impl<B: Backend> Pools<B> {
         query: &SqlQuery,
     ) -> Result<Option<R>, ServiceError> {
         Ok(self.read.acquire().await?.fetch_optional(query).await?)
+    }
+
+    /// Runs `query` on a reader and returns its row; no row is `missing` not found.
+    pub async fn fetch_found<R: Record>(
+        &self,
+        query: &SqlQuery,
+        missing: Entity,
+    ) -> Result<R, ServiceError> {
+        self.read.acquire().await?.fetch_found(query, missing).await
     }
 
     /// Runs one statement on the writer, outside any explicit transaction.

@@ -33,10 +33,7 @@ impl<B: Backend> SqlStore<B> {
         let mut conn = self.blog.read.acquire().await?;
         let mut q = SqlQuery::from("SELECT id, comments_count FROM articles WHERE slug = ");
         q.bind_text(slug);
-        let (article_id, total): (i64, i64) = conn
-            .fetch_optional(&q)
-            .await?
-            .ok_or(ServiceError::NotFound(Entity::Article))?;
+        let (article_id, total): (i64, i64) = conn.fetch_found(&q, Entity::Article).await?;
         let mut q = select_comments(B::DIALECT);
         q.push("article_id = ")
             .bind_int(Some(article_id))
@@ -100,10 +97,7 @@ impl<B: Backend> SqlStore<B> {
                 .push(" AND article_id = ")
                 .bind_int(Some(article_id))
                 .push(B::DIALECT.for_update());
-            let (author_id,): (i64,) = tx
-                .fetch_optional(&q)
-                .await?
-                .ok_or(ServiceError::NotFound(Entity::Comment))?;
+            let (author_id,): (i64,) = tx.fetch_found(&q, Entity::Comment).await?;
             if author_id != by.0 {
                 return Err(ServiceError::Forbidden(Entity::Comment));
             }

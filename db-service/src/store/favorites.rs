@@ -5,10 +5,18 @@ use db_client::{ArticleRecord, UserId};
 use super::{
     articles::article_id_by_slug,
     backend::{retry_transaction, Backend, Conn},
-    sql::SqlQuery,
+    sql::Relation,
     SqlStore,
 };
 use crate::error::ServiceError;
+
+/// Who favorites which article.
+const FAVORITES: Relation = Relation {
+    table: "favorites",
+    owner: "user_id",
+    other: "article_id",
+    stamped: false,
+};
 
 impl<B: Backend> SqlStore<B> {
     /// Adds the article to `user`'s favorites (`favorite`) or removes it; either is a no-op when already so.
@@ -20,28 +28,10 @@ impl<B: Backend> SqlStore<B> {
         user: UserId,
         favorite: bool,
     ) -> Result<ArticleRecord, ServiceError> {
-        let d = B::DIALECT;
         let article_id = retry_transaction(|| async {
             let mut tx = self.blog.write.begin().await?;
             let article_id = article_id_by_slug(&mut *tx, slug).await?;
-            let q = if favorite {
-                let mut q = SqlQuery::from(
-                    d.insert_ignoring_duplicates("favorites", "user_id, article_id"),
-                );
-                q.push("(")
-                    .bind_int(Some(user.0))
-                    .push(", ")
-                    .bind_int(Some(article_id))
-                    .push(")")
-                    .push(&d.end_insert_ignoring("user_id"));
-                q
-            } else {
-                let mut q = SqlQuery::from("DELETE FROM favorites WHERE user_id = ");
-                q.bind_int(Some(user.0))
-                    .push(" AND article_id = ")
-                    .bind_int(Some(article_id));
-                q
-            };
+            let q = FAVORITES.set(B::DIALECT, user.0, article_id, favorite);
             tx.execute(&q).await?;
             tx.commit().await?;
             Ok(article_id)

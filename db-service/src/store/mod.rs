@@ -1,8 +1,9 @@
 //! The data, behind one interface whichever server holds it: SQLite files owned by this process (the default),
 //! or a MySQL/MariaDB server shared by several replicas. Every query is written once ([`SqlStore`], generic over
 //! the backend) with the few fragments where the two differ named by [`sql::Dialect`]; `sqlite/` and `mysql/`
-//! hold only what truly differs — opening the databases, and on SQLite the read cache and group commit that only
-//! a database's sole writer can have.
+//! hold only what truly differs — opening the databases, how the data's version is known (which the read cache,
+//! [`read_cache`], checks before answering), and on SQLite the group commit only a database's sole writer can
+//! have.
 
 mod article_list;
 mod articles;
@@ -10,22 +11,25 @@ mod backend;
 mod comments;
 mod favorites;
 mod mysql;
+mod read_cache;
 mod rows;
+mod search;
+mod sitemap;
 mod sql;
 mod sqlite;
 mod tags;
 mod transfer;
 mod users;
 
-use std::{path::Path, sync::Arc};
+use std::{future::Future, path::Path, sync::Arc};
 
 use db_client::{
-    ArticleChanges, ArticleFilter, ArticlePage, ArticleRecord, AuthorView, CommentPage,
-    CommentRecord, NewArticle, NewComment, NewUser, UserChanges, UserId, UserRecord,
+    ArticleChanges, ArticleFilter, ArticleRecord, AuthorView, CommentPage, CommentRecord,
+    NewArticle, NewComment, NewUser, SitemapKind, SitemapPage, UserChanges, UserId, UserRecord,
 };
 use sqlx::{MySql, Sqlite, SqlitePool};
 
-pub use sqlite::{open_snapshot_sources, DataDirLock};
+pub use sqlite::open_snapshot_sources;
 pub use transfer::Counts;
 
 use crate::{
@@ -33,7 +37,9 @@ use crate::{
     error::ServiceError,
 };
 use backend::{Backend, Pools};
-use sqlite::{article_batch::ArticleInserter, cache::ReadCache, SoleWriter};
+use read_cache::ReadCache;
+use sql::SqlQuery;
+use sqlite::{article_batch::ArticleInserter, SoleWriter};
 
 /// The open databases. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -49,8 +55,22 @@ pub struct SqlStore<B: Backend> {
     users: Pools<B>,
     /// The blog service's data: articles, tags, favorites, comments.
     blog: Pools<B>,
+    /// Reads answered again while the data has not changed.
+    cache: Arc<ReadCache>,
+    /// How the data's version is known.
+    freshness: Arc<Freshness>,
     /// What only the databases' sole writer can do (SQLite); `None` where replicas share them (MySQL).
     sole_writer: Option<SoleWriter>,
+}
+
+/// How a store knows the version of its data, which moves with every write a cached read could show.
+#[derive(Debug)]
+enum Freshness {
+    /// This process is the data's only writer: the cache's own counter, bumped after every write.
+    Local,
+    /// Replicas share the data: the sum of the counters the databases' triggers bump in every writing
+    /// transaction, read with this statement.
+    Shared { version_query: String },
 }
 
 impl<B: Backend> Clone for SqlStore<B> {
@@ -58,19 +78,49 @@ impl<B: Backend> Clone for SqlStore<B> {
         Self {
             users: self.users.clone(),
             blog: self.blog.clone(),
+            cache: Arc::clone(&self.cache),
+            freshness: Arc::clone(&self.freshness),
             sole_writer: self.sole_writer.clone(),
         }
     }
 }
 
-/// Calls the same method on whichever backend is open.
-macro_rules! on_backend {
-    ($self:ident.$method:ident($($arg:expr),*)) => {
-        match $self {
-            Store::Sqlite(store) => store.$method($($arg),*).await,
-            Store::Mysql(store) => store.$method($($arg),*).await,
+/// `Store`'s data methods, each forwarded to whichever backend is open; one line per method.
+macro_rules! delegate_to_backend {
+    ($($(#[$doc:meta])* pub async fn $method:ident(&self $(, $arg:ident: $ty:ty)*) -> $out:ty;)*) => {
+        impl Store {
+            $($(#[$doc])* pub async fn $method(&self $(, $arg: $ty)*) -> $out {
+                match self {
+                    Store::Sqlite(store) => store.$method($($arg),*).await,
+                    Store::Mysql(store) => store.$method($($arg),*).await,
+                }
+            })*
         }
     };
+}
+
+delegate_to_backend! {
+    /// Answers a trivial query on every pool: the databases are open and usable.
+    pub async fn ready(&self) -> Result<(), sqlx::Error>;
+    /// Closes every connection (on SQLite, checkpointing the WAL).
+    pub async fn close(&self) -> ();
+    pub async fn insert_user(&self, new: &NewUser) -> Result<UserRecord, ServiceError>;
+    pub async fn update_user(&self, id: UserId, changes: &UserChanges) -> Result<UserRecord, ServiceError>;
+    pub async fn find_user_by_id(&self, id: UserId) -> Result<UserRecord, ServiceError>;
+    pub async fn find_user_by_email(&self, email: &str) -> Result<UserRecord, ServiceError>;
+    pub async fn find_profile(&self, username: &str, viewer: Option<UserId>) -> Result<AuthorView, ServiceError>;
+    pub async fn set_follow(&self, username: &str, follower: UserId, follow: bool) -> Result<AuthorView, ServiceError>;
+    pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError>;
+    pub async fn find_article_by_slug(&self, slug: &str, viewer: Option<UserId>) -> Result<Arc<ArticleRecord>, ServiceError>;
+    pub async fn update_article(&self, slug: &str, changes: &ArticleChanges) -> Result<ArticleRecord, ServiceError>;
+    pub async fn delete_article(&self, slug: &str, by: UserId) -> Result<(), ServiceError>;
+    pub async fn list_articles(&self, filter: &ArticleFilter) -> Result<bytes::Bytes, ServiceError>;
+    pub async fn set_favorite(&self, slug: &str, user: UserId, favorite: bool) -> Result<ArticleRecord, ServiceError>;
+    pub async fn list_comments(&self, slug: &str, viewer: Option<UserId>, limit: u32, offset: u64) -> Result<CommentPage, ServiceError>;
+    pub async fn insert_comment(&self, slug: &str, new: &NewComment) -> Result<CommentRecord, ServiceError>;
+    pub async fn delete_comment(&self, slug: &str, id: i64, by: UserId) -> Result<(), ServiceError>;
+    pub async fn list_tags(&self) -> Result<Arc<Vec<String>>, ServiceError>;
+    pub async fn sitemap(&self, kind: SitemapKind, page: u32) -> Result<SitemapPage, ServiceError>;
 }
 
 impl Store {
@@ -104,130 +154,40 @@ impl Store {
             Store::Mysql(store) => store.pool_usage(),
         }
     }
-
-    /// Answers a trivial query on every pool: the databases are open and usable.
-    pub async fn ready(&self) -> Result<(), sqlx::Error> {
-        on_backend!(self.ready())
-    }
-
-    /// Closes every connection.
-    pub async fn close(&self) {
-        on_backend!(self.close());
-    }
-
-    pub async fn insert_user(&self, new: &NewUser) -> Result<UserRecord, ServiceError> {
-        on_backend!(self.insert_user(new))
-    }
-
-    pub async fn update_user(
-        &self,
-        id: UserId,
-        changes: &UserChanges,
-    ) -> Result<UserRecord, ServiceError> {
-        on_backend!(self.update_user(id, changes))
-    }
-
-    pub async fn find_user_by_id(&self, id: UserId) -> Result<UserRecord, ServiceError> {
-        on_backend!(self.find_user_by_id(id))
-    }
-
-    pub async fn find_user_by_email(&self, email: &str) -> Result<UserRecord, ServiceError> {
-        on_backend!(self.find_user_by_email(email))
-    }
-
-    pub async fn find_profile(
-        &self,
-        username: &str,
-        viewer: Option<UserId>,
-    ) -> Result<AuthorView, ServiceError> {
-        on_backend!(self.find_profile(username, viewer))
-    }
-
-    pub async fn set_follow(
-        &self,
-        username: &str,
-        follower: UserId,
-        follow: bool,
-    ) -> Result<AuthorView, ServiceError> {
-        on_backend!(self.set_follow(username, follower, follow))
-    }
-
-    pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError> {
-        on_backend!(self.insert_article(new))
-    }
-
-    pub async fn find_article_by_slug(
-        &self,
-        slug: &str,
-        viewer: Option<UserId>,
-    ) -> Result<Arc<ArticleRecord>, ServiceError> {
-        on_backend!(self.find_article_by_slug(slug, viewer))
-    }
-
-    pub async fn update_article(
-        &self,
-        slug: &str,
-        changes: &ArticleChanges,
-    ) -> Result<ArticleRecord, ServiceError> {
-        on_backend!(self.update_article(slug, changes))
-    }
-
-    pub async fn delete_article(&self, slug: &str, by: UserId) -> Result<(), ServiceError> {
-        on_backend!(self.delete_article(slug, by))
-    }
-
-    pub async fn list_articles(
-        &self,
-        filter: &ArticleFilter,
-    ) -> Result<Arc<ArticlePage>, ServiceError> {
-        on_backend!(self.list_articles(filter))
-    }
-
-    pub async fn set_favorite(
-        &self,
-        slug: &str,
-        user: UserId,
-        favorite: bool,
-    ) -> Result<ArticleRecord, ServiceError> {
-        on_backend!(self.set_favorite(slug, user, favorite))
-    }
-
-    pub async fn list_comments(
-        &self,
-        slug: &str,
-        viewer: Option<UserId>,
-        limit: u32,
-        offset: u64,
-    ) -> Result<CommentPage, ServiceError> {
-        on_backend!(self.list_comments(slug, viewer, limit, offset))
-    }
-
-    pub async fn insert_comment(
-        &self,
-        slug: &str,
-        new: &NewComment,
-    ) -> Result<CommentRecord, ServiceError> {
-        on_backend!(self.insert_comment(slug, new))
-    }
-
-    pub async fn delete_comment(
-        &self,
-        slug: &str,
-        id: i64,
-        by: UserId,
-    ) -> Result<(), ServiceError> {
-        on_backend!(self.delete_comment(slug, id, by))
-    }
-
-    pub async fn list_tags(&self) -> Result<Arc<Vec<String>>, ServiceError> {
-        on_backend!(self.list_tags())
-    }
 }
 
 impl<B: Backend> SqlStore<B> {
-    /// The read cache, where this process is the sole writer.
-    fn cache(&self) -> Option<&ReadCache> {
-        self.sole_writer.as_ref().map(|w| &*w.cache)
+    /// The current version of the data: a read cached at another version is stale.
+    async fn version(&self) -> Result<u64, ServiceError> {
+        match &*self.freshness {
+            Freshness::Local => Ok(self.cache.local_version()),
+            Freshness::Shared { version_query } => {
+                let (version,): (i64,) = self
+                    .blog
+                    .fetch_optional(&SqlQuery::from(version_query.as_str()))
+                    .await?
+                    .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("no data version")))?;
+                u64::try_from(version).map_err(|e| ServiceError::Internal(e.into()))
+            }
+        }
+    }
+
+    /// Answers from the cache (`get`) when the value there was read at the data's current version; otherwise
+    /// reads it (`read`) and caches it (`put`) under the version seen before reading. Should a write commit
+    /// meanwhile, the value is kept under a version that has already passed, and never served.
+    async fn cached<T>(
+        &self,
+        get: impl FnOnce(&ReadCache, u64) -> Option<T>,
+        read: impl Future<Output = Result<T, ServiceError>>,
+        put: impl FnOnce(&ReadCache, u64, &T),
+    ) -> Result<T, ServiceError> {
+        let version = self.version().await?;
+        if let Some(hit) = get(&self.cache, version) {
+            return Ok(hit);
+        }
+        let value = read.await?;
+        put(&self.cache, version, &value);
+        Ok(value)
     }
 
     /// The group-committing writer of new articles, where this process is the sole writer.
@@ -235,10 +195,11 @@ impl<B: Backend> SqlStore<B> {
         self.sole_writer.as_ref().map(|w| &w.article_inserter)
     }
 
-    /// Call after a write committed and before it is acknowledged: cached reads are stale from now on.
+    /// Call after a write committed and before it is acknowledged: cached reads are stale from now on. (Where
+    /// replicas share the data, the transaction itself moved the version.)
     fn wrote(&self) {
-        if let Some(cache) = self.cache() {
-            cache.invalidate();
+        if let Freshness::Local = *self.freshness {
+            self.cache.invalidate();
         }
     }
 

@@ -70,6 +70,20 @@ impl SqlQuery {
         }
     }
 
+    /// `<column> = COALESCE(<value>, <column>)` for each of `changes`, comma-separated: a column given no value
+    /// keeps its own.
+    pub fn push_changes(&mut self, changes: &[(&str, Option<&str>)]) -> &mut Self {
+        for (i, (column, value)) in changes.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.push(&format!("{column} = COALESCE("))
+                .bind_optional_text(*value)
+                .push(&format!(", {column})"));
+        }
+        self
+    }
+
     /// `<column> = <value>` for a user's name or e-mail, compared case-insensitively: SQLite's columns collate
     /// NOCASE, MySQL keeps a lower-cased key column beside each (`username_key`).
     pub fn push_user_match(&mut self, dialect: Dialect, column: &str, value: &str) -> &mut Self {
@@ -143,6 +157,52 @@ impl SqlQuery {
     }
 }
 
+/// A table of pairs keyed by both its columns, e.g. who favorites which article, or who follows whom.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Relation {
+    pub table: &'static str,
+    /// The first column of the key: whose pair it is.
+    pub owner: &'static str,
+    /// The second column of the key.
+    pub other: &'static str,
+    /// Whether a pair records when it was made, in `created_at`.
+    pub stamped: bool,
+}
+
+impl Relation {
+    /// The statement that makes (`owner`, `other`) a pair (`on`) or not; either is a no-op when already so.
+    pub fn set(self, dialect: Dialect, owner: i64, other: i64, on: bool) -> SqlQuery {
+        let Self {
+            table,
+            owner: owner_column,
+            other: other_column,
+            stamped,
+        } = self;
+        if !on {
+            let mut q = SqlQuery::from(format!("DELETE FROM {table} WHERE {owner_column} = "));
+            q.bind_int(Some(owner))
+                .push(&format!(" AND {other_column} = "))
+                .bind_int(Some(other));
+            return q;
+        }
+        let stamp = if stamped { ", created_at" } else { "" };
+        let mut q =
+            SqlQuery::from(dialect.insert_ignoring_duplicates(
+                table,
+                &format!("{owner_column}, {other_column}{stamp}"),
+            ));
+        q.push("(")
+            .bind_int(Some(owner))
+            .push(", ")
+            .bind_int(Some(other));
+        if stamped {
+            q.push(&format!(", {}", dialect.now()));
+        }
+        q.push(")").push(&dialect.end_insert_ignoring(owner_column));
+        q
+    }
+}
+
 impl Dialect {
     /// The current time as the backend stores timestamps (UTC, milliseconds).
     pub fn now(self) -> &'static str {
@@ -201,6 +261,20 @@ impl Dialect {
     /// `WITH viewer … SELECT <article columns>` of `articles a` (an [`super::rows::ArticleRow`]) for the viewer
     /// bound here; `body` only for single-article reads. The caller appends `FROM …`.
     pub fn select_articles(self, q: &mut SqlQuery, viewer: Option<UserId>, with_body: bool) {
+        self.with_viewer(q, viewer);
+        q.push(" ");
+        self.article_columns(q, with_body);
+    }
+
+    /// `WITH viewer (id) AS (…)` for the viewer bound here; more common table expressions may follow (`, …`).
+    pub fn with_viewer(self, q: &mut SqlQuery, viewer: Option<UserId>) {
+        q.push("WITH viewer (id) AS (SELECT ")
+            .bind_int(viewer.map(|v| v.0))
+            .push(")");
+    }
+
+    /// `SELECT <article columns>` of `articles a` as the viewer of [`Dialect::with_viewer`] sees them.
+    pub fn article_columns(self, q: &mut SqlQuery, with_body: bool) {
         let body = if with_body { "a.body" } else { "NULL" };
         let tags = match self {
             // In no particular order: rows put their tags in order when read (store::tags).
@@ -212,17 +286,15 @@ impl Dialect {
                  FROM article_tags t WHERE t.article_id = a.id)"
             }
         };
-        q.push("WITH viewer (id) AS (SELECT ")
-            .bind_int(viewer.map(|v| v.0))
-            .push(&format!(
-                ") SELECT {} AS slug, a.author_id, a.title, a.description, {body} AS body, {tags} AS tags, \
-                 a.favorites_count, \
-                 EXISTS (SELECT 1 FROM favorites f \
-                     WHERE f.user_id = (SELECT id FROM viewer) AND f.article_id = a.id) AS favorited, \
-                 {} AS created_at, {} AS updated_at",
-                self.text("a.slug"),
-                self.timestamp("a.created_at"),
-                self.timestamp("a.updated_at"),
-            ));
+        q.push(&format!(
+            "SELECT {} AS slug, a.author_id, a.title, a.description, {body} AS body, {tags} AS tags, \
+             a.favorites_count, \
+             EXISTS (SELECT 1 FROM favorites f \
+                 WHERE f.user_id = (SELECT id FROM viewer) AND f.article_id = a.id) AS favorited, \
+             {} AS created_at, {} AS updated_at",
+            self.text("a.slug"),
+            self.timestamp("a.created_at"),
+            self.timestamp("a.updated_at"),
+        ));
     }
 }

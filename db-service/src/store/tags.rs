@@ -6,6 +6,7 @@ use db_client::MAX_TAGS_LISTED;
 
 use super::{
     backend::{Backend, Conn},
+    read_cache::ReadCache,
     sql::{Dialect, SqlQuery},
     SqlStore,
 };
@@ -29,6 +30,11 @@ impl Tags {
 
     pub fn into_vec(self) -> Vec<String> {
         self.0
+    }
+
+    /// The tags as one text for the search index: space-separated.
+    pub fn search_text(&self) -> String {
+        self.0.join(" ")
     }
 }
 
@@ -73,17 +79,15 @@ impl<B: Backend> SqlStore<B> {
     /// Tags in use, most used first; from the read cache when nothing was written since.
     #[tracing::instrument(skip_all)]
     pub async fn list_tags(&self) -> Result<Arc<Vec<String>>, ServiceError> {
-        let cache = self.cache();
-        if let Some(tags) = cache.and_then(|c| c.tags()) {
-            return Ok(tags);
-        }
-        let generation = cache.map(|c| c.generation());
-        let rows: Vec<(String,)> = self.blog.fetch_all(&ranking(B::DIALECT)).await?;
-        let tags = Arc::new(rows.into_iter().map(|(tag,)| tag).collect::<Vec<_>>());
-        if let (Some(cache), Some(generation)) = (cache, generation) {
-            cache.put_tags(generation, Arc::clone(&tags));
-        }
-        Ok(tags)
+        self.cached(
+            ReadCache::tags,
+            async {
+                let rows: Vec<(String,)> = self.blog.fetch_all(&ranking(B::DIALECT)).await?;
+                Ok(Arc::new(rows.into_iter().map(|(tag,)| tag).collect()))
+            },
+            |cache, version, tags| cache.put_tags(version, Arc::clone(tags)),
+        )
+        .await
     }
 }
 

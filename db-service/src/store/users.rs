@@ -5,13 +5,21 @@ use db_client::{AuthorView, Entity, NewUser, UserChanges, UserId, UserRecord};
 use super::{
     backend::{unique_violation, Backend, Conn, Pools},
     rows::{AuthorRow, Authors, UserRow},
-    sql::SqlQuery,
+    sql::{Relation, SqlQuery},
     SqlStore,
 };
 use crate::error::ServiceError;
 
 /// The columns of a [`UserRow`].
 const USER_COLUMNS: &str = "id, username, email, password_hash, bio, image, token_version";
+
+/// Who follows whom.
+const FOLLOWS: Relation = Relation {
+    table: "follows",
+    owner: "follower_id",
+    other: "followee_id",
+    stamped: true,
+};
 
 /// `SELECT` of the profiles (an [`AuthorRow`] each) as `viewer` sees them; the caller appends `WHERE …`.
 fn select_profiles(viewer: Option<UserId>) -> SqlQuery {
@@ -37,10 +45,9 @@ fn user_conflict(e: sqlx::Error) -> ServiceError {
 async fn user_by_id(conn: &mut impl Conn, id: i64) -> Result<UserRecord, ServiceError> {
     let mut q = SqlQuery::from(format!("SELECT {USER_COLUMNS} FROM users WHERE id = "));
     q.bind_int(Some(id));
-    conn.fetch_optional::<UserRow>(&q)
-        .await?
+    conn.fetch_found::<UserRow>(&q, Entity::User)
+        .await
         .map(UserRecord::from)
-        .ok_or(ServiceError::NotFound(Entity::User))
 }
 
 impl<B: Backend> SqlStore<B> {
@@ -69,15 +76,15 @@ impl<B: Backend> SqlStore<B> {
         id: UserId,
         changes: &UserChanges,
     ) -> Result<UserRecord, ServiceError> {
-        let mut q = SqlQuery::from("UPDATE users SET username = COALESCE(");
-        q.bind_optional_text(changes.username.as_deref())
-            .push(", username), email = COALESCE(")
-            .bind_optional_text(changes.email.as_deref())
-            .push(", email), password_hash = COALESCE(")
-            .bind_optional_text(changes.password_hash.as_deref())
-            .push(", password_hash), token_version = token_version + CASE WHEN ")
-            .bind_optional_text(changes.password_hash.as_deref())
-            .push(" IS NULL THEN 0 ELSE 1 END");
+        let mut q = SqlQuery::from("UPDATE users SET ");
+        q.push_changes(&[
+            ("username", changes.username.as_deref()),
+            ("email", changes.email.as_deref()),
+            ("password_hash", changes.password_hash.as_deref()),
+        ])
+        .push(", token_version = token_version + CASE WHEN ")
+        .bind_optional_text(changes.password_hash.as_deref())
+        .push(" IS NULL THEN 0 ELSE 1 END");
         for (column, value) in [("bio", &changes.bio), ("image", &changes.image)] {
             q.push(&format!(", {column} = CASE WHEN "))
                 .bind_optional_text(value.as_deref())
@@ -105,10 +112,9 @@ impl<B: Backend> SqlStore<B> {
         let mut q = SqlQuery::from(format!("SELECT {USER_COLUMNS} FROM users WHERE "));
         q.push_user_match(B::DIALECT, "email", email);
         self.users
-            .fetch_optional::<UserRow>(&q)
-            .await?
+            .fetch_found::<UserRow>(&q, Entity::User)
+            .await
             .map(UserRecord::from)
-            .ok_or(ServiceError::NotFound(Entity::User))
     }
 
     /// The profile of `username` as `viewer` sees it.
@@ -122,10 +128,9 @@ impl<B: Backend> SqlStore<B> {
         q.push(" WHERE ")
             .push_user_match(B::DIALECT, "u.username", username);
         self.users
-            .fetch_optional::<AuthorRow>(&q)
-            .await?
+            .fetch_found::<AuthorRow>(&q, Entity::Profile)
+            .await
             .map(AuthorView::from)
-            .ok_or(ServiceError::NotFound(Entity::Profile))
     }
 
     /// Makes `follower` follow `username` (`follow`) or stop following; following oneself is forbidden
@@ -144,25 +149,7 @@ impl<B: Backend> SqlStore<B> {
         if follow && followee == follower.0 {
             return Err(ServiceError::Forbidden(Entity::Profile));
         }
-        let d = B::DIALECT;
-        let q = if follow {
-            let mut q = SqlQuery::from(
-                d.insert_ignoring_duplicates("follows", "follower_id, followee_id, created_at"),
-            );
-            q.push("(")
-                .bind_int(Some(follower.0))
-                .push(", ")
-                .bind_int(Some(followee))
-                .push(&format!(", {})", d.now()))
-                .push(&d.end_insert_ignoring("follower_id"));
-            q
-        } else {
-            let mut q = SqlQuery::from("DELETE FROM follows WHERE follower_id = ");
-            q.bind_int(Some(follower.0))
-                .push(" AND followee_id = ")
-                .bind_int(Some(followee));
-            q
-        };
+        let q = FOLLOWS.set(B::DIALECT, follower.0, followee, follow);
         self.users.execute(&q).await.map_err(|e| match e {
             ServiceError::Internal(inner)
                 if inner
@@ -174,6 +161,8 @@ impl<B: Backend> SqlStore<B> {
             }
             other => other,
         })?;
+        // Cached pages show whether their viewer follows each author.
+        self.wrote();
         self.find_profile(username, Some(follower)).await
     }
 

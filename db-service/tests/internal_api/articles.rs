@@ -28,22 +28,13 @@ on_every_backend! {
             first.created_at
         );
 
-        let read = svc
-            .client
-            .find_article_by_slug(&second.slug, ViewerQuery::default())
-            .await
-            .expect("by slug");
-        assert_eq!(read, second);
+        assert_eq!(svc.read(&second.slug).await.expect("by slug"), second);
     }
 
     async fn text_keeps_every_character_tags_keep_their_case_and_times_are_utc(svc: TestService) {
         let emoji_user = svc.user("ünïcödé🦀").await;
-        let profile = svc
-            .client
-            .find_profile("ünïcödé🦀", ViewerQuery::default())
-            .await
-            .expect("profile by a four-byte name");
-        assert_eq!(profile.username, "ünïcödé🦀");
+        let profile = svc.profile("ünïcödé🦀", None).await;
+        assert_eq!(profile.username, "ünïcödé🦀", "profile by a four-byte name");
         let article = svc
             .client
             .create_article(&NewArticle {
@@ -56,11 +47,7 @@ on_every_backend! {
             })
             .await
             .expect("create");
-        let read = svc
-            .client
-            .find_article_by_slug("crabs", ViewerQuery::default())
-            .await
-            .expect("read");
+        let read = svc.read("crabs").await.expect("read");
         assert_eq!(read.title, "Crabs 🦀 and 𝄞 clefs");
         assert_eq!(read.description, "naïve café — 漢字");
         assert_eq!(read.body.as_deref(), Some("# 🦀\n\n𝌆 four-byte characters"));
@@ -103,8 +90,7 @@ on_every_backend! {
     }
 
     async fn only_the_author_edits_and_a_new_title_brings_a_new_slug(svc: TestService) {
-        let jake = svc.user("jake").await;
-        let anna = svc.user("anna").await;
+        let [jake, anna] = svc.users(["jake", "anna"]).await;
         svc.article(jake.id, "Old title", &["a", "b"]).await;
         svc.article(jake.id, "New title", &[]).await;
 
@@ -147,10 +133,7 @@ on_every_backend! {
         assert_eq!(edited.description, "about it", "untouched fields stay");
         assert_eq!(edited.tags, vec!["c"]);
         assert!(edited.updated_at > edited.created_at);
-        let gone = svc
-            .client
-            .find_article_by_slug("old-title", ViewerQuery::default())
-            .await;
+        let gone = svc.read("old-title").await;
         assert!(matches!(gone, Err(DbError::NotFound { .. })));
         assert_eq!(
             svc.client.list_tags().await.expect("tags"),
@@ -160,23 +143,10 @@ on_every_backend! {
     }
 
     async fn deleting_an_article_takes_its_comments_favorites_and_tags_along(svc: TestService) {
-        let jake = svc.user("jake").await;
-        let anna = svc.user("anna").await;
+        let [jake, anna] = svc.users(["jake", "anna"]).await;
         svc.article(jake.id, "Doomed", &["gone"]).await;
-        svc.client
-            .set_favorite("doomed", anna.id, true)
-            .await
-            .expect("favorite");
-        svc.client
-            .create_comment(
-                "doomed",
-                &NewComment {
-                    author: anna.id,
-                    body: "nice".into(),
-                },
-            )
-            .await
-            .expect("comment");
+        svc.set_favorite("doomed", anna.id, true).await;
+        svc.comment("doomed", anna.id, "nice").await;
 
         let refused = svc.client.delete_article("doomed", anna.id).await;
         assert!(
@@ -188,18 +158,10 @@ on_every_backend! {
             .await
             .expect("delete");
 
-        let gone = svc
-            .client
-            .find_article_by_slug("doomed", ViewerQuery::default())
-            .await;
+        let gone = svc.read("doomed").await;
         assert!(matches!(gone, Err(DbError::NotFound { .. })));
         assert!(svc.client.list_tags().await.expect("tags").is_empty());
-        let all = svc
-            .client
-            .list_articles(&ArticleFilter::default())
-            .await
-            .expect("list");
-        assert_eq!(all.total, 0);
+        assert_eq!(svc.list(&ArticleFilter::default()).await.total, 0);
         let missing = svc.client.delete_article("doomed", jake.id).await;
         assert!(matches!(missing, Err(DbError::NotFound { .. })));
     }
@@ -246,70 +208,67 @@ on_every_backend! {
                 "duplicate slug {}",
                 created.slug
             );
-            let read = svc
-                .client
-                .find_article_by_slug(&created.slug, ViewerQuery::default())
-                .await
-                .expect("stored");
-            assert_eq!(read, created);
+            assert_eq!(svc.read(&created.slug).await.expect("stored"), created);
         }
-        let all = svc
-            .client
-            .list_articles(&ArticleFilter {
-                tag: Some("batch".into()),
-                ..ArticleFilter::default()
-            })
-            .await
-            .expect("list");
-        assert_eq!(all.total, 48);
+        let batch = ArticleFilter {
+            tag: Some("batch".into()),
+            ..ArticleFilter::default()
+        };
+        assert_eq!(svc.list(&batch).await.total, 48);
+    }
+
+    async fn a_signed_in_reader_sees_their_own_writes_at_once(svc: TestService) {
+        let [jake, anna] = svc.users(["jake", "anna"]).await;
+        svc.article(jake.id, "Watched", &[]).await;
+        let as_anna = ArticleFilter {
+            viewer: Some(anna.id),
+            ..ArticleFilter::default()
+        };
+        let feed = ArticleFilter {
+            followed_by: Some(anna.id),
+            viewer: Some(anna.id),
+            ..ArticleFilter::default()
+        };
+        let seen = |page: db_client::ArticlePage| {
+            page.articles
+                .first()
+                .map(|a| (a.favorited, a.author.following))
+        };
+        // Warm every read anna makes, then change what she sees of them, one write at a time.
+        assert_eq!(seen(svc.list(&as_anna).await), Some((false, false)));
+        assert_eq!(svc.list(&feed).await.total, 0);
+        assert!(!svc.read_as("watched", Some(anna.id)).await.expect("get").favorited);
+
+        svc.set_favorite("watched", anna.id, true).await;
+        assert_eq!(seen(svc.list(&as_anna).await), Some((true, false)));
+        assert!(svc.read_as("watched", Some(anna.id)).await.expect("get").favorited);
+
+        svc.set_follow("jake", anna.id, true).await;
+        assert_eq!(seen(svc.list(&as_anna).await), Some((true, true)));
+        assert_eq!(seen(svc.list(&feed).await), Some((true, true)));
+        assert!(svc.read_as("watched", Some(anna.id)).await.expect("get").author.following);
+        svc.set_follow("jake", anna.id, false).await;
+        assert_eq!(svc.list(&feed).await.total, 0);
+        // Another reader's view was never anna's.
+        let as_jake = ArticleFilter {
+            viewer: Some(jake.id),
+            ..ArticleFilter::default()
+        };
+        assert_eq!(seen(svc.list(&as_jake).await), Some((false, false)));
     }
 
     async fn anonymous_reads_never_show_data_older_than_an_acknowledged_write(svc: TestService) {
-        let jake = svc.user("jake").await;
-        let anna = svc.user("anna").await;
+        let [jake, anna] = svc.users(["jake", "anna"]).await;
         svc.article(jake.id, "Cached", &["one"]).await;
-        let anonymous = ViewerQuery::default();
         let everything = ArticleFilter::default();
         // Warm every anonymous read.
-        assert_eq!(
-            svc.client
-                .list_articles(&everything)
-                .await
-                .expect("list")
-                .total,
-            1
-        );
-        assert_eq!(
-            svc.client
-                .find_article_by_slug("cached", anonymous)
-                .await
-                .expect("get")
-                .favorites_count,
-            0
-        );
+        assert_eq!(svc.list(&everything).await.total, 1);
+        assert_eq!(svc.read("cached").await.expect("get").favorites_count, 0);
         assert_eq!(svc.client.list_tags().await.expect("tags"), vec!["one"]);
 
-        svc.client
-            .set_favorite("cached", anna.id, true)
-            .await
-            .expect("favorite");
-        assert_eq!(
-            svc.client
-                .find_article_by_slug("cached", anonymous)
-                .await
-                .expect("get")
-                .favorites_count,
-            1
-        );
-        assert_eq!(
-            svc.client
-                .list_articles(&everything)
-                .await
-                .expect("list")
-                .articles[0]
-                .favorites_count,
-            1
-        );
+        svc.set_favorite("cached", anna.id, true).await;
+        assert_eq!(svc.read("cached").await.expect("get").favorites_count, 1);
+        assert_eq!(svc.list(&everything).await.articles[0].favorites_count, 1);
 
         let bio = db_client::UserChanges {
             bio: Some("new bio".into()),
@@ -319,11 +278,7 @@ on_every_backend! {
             .update_user(jake.id, &bio)
             .await
             .expect("update user");
-        let seen = svc
-            .client
-            .find_article_by_slug("cached", anonymous)
-            .await
-            .expect("get");
+        let seen = svc.read("cached").await.expect("get");
         assert_eq!(seen.author.bio.as_deref(), Some("new bio"));
 
         let retitle = db_client::ArticleChanges {
@@ -338,46 +293,24 @@ on_every_backend! {
             .update_article("cached", &retitle)
             .await
             .expect("edit");
-        assert_eq!(
-            svc.client
-                .list_articles(&everything)
-                .await
-                .expect("list")
-                .articles[0]
-                .title,
-            "Renamed"
-        );
+        assert_eq!(svc.list(&everything).await.articles[0].title, "Renamed");
         assert_eq!(svc.client.list_tags().await.expect("tags"), vec!["two"]);
         assert!(matches!(
-            svc.client.find_article_by_slug("cached", anonymous).await,
+            svc.read("cached").await,
             Err(DbError::NotFound { .. })
         ));
 
         svc.article(anna.id, "Second", &[]).await;
-        assert_eq!(
-            svc.client
-                .list_articles(&everything)
-                .await
-                .expect("list")
-                .total,
-            2
-        );
+        assert_eq!(svc.list(&everything).await.total, 2);
         svc.client
             .delete_article("renamed", jake.id)
             .await
             .expect("delete");
         assert!(matches!(
-            svc.client.find_article_by_slug("renamed", anonymous).await,
+            svc.read("renamed").await,
             Err(DbError::NotFound { .. })
         ));
-        assert_eq!(
-            svc.client
-                .list_articles(&everything)
-                .await
-                .expect("list")
-                .total,
-            1
-        );
+        assert_eq!(svc.list(&everything).await.total, 1);
     }
 }
 

@@ -4,37 +4,13 @@ use super::*;
 
 on_every_backend! {
     async fn comments_list_oldest_first_and_only_their_author_deletes_them(svc: TestService) {
-        let jake = svc.user("jake").await;
-        let anna = svc.user("anna").await;
+        let [jake, anna] = svc.users(["jake", "anna"]).await;
         svc.article(jake.id, "Talked about", &[]).await;
-        let first = svc
-            .client
-            .create_comment(
-                "talked-about",
-                &NewComment {
-                    author: anna.id,
-                    body: "first".into(),
-                },
-            )
-            .await
-            .expect("comment");
-        svc.client
-            .create_comment(
-                "talked-about",
-                &NewComment {
-                    author: jake.id,
-                    body: "second".into(),
-                },
-            )
-            .await
-            .expect("comment");
+        let first = svc.comment("talked-about", anna.id, "first").await;
+        svc.comment("talked-about", jake.id, "second").await;
         assert_eq!(first.author.username, "anna");
 
-        let page = svc
-            .client
-            .list_comments("talked-about", CommentsQuery::default())
-            .await
-            .expect("comments");
+        let page = svc.comments("talked-about").await.expect("comments");
         let bodies: Vec<_> = page.comments.iter().map(|c| c.body.as_str()).collect();
         assert_eq!(bodies, ["first", "second"]);
         assert_eq!(page.total, 2);
@@ -51,16 +27,9 @@ on_every_backend! {
             .delete_comment("talked-about", first.id, anna.id)
             .await
             .expect("delete");
-        let left = svc
-            .client
-            .list_comments("talked-about", CommentsQuery::default())
-            .await
-            .expect("comments");
+        let left = svc.comments("talked-about").await.expect("comments");
         assert_eq!((left.comments.len(), left.total), (1, 1));
-        let wrong_article = svc
-            .client
-            .list_comments("nope", CommentsQuery::default())
-            .await;
+        let wrong_article = svc.comments("nope").await;
         assert!(matches!(wrong_article, Err(DbError::NotFound { .. })));
     }
 
@@ -68,16 +37,7 @@ on_every_backend! {
         let jake = svc.user("jake").await;
         svc.article(jake.id, "Busy thread", &[]).await;
         for i in 0..7 {
-            svc.client
-                .create_comment(
-                    "busy-thread",
-                    &NewComment {
-                        author: jake.id,
-                        body: format!("c{i}"),
-                    },
-                )
-                .await
-                .expect("comment");
+            svc.comment("busy-thread", jake.id, &format!("c{i}")).await;
         }
         let page = |limit, offset| CommentsQuery {
             viewer: None,

@@ -5,6 +5,7 @@ mod articles;
 mod comments;
 mod lists;
 mod mysql_only;
+mod search;
 mod social;
 mod users;
 
@@ -14,8 +15,9 @@ use conduit_testkit::fresh_mysql_url;
 
 use conduit_runtime::config::LogFormat;
 use db_client::{
-    ArticleFilter, CommentsQuery, DbClient, DbError, Entity, NewArticle, NewComment, NewUser,
-    UserId, UserRecord, ViewerQuery,
+    ArticleFilter, ArticlePage, ArticleRecord, AuthorView, CommentPage, CommentRecord,
+    CommentsQuery, DbClient, DbError, Entity, NewArticle, NewComment, NewUser, UserId, UserRecord,
+    ViewerQuery,
 };
 use db_service::config::{
     Backend as StorageBackend, Config, Durability, ObjectStoreSettings, Storage,
@@ -78,18 +80,25 @@ fn test_config(
     }
 }
 
-async fn spawn_on(backend: StorageBackend) -> TestService {
+/// A fresh data folder, a listener on a free loopback port, and the configuration of a test db-service on
+/// `backend` serving on it: what `db_service::run` takes.
+async fn prepare(backend: StorageBackend) -> (tempfile::TempDir, tokio::net::TcpListener, Config) {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("local addr");
     let config = test_config(backend, data_dir.path(), addr);
+    (data_dir, listener, config)
+}
+
+async fn spawn_on(backend: StorageBackend) -> TestService {
+    let (data_dir, listener, config) = prepare(backend).await;
+    let base_url = format!("http://{}", config.addr);
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(db_service::run(listener, config, async {
         let _ = stopped.await;
     }));
-    let base_url = format!("http://{addr}");
     let client = DbClient::new(&base_url, TOKEN, Duration::from_secs(5)).expect("client");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while client.ready().await.is_err() {
@@ -120,24 +129,121 @@ impl TestService {
             .expect("create user")
     }
 
-    async fn article(
+    /// One user per name, created in this order.
+    async fn users<const N: usize>(&self, names: [&str; N]) -> [UserRecord; N] {
+        let mut users = Vec::with_capacity(N);
+        for name in names {
+            users.push(self.user(name).await);
+        }
+        users.try_into().expect("one user per name")
+    }
+
+    /// An article by `author` with a slug from its title and a standard body.
+    async fn article(&self, author: UserId, title: &str, tags: &[&str]) -> ArticleRecord {
+        self.publish(author, title, "the body", tags).await
+    }
+
+    /// An article by `author` with a slug from its title and the given body.
+    async fn publish(
         &self,
         author: UserId,
         title: &str,
+        body: &str,
         tags: &[&str],
-    ) -> db_client::ArticleRecord {
+    ) -> ArticleRecord {
         self.client
             .create_article(&NewArticle {
                 author,
                 slug: title.to_lowercase().replace(' ', "-"),
                 title: title.into(),
                 description: "about it".into(),
-                body: "the body".into(),
+                body: body.into(),
                 tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             })
             .await
             .expect("create article")
     }
+
+    /// The article with this slug, as an anonymous reader sees it.
+    async fn read(&self, slug: &str) -> Result<ArticleRecord, DbError> {
+        self.read_as(slug, None).await
+    }
+
+    /// The article with this slug, as `viewer` sees it.
+    async fn read_as(&self, slug: &str, viewer: Option<UserId>) -> Result<ArticleRecord, DbError> {
+        let query = ViewerQuery { viewer };
+        self.client.find_article_by_slug(slug, query).await
+    }
+
+    /// The page of articles `filter` selects.
+    async fn list(&self, filter: &ArticleFilter) -> ArticlePage {
+        self.client
+            .list_articles(filter)
+            .await
+            .expect("list articles")
+    }
+
+    /// The profile of `username` as `viewer` sees it.
+    async fn profile(&self, username: &str, viewer: Option<UserId>) -> AuthorView {
+        self.client
+            .find_profile(username, ViewerQuery { viewer })
+            .await
+            .expect("profile")
+    }
+
+    /// Makes `user` favorite the article with this slug (`on`) or not: the article as `user` sees it then.
+    async fn set_favorite(&self, slug: &str, user: UserId, on: bool) -> ArticleRecord {
+        self.client
+            .set_favorite(slug, user, on)
+            .await
+            .expect("set favorite")
+    }
+
+    /// Makes `follower` follow `username` (`on`) or not: the profile as `follower` sees it then.
+    async fn set_follow(&self, username: &str, follower: UserId, on: bool) -> AuthorView {
+        self.client
+            .set_follow(username, follower, on)
+            .await
+            .expect("set follow")
+    }
+
+    /// A comment by `author` on the article with this slug.
+    async fn comment(&self, slug: &str, author: UserId, body: &str) -> CommentRecord {
+        let comment = NewComment {
+            author,
+            body: body.into(),
+        };
+        self.client
+            .create_comment(slug, &comment)
+            .await
+            .expect("create comment")
+    }
+
+    /// The first page of comments on the article with this slug, as an anonymous reader sees them.
+    async fn comments(&self, slug: &str) -> Result<CommentPage, DbError> {
+        self.client
+            .list_comments(slug, CommentsQuery::default())
+            .await
+    }
+
+    /// A request for `path` over plain HTTP, for what the typed client never sends; no internal token unless
+    /// the caller adds one.
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base_url))
+    }
+}
+
+/// The titles on a page of articles, in order.
+fn titles_of(page: &ArticlePage) -> Vec<&str> {
+    page.articles.iter().map(|a| a.title.as_str()).collect()
+}
+
+/// Sends `request`: the status of the answer and its JSON body (`null` when it has none).
+async fn send(request: reqwest::RequestBuilder) -> (reqwest::StatusCode, serde_json::Value) {
+    let response = request.send().await.expect("send");
+    let status = response.status();
+    (status, response.json().await.unwrap_or_default())
 }
 
 /// Defines each test once and runs it on every backend, as `<test>::sqlite` and `<test>::mysql`: the same suite

@@ -15,19 +15,11 @@ async fn replicas_sharing_a_server_see_each_others_writes_at_once() {
     let anna = b.user("anna").await;
     // Each replica reads before and after the other writes: nothing may be served from a stale copy.
     for (writer, reader) in [(&a, &b), (&b, &a)] {
-        let before = reader
-            .client
-            .list_articles(&ArticleFilter::default())
-            .await
-            .expect("list");
+        let before = reader.list(&ArticleFilter::default()).await;
         let written = writer
             .article(jake.id, &format!("From {}", writer.base_url), &["shared"])
             .await;
-        let after = reader
-            .client
-            .list_articles(&ArticleFilter::default())
-            .await
-            .expect("list");
+        let after = reader.list(&ArticleFilter::default()).await;
         assert_eq!(after.total, before.total + 1);
         assert_eq!(after.articles[0].slug, written.slug);
         assert_eq!(
@@ -35,59 +27,65 @@ async fn replicas_sharing_a_server_see_each_others_writes_at_once() {
             vec!["shared".to_owned()]
         );
     }
-    let profile = a
-        .client
-        .set_follow("jake", anna.id, true)
-        .await
-        .expect("follow through a");
-    assert!(profile.following);
-    let seen_by_b = b
-        .client
-        .find_profile(
-            "jake",
-            ViewerQuery {
-                viewer: Some(anna.id),
+    // Single articles, feeds and profiles read (and cached) by one replica move with the other's writes too.
+    let feed = ArticleFilter {
+        followed_by: Some(anna.id),
+        ..ArticleFilter::default()
+    };
+    let slug = b.list(&ArticleFilter::default()).await.articles[0]
+        .slug
+        .clone();
+    let seen = b.read_as(&slug, Some(anna.id)).await.expect("article");
+    assert!(!seen.favorited);
+    a.set_favorite(&slug, anna.id, true).await;
+    let seen = b.read_as(&slug, Some(anna.id)).await.expect("article");
+    assert!(seen.favorited);
+    assert_eq!(seen.favorites_count, 1);
+    a.client
+        .update_article(
+            &slug,
+            &db_client::ArticleChanges {
+                editor: jake.id,
+                title: None,
+                slug: None,
+                description: None,
+                body: Some("edited through a".into()),
+                tags: None,
             },
         )
         .await
-        .expect("profile through b");
-    assert!(seen_by_b.following);
+        .expect("edit");
+    let seen = b.read_as(&slug, Some(anna.id)).await.expect("article");
+    assert_eq!(seen.body.as_deref(), Some("edited through a"));
+    assert_eq!(b.list(&feed).await.total, 0);
+    assert!(a.set_follow("jake", anna.id, true).await.following);
+    assert_eq!(b.list(&feed).await.total, 2);
+    assert!(b.profile("jake", Some(anna.id)).await.following);
 }
 
-/// Runs db-service on `backend` expecting it to refuse to start; its error, in full.
-async fn startup_error(backend: StorageBackend) -> String {
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("local addr");
-    let run = db_service::run(
-        listener,
-        test_config(backend, data_dir.path(), addr),
-        async {},
-    );
+/// Runs db-service on `backend` expecting it to refuse to start: its error, in full, and how long it took to give
+/// up.
+async fn startup_error(backend: StorageBackend) -> (String, Duration) {
+    let started = std::time::Instant::now();
+    let (_data_dir, listener, config) = prepare(backend).await;
+    let run = db_service::run(listener, config, async {});
     let error = tokio::time::timeout(Duration::from_secs(30), run)
         .await
         .expect("startup gave up in time")
         .expect_err("startup must fail");
-    format!("{error:#}")
+    (format!("{error:#}"), started.elapsed())
 }
 
 #[tokio::test]
 async fn wrong_credentials_fail_startup_at_once_saying_so() {
     let url = fresh_mysql_url().replacen("conduit_test:", "conduit_test:wrong", 1);
-    let started = std::time::Instant::now();
-    let error = startup_error(mysql_backend(&url)).await;
+    let (error, took) = startup_error(mysql_backend(&url)).await;
     assert!(error.contains("refused the credentials"), "{error}");
     assert!(
         !error.contains("wrong"),
         "the password leaked into: {error}"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(took < Duration::from_secs(3), "{took:?}");
 }
 
 #[tokio::test]
@@ -97,8 +95,7 @@ async fn an_unreachable_server_is_retried_then_reported() {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
-    let started = std::time::Instant::now();
-    let error = startup_error(StorageBackend::Mysql {
+    let (error, took) = startup_error(StorageBackend::Mysql {
         url: format!("mysql://u:p@127.0.0.1:{port}/conduit").into(),
         max_connections: 2,
         connect_patience: Duration::from_secs(2),
@@ -109,11 +106,7 @@ async fn an_unreachable_server_is_retried_then_reported() {
         "{error}"
     );
     // Retried for about the patience given, not given up on at the first refusal.
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(took >= Duration::from_secs(1), "{took:?}");
 }
 
 #[tokio::test]
@@ -132,15 +125,14 @@ async fn connections_are_encrypted_and_the_server_verified_when_the_url_asks() {
     assert_eq!(jake.username, "jake");
     // The same account without TLS is turned away (it is admitted over TLS only): the connection above was
     // encrypted.
-    let plain = startup_error(mysql_backend(&format!(
+    let (plain, _) = startup_error(mysql_backend(&format!(
         "{server}/{database}?ssl-mode=DISABLED"
     )))
     .await;
     assert!(plain.contains("refused the credentials"), "{plain}");
     // A server whose certificate does not verify (the test CA is not among the bundled roots) is refused,
     // at once rather than after retries.
-    let started = std::time::Instant::now();
-    let unverified = startup_error(mysql_backend(&format!(
+    let (unverified, took) = startup_error(mysql_backend(&format!(
         "{server}/{database}?ssl-mode=VERIFY_CA"
     )))
     .await;
@@ -148,25 +140,17 @@ async fn connections_are_encrypted_and_the_server_verified_when_the_url_asks() {
         unverified.contains("cannot connect to MySQL"),
         "{unverified}"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?} {unverified}",
-        started.elapsed()
-    );
+    assert!(took < Duration::from_secs(3), "{took:?} {unverified}");
 }
 
 #[tokio::test]
 async fn backups_are_refused_with_the_reason() {
     let svc = spawn_service(Backend::Mysql).await;
-    let refused = svc
-        .http
-        .post(format!("{}/v1/backups", svc.base_url))
-        .header("x-internal-token", TOKEN)
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(refused.status(), 400);
-    let body: serde_json::Value = refused.json().await.expect("json");
+    let backup = svc
+        .request(reqwest::Method::POST, "/v1/backups")
+        .header("x-internal-token", TOKEN);
+    let (status, body) = send(backup).await;
+    assert_eq!(status, 400);
     let message = body["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("does not back up a MySQL server"),

@@ -1,65 +1,44 @@
 //! Accounts: the internal token, unique names and e-mails, lookups, changes, malformed requests.
 
+use reqwest::Method;
+
 use super::*;
 
 on_every_backend! {
     async fn calls_without_the_internal_token_are_refused_but_health_is_open(svc: TestService) {
-        let no_token = svc
-            .http
-            .get(format!("{}/v1/users/1", svc.base_url))
-            .send()
-            .await
-            .expect("send");
-        assert_eq!(no_token.status(), 401);
-        let body: serde_json::Value = no_token.json().await.expect("json body");
+        let (status, body) = send(svc.request(Method::GET, "/v1/users/1")).await;
+        assert_eq!(status, 401);
         assert_eq!(body["kind"], "unauthorized");
 
         let wrong = svc
-            .http
-            .get(format!("{}/v1/users/1", svc.base_url))
-            .header("x-internal-token", "test-internal-token-0123456788")
-            .send()
-            .await
-            .expect("send");
-        assert_eq!(wrong.status(), 401);
+            .request(Method::GET, "/v1/users/1")
+            .header("x-internal-token", "test-internal-token-0123456788");
+        assert_eq!(send(wrong).await.0, 401);
 
         for path in ["/healthz", "/readyz"] {
-            let open = svc
-                .http
-                .get(format!("{}{path}", svc.base_url))
-                .send()
-                .await
-                .expect("send");
-            assert_eq!(open.status(), 200, "{path}");
+            assert_eq!(send(svc.request(Method::GET, path)).await.0, 200, "{path}");
         }
     }
 
     async fn a_taken_username_or_email_is_a_typed_conflict_naming_the_field(svc: TestService) {
         svc.user("jake").await;
-        let same_name = svc
-            .client
-            .create_user(&NewUser {
-                username: "JAKE".into(),
-                email: "other@example.com".into(),
-                password_hash: "h".into(),
-            })
-            .await;
-        assert!(
-            matches!(same_name, Err(DbError::Conflict { ref field }) if field == "username"),
-            "{same_name:?}"
-        );
-        let same_email = svc
-            .client
-            .create_user(&NewUser {
-                username: "other".into(),
-                email: "Jake@Example.com".into(),
-                password_hash: "h".into(),
-            })
-            .await;
-        assert!(
-            matches!(same_email, Err(DbError::Conflict { ref field }) if field == "email"),
-            "{same_email:?}"
-        );
+        for (username, email, field) in [
+            ("JAKE", "other@example.com", "username"),
+            ("other", "Jake@Example.com", "email"),
+        ] {
+            let taken = svc
+                .client
+                .create_user(&NewUser {
+                    username: username.into(),
+                    email: email.into(),
+                    password_hash: "h".into(),
+                })
+                .await;
+            assert!(
+                matches!(taken, Err(DbError::Conflict { field: ref named }) if named == field),
+                "{taken:?}"
+            );
+        }
     }
 
     async fn users_are_found_by_id_and_by_email_case_insensitively(svc: TestService) {
@@ -80,8 +59,7 @@ on_every_backend! {
     }
 
     async fn users_change_only_what_is_given_and_keep_their_own_email(svc: TestService) {
-        let jake = svc.user("jake").await;
-        svc.user("anna").await;
+        let [jake, _anna] = svc.users(["jake", "anna"]).await;
         let changes = db_client::UserChanges {
             email: Some(jake.email.clone()),
             bio: Some("I like to skateboard".into()),
@@ -125,16 +103,12 @@ on_every_backend! {
 
     async fn bad_requests_get_json_errors_and_the_service_keeps_serving(svc: TestService) {
         let malformed = svc
-            .http
-            .post(format!("{}/v1/users", svc.base_url))
+            .request(Method::POST, "/v1/users")
             .header("x-internal-token", TOKEN)
             .header("content-type", "application/json")
-            .body("{not json")
-            .send()
-            .await
-            .expect("send");
-        assert_eq!(malformed.status(), 400);
-        let body: serde_json::Value = malformed.json().await.expect("json");
+            .body("{not json");
+        let (status, body) = send(malformed).await;
+        assert_eq!(status, 400);
         assert_eq!(body["kind"], "bad_request");
 
         // Its own client: the server closes the connection after refusing an unread body.
@@ -142,30 +116,17 @@ on_every_backend! {
             .post(format!("{}/v1/users", svc.base_url))
             .header("x-internal-token", TOKEN)
             .header("content-type", "application/json")
-            .body(vec![b' '; 3 * 1024 * 1024])
-            .send()
-            .await
-            .expect("send");
-        assert_eq!(oversized.status(), 413);
+            .body(vec![b' '; 3 * 1024 * 1024]);
+        assert_eq!(send(oversized).await.0, 413);
 
-        let unknown = svc
-            .http
-            .get(format!("{}/nope", svc.base_url))
-            .send()
-            .await
-            .expect("send");
-        assert_eq!(unknown.status(), 404);
-        let body: serde_json::Value = unknown.json().await.expect("json");
+        let (status, body) = send(svc.request(Method::GET, "/nope")).await;
+        assert_eq!(status, 404);
         assert_eq!(body["kind"], "not_found");
 
         let bad_id = svc
-            .http
-            .get(format!("{}/v1/users/abc", svc.base_url))
-            .header("x-internal-token", TOKEN)
-            .send()
-            .await
-            .expect("send");
-        assert_eq!(bad_id.status(), 400);
+            .request(Method::GET, "/v1/users/abc")
+            .header("x-internal-token", TOKEN);
+        assert_eq!(send(bad_id).await.0, 400);
 
         svc.user("still-serving").await;
     }

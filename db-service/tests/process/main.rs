@@ -168,6 +168,24 @@ async fn seed(client: &DbClient) -> UserId {
     user.id
 }
 
+/// What `seed` wrote is whole after a restore: jake, and his favorite of post-3 as he sees it.
+async fn assert_favorite_back(client: &DbClient) {
+    let jake = client
+        .find_user_by_email("jake@example.com")
+        .await
+        .expect("user back");
+    let post = client
+        .find_article_by_slug(
+            "post-3",
+            ViewerQuery {
+                viewer: Some(jake.id),
+            },
+        )
+        .await
+        .expect("article back");
+    assert!(post.favorited && post.favorites_count == 1);
+}
+
 async fn everything(client: &DbClient) -> (db_client::ArticlePage, Vec<String>) {
     let filter = ArticleFilter {
         limit: 100,
@@ -226,22 +244,7 @@ async fn a_backup_restores_identical_data_after_the_live_database_is_destroyed()
     service.restart().await;
     let after = everything(&service.client).await;
     assert_eq!(after, before);
-    let jake = service
-        .client
-        .find_user_by_email("jake@example.com")
-        .await
-        .expect("user back");
-    let post = service
-        .client
-        .find_article_by_slug(
-            "post-3",
-            ViewerQuery {
-                viewer: Some(jake.id),
-            },
-        )
-        .await
-        .expect("article back");
-    assert!(post.favorited && post.favorites_count == 1);
+    assert_favorite_back(&service.client).await;
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use conduit_testkit::unused_port;
 
-use super::{cli_env, everything, s3, seed, wait_for_metric, Service, ViewerQuery};
+use super::{assert_favorite_back, cli_env, everything, s3, seed, wait_for_metric, Service};
 
 const BUCKET: &str = "conduit-backups";
 
@@ -19,11 +19,17 @@ async fn complete_backups(server: &s3::S3Server, prefix: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_backup_goes_off_the_node_and_restores_identical_data_into_an_empty_data_dir() {
+/// An S3 server with the bucket, and db-service's settings for `prefix` in it.
+async fn store_with_bucket(prefix: &str) -> (s3::S3Server, Vec<(&'static str, String)>) {
     let server = s3::S3Server::start(unused_port()).await;
     server.create_bucket(BUCKET).await;
-    let settings = s3::settings(server.port(), BUCKET, "site-a");
+    let settings = s3::settings(server.port(), BUCKET, prefix);
+    (server, settings)
+}
+
+#[tokio::test]
+async fn a_backup_goes_off_the_node_and_restores_identical_data_into_an_empty_data_dir() {
+    let (server, settings) = store_with_bucket("site-a").await;
     let data = tempfile::tempdir().expect("temp dir");
     let mut service = Service::start(data.path(), settings.clone()).await;
     seed(&service.client).await;
@@ -83,29 +89,12 @@ async fn a_backup_goes_off_the_node_and_restores_identical_data_into_an_empty_da
 
     let restored = Service::start(fresh.path(), vec![]).await;
     assert_eq!(everything(&restored.client).await, before);
-    let jake = restored
-        .client
-        .find_user_by_email("jake@example.com")
-        .await
-        .expect("user back");
-    let post = restored
-        .client
-        .find_article_by_slug(
-            "post-3",
-            ViewerQuery {
-                viewer: Some(jake.id),
-            },
-        )
-        .await
-        .expect("article back");
-    assert!(post.favorited && post.favorites_count == 1);
+    assert_favorite_back(&restored.client).await;
 }
 
 #[tokio::test]
 async fn a_corrupted_remote_copy_is_refused_and_nothing_is_moved_into_place() {
-    let server = s3::S3Server::start(unused_port()).await;
-    server.create_bucket(BUCKET).await;
-    let settings = s3::settings(server.port(), BUCKET, "site-b");
+    let (server, settings) = store_with_bucket("site-b").await;
     let data = tempfile::tempdir().expect("temp dir");
     let service = Service::start(data.path(), settings.clone()).await;
     seed(&service.client).await;

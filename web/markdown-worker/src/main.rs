@@ -1,8 +1,7 @@
-//! The markdown Web Worker: receives `[id, markdown]`, answers `[id, html]` (html from [`markdown::to_safe_html`]).
-//! pulldown-cmark is most of a markdown renderer's size, so it lives here, off the SPA's first load: the app starts
-//! this worker the first time it shows an article body (web/src/markdown.rs). Says "ready" once it listens.
-
-mod markdown;
+//! The markdown Web Worker: receives `[id, markdown]`, answers `[id, html]` (html from
+//! [`conduit_markdown::render_html`], the renderer the api's Atom feeds use too). pulldown-cmark is most of a
+//! markdown renderer's size, so it lives here, off the SPA's first load: the app starts this worker the first time
+//! it shows an article body or a preview (web/src/markdown.rs). Says "ready" once it listens.
 
 use js_sys::Array;
 use wasm_bindgen::{prelude::*, JsCast};
@@ -13,7 +12,7 @@ fn main() {
     let replies = scope.clone();
     let on_request = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let request: Array = event.data().unchecked_into();
-        let html = markdown::to_safe_html(&request.get(1).as_string().unwrap_or_default());
+        let html = conduit_markdown::render_html(&request.get(1).as_string().unwrap_or_default());
         // Nothing to do if the page is gone.
         let _ = replies.post_message(&Array::of2(&request.get(0), &JsValue::from(html)));
     });

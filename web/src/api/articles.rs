@@ -5,7 +5,7 @@ use api_types::{
     NewComment, TagList, UpdateArticle,
 };
 
-use super::{build, json_body, send, send_empty, ApiError};
+use super::{build, fetch, send_empty, send_json, ApiError, Method};
 
 /// Page size of every article list in the app.
 pub const PAGE_SIZE: u32 = 10;
@@ -21,6 +21,8 @@ pub struct ArticleQuery {
     pub author: Option<String>,
     /// Only favorited by this user.
     pub favorited: Option<String>,
+    /// Only articles matching these words, best match first.
+    pub q: Option<String>,
     /// Zero-based page number.
     pub page: u32,
 }
@@ -32,6 +34,7 @@ impl ArticleQuery {
             format!("offset={}", u64::from(self.page) * u64::from(PAGE_SIZE)),
         ];
         let filters = [
+            ("q", &self.q),
             ("tag", &self.tag),
             ("author", &self.author),
             ("favorited", &self.favorited),
@@ -61,76 +64,87 @@ fn article_path(slug: &str) -> String {
 
 /// `GET /api/articles?…` or `GET /api/articles/feed?…`.
 pub async fn list(query: &ArticleQuery) -> Result<ArticleList, ApiError> {
-    send(build("GET", &query.to_path()).build()).await
+    fetch(Method::GET, &query.to_path()).await
 }
 
 /// `GET /api/articles/:slug`.
 pub async fn get(slug: &str) -> Result<Article, ApiError> {
-    let envelope: ArticleEnvelope<Article> =
-        send(build("GET", &article_path(slug)).build()).await?;
+    let envelope: ArticleEnvelope<Article> = fetch(Method::GET, &article_path(slug)).await?;
     Ok(envelope.article)
 }
 
 /// `POST /api/articles`.
 pub async fn create(article: NewArticle) -> Result<Article, ApiError> {
-    let envelope: ArticleEnvelope<Article> = send(json_body(
-        build("POST", "/articles"),
-        &ArticleEnvelope { article },
-    ))
-    .await?;
+    let envelope: ArticleEnvelope<Article> =
+        send_json(Method::POST, "/articles", &ArticleEnvelope { article }).await?;
     Ok(envelope.article)
 }
 
 /// `PUT /api/articles/:slug`.
 pub async fn update(slug: &str, article: UpdateArticle) -> Result<Article, ApiError> {
-    let envelope: ArticleEnvelope<Article> = send(json_body(
-        build("PUT", &article_path(slug)),
+    let envelope: ArticleEnvelope<Article> = send_json(
+        Method::PUT,
+        &article_path(slug),
         &ArticleEnvelope { article },
-    ))
+    )
     .await?;
     Ok(envelope.article)
 }
 
 /// `DELETE /api/articles/:slug`.
 pub async fn delete(slug: &str) -> Result<(), ApiError> {
-    send_empty(build("DELETE", &article_path(slug)).build()).await
+    send_empty(build(Method::DELETE, &article_path(slug)).build()).await
 }
 
 /// `POST` (favorite) or `DELETE` (unfavorite) `/api/articles/:slug/favorite`.
 pub async fn set_favorite(slug: &str, favorite: bool) -> Result<Article, ApiError> {
-    let method = if favorite { "POST" } else { "DELETE" };
+    let method = if favorite {
+        Method::POST
+    } else {
+        Method::DELETE
+    };
     let envelope: ArticleEnvelope<Article> =
-        send(build(method, &format!("{}/favorite", article_path(slug))).build()).await?;
+        fetch(method, &format!("{}/favorite", article_path(slug))).await?;
     Ok(envelope.article)
 }
 
-/// `GET /api/articles/:slug/comments`.
-pub async fn comments(slug: &str) -> Result<Vec<Comment>, ApiError> {
-    let list: CommentList =
-        send(build("GET", &format!("{}/comments", article_path(slug))).build()).await?;
-    Ok(list.comments)
+/// Comments per page of an article's comments.
+pub const COMMENTS_PAGE_SIZE: u32 = 20;
+
+/// `GET /api/articles/:slug/comments?limit=&offset=`: the page of comments from `offset` on (oldest first) and
+/// how many there are in all.
+pub async fn comments(slug: &str, offset: u64) -> Result<CommentList, ApiError> {
+    let path = format!(
+        "{}/comments?limit={COMMENTS_PAGE_SIZE}&offset={offset}",
+        article_path(slug)
+    );
+    fetch(Method::GET, &path).await
 }
 
 /// `POST /api/articles/:slug/comments`.
 pub async fn add_comment(slug: &str, body: String) -> Result<Comment, ApiError> {
     let path = format!("{}/comments", article_path(slug));
-    let envelope: CommentEnvelope<Comment> = send(json_body(
-        build("POST", &path),
-        &CommentEnvelope {
-            comment: NewComment { body },
-        },
-    ))
-    .await?;
+    let comment = CommentEnvelope {
+        comment: NewComment { body },
+    };
+    let envelope: CommentEnvelope<Comment> = send_json(Method::POST, &path, &comment).await?;
     Ok(envelope.comment)
 }
 
 /// `DELETE /api/articles/:slug/comments/:id`.
 pub async fn delete_comment(slug: &str, id: i64) -> Result<(), ApiError> {
-    send_empty(build("DELETE", &format!("{}/comments/{id}", article_path(slug))).build()).await
+    send_empty(
+        build(
+            Method::DELETE,
+            &format!("{}/comments/{id}", article_path(slug)),
+        )
+        .build(),
+    )
+    .await
 }
 
 /// `GET /api/tags`.
 pub async fn tags() -> Result<Vec<String>, ApiError> {
-    let list: TagList = send(build("GET", "/tags").build()).await?;
+    let list: TagList = fetch(Method::GET, "/tags").await?;
     Ok(list.tags)
 }

@@ -1,15 +1,15 @@
 //! The only HTTP code in the app: one function per endpoint, returning typed results. The token is attached in
-//! one place, [`send`].
+//! one place, [`build`].
 
 pub mod articles;
 pub mod profiles;
 pub mod users;
 
 use api_types::ErrorBody;
-use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::session;
+use crate::{json, session};
 
 /// Why an API call failed, in terms the UI can show.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,76 +55,72 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// Adds the stored token, sends, and decodes a success body as `T`. A 401 on a request that carried a token
-/// means the token is no longer valid: the user is signed out.
+/// Sends `request` and decodes a success body as `T`; a non-2xx answer becomes [`ApiError::Rejected`] (see
+/// [`rejection`] for a 401). The token is already on the request: [`build`] adds it.
 async fn send<T: DeserializeOwned>(
     request: Result<Request, gloo_net::Error>,
 ) -> Result<T, ApiError> {
-    let request = request.map_err(|e| ApiError::Network(e.to_string()))?;
-    let response = request
-        .send()
+    let response = answer(request).await?;
+    read_json::<T>(&response)
         .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
-    decode(response).await
+        .map_err(|e| ApiError::Network(format!("unreadable response: {e}")))
+}
+
+/// `method` on `path` without a body, the answer decoded as `T`.
+async fn fetch<T: DeserializeOwned>(method: Method, path: &str) -> Result<T, ApiError> {
+    send(build(method, path).build()).await
+}
+
+/// `method` on `path` with `body` as JSON, the answer decoded as `T`.
+async fn send_json<B: Serialize, T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: &B,
+) -> Result<T, ApiError> {
+    send(json_body(build(method, path), body)).await
 }
 
 /// Like [`send`], for answers without a body (204; 200 is accepted too).
 async fn send_empty(request: Result<Request, gloo_net::Error>) -> Result<(), ApiError> {
-    let request = request.map_err(|e| ApiError::Network(e.to_string()))?;
+    answer(request).await.map(drop)
+}
+
+/// The response to `request` if its status is 2xx.
+async fn answer(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
     let response = request
+        .map_err(|e| ApiError::Network(e.to_string()))?
         .send()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
     if (200..300).contains(&response.status()) {
-        Ok(())
+        Ok(response)
     } else {
         Err(rejection(response).await)
     }
 }
 
-/// A request builder for `path` under `/api`, with `Authorization: Token …` when signed in.
-fn build(method: &str, path: &str) -> RequestBuilder {
-    let url = format!("/api{path}");
-    let builder = match method {
-        "POST" => Request::post(&url),
-        "PUT" => Request::put(&url),
-        "DELETE" => Request::delete(&url),
-        _ => Request::get(&url),
-    };
+/// A request builder for `method` on `path` under `/api`, with `Authorization: Token …` when signed in: the one
+/// place the token is added.
+fn build(method: Method, path: &str) -> RequestBuilder {
+    let builder = RequestBuilder::new(&format!("/api{path}")).method(method);
     match session::stored_token() {
         Some(token) => builder.header("Authorization", &format!("Token {token}")),
         None => builder,
     }
 }
 
-/// `builder` with `body` as its JSON body. The browser's `JSON.stringify` writes the text (no JSON encoder in
-/// the download).
+/// `builder` with `body` as its JSON body.
 fn json_body<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<Request, gloo_net::Error> {
-    let value = body
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| gloo_net::Error::GlooError(e.to_string()))?;
-    let text = js_sys::JSON::stringify(&value)
-        .map_err(|e| gloo_net::Error::GlooError(format!("{e:?}")))?;
+    let text = json::to_text(body).map_err(|e| gloo_net::Error::GlooError(e.to_string()))?;
     builder
         .header("Content-Type", "application/json")
-        .body(String::from(text))
+        .body(text)
 }
 
-/// The JSON body of `response` as `T`, parsed by the browser's `JSON.parse` (no JSON parser in the download).
-async fn json<T: DeserializeOwned>(response: &Response) -> Result<T, String> {
+/// The JSON body of `response` as `T`.
+async fn read_json<T: DeserializeOwned>(response: &Response) -> Result<T, String> {
     let text = response.text().await.map_err(|e| e.to_string())?;
-    let value = js_sys::JSON::parse(&text).map_err(|e| format!("{e:?}"))?;
-    serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
-}
-
-async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
-    let status = response.status();
-    if (200..300).contains(&status) {
-        return json::<T>(&response)
-            .await
-            .map_err(|e| ApiError::Network(format!("unreadable response: {e}")));
-    }
-    Err(rejection(response).await)
+    json::from_text(&text).map_err(|e| e.to_string())
 }
 
 /// The error of a non-2xx answer. A 401 means the stored token is no longer valid: it is dropped.
@@ -133,6 +129,6 @@ async fn rejection(response: Response) -> ApiError {
     if status == 401 {
         session::token_rejected();
     }
-    let body = json::<ErrorBody>(&response).await.unwrap_or_default();
+    let body = read_json::<ErrorBody>(&response).await.unwrap_or_default();
     ApiError::Rejected { status, body }
 }

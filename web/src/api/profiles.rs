@@ -2,19 +2,19 @@
 
 use api_types::{Profile, ProfileEnvelope};
 
-use super::{articles::encode, build, send, ApiError};
+use super::{articles::encode, fetch, ApiError, Method};
 
 /// `GET /api/profiles/:username`.
 pub async fn get(username: &str) -> Result<Profile, ApiError> {
     let envelope: ProfileEnvelope =
-        send(build("GET", &format!("/profiles/{}", encode(username))).build()).await?;
+        fetch(Method::GET, &format!("/profiles/{}", encode(username))).await?;
     Ok(envelope.profile)
 }
 
 /// `POST` (follow) or `DELETE` (unfollow) `/api/profiles/:username/follow`.
 pub async fn set_following(username: &str, follow: bool) -> Result<Profile, ApiError> {
-    let method = if follow { "POST" } else { "DELETE" };
+    let method = if follow { Method::POST } else { Method::DELETE };
     let envelope: ProfileEnvelope =
-        send(build(method, &format!("/profiles/{}/follow", encode(username))).build()).await?;
+        fetch(method, &format!("/profiles/{}/follow", encode(username))).await?;
     Ok(envelope.profile)
 }

@@ -2,34 +2,31 @@
 
 use api_types::{LoginUser, NewUser, UpdateUser, User, UserEnvelope};
 
-use super::{build, json_body, send, ApiError};
+use super::{fetch, send_json, ApiError, Method};
 
 /// `POST /api/users/login`.
 pub async fn login(user: LoginUser) -> Result<User, ApiError> {
-    let envelope: UserEnvelope<User> = send(json_body(
-        build("POST", "/users/login"),
-        &UserEnvelope { user },
-    ))
-    .await?;
+    let envelope: UserEnvelope<User> =
+        send_json(Method::POST, "/users/login", &UserEnvelope { user }).await?;
     Ok(envelope.user)
 }
 
 /// `POST /api/users`.
 pub async fn register(user: NewUser) -> Result<User, ApiError> {
     let envelope: UserEnvelope<User> =
-        send(json_body(build("POST", "/users"), &UserEnvelope { user })).await?;
+        send_json(Method::POST, "/users", &UserEnvelope { user }).await?;
     Ok(envelope.user)
 }
 
 /// `GET /api/user`: the user the stored token belongs to.
 pub async fn current() -> Result<User, ApiError> {
-    let envelope: UserEnvelope<User> = send(build("GET", "/user").build()).await?;
+    let envelope: UserEnvelope<User> = fetch(Method::GET, "/user").await?;
     Ok(envelope.user)
 }
 
 /// `PUT /api/user`.
 pub async fn update(user: UpdateUser) -> Result<User, ApiError> {
     let envelope: UserEnvelope<User> =
-        send(json_body(build("PUT", "/user"), &UserEnvelope { user })).await?;
+        send_json(Method::PUT, "/user", &UserEnvelope { user }).await?;
     Ok(envelope.user)
 }

@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-/// Lists `messages`; renders nothing when there are none.
+/// Lists `messages` in an alert region (read out by screen readers as they appear); an empty region when there
+/// are none.
 #[component]
 pub fn ErrorList(
     /// Lines to show, e.g. `email has already been taken`.
@@ -10,12 +11,14 @@ pub fn ErrorList(
     messages: Signal<Vec<String>>,
 ) -> impl IntoView {
     view! {
-        <Show when=move || !messages.with(Vec::is_empty)>
-            <ul class="error-messages" role="alert">
-                <For each=move || messages.get() key=|m| m.clone() let:message>
-                    <li>{message}</li>
-                </For>
-            </ul>
-        </Show>
+        <div role="alert">
+            <Show when=move || !messages.with(Vec::is_empty)>
+                <ul class="error-messages">
+                    <For each=move || messages.get() key=|m| m.clone() let:message>
+                        <li>{message}</li>
+                    </For>
+                </ul>
+            </Show>
+        </div>
     }
 }

@@ -1,9 +1,9 @@
 //! Header navigation and footer.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
-use crate::{format, session::Session};
+use crate::{api::articles::encode, format, session::Session};
 
 /// The top navigation bar; the link of the current page gets `active`.
 #[component]
@@ -23,6 +23,7 @@ pub fn Header() -> impl IntoView {
         <nav class="navbar navbar-light">
             <div class="container">
                 <a class="navbar-brand" href="/">"conduit"</a>
+                <SearchField/>
                 <ul class="nav navbar-nav pull-xs-right">
                     <li class="nav-item">
                         <a class=link_class("/") href="/">"Home"</a>
@@ -67,6 +68,34 @@ pub fn Header() -> impl IntoView {
                 </ul>
             </div>
         </nav>
+    }
+}
+
+/// The search field: submitting it opens `/search?q=…`; on that page it shows the words searched.
+#[component]
+fn SearchField() -> impl IntoView {
+    let location = use_location();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let words = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if location.pathname.get() == "/search" {
+            words.set(query.read().get("q").unwrap_or_default());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = words.get_untracked();
+        let typed = typed.trim();
+        if !typed.is_empty() {
+            navigate(&format!("/search?q={}", encode(typed)), Default::default());
+        }
+    };
+    view! {
+        <form class="navbar-search" role="search" on:submit=submit>
+            <input class="form-control" type="search" name="q" placeholder="Search articles"
+                aria-label="Search articles" bind:value=words/>
+        </form>
     }
 }
 

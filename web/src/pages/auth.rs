@@ -5,7 +5,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::{
-    api, components::error_list::ErrorList, pages::not_found::set_title, remote::Submission,
+    api,
+    components::{error_list::ErrorList, text_field::TextField},
+    head::set_title,
+    remote::Submission,
     session::Session,
 };
 
@@ -21,50 +24,43 @@ fn on_signed_in<I: 'static>(action: Submission<I, Result<User, api::ApiError>>) 
     });
 }
 
-fn error_messages<I: 'static>(
-    action: Submission<I, Result<User, api::ApiError>>,
-) -> Signal<Vec<String>> {
-    Signal::derive(move || match action.value().get() {
+/// The frame both forms share: heading, the link to the other form, the server's errors, the fields and the
+/// submit button, which sends with `submission`.
+#[component]
+fn AuthForm<I: Clone + 'static>(
+    /// Heading and button text.
+    title: &'static str,
+    /// The other form: its address and link text.
+    other: (&'static str, &'static str),
+    /// What the form sends.
+    submission: Submission<I, Result<User, api::ApiError>>,
+    /// The request made of the fields.
+    request: impl Fn() -> I + 'static,
+    /// The fields.
+    children: Children,
+) -> impl IntoView {
+    set_title(title);
+    on_signed_in(submission);
+    let errors = Signal::derive(move || match submission.value().get() {
         Some(Err(e)) => e.messages(),
         _ => Vec::new(),
-    })
-}
-
-/// The sign-in form.
-#[component]
-pub fn LoginPage() -> impl IntoView {
-    set_title("Sign in");
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let login = Submission::new(|user: &LoginUser| api::users::login(user.clone()));
-    on_signed_in(login);
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        login.dispatch(LoginUser {
-            email: email.get(),
-            password: password.get(),
-        });
+        submission.dispatch(request());
     };
     view! {
         <div class="auth-page">
             <div class="container page">
                 <div class="row">
                     <div class="col-md-6 offset-md-3 col-xs-12">
-                        <h1 class="text-xs-center">"Sign in"</h1>
-                        <p class="text-xs-center"><a href="/register">"Need an account?"</a></p>
-                        <ErrorList messages=error_messages(login)/>
+                        <h1 class="text-xs-center">{title}</h1>
+                        <p class="text-xs-center"><a href=other.0>{other.1}</a></p>
+                        <ErrorList messages=errors/>
                         <form on:submit=submit>
-                            <fieldset class="form-group">
-                                <input class="form-control form-control-lg" type="text" name="email"
-                                    placeholder="Email" aria-label="Email" autocomplete="email" bind:value=email/>
-                            </fieldset>
-                            <fieldset class="form-group">
-                                <input class="form-control form-control-lg" type="password" name="password"
-                                    placeholder="Password" aria-label="Password" autocomplete="current-password"
-                                    bind:value=password/>
-                            </fieldset>
+                            {children()}
                             <button class="btn btn-lg btn-primary pull-xs-right" type="submit"
-                                disabled=move || login.pending().get()>"Sign in"</button>
+                                disabled=move || submission.pending().get()>{title}</button>
                         </form>
                     </div>
                 </div>
@@ -73,52 +69,43 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
+/// The sign-in form.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let login = Submission::new(|user: &LoginUser| api::users::login(user.clone()));
+    let request = move || LoginUser {
+        email: email.get(),
+        password: password.get(),
+    };
+    view! {
+        <AuthForm title="Sign in" other=("/register", "Need an account?") submission=login request>
+            <TextField name="email" label="Email" autocomplete="email" large=true value=email/>
+            <TextField name="password" label="Password" kind="password" autocomplete="current-password" large=true
+                value=password/>
+        </AuthForm>
+    }
+}
+
 /// The sign-up form.
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    set_title("Sign up");
     let username = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let register = Submission::new(|user: &NewUser| api::users::register(user.clone()));
-    on_signed_in(register);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        register.dispatch(NewUser {
-            username: username.get(),
-            email: email.get(),
-            password: password.get(),
-        });
+    let request = move || NewUser {
+        username: username.get(),
+        email: email.get(),
+        password: password.get(),
     };
     view! {
-        <div class="auth-page">
-            <div class="container page">
-                <div class="row">
-                    <div class="col-md-6 offset-md-3 col-xs-12">
-                        <h1 class="text-xs-center">"Sign up"</h1>
-                        <p class="text-xs-center"><a href="/login">"Have an account?"</a></p>
-                        <ErrorList messages=error_messages(register)/>
-                        <form on:submit=submit>
-                            <fieldset class="form-group">
-                                <input class="form-control form-control-lg" type="text" name="username"
-                                    placeholder="Username" aria-label="Username" autocomplete="username"
-                                    bind:value=username/>
-                            </fieldset>
-                            <fieldset class="form-group">
-                                <input class="form-control form-control-lg" type="text" name="email"
-                                    placeholder="Email" aria-label="Email" autocomplete="email" bind:value=email/>
-                            </fieldset>
-                            <fieldset class="form-group">
-                                <input class="form-control form-control-lg" type="password" name="password"
-                                    placeholder="Password" aria-label="Password" autocomplete="new-password"
-                                    bind:value=password/>
-                            </fieldset>
-                            <button class="btn btn-lg btn-primary pull-xs-right" type="submit"
-                                disabled=move || register.pending().get()>"Sign up"</button>
-                        </form>
-                    </div>
-                </div>
-            </div>
-        </div>
+        <AuthForm title="Sign up" other=("/login", "Have an account?") submission=register request>
+            <TextField name="username" label="Username" autocomplete="username" large=true value=username/>
+            <TextField name="email" label="Email" autocomplete="email" large=true value=email/>
+            <TextField name="password" label="Password" kind="password" autocomplete="new-password" large=true
+                value=password/>
+        </AuthForm>
     }
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::{
     api::{self, articles::ArticleQuery},
     components::article_list::ArticleList,
-    pages::not_found::set_title,
+    head::{self, set_title},
     remote::fetched,
     session::Session,
 };
@@ -24,9 +24,20 @@ enum Feed {
 /// The home page.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    set_title("Home");
     let session = Session::get();
     let feed = RwSignal::new(Feed::Global);
+    // A tag's view is titled after the tag and links the tag's Atom feed.
+    Effect::new(move |_| match feed.get() {
+        Feed::Tag(tag) => {
+            set_title(&format!("#{tag}"));
+            head::link_feed(Some(&head::Feed::Tag(tag)));
+        }
+        _ => {
+            set_title("Home");
+            head::link_feed(None);
+        }
+    });
+    on_cleanup(|| head::link_feed(None));
     let page = RwSignal::new(0_u32);
     let choose = move |choice: Feed| {
         feed.set(choice);
@@ -45,6 +56,17 @@ pub fn HomePage() -> impl IntoView {
         query
     });
     let tags = fetched(api::articles::tags);
+    let tab = move |shown: Feed, label: &'static str| {
+        let active = shown.clone();
+        view! {
+            <li class="nav-item">
+                <a class="nav-link" class:active=move || feed.get() == active href=""
+                    on:click=move |ev| { ev.prevent_default(); choose(shown.clone()); }>
+                    {label}
+                </a>
+            </li>
+        }
+    };
 
     view! {
         <div class="home-page">
@@ -59,20 +81,8 @@ pub fn HomePage() -> impl IntoView {
                     <div class="col-md-9">
                         <div class="feed-toggle">
                             <ul class="nav nav-pills outline-active">
-                                <Show when=move || session.signed_in()>
-                                    <li class="nav-item">
-                                        <a class="nav-link" class:active=move || feed.get() == Feed::Yours href=""
-                                            on:click=move |ev| { ev.prevent_default(); choose(Feed::Yours); }>
-                                            "Your Feed"
-                                        </a>
-                                    </li>
-                                </Show>
-                                <li class="nav-item">
-                                    <a class="nav-link" class:active=move || feed.get() == Feed::Global href=""
-                                        on:click=move |ev| { ev.prevent_default(); choose(Feed::Global); }>
-                                        "Global Feed"
-                                    </a>
-                                </li>
+                                <Show when=move || session.signed_in()>{tab(Feed::Yours, "Your Feed")}</Show>
+                                {tab(Feed::Global, "Global Feed")}
                                 {move || match feed.get() {
                                     Feed::Tag(tag) => Some(view! {
                                         <li class="nav-item">

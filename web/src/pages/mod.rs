@@ -6,4 +6,5 @@ pub mod editor;
 pub mod home;
 pub mod not_found;
 pub mod profile;
+pub mod search;
 pub mod settings;

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::head::set_title;
+
 /// Shown for unknown paths.
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
@@ -11,12 +13,5 @@ pub fn NotFoundPage() -> impl IntoView {
             <h1>"Page not found"</h1>
             <p>"Nothing lives at this address. " <a href="/">"Back to the home page"</a></p>
         </div>
-    }
-}
-
-/// Sets the document title as `<page> — Conduit`.
-pub fn set_title(page: &str) {
-    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-        document.set_title(&format!("{page} — Conduit"));
     }
 }

@@ -1,51 +1,43 @@
 //! `/profile/:username` and `/profile/:username/favorites`: a user, their articles or their favorites.
 
-use leptos::{prelude::*, Params};
-use leptos_router::{
-    hooks::{use_location, use_navigate, use_params},
-    params::Params,
-};
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 use crate::{
     api::{self, articles::ArticleQuery},
-    components::{article_list::ArticleList, error_list::ErrorList},
+    components::{article_list::ArticleList, error_list::ErrorList, follow_button::FollowButton},
     format,
-    pages::not_found::set_title,
-    remote::{fetched, Submission},
+    head::{self, set_title},
+    remote::fetched,
     session::Session,
 };
 
-#[derive(Debug, Clone, PartialEq, Params)]
-struct ProfileParams {
-    username: Option<String>,
-}
-
 /// The profile page; `favorites` selects the Favorited Articles tab.
 #[component]
-pub fn ProfilePage() -> impl IntoView {
-    let params = use_params::<ProfileParams>();
-    let username = Memo::new(move |_| {
-        params
-            .read()
-            .as_ref()
-            .ok()
-            .and_then(|p| p.username.clone())
-            .unwrap_or_default()
-    });
+pub fn ProfilePage(
+    /// The user's name, from the path.
+    username: String,
+) -> impl IntoView {
+    let username = StoredValue::new(username);
     let location = use_location();
     let favorites = Memo::new(move |_| location.pathname.get().ends_with("/favorites"));
     let page = RwSignal::new(0_u32);
     Effect::new(move |_| {
-        // A new profile or tab starts at the first page.
-        let _ = (username.get(), favorites.get());
+        // Another tab starts at the first page.
+        favorites.track();
         page.set(0);
     });
+    username.with_value(|name| {
+        set_title(name);
+        head::link_feed(Some(&head::Feed::Author(name.clone())));
+    });
+    on_cleanup(|| head::link_feed(None));
     let profile = fetched(move || {
-        let name = username.get();
+        let name = username.get_value();
         async move { api::profiles::get(&name).await }
     });
     let query = Signal::derive(move || {
-        let name = username.get();
+        let name = username.get_value();
         ArticleQuery {
             author: (!favorites.get()).then(|| name.clone()),
             favorited: favorites.get().then_some(name),
@@ -63,10 +55,7 @@ pub fn ProfilePage() -> impl IntoView {
                             {move || match profile.get() {
                                 None => view! { <p>"Loading profile..."</p> }.into_any(),
                                 Some(answer) => match answer {
-                                    Ok(profile) => {
-                                        set_title(&profile.username);
-                                        view! { <UserInfo profile/> }.into_any()
-                                    }
+                                    Ok(profile) => view! { <UserInfo profile/> }.into_any(),
                                     Err(e) if e.is_not_found() => {
                                         set_title("Profile not found");
                                         view! { <h4>"Profile not found"</h4> }.into_any()
@@ -81,15 +70,21 @@ pub fn ProfilePage() -> impl IntoView {
             <div class="container">
                 <div class="row">
                     <div class="col-xs-12 col-md-10 offset-md-1">
+                        <h1 class="sr-only">
+                            {move || {
+                                let whose = if favorites.get() { "favorited by" } else { "by" };
+                                format!("Articles {whose} {}", username.get_value())
+                            }}
+                        </h1>
                         <div class="articles-toggle">
                             <ul class="nav nav-pills outline-active">
                                 <li class="nav-item">
                                     <a class="nav-link" class:active=move || !favorites.get()
-                                        href=move || format!("/profile/{}", username.get())>"My Articles"</a>
+                                        href=format!("/profile/{}", username.get_value())>"My Articles"</a>
                                 </li>
                                 <li class="nav-item">
                                     <a class="nav-link" class:active=move || favorites.get()
-                                        href=move || format!("/profile/{}/favorites", username.get())>"Favorited Articles"</a>
+                                        href=format!("/profile/{}/favorites", username.get_value())>"Favorited Articles"</a>
                                 </li>
                             </ul>
                         </div>
@@ -105,46 +100,22 @@ pub fn ProfilePage() -> impl IntoView {
 #[component]
 fn UserInfo(profile: api_types::Profile) -> impl IntoView {
     let session = Session::get();
-    let navigate = use_navigate();
     let following = RwSignal::new(profile.following);
-    let name = profile.username.clone();
-    let toggle = Submission::new(move |wanted: &bool| {
-        let (name, wanted) = (name.clone(), *wanted);
-        async move { api::profiles::set_following(&name, wanted).await }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(updated)) = toggle.value().get() {
-            following.set(updated.following);
-        }
-    });
+    let errors = RwSignal::new(Vec::new());
     let own = {
         let name = profile.username.clone();
         move || session.username().as_deref() == Some(name.as_str())
     };
-    let label_name = profile.username.clone();
+    let username = profile.username.clone();
     view! {
         <img src=format::avatar(profile.image.as_deref()) class="user-img" alt=""/>
         <h4>{profile.username.clone()}</h4>
         <p>{profile.bio.clone().unwrap_or_default()}</p>
+        <ErrorList messages=errors/>
         <Show
             when=own
-            fallback=move || {
-                let navigate = navigate.clone();
-                let label_name = label_name.clone();
-                view! {
-                    <button class="btn btn-sm btn-outline-secondary action-btn"
-                        disabled=move || toggle.pending().get()
-                        on:click=move |_| {
-                            if session.signed_in() {
-                                toggle.dispatch(!following.get_untracked());
-                            } else {
-                                navigate("/login", Default::default());
-                            }
-                        }>
-                        <i class="ion-plus-round"></i>
-                        {move || format!(" {} {}", if following.get() { "Unfollow" } else { "Follow" }, label_name)}
-                    </button>
-                }
+            fallback=move || view! {
+                <FollowButton username=username.clone() following errors class="action-btn"/>
             }
         >
             <a class="btn btn-sm btn-outline-secondary action-btn" href="/settings">

@@ -6,8 +6,8 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     api,
-    components::error_list::ErrorList,
-    pages::not_found::set_title,
+    components::{error_list::ErrorList, text_field::TextField},
+    head::set_title,
     remote::Submission,
     session::{self, Session},
 };
@@ -81,26 +81,16 @@ pub fn SettingsPage() -> impl IntoView {
                         <ErrorList messages=errors/>
                         <form on:submit=submit>
                             <fieldset>
-                                <fieldset class="form-group">
-                                    <input class="form-control" type="text" name="image" placeholder="URL of profile picture"
-                                        aria-label="URL of profile picture" bind:value=image/>
-                                </fieldset>
-                                <fieldset class="form-group">
-                                    <input class="form-control form-control-lg" type="text" name="username" placeholder="Your Name"
-                                        aria-label="Username" autocomplete="username" bind:value=username/>
-                                </fieldset>
+                                <TextField name="image" label="URL of profile picture" value=image/>
+                                <TextField name="username" label="Username" placeholder="Your Name" autocomplete="username"
+                                    large=true value=username/>
                                 <fieldset class="form-group">
                                     <textarea class="form-control form-control-lg" rows="8" name="bio" placeholder="Short bio about you"
                                         aria-label="Bio" bind:value=bio></textarea>
                                 </fieldset>
-                                <fieldset class="form-group">
-                                    <input class="form-control form-control-lg" type="text" name="email" placeholder="Email"
-                                        aria-label="Email" autocomplete="email" bind:value=email/>
-                                </fieldset>
-                                <fieldset class="form-group">
-                                    <input class="form-control form-control-lg" type="password" name="password" placeholder="New Password"
-                                        aria-label="New Password" autocomplete="new-password" bind:value=password/>
-                                </fieldset>
+                                <TextField name="email" label="Email" autocomplete="email" large=true value=email/>
+                                <TextField name="password" label="New Password" kind="password" autocomplete="new-password"
+                                    large=true value=password/>
                                 <button class="btn btn-lg btn-primary pull-xs-right" type="submit"
                                     disabled=move || update.pending().get()>"Update Settings"</button>
                             </fieldset>

@@ -1,9 +1,10 @@
 //! The MySQL/MariaDB backend: the same data and answers as the SQLite one, for running several db-service
 //! replicas against one central server. Users and blog data live in two databases, `<name>_users` and
-//! `<name>_blog` (`<name>` from the URL's path, `conduit` by default), each with its own pool. Nothing is cached
-//! in the process and nothing group-committed: another replica may write at any time.
+//! `<name>_blog` (`<name>` from the URL's path, `conduit` by default), each with its own pool. Another replica may
+//! write at any time, so nothing is group-committed, and a cached read is served only while the databases'
+//! version (kept by triggers, see migrations `0003`/`0004` `data_version`) is the one it was read at.
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::{bail, Context};
 use backon::{ExponentialBuilder, Retryable};
@@ -16,7 +17,7 @@ use sqlx::{
 
 use super::{
     backend::{mysql_error_number, Pools},
-    SqlStore,
+    Freshness, SqlStore,
 };
 
 static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/mysql/users");
@@ -69,8 +70,21 @@ pub async fn open(
     Ok(SqlStore {
         users: Pools::shared(users),
         blog: Pools::shared(blog),
+        cache: Arc::default(),
+        freshness: Arc::new(Freshness::Shared {
+            version_query: version_query(&name),
+        }),
         sole_writer: None,
     })
+}
+
+/// The statement reading the data's version: the sum of both databases' counters. (The name was checked to be
+/// [A-Za-z0-9_]+, so quoting it is enough.)
+fn version_query(name: &str) -> String {
+    format!(
+        "SELECT CAST((SELECT COALESCE(SUM(version), 0) FROM `{name}_users`.data_versions) \
+         + (SELECT COALESCE(SUM(version), 0) FROM `{name}_blog`.data_versions) AS SIGNED)"
+    )
 }
 
 /// A pool on `options`, retried with backoff for up to `patience` while the server cannot be reached (it may be

@@ -20,7 +20,7 @@ use tokio::sync::{
     oneshot,
 };
 
-use super::cache::ReadCache;
+use crate::store::read_cache::ReadCache;
 use crate::{
     error::ServiceError,
     store::{
@@ -192,7 +192,7 @@ async fn insert_one(
     let mut savepoint = tx.begin().await?;
     let tags = Tags::new(article.tags.clone());
     let written = async {
-        let row = insert_article_row(&mut *savepoint, article).await?;
+        let row = insert_article_row(&mut *savepoint, article, &tags).await?;
         insert_tags(&mut *savepoint, row.id, &tags).await?;
         Ok::<_, ServiceError>(row)
     }
@@ -219,8 +219,8 @@ mod tests {
     use super::*;
     use crate::{config::Durability, store::SqlStore};
 
-    /// A store with one user, jake.
-    async fn store_with_jake(dir: &std::path::Path) -> (SqlStore<Sqlite>, UserId) {
+    /// A store in `dir` with one user, jake, and its article inserter.
+    async fn store_with_jake(dir: &std::path::Path) -> (SqlStore<Sqlite>, UserId, ArticleInserter) {
         let store = crate::store::sqlite::open(dir, Durability::Full)
             .await
             .expect("open");
@@ -232,7 +232,11 @@ mod tests {
             })
             .await
             .expect("user");
-        (store, jake.id)
+        let inserter = store
+            .article_inserter()
+            .cloned()
+            .expect("SQLite group-commits");
+        (store, jake.id, inserter)
     }
 
     fn article(author: UserId, title: &str) -> NewArticle {
@@ -246,18 +250,21 @@ mod tests {
         }
     }
 
-    fn inserter(store: &SqlStore<Sqlite>) -> ArticleInserter {
-        store
-            .article_inserter()
-            .cloned()
-            .expect("SQLite group-commits")
-    }
-
     async fn stored_titles(store: &SqlStore<Sqlite>) -> Vec<String> {
         sqlx::query_scalar("SELECT title FROM articles ORDER BY title")
             .fetch_all(&store.blog.read)
             .await
             .expect("titles")
+    }
+
+    /// Creates queued behind the busy writer took at most two transactions: the one waiting on the writer, and
+    /// the rest together.
+    fn assert_queued_creates_batched(inserter: &ArticleInserter) {
+        assert!(
+            inserter.batches() <= 2,
+            "{} transactions",
+            inserter.batches()
+        );
     }
 
     /// Holds blog.db's only writer connection for `busy`, while `creates` are sent: they queue behind it.
@@ -278,8 +285,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn creates_queued_behind_a_busy_writer_commit_together_each_with_its_own_slug() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (store, jake) = store_with_jake(dir.path()).await;
-        let inserter = inserter(&store);
+        let (store, jake, inserter) = store_with_jake(dir.path()).await;
         // Every third article names an author who does not exist: those alone are refused.
         let creates = (0..10)
             .map(|i| {
@@ -316,18 +322,13 @@ mod tests {
             7,
             "no article of an unknown author is stored"
         );
-        // Seven articles, at most two transactions: the one waiting on the writer, and the rest together.
-        assert!(
-            inserter.batches() <= 2,
-            "{} transactions",
-            inserter.batches()
-        );
+        assert_queued_creates_batched(&inserter);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_article_that_fails_rolls_back_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (store, jake) = store_with_jake(dir.path()).await;
+        let (store, jake, inserter) = store_with_jake(dir.path()).await;
         sqlx::query(
             "CREATE TRIGGER refuse_bad BEFORE INSERT ON articles WHEN NEW.title = 'bad' \
              BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
@@ -335,7 +336,6 @@ mod tests {
         .execute(&store.blog.write)
         .await
         .expect("trigger");
-        let inserter = inserter(&store);
         let creates = ["good 1", "bad", "good 2"]
             .into_iter()
             .map(|title| {
@@ -347,18 +347,13 @@ mod tests {
             assert_eq!(created.is_ok(), title != "bad", "{title}: {created:?}");
         }
         assert_eq!(stored_titles(&store).await, vec!["good 1", "good 2"]);
-        assert!(
-            inserter.batches() <= 2,
-            "{} transactions",
-            inserter.batches()
-        );
+        assert_queued_creates_batched(&inserter);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_create_whose_caller_has_gone_is_not_written() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (store, jake) = store_with_jake(dir.path()).await;
-        let inserter = inserter(&store);
+        let (store, jake, inserter) = store_with_jake(dir.path()).await;
         let busy = store.blog.write.acquire().await.expect("writer");
         let abandoned = {
             let inserter = inserter.clone();
@@ -380,8 +375,7 @@ mod tests {
     #[tokio::test]
     async fn a_full_queue_refuses_at_once() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (store, jake) = store_with_jake(dir.path()).await;
-        let inserter = inserter(&store);
+        let (store, jake, inserter) = store_with_jake(dir.path()).await;
         let _busy = store.blog.write.acquire().await.expect("writer");
         let mut waiting = Vec::new();
         // The writer task holds one batch; the queue holds QUEUE_CAPACITY more.

@@ -1,9 +1,9 @@
 //! The SQLite backend: one file per owning service (`users.db`, `blog.db`), each with a single writer connection
 //! (so concurrent writes queue instead of failing with "database is locked") and a pool of read-only connections.
-//! Being the files' only writer, db-service can also cache reads exactly and group-commit new articles.
+//! Being the files' only writer, db-service knows every write (so cached reads are checked against a counter in
+//! memory) and can group-commit new articles.
 
 pub(super) mod article_batch;
-pub(super) mod cache;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
@@ -14,8 +14,8 @@ use sqlx::{
     Sqlite, SqlitePool,
 };
 
-use super::{backend::Pools, SqlStore};
-use crate::config::Durability;
+use super::{backend::Pools, read_cache::ReadCache, Freshness, SqlStore};
+use crate::{config::Durability, folder_lock::FolderLock};
 
 static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/users");
 pub(super) static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/blog");
@@ -23,53 +23,20 @@ pub(super) static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/
 /// What only the sole writer of its databases can do. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SoleWriter {
-    /// Anonymous reads, invalidated by every write that could change them.
-    pub cache: Arc<cache::ReadCache>,
     /// New articles, group-committed on blog.db's writer.
     pub article_inserter: article_batch::ArticleInserter,
     /// Held while the store is open, so that a restore cannot swap files under a running service.
-    _lock: Arc<DataDirLock>,
-}
-
-/// An exclusive lock on a data directory (`DATA_DIR/.lock`), released when dropped or when the process dies.
-#[derive(Debug)]
-pub struct DataDirLock {
-    /// Kept open: the lock lives as long as the file handle.
-    _file: std::fs::File,
-}
-
-impl DataDirLock {
-    pub fn acquire(data_dir: &Path) -> anyhow::Result<Self> {
-        let path = data_dir.join(".lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                bail!(
-                    "{} is in use by a running db-service; stop it first",
-                    data_dir.display()
-                )
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(e).with_context(|| format!("cannot lock {}", path.display()))
-            }
-        }
-    }
+    _lock: Arc<FolderLock>,
 }
 
 /// Opens (creating if needed) and migrates `users.db` and `blog.db` under `data_dir`, locking it.
 pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<SqlStore<Sqlite>> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-    let lock = DataDirLock::acquire(data_dir)?;
+    let lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
     let users = open_file(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS, durability).await?;
     let blog = open_file(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
-    let cache = Arc::new(cache::ReadCache::default());
+    let cache = Arc::new(ReadCache::default());
     let article_inserter = article_batch::ArticleInserter::start(
         blog.write.clone(),
         users.read.clone(),
@@ -78,8 +45,9 @@ pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<Sql
     Ok(SqlStore {
         users,
         blog,
+        cache,
+        freshness: Arc::new(Freshness::Local),
         sole_writer: Some(SoleWriter {
-            cache,
             article_inserter,
             _lock: Arc::new(lock),
         }),

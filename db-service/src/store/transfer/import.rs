@@ -9,7 +9,7 @@ use sqlx::Pool;
 use super::format::{read_lines, Counts, Database};
 use crate::store::{
     backend::{Backend, Conn},
-    sql::SqlQuery,
+    sql::{Dialect, SqlQuery},
 };
 
 /// Rows between progress lines.
@@ -49,6 +49,9 @@ pub async fn import<B: Backend>(
             tracing::info!(rows = written, of = expected.total(), "importing");
         }
     }
+    // The tags each article can be found by are kept beside it by the writes that change them; rows written
+    // here gain theirs in one statement, which the search index follows.
+    blog_tx.execute(&rebuild_search_tags(B::DIALECT)).await?;
     users_tx.commit().await?;
     blog_tx.commit().await?;
     let stored = count_rows(users, blog).await?;
@@ -57,6 +60,18 @@ pub async fn import<B: Backend>(
         "imported {stored}, but the file holds {expected}"
     );
     Ok(())
+}
+
+/// `UPDATE` setting every article's `search_tags` from its tags.
+fn rebuild_search_tags(dialect: Dialect) -> SqlQuery {
+    let joined = match dialect {
+        Dialect::Sqlite => "group_concat(t.tag, ' ')",
+        Dialect::Mysql => "GROUP_CONCAT(t.tag SEPARATOR ' ')",
+    };
+    SqlQuery::from(format!(
+        "UPDATE articles SET search_tags = COALESCE(\
+         (SELECT {joined} FROM article_tags t WHERE t.article_id = articles.id), '')"
+    ))
 }
 
 /// Rows per table in `users` and `blog`.

@@ -1,0 +1,35 @@
+# A stack with data for the benchmarks. Source it after scripts/stack.sh; it defines functions and runs nothing.
+
+# Builds the release binaries (and the SPA if missing), writes a data set of $1 articles and $2 users with tokens for
+# the first $3 (bench/seed.py), loads it with `db-service import` (into DATABASE_URL when set, else SQLite), and
+# starts the whole stack on it (start_stack). Exports BENCH_WORK (a scratch folder holding `tokens` and `slugs`,
+# removed at exit), BIN_DIR, JWT_SECRET and INTERNAL_TOKEN.
+start_seeded_stack() { # articles users tokens
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+  cargo build --release --locked -q -p db-service -p api
+  [ -f "$conduit_root/web/dist/index.html" ] || make -s -C "$conduit_root" web
+  export BIN_DIR=$conduit_root/target/release
+  export JWT_SECRET=bench-jwt-secret-of-enough-length-0123456789 INTERNAL_TOKEN=bench-internal-token-0123456789
+  export LOGIN_ATTEMPTS_PER_IP_PER_MINUTE=1000 SIGNUPS_PER_IP_PER_MINUTE=1000 BACKUP_INTERVAL_SECS=0 RUST_LOG=warn
+  export BENCH_WORK
+  BENCH_WORK=$(mktemp -d)
+  python3 "$conduit_root/bench/seed.py" "$BENCH_WORK/seed.jsonl" --users "$2" --articles "$1" \
+    --jwt-secret "$JWT_SECRET" --tokens "$3" --tokens-file "$BENCH_WORK/tokens" --slugs-file "$BENCH_WORK/slugs"
+  export DATA_DIR=$BENCH_WORK/data
+  local started=$SECONDS
+  "$BIN_DIR/db-service" import "$BENCH_WORK/seed.jsonl" >/dev/null
+  rm -f "$BENCH_WORK/seed.jsonl"
+  echo "seeded $1 articles and $2 users in $((SECONDS - started)) s"
+  start_stack
+  trap 'stop_stack; rm -rf "$BENCH_WORK"' EXIT
+}
+
+# The peak resident memory (VmHWM) of the stack's api and db-service so far, in MiB: what the memory limits in
+# compose and k8s are derived from (k8s/README.md).
+print_peak_memory() {
+  local name pid
+  for name in api db-service; do
+    pid=$(pgrep -f "^$BIN_DIR/$name" | head -1)
+    awk -v n="$name" '/^VmHWM/ {printf "peak RSS %s: %.1f MiB\n", n, $2 / 1024}' "/proc/$pid/status"
+  done
+}

@@ -1,0 +1,98 @@
+//! Full-text search: the words of a query, and the SQL that finds the newest articles holding all of them and
+//! scores each — SQLite's FTS5 index (`article_search`, bm25: lower is better) or MySQL's FULLTEXT index
+//! (relevance: higher is better). Only the newest [`SEARCH_WINDOW`] matches are scored, so a search costs the
+//! same however many articles share a common word.
+
+use db_client::SEARCH_WINDOW;
+
+use super::sql::{Dialect, SqlQuery};
+
+/// Most words a search takes into account.
+pub(super) const MAX_WORDS: usize = 8;
+
+/// The words of a search: letters and digits only (so nothing in them is query syntax), at most [`MAX_WORDS`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) struct SearchTerms(Vec<String>);
+
+impl SearchTerms {
+    /// The words of `q` (the api sends them space-separated and checked); anything else in it is dropped.
+    /// `None` when no word remains.
+    pub fn parse(q: &str) -> Option<Self> {
+        let words: Vec<String> = q
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .take(MAX_WORDS)
+            .map(str::to_owned)
+            .collect();
+        (!words.is_empty()).then_some(Self(words))
+    }
+
+    /// The query text the dialect's full-text index takes: every word required.
+    fn match_expression(&self, dialect: Dialect) -> String {
+        let words = self.0.iter();
+        match dialect {
+            // Each word a quoted phrase of one token; juxtaposed phrases are ANDed.
+            Dialect::Sqlite => words
+                .map(|w| format!("\"{w}\""))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Dialect::Mysql => words.map(|w| format!("+{w}")).collect::<Vec<_>>().join(" "),
+        }
+    }
+
+    /// `hits (id, score) AS (…)`: the newest [`SEARCH_WINDOW`] matching article ids with their scores, for a
+    /// `WITH` clause.
+    pub fn push_hits(&self, dialect: Dialect, q: &mut SqlQuery) {
+        let expression = self.match_expression(dialect);
+        let newest = match dialect {
+            Dialect::Sqlite => {
+                q.push(
+                    "hits (id, score) AS (SELECT rowid, bm25(article_search) FROM article_search \
+                     WHERE article_search MATCH ",
+                )
+                .bind_text(&expression);
+                "rowid"
+            }
+            Dialect::Mysql => {
+                let index = "MATCH (title, description, body, search_tags) AGAINST (";
+                q.push(&format!("hits (id, score) AS (SELECT id, {index}"))
+                    .bind_text(&expression)
+                    .push(&format!(" IN BOOLEAN MODE) FROM articles WHERE {index}"))
+                    .bind_text(&expression)
+                    .push(" IN BOOLEAN MODE)");
+                "id"
+            }
+        };
+        q.push(&format!(" ORDER BY {newest} DESC LIMIT {SEARCH_WINDOW})"));
+    }
+
+    /// The `ORDER BY` of a page of hits: most relevant first, then newest.
+    pub fn order(dialect: Dialect) -> &'static str {
+        match dialect {
+            Dialect::Sqlite => " ORDER BY hits.score, a.id DESC",
+            Dialect::Mysql => " ORDER BY hits.score DESC, a.id DESC",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_letters_and_digits_reach_the_index_and_words_are_bounded() {
+        let terms = SearchTerms::parse("rust\" OR body:x* -(café)").expect("words");
+        assert_eq!(terms.0, ["rust", "OR", "body", "x", "café"]);
+        assert_eq!(
+            terms.match_expression(Dialect::Sqlite),
+            "\"rust\" \"OR\" \"body\" \"x\" \"café\""
+        );
+        assert_eq!(
+            terms.match_expression(Dialect::Mysql),
+            "+rust +OR +body +x +café"
+        );
+        let many = SearchTerms::parse(&"word ".repeat(50)).expect("words");
+        assert_eq!(many.0.len(), MAX_WORDS);
+        assert_eq!(SearchTerms::parse(" \"*()- "), None);
+    }
+}
