@@ -9,7 +9,7 @@ TRUNK_FLAGS := --offline --cargo-profile wasm-release --release
 TOOLS_VENV ?= $(or $(CONDUIT_TOOLS_VENV),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/conduit/tools-venv)
 
 .PHONY: help bootstrap build services web up dev test lint fmt-check clippy cargo-test nginx-test k8s-test docker-lint \
-	e2e images test-containers clean
+	e2e contract images test-containers clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,7 +35,7 @@ dev: bootstrap ## db-service + api (dev mode) + trunk serve with /api proxied, h
 	  CONDUIT_ENV=dev target/debug/api & \
 	  cd web && trunk serve --offline
 
-test: bootstrap lint cargo-test nginx-test k8s-test docker-lint e2e ## Every test: lints, unit + integration, nginx, manifests, browser
+test: bootstrap lint cargo-test nginx-test k8s-test docker-lint e2e contract ## Every test: lints, unit + integration, nginx, manifests, browser, API contract
 
 lint: fmt-check clippy
 
@@ -64,6 +64,10 @@ e2e: web ## RealWorld collection (newman, on SQLite and MySQL) + Playwright jour
 	@# The debug binaries of `cargo test --workspace` (same features, so nothing is rebuilt after cargo-test).
 	$(CARGO) test --locked --workspace --no-run -q
 	scripts/with-mariadb e2e/run
+
+contract: web ## schemathesis, every check, against the served OpenAPI document (stack behind nginx, signed in)
+	$(CARGO) test --locked --workspace --no-run -q
+	TOOLS_VENV=$(TOOLS_VENV) api/contract/run
 
 images: ## Build the db-service, api and frontend images offline (private Docker engine, local base images)
 	@scripts/bootstrap --containers

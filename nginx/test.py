@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Behaviour of the rendered nginx config, against stand-in upstreams that answer with their own name.
 
-Checks routing (users vs posts, posts by HTTP method), the SPA shell and its caching, asset MIME types, gzip,
-security headers, the body limit, the client address passed on (forwarded addresses believed only from
-REAL_IP_FROM), and the JSON answer when an upstream is down. Prints `nginx: N passed,
+Checks routing (users vs posts, posts by HTTP method, TRACE on /api to the api), the SPA shell and its caching,
+asset MIME types, gzip, security headers, the body limit (a JSON 413), the client address passed on (forwarded
+addresses believed only from REAL_IP_FROM), and the JSON answer when an upstream is down. Prints `nginx: N passed,
 N failed` and exits non-zero on any failure. Run by `make nginx-test`.
 """
 import gzip
@@ -65,7 +65,7 @@ def upstream(name: str) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(body)
 
-        do_GET = do_POST = do_PUT = do_DELETE = answer
+        do_GET = do_POST = do_PUT = do_DELETE = do_TRACE = answer
 
         def log_message(self, *args) -> None:
             pass
@@ -233,9 +233,21 @@ def main() -> int:
               and gzip.decompress(body) == wasm, headers)
         check("hashed assets keep the security headers", "content-security-policy" in headers, headers)
 
-        status, _, _ = request(port, "POST", "/api/articles", b"x" * (2 * 1024 * 1024),
-                               {"content-type": "application/json"})
-        check("bodies over 1 MiB are refused", status == 413, status)
+        status, headers, body = request(port, "POST", "/api/articles", b"x" * (2 * 1024 * 1024),
+                                        {"content-type": "application/json"})
+        check("bodies over 1.25 MiB are refused", status == 413, status)
+        status, _, _ = request(port, "POST", "/api/articles", b"x" * (1280 * 1024), {"content-type": "application/json"})
+        check("a body of 1.25 MiB is passed on", status == 200, status)
+        check("the 413 is the api's JSON error", headers.get("content-type", "").startswith("application/json")
+              and json.loads(body) == {"errors": {"body": ["is too large"]}}, (headers, body[:80]))
+
+        for path, expected in (("/api/users", "users"), ("/api/profiles/jake/follow", "users"),
+                               ("/api/articles/a", "read"), ("/api/tags", "read")):
+            status, _, body = request(port, "TRACE", path)
+            got = json.loads(body).get("upstream") if status == 200 else status
+            check(f"TRACE {path} is asked of its api ({expected}), which knows the path's methods", got == expected, got)
+        status, _, _ = request(port, "TRACE", "/")
+        check("TRACE elsewhere is refused by nginx", status == 405, status)
 
         servers["read"].shutdown()
         servers["read"].server_close()

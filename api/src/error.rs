@@ -40,6 +40,9 @@ pub enum ApiError {
     /// More password hashing asked for than the cores can do without queueing for long (503).
     #[error("too busy")]
     Busy,
+    /// The path exists, but not with this method (405; the router adds `Allow`).
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// The request body exceeds the limit (413).
     #[error("request body too large")]
     TooLarge,
@@ -101,6 +104,10 @@ impl IntoResponse for ApiError {
             ApiError::Conflict(field) => (
                 StatusCode::CONFLICT,
                 ErrorBody::single(field, "has already been taken"),
+            ),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorBody::single("method", "is not allowed here"),
             ),
             ApiError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,

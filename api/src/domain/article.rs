@@ -3,9 +3,9 @@
 
 use api_types::{NewArticle, UpdateArticle};
 
-use super::{bounded_text, FieldErrors, Invalid};
+use super::{free_text, optional_text, FieldErrors, Invalid, Lines};
 
-/// A headline: 1–200 characters on one line.
+/// A headline: 1–200 characters on one line, not blank; kept trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
 
@@ -13,7 +13,7 @@ impl Title {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        bounded_text("title", raw, Self::MAX_CHARS, false).map(Self)
+        free_text("title", raw, Self::MAX_CHARS, Lines::One).map(Self)
     }
 
     /// The URL slug for this title: ASCII transliteration, lowercase, words joined by `-`, at most
@@ -41,7 +41,7 @@ impl AsRef<str> for Title {
     }
 }
 
-/// A one-line summary: 1–500 characters.
+/// A one-line summary: 1–500 characters, not blank; kept trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Description(String);
 
@@ -49,7 +49,7 @@ impl Description {
     pub const MAX_CHARS: usize = 500;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        bounded_text("description", raw, Self::MAX_CHARS, false).map(Self)
+        free_text("description", raw, Self::MAX_CHARS, Lines::One).map(Self)
     }
 }
 
@@ -59,7 +59,7 @@ impl AsRef<str> for Description {
     }
 }
 
-/// A markdown body: 1–100,000 characters, multi-line.
+/// A markdown body: 1–100,000 characters, multi-line, not blank; kept trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Body(String);
 
@@ -67,7 +67,7 @@ impl Body {
     pub const MAX_CHARS: usize = 100_000;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        bounded_text("body", raw, Self::MAX_CHARS, true).map(Self)
+        free_text("body", raw, Self::MAX_CHARS, Lines::Many).map(Self)
     }
 }
 
@@ -77,7 +77,7 @@ impl AsRef<str> for Body {
     }
 }
 
-/// A comment: 1–10,000 characters, multi-line.
+/// A comment: 1–10,000 characters, multi-line, not blank; kept trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommentBody(String);
 
@@ -85,7 +85,7 @@ impl CommentBody {
     pub const MAX_CHARS: usize = 10_000;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        bounded_text("body", raw, Self::MAX_CHARS, true).map(Self)
+        free_text("body", raw, Self::MAX_CHARS, Lines::Many).map(Self)
     }
 }
 
@@ -95,36 +95,29 @@ impl AsRef<str> for CommentBody {
     }
 }
 
-/// Up to 10 distinct tags of 1–40 characters each. Blank entries are dropped; duplicates are merged.
+/// Up to 10 tags of at most 40 characters each, on one line. Blank entries are dropped and duplicates merged, but
+/// both count towards the 10: the list is judged as sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TagList(Vec<String>);
 
 impl TagList {
     pub const MAX_TAGS: usize = 10;
     pub const MAX_TAG_CHARS: usize = 40;
-    /// Most entries a list may hold before merging duplicates and dropping blanks: refused before any of that.
-    pub const MAX_ENTRIES: usize = 4 * Self::MAX_TAGS;
 
     pub fn parse(raw: &[String]) -> Result<Self, Invalid> {
-        let too_many = || {
-            Invalid::new(
+        // Counted first: merging duplicates below compares every pair, so it only ever sees a few entries.
+        if raw.len() > Self::MAX_TAGS {
+            return Err(Invalid::new(
                 "tagList",
                 format!("has too many tags (maximum is {})", Self::MAX_TAGS),
-            )
-        };
-        // Counted first: merging duplicates below compares every pair, so it only ever sees a few entries.
-        if raw.len() > Self::MAX_ENTRIES {
-            return Err(too_many());
+            ));
         }
         let mut tags: Vec<String> = Vec::with_capacity(raw.len());
-        for tag in raw.iter().filter(|t| !t.trim().is_empty()) {
-            let tag = bounded_text("tagList", tag, Self::MAX_TAG_CHARS, false)?;
-            if !tags.contains(&tag) {
+        for tag in raw {
+            let tag = optional_text("tagList", tag, Self::MAX_TAG_CHARS, Lines::One)?;
+            if !tag.is_empty() && !tags.contains(&tag) {
                 tags.push(tag);
             }
-        }
-        if tags.len() > Self::MAX_TAGS {
-            return Err(too_many());
         }
         Ok(Self(tags))
     }
@@ -252,26 +245,67 @@ mod tests {
     }
 
     #[test]
-    fn tags_are_deduplicated_and_blank_ones_dropped() {
-        let tags = TagList::parse(&["rust".into(), " ".into(), "rust".into(), "web".into()])
-            .expect("valid tags");
+    fn tags_are_trimmed_deduplicated_and_blank_ones_dropped() {
+        let tags = TagList::parse(&[
+            "rust".into(),
+            " ".into(),
+            " rust ".into(),
+            String::new(),
+            "web".into(),
+        ])
+        .expect("valid tags");
         assert_eq!(tags.into_inner(), vec!["rust".to_owned(), "web".to_owned()]);
     }
 
     #[test]
-    fn too_many_tags_are_refused() {
+    fn more_than_ten_entries_are_refused_counting_blanks_and_duplicates() {
         let many: Vec<String> = (0..=TagList::MAX_TAGS).map(|i| format!("t{i}")).collect();
         assert_eq!(TagList::parse(&many).map_err(|e| e.field), Err("tagList"));
+        let repeated = vec!["rust".to_owned(); TagList::MAX_TAGS + 1];
+        assert_eq!(
+            TagList::parse(&repeated).map_err(|e| e.field),
+            Err("tagList")
+        );
+        let blanks = vec![" ".to_owned(); TagList::MAX_TAGS + 1];
+        assert!(TagList::parse(&blanks).is_err());
+        let ten = vec!["rust".to_owned(); TagList::MAX_TAGS];
+        assert_eq!(
+            TagList::parse(&ten).map(TagList::into_inner),
+            Ok(vec!["rust".to_owned()])
+        );
     }
 
     #[test]
     fn a_huge_tag_list_is_refused_by_its_length_alone() {
         let many: Vec<String> = (0..150_000).map(|i| format!("{i:x}")).collect();
         assert_eq!(TagList::parse(&many).map_err(|e| e.field), Err("tagList"));
-        let repeated = vec!["rust".to_owned(); TagList::MAX_ENTRIES];
+    }
+
+    #[test]
+    fn tags_are_measured_as_sent_and_may_not_hold_control_characters() {
+        let padded = format!(" {} ", "t".repeat(TagList::MAX_TAG_CHARS - 1));
+        assert!(TagList::parse(&[padded]).is_err(), "41 characters as sent");
+        let blank = " ".repeat(TagList::MAX_TAG_CHARS + 1);
+        assert!(TagList::parse(&[blank]).is_err(), "even a blank one");
+        assert!(TagList::parse(&["a\nb".to_owned()]).is_err());
+        assert!(TagList::parse(&["\n".to_owned()]).is_ok(), "blank: dropped");
+    }
+
+    #[test]
+    fn text_is_measured_before_trimming_and_kept_trimmed() {
+        let padded = format!(" {} ", "t".repeat(Title::MAX_CHARS - 1));
+        assert!(Title::parse(&padded).is_err(), "201 characters as sent");
         assert_eq!(
-            TagList::parse(&repeated).map(TagList::into_inner),
-            Ok(vec!["rust".to_owned()])
+            Title::parse("  Hello  ").map(|t| t.0),
+            Ok("Hello".to_owned())
+        );
+        assert_eq!(
+            Body::parse("\u{85}\u{b}").map_err(|e| e.message),
+            Err("can't be blank".to_owned())
+        );
+        assert_eq!(
+            Description::parse(" \u{0} ").map_err(|e| e.message),
+            Err("contains invalid characters".to_owned())
         );
     }
 

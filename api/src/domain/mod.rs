@@ -2,6 +2,7 @@
 //! are checked before any work that is not linear in them.
 
 pub mod article;
+pub mod charset;
 pub mod page;
 #[cfg(test)]
 mod properties;
@@ -9,6 +10,8 @@ pub mod search;
 pub mod user;
 
 use std::collections::BTreeMap;
+
+use charset::Chars;
 
 /// Why one input field was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,35 +80,82 @@ impl From<Invalid> for FieldErrors {
     }
 }
 
-/// Trims `raw` and checks it is non-blank, at most `max_chars` long, and free of control characters other than
-/// line breaks and tabs (allowed only where `multiline`). The length is checked on the bytes first, so an
-/// oversized value is refused without being walked.
-fn bounded_text(
+/// Refuses `raw` when it is longer than `max_chars` characters as sent (untrimmed, as JSON Schema's `maxLength`
+/// counts). The bytes are looked at first, so an oversized value is refused without being walked.
+fn within_length(field: &'static str, raw: &str, max_chars: usize) -> Result<(), Invalid> {
+    // A character is at most 4 bytes: beyond 4 × max_chars bytes no count is needed.
+    if raw.len() > max_chars.saturating_mul(4) || raw.chars().count() > max_chars {
+        return Err(Invalid::new(
+            field,
+            format!("is too long (maximum is {max_chars} characters)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether text may span lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    /// No control characters at all.
+    One,
+    /// Tabs and line breaks (`\t`, `\n`, `\r`) allowed, other control characters not.
+    Many,
+}
+
+impl Lines {
+    /// The characters such text may not contain.
+    pub fn refused(self) -> Chars {
+        match self {
+            Lines::One => charset::CONTROL,
+            Lines::Many => charset::CONTROL_BUT_LINE_BREAKS,
+        }
+    }
+}
+
+/// Text a person writes: at most `max_chars` characters as sent, not blank (some character is neither whitespace
+/// nor control), without control characters other than those `lines` allows. Kept trimmed.
+fn free_text(
     field: &'static str,
     raw: &str,
     max_chars: usize,
-    multiline: bool,
+    lines: Lines,
 ) -> Result<String, Invalid> {
-    let too_long = || {
-        Invalid::new(
-            field,
-            format!("is too long (maximum is {max_chars} characters)"),
-        )
-    };
-    // A character is at most 4 bytes: beyond 4 × max_chars bytes no count is needed.
-    if raw.len() > max_chars.saturating_mul(4) {
-        return Err(too_long());
-    }
-    let text = raw.trim();
-    if text.is_empty() {
+    within_length(field, raw, max_chars)?;
+    if charset::is_blank(raw) {
         return Err(Invalid::new(field, "can't be blank"));
     }
-    if text.chars().count() > max_chars {
-        return Err(too_long());
-    }
-    let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\r' | '\t'));
-    if !text.chars().all(allowed) {
+    if raw.chars().any(|c| lines.refused().contains(c)) {
         return Err(Invalid::new(field, "contains invalid characters"));
     }
-    Ok(text.to_owned())
+    Ok(raw.trim().to_owned())
+}
+
+/// Like [`free_text`], but blank text is allowed and comes back empty (it means "none").
+fn optional_text(
+    field: &'static str,
+    raw: &str,
+    max_chars: usize,
+    lines: Lines,
+) -> Result<String, Invalid> {
+    within_length(field, raw, max_chars)?;
+    if charset::is_blank(raw) {
+        return Ok(String::new());
+    }
+    free_text(field, raw, max_chars, lines)
+}
+
+/// The JSON Schema `pattern` of [`free_text`] (lengths are `minLength`/`maxLength`).
+#[cfg(test)]
+pub fn free_text_pattern(lines: Lines) -> String {
+    let refused = charset::class(true, &[lines.refused()], "");
+    let visible = charset::class(true, &[lines.refused(), charset::WHITESPACE], "");
+    format!("^{refused}*{visible}{refused}*$")
+}
+
+/// The JSON Schema `pattern` of [`optional_text`]: blank, or text without refused characters.
+#[cfg(test)]
+pub fn optional_text_pattern(lines: Lines) -> String {
+    let blank = charset::class(false, &[charset::WHITESPACE], "");
+    let refused = charset::class(true, &[lines.refused()], "");
+    format!("^(?:{blank}*|{refused}*)$")
 }

@@ -5,8 +5,7 @@ use db_client::{DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE};
 
 use super::{FieldErrors, Invalid};
 
-/// Items per page: 1 or more, [`DEFAULT_PAGE_SIZE`] by default; more than [`MAX_PAGE_SIZE`] is answered with
-/// that many.
+/// Items per page: 1 to [`MAX_PAGE_SIZE`], [`DEFAULT_PAGE_SIZE`] by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit(u32);
 
@@ -14,10 +13,10 @@ impl Limit {
     pub fn parse(raw: Option<&str>) -> Result<Self, Invalid> {
         match raw.map(str::parse::<u32>) {
             None => Ok(Self(DEFAULT_PAGE_SIZE)),
-            Some(Ok(n)) if n >= 1 => Ok(Self(n.min(MAX_PAGE_SIZE))),
+            Some(Ok(n)) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(Self(n)),
             Some(_) => Err(Invalid::new(
                 "limit",
-                "must be a whole number of at least 1",
+                format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
             )),
         }
     }
@@ -86,13 +85,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_default_to_twenty_and_are_capped() {
+    fn limits_default_to_twenty_and_are_bounded() {
         assert_eq!(Limit::parse(None).map(Limit::get), Ok(DEFAULT_PAGE_SIZE));
         assert_eq!(
-            Limit::parse(Some("1000")).map(Limit::get),
+            Limit::parse(Some(&MAX_PAGE_SIZE.to_string())).map(Limit::get),
             Ok(MAX_PAGE_SIZE)
         );
-        for bad in ["0", "-1", "x", ""] {
+        assert_eq!(Limit::parse(Some("1")).map(Limit::get), Ok(1));
+        let over = (MAX_PAGE_SIZE + 1).to_string();
+        for bad in ["0", "-1", "x", "", "1.0", " 5", &over, "99999999999"] {
             assert!(Limit::parse(Some(bad)).is_err(), "{bad:?}");
         }
     }

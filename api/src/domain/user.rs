@@ -3,48 +3,60 @@
 
 use api_types::{LoginUser, NewUser, UpdateUser};
 use unicode_normalization::UnicodeNormalization;
-use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
-use super::{bounded_text, FieldErrors, Invalid};
+use super::{
+    charset::{self, Chars},
+    optional_text, within_length, FieldErrors, Invalid, Lines,
+};
 
-/// A public name: 1–40 characters in Unicode NFC (so two spellings of `é` are one name), without whitespace,
-/// `/ ? #` (it appears in profile URLs), or invisible characters — control, format (zero-width, bidirectional
-/// overrides) and unassigned — that would let two different names look the same; not only dots (`.` and `..`
-/// are path segments).
+/// A public name: 1–40 characters as sent, without whitespace anywhere (so none around it either), without `/ ?
+/// #` (it appears in profile URLs), and without invisible characters that would let two different names look the
+/// same: control and format (zero-width, bidirectional), nor noncharacters; not only dots (`.` and `..` are path
+/// segments). Kept in Unicode NFC, so two spellings of `é` are one name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
     pub const MAX_CHARS: usize = 40;
+    /// What a name may not contain, besides [`Username::REFUSED_PUNCTUATION`].
+    const REFUSED: &'static [Chars] = &[
+        charset::WHITESPACE,
+        charset::CONTROL,
+        charset::FORMAT,
+        charset::NONCHARACTERS,
+    ];
+    const REFUSED_PUNCTUATION: &'static str = "/?#";
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let trimmed = bounded_text("username", raw, Self::MAX_CHARS, false)?;
-        let name: String = trimmed.nfc().collect();
-        let invisible = |c: char| {
-            matches!(
-                c.general_category(),
-                GeneralCategory::Control
-                    | GeneralCategory::Format
-                    | GeneralCategory::Unassigned
-                    | GeneralCategory::PrivateUse
-                    | GeneralCategory::Surrogate
-                    | GeneralCategory::LineSeparator
-                    | GeneralCategory::ParagraphSeparator
-            )
+        within_length("username", raw, Self::MAX_CHARS)?;
+        if charset::is_blank(raw) {
+            return Err(Invalid::new("username", "can't be blank"));
+        }
+        let refused = |c: char| {
+            Self::REFUSED.iter().any(|set| set.contains(c)) || Self::REFUSED_PUNCTUATION.contains(c)
         };
-        if name
-            .chars()
-            .any(|c| c.is_whitespace() || matches!(c, '/' | '?' | '#') || invisible(c))
-        {
+        if raw.chars().any(refused) {
             return Err(Invalid::new(
                 "username",
                 "can only contain letters, digits and visible punctuation other than / ? #",
             ));
         }
-        if name.chars().all(|c| c == '.') {
+        if raw.chars().all(|c| c == '.') {
             return Err(Invalid::new("username", "can't be only dots"));
         }
-        Ok(Self(name))
+        Ok(Self(raw.nfc().collect()))
+    }
+
+    /// The JSON Schema `pattern` of [`Username::parse`] (lengths are `minLength`/`maxLength`).
+    #[cfg(test)]
+    pub fn pattern() -> String {
+        let allowed = charset::class(true, Self::REFUSED, Self::REFUSED_PUNCTUATION);
+        let not_a_dot = charset::class(
+            true,
+            Self::REFUSED,
+            &format!("{}.", Self::REFUSED_PUNCTUATION),
+        );
+        format!("^{allowed}*{not_a_dot}{allowed}*$")
     }
 
     /// Whether `raw` (a name in a URL) is short enough to be anyone's; a longer one is not looked up.
@@ -59,31 +71,47 @@ impl AsRef<str> for Username {
     }
 }
 
-/// An e-mail address: one `@` between a non-empty local part and a dotted domain, no whitespace.
+/// An e-mail address as sent: at most 254 characters, one `@` between a non-empty local part and a domain with a
+/// dot that neither starts nor ends it; no whitespace or control characters anywhere.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
     pub const MAX_CHARS: usize = 254;
+    /// What no part of an address may contain, besides `@` outside its one place.
+    const REFUSED: &'static [Chars] = &[charset::WHITESPACE, charset::CONTROL];
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let email = bounded_text("email", raw, Self::MAX_CHARS, false)?;
-        let valid = match email.split_once('@') {
+        within_length("email", raw, Self::MAX_CHARS)?;
+        if charset::is_blank(raw) {
+            return Err(Invalid::new("email", "can't be blank"));
+        }
+        let valid = match raw.split_once('@') {
             Some((local, domain)) => {
                 !local.is_empty()
                     && !domain.contains('@')
                     && domain.contains('.')
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
-                    && !email.chars().any(char::is_whitespace)
+                    && !raw
+                        .chars()
+                        .any(|c| Self::REFUSED.iter().any(|set| set.contains(c)))
             }
             None => false,
         };
         if valid {
-            Ok(Self(email))
+            Ok(Self(raw.to_owned()))
         } else {
             Err(Invalid::new("email", "is invalid"))
         }
+    }
+
+    /// The JSON Schema `pattern` of [`Email::parse`] (the length is `maxLength`).
+    #[cfg(test)]
+    pub fn pattern() -> String {
+        let part = charset::class(true, Self::REFUSED, "@");
+        let edge = charset::class(true, Self::REFUSED, "@.");
+        format!("^{part}+@{edge}{part}*\\.{part}*{edge}$")
     }
 }
 
@@ -93,7 +121,7 @@ impl AsRef<str> for Email {
     }
 }
 
-/// A new password: 8–128 characters, kept exactly as typed (no trimming).
+/// A new password: 8–128 characters, not all whitespace, kept exactly as typed (no trimming).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 
@@ -108,22 +136,24 @@ impl Password {
     pub const MAX_CHARS: usize = 128;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let chars = raw.chars().count();
-        if raw.trim().is_empty() {
+        within_length("password", raw, Self::MAX_CHARS)?;
+        if charset::is_blank(raw) {
             Err(Invalid::new("password", "can't be blank"))
-        } else if chars < Self::MIN_CHARS {
+        } else if raw.chars().count() < Self::MIN_CHARS {
             Err(Invalid::new(
                 "password",
                 format!("is too short (minimum is {} characters)", Self::MIN_CHARS),
             ))
-        } else if chars > Self::MAX_CHARS {
-            Err(Invalid::new(
-                "password",
-                format!("is too long (maximum is {} characters)", Self::MAX_CHARS),
-            ))
         } else {
             Ok(Self(raw.to_owned()))
         }
+    }
+
+    /// The JSON Schema `pattern` of [`Password::parse`]: some character is not whitespace (lengths are
+    /// `minLength`/`maxLength`).
+    #[cfg(test)]
+    pub fn pattern() -> String {
+        charset::class(true, &[charset::WHITESPACE], "")
     }
 }
 
@@ -133,7 +163,7 @@ impl AsRef<str> for Password {
     }
 }
 
-/// A bio: up to 1,000 characters, multi-line; empty means "no bio".
+/// A bio: up to 1,000 characters as sent, multi-line; blank means "no bio". Kept trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bio(String);
 
@@ -141,10 +171,7 @@ impl Bio {
     pub const MAX_CHARS: usize = 1000;
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        if raw.trim().is_empty() {
-            return Ok(Self(String::new()));
-        }
-        super::bounded_text("bio", raw, Self::MAX_CHARS, true).map(Self)
+        optional_text("bio", raw, Self::MAX_CHARS, Lines::Many).map(Self)
     }
 }
 
@@ -154,28 +181,39 @@ impl AsRef<str> for Bio {
     }
 }
 
-/// An avatar URL: `http(s)://…`, up to 2,000 characters; empty means "no image".
+/// An avatar URL: `http(s)://` and a host, up to 2,000 characters, no whitespace or control characters; blank
+/// means "no image".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageUrl(String);
 
 impl ImageUrl {
     pub const MAX_CHARS: usize = 2000;
+    /// What no part of a URL may contain.
+    const REFUSED: &'static [Chars] = &[charset::WHITESPACE, charset::CONTROL];
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        if raw.trim().is_empty() {
+        within_length("image", raw, Self::MAX_CHARS)?;
+        if charset::is_blank(raw) {
             return Ok(Self(String::new()));
         }
-        let url = super::bounded_text("image", raw, Self::MAX_CHARS, false)?;
-        let lower = url.to_ascii_lowercase();
+        let lower = raw.to_ascii_lowercase();
         let has_host = |rest: &str| !rest.is_empty() && !rest.starts_with('/');
+        let clean = !raw
+            .chars()
+            .any(|c| Self::REFUSED.iter().any(|set| set.contains(c)));
         match lower.split_once("://") {
-            Some(("http" | "https", rest))
-                if has_host(rest) && !url.contains(char::is_whitespace) =>
-            {
-                Ok(Self(url))
-            }
+            Some(("http" | "https", rest)) if has_host(rest) && clean => Ok(Self(raw.to_owned())),
             _ => Err(Invalid::new("image", "must be an http(s) URL")),
         }
+    }
+
+    /// The JSON Schema `pattern` of [`ImageUrl::parse`] (the length is `maxLength`).
+    #[cfg(test)]
+    pub fn pattern() -> String {
+        let blank = charset::class(false, &[charset::WHITESPACE], "");
+        let host = charset::class(true, Self::REFUSED, "/");
+        let rest = charset::class(true, Self::REFUSED, "");
+        format!("^(?:{blank}*|[hH][tT][tT][pP][sS]?://{host}{rest}*)$")
     }
 }
 
@@ -212,11 +250,11 @@ impl TryFrom<NewUser> for Registration {
     }
 }
 
-/// A login attempt of plausible size: an e-mail that could exist (lower-cased, the key for rate limiting) and a
-/// password no longer than any that can be set. Checked before anything else happens to them.
+/// A login attempt of plausible size: a valid e-mail (lower-cased, the key for rate limiting) and a password no
+/// longer than any that can be set. Checked before anything else happens to them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
-    /// The e-mail as typed, trimmed; looked up case-insensitively.
+    /// The e-mail as typed; looked up case-insensitively.
     pub email: String,
     /// The e-mail lower-cased: the account's key for rate limiting.
     pub account: String,
@@ -236,27 +274,16 @@ impl TryFrom<LoginUser> for Credentials {
 
     fn try_from(input: LoginUser) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let email = errors.check(
-            bounded_text("email", &input.email, Email::MAX_CHARS, false).map_err(|e| {
-                Invalid::new(
-                    "email",
-                    if e.message == "can't be blank" {
-                        e.message
-                    } else {
-                        "is invalid".into()
-                    },
-                )
-            }),
-        );
+        let email = errors.check(Email::parse(&input.email));
         if input.password.is_empty() {
             errors.add("password", "can't be blank");
-        } else if input.password.len() > Password::MAX_CHARS * 4
-            || input.password.chars().count() > Password::MAX_CHARS
+        } else if let Err(too_long) =
+            within_length("password", &input.password, Password::MAX_CHARS)
         {
-            errors.add("password", "is invalid");
+            errors.add(too_long.field, too_long.message);
         }
         match email {
-            Some(email) => errors.or(Self {
+            Some(Email(email)) => errors.or(Self {
                 account: email.to_lowercase(),
                 email,
                 password: input.password,
@@ -316,7 +343,10 @@ mod tests {
             ".",
             "..",
             "...",
-            "a\u{e000}",
+            "a\u{fffe}",
+            "a\u{10ffff}",
+            "a\u{2029}b",
+            "\u{e0001}",
         ] {
             assert!(Username::parse(bad).is_err(), "{bad:?} should be rejected");
         }
@@ -334,25 +364,64 @@ mod tests {
         .into_map();
         assert_eq!(errors.get("email").map(Vec::len), Some(1));
         let ok = Credentials::try_from(LoginUser {
-            email: " Jake@Example.com ".into(),
-            password: "secret".into(),
+            email: "Jake@Example.com".into(),
+            password: " secret".into(),
         })
         .expect("valid");
         assert_eq!(
-            (ok.email.as_str(), ok.account.as_str()),
-            ("Jake@Example.com", "jake@example.com")
+            (ok.email.as_str(), ok.account.as_str(), ok.password.as_str()),
+            ("Jake@Example.com", "jake@example.com", " secret")
         );
     }
 
     #[test]
-    fn usernames_are_trimmed_and_must_not_be_blank() {
-        assert_eq!(
-            Username::parse("  jake ").map(|u| u.0),
-            Ok("jake".to_owned())
-        );
+    fn a_login_needs_a_well_formed_email_and_a_password_no_longer_than_any() {
+        for (email, password) in [
+            (" jake@example.com", "secret"),
+            ("jake", "secret"),
+            ("jake@example.com", ""),
+            ("jake@example.com", &"p".repeat(Password::MAX_CHARS + 1)),
+        ] {
+            let login = LoginUser {
+                email: email.into(),
+                password: password.into(),
+            };
+            assert!(
+                Credentials::try_from(login).is_err(),
+                "{email:?} {password:?}"
+            );
+        }
+        let longest = LoginUser {
+            email: "jake@example.com".into(),
+            password: "p".repeat(Password::MAX_CHARS),
+        };
+        assert!(Credentials::try_from(longest).is_ok());
+    }
+
+    #[test]
+    fn usernames_refuse_surrounding_whitespace_instead_of_trimming_it() {
+        for padded in ["  jake ", "jake\n", "\u{3000}jake"] {
+            assert!(Username::parse(padded).is_err(), "{padded:?}");
+        }
         assert_eq!(
             Username::parse("   ").map_err(|e| e.message),
             Err("can't be blank".to_owned())
+        );
+        assert_eq!(
+            Username::parse("").map_err(|e| e.message),
+            Err("can't be blank".to_owned())
+        );
+    }
+
+    #[test]
+    fn usernames_are_measured_as_sent() {
+        // Each "e\u{301}" is two characters as sent and one after NFC.
+        let decomposed = "e\u{301}".repeat(Username::MAX_CHARS / 2 + 1);
+        assert!(Username::parse(&decomposed).is_err());
+        let fits = "e\u{301}".repeat(Username::MAX_CHARS / 2);
+        assert_eq!(
+            Username::parse(&fits).map(|u| u.0.chars().count()),
+            Ok(Username::MAX_CHARS / 2)
         );
     }
 
@@ -385,6 +454,9 @@ mod tests {
             "a b@c.d",
             "a@.c",
             "a@c.",
+            " jake@jake.jake",
+            "jake@jake.jake\n",
+            "ja\u{0}ke@jake.jake",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
@@ -402,10 +474,15 @@ mod tests {
     }
 
     #[test]
-    fn images_must_be_http_urls_or_empty() {
+    fn images_must_be_http_urls_or_blank() {
         assert!(ImageUrl::parse("https://example.com/me.png").is_ok());
+        assert!(ImageUrl::parse("HTTP://example.com").is_ok());
         assert_eq!(ImageUrl::parse("").map(|i| i.0), Ok(String::new()));
+        assert_eq!(ImageUrl::parse(" \t").map(|i| i.0), Ok(String::new()));
         for bad in [
+            " https://example.com/me.png",
+            "https://example.com/a b.png",
+            "https://example.com/\u{7f}",
             "javascript:alert(1)",
             "data:image/png;base64,AAA",
             "ftp://x/y",
@@ -417,10 +494,15 @@ mod tests {
     }
 
     #[test]
-    fn bios_may_be_empty_or_span_lines_up_to_a_limit() {
+    fn bios_may_be_blank_or_span_lines_up_to_a_limit_as_sent() {
         assert_eq!(Bio::parse("  ").map(|b| b.0), Ok(String::new()));
-        assert!(Bio::parse("line one\nline two").is_ok());
+        assert_eq!(
+            Bio::parse(" line one\r\n\tline two ").map(|b| b.0),
+            Ok("line one\r\n\tline two".to_owned())
+        );
         assert!(Bio::parse(&"b".repeat(Bio::MAX_CHARS + 1)).is_err());
+        assert!(Bio::parse(&" ".repeat(Bio::MAX_CHARS + 1)).is_err());
+        assert!(Bio::parse("a\u{0}b").is_err());
     }
 
     #[test]

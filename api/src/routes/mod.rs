@@ -5,6 +5,7 @@ mod articles;
 mod body_budget;
 mod comments;
 mod health;
+mod openapi;
 mod profiles;
 mod tags;
 mod users;
@@ -26,8 +27,20 @@ use conduit_runtime::{
 
 use crate::{config::Role, error::ApiError, state::AppState};
 
-/// Largest request body accepted: an article body at its maximum length, with room for JSON escaping.
-const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest request body accepted (1.25 MiB): room for the largest valid request however it is written. JSON may
+/// escape any character, at most 12 bytes each (`\uD83E\uDD80`), so a valid article takes at most 12 bytes per
+/// character of its fields plus the keys around them: about 1.21 MB. nginx has the same limit.
+const MAX_BODY_BYTES: usize = 1280 * 1024;
+
+const _: () = {
+    use crate::domain::article::{Body, Description, TagList, Title};
+    let chars = Body::MAX_CHARS
+        + Title::MAX_CHARS
+        + Description::MAX_CHARS
+        + TagList::MAX_TAGS * TagList::MAX_TAG_CHARS;
+    // 12 bytes a character, and 1 KiB for the keys, quotes, commas and brackets around them.
+    assert!(12 * chars + 1024 <= MAX_BODY_BYTES);
+};
 
 /// Upper bound on one request, so nothing can pin a connection forever.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -60,12 +73,15 @@ pub fn router(state: AppState, role: Role) -> Router {
     };
     let routes = Router::new()
         .merge(health::router(role))
+        .merge(openapi::router())
         .merge(site)
         .nest(
             "/api",
             api.layer(middleware::from_fn(cacheable_for_a_second)),
         )
         .fallback(|| async { ApiError::NotFound(db_client::Entity::Route) })
+        // A path with other methods: 405 in the usual error body (the method router adds `Allow`).
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(

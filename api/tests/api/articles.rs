@@ -157,7 +157,13 @@ async fn lists_are_newest_first_without_bodies_filtered_paginated_and_fully_coun
     let (_, none) = app.get("/api/articles?author=nobody", None).await;
     assert_eq!(none, json!({"articles": [], "articlesCount": 0}));
 
-    for bad in ["limit=0", "limit=abc", "offset=-1"] {
+    for bad in [
+        "limit=0",
+        "limit=abc",
+        "offset=-1",
+        "limit=101",
+        "offset=10001",
+    ] {
         let (status, body) = app.get(&format!("/api/articles?{bad}"), None).await;
         assert_eq!(status, 422, "{bad}: {body}");
     }

@@ -27,6 +27,21 @@ async fn a_per_operation_pod_serves_only_its_method_of_the_posts_routes() {
 }
 
 #[tokio::test]
+async fn a_method_a_path_does_not_have_is_a_405_naming_the_ones_it_has() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .patch(app.url("/api/articles"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "GET,HEAD,POST");
+    let body: serde_json::Value = response.json().await.expect("JSON body");
+    assert_eq!(body, json!({"errors": {"method": ["is not allowed here"]}}));
+}
+
+#[tokio::test]
 async fn the_users_role_serves_accounts_but_not_articles() {
     let app = spawn_app_with(&[("API_ROLE", "users")]).await;
     app.register("jake").await;

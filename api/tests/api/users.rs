@@ -196,3 +196,58 @@ async fn a_password_change_retires_every_token_issued_before_it() {
         .await;
     assert_eq!((status, bio["user"]["token"].as_str()), (200, Some(new)));
 }
+
+#[tokio::test]
+async fn settings_refuse_unknown_fields_and_null_except_where_null_clears() {
+    let app = spawn_app().await;
+    let token = app.register("jake").await;
+    let (status, _) = app
+        .put(
+            "/api/user",
+            Some(&token),
+            json!({"user": {"bio": "hi", "image": "https://example.com/a.png"}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let (status, body) = app
+        .put(
+            "/api/user",
+            Some(&token),
+            json!({"user": {"bio": null, "image": null}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body["user"]["bio"], &body["user"]["image"]),
+        (&json!(null), &json!(null))
+    );
+
+    for refused in [
+        json!({"user": {"username": null}}),
+        json!({"user": {"email": null}}),
+        json!({"user": {"bio": "x", "admin": true}}),
+        json!({"user": {"bio": "x"}, "extra": 1}),
+        json!({"user": {}}),
+    ] {
+        let (status, body) = app.put("/api/user", Some(&token), refused.clone()).await;
+        assert_eq!(status, 422, "{refused}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn names_and_emails_are_taken_as_sent_not_trimmed() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .post(
+            "/api/users",
+            None,
+            json!({"user": {"username": " jake", "email": "jake@example.com ", "password": "password123"}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["errors"]["username"].is_array() && body["errors"]["email"].is_array(),
+        "{body}"
+    );
+}

@@ -1,7 +1,8 @@
 //! RealWorld JSON wire types: the compile-time contract between `web` and `api`.
 //!
 //! Request fields default to empty so that a missing field reaches validation and comes back as a RealWorld
-//! 422 (`{"errors":{"email":["can't be blank"]}}`) rather than a serde message.
+//! 422 (`{"errors":{"email":["can't be blank"]}}`) rather than a serde message. Request objects refuse fields they
+//! do not know and `null` where it means nothing, as api/openapi.json says (`additionalProperties: false`).
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ pub const MAX_OFFSET: u64 = 10_000;
 
 /// `{"user": …}` envelope used by every users endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UserEnvelope<T> {
     /// The wrapped user payload.
     pub user: T,
@@ -20,6 +22,7 @@ pub struct UserEnvelope<T> {
 
 /// `{"article": …}` envelope used by single-article endpoints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ArticleEnvelope<T> {
     /// The wrapped article payload.
     pub article: T,
@@ -27,6 +30,7 @@ pub struct ArticleEnvelope<T> {
 
 /// Body of `POST /api/users` (registration).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// Public name, unique.
     #[serde(default)]
@@ -41,6 +45,7 @@ pub struct NewUser {
 
 /// Body of `POST /api/users/login`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LoginUser {
     /// Login e-mail.
     #[serde(default)]
@@ -78,23 +83,45 @@ pub struct Profile {
     pub following: bool,
 }
 
-/// Body of `PUT /api/user`: only the fields present change.
+/// Body of `PUT /api/user`: only the fields present change. `null` clears `bio` and `image` (as `""` does) and is
+/// refused for the other fields.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     /// New login e-mail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub email: Option<String>,
     /// New public name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub username: Option<String>,
     /// New password.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub password: Option<String>,
-    /// New bio; empty or `null` clears it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// New bio; empty, blank or `null` clears it.
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub bio: Option<String>,
-    /// New avatar URL; empty or `null` clears it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// New avatar URL; empty, blank or `null` clears it.
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image: Option<String>,
 }
 
@@ -107,6 +134,7 @@ pub struct ProfileEnvelope {
 
 /// Body of `POST /api/articles`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewArticle {
     /// Headline; the slug is derived from it.
     #[serde(default)]
@@ -122,21 +150,58 @@ pub struct NewArticle {
     pub tag_list: Vec<String>,
 }
 
-/// Body of `PUT /api/articles/:slug`: only the fields present change; a new title brings a new slug.
+/// Body of `PUT /api/articles/:slug`: only the fields present change (none may be `null`); a new title brings a
+/// new slug.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateArticle {
     /// New headline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub title: Option<String>,
     /// New summary.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
     /// New markdown body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub body: Option<String>,
     /// New tags, replacing the old ones; `[]` removes them all.
-    #[serde(rename = "tagList", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "tagList",
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tag_list: Option<Vec<String>>,
+}
+
+/// An optional field that, when present, must hold a value: `null` is refused like any other wrong type (absent
+/// fields never reach this; `#[serde(default)]` makes them `None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// An optional text field where `null` means "none": it reads as `""`, which clears the value.
+fn null_as_empty<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<String>::deserialize(deserializer).map(|value| Some(value.unwrap_or_default()))
 }
 
 /// A full article, as returned by the single-article endpoints.
@@ -201,6 +266,7 @@ pub struct ArticleList {
 
 /// `{"comment": …}` envelope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CommentEnvelope<T> {
     /// The wrapped comment payload.
     pub comment: T,
@@ -208,6 +274,7 @@ pub struct CommentEnvelope<T> {
 
 /// Body of `POST /api/articles/:slug/comments`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewComment {
     /// Comment text.
     #[serde(default)]
@@ -281,6 +348,46 @@ mod tests {
             serde_json::from_str(r#"{"user":{"email":"a@b.c"}}"#).expect("valid json");
         assert_eq!(parsed.user.email, "a@b.c");
         assert!(parsed.user.username.is_empty());
+    }
+
+    #[test]
+    fn request_bodies_refuse_fields_they_do_not_know() {
+        for body in [
+            r#"{"user":{"email":"a@b.c","password":"p","admin":true}}"#,
+            r#"{"user":{"email":"a@b.c","password":"p"},"extra":1}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<UserEnvelope<LoginUser>>(body).is_err(),
+                "{body}"
+            );
+        }
+        assert!(serde_json::from_str::<ArticleEnvelope<UpdateArticle>>(
+            r#"{"article":{"slug":"x"}}"#
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn null_clears_bio_and_image_but_is_refused_elsewhere() {
+        let cleared: UpdateUser =
+            serde_json::from_str(r#"{"bio":null,"image":null}"#).expect("null clears");
+        assert_eq!(
+            (cleared.bio.as_deref(), cleared.image.as_deref()),
+            (Some(""), Some(""))
+        );
+        let absent: UpdateUser = serde_json::from_str(r#"{"bio":"hi"}"#).expect("valid");
+        assert_eq!((absent.bio.as_deref(), absent.image), (Some("hi"), None));
+        for field in ["email", "username", "password"] {
+            let body = format!(r#"{{"{field}":null}}"#);
+            assert!(serde_json::from_str::<UpdateUser>(&body).is_err(), "{body}");
+        }
+        for field in ["title", "description", "body", "tagList"] {
+            let body = format!(r#"{{"{field}":null}}"#);
+            assert!(
+                serde_json::from_str::<UpdateArticle>(&body).is_err(),
+                "{body}"
+            );
+        }
     }
 
     #[test]
