@@ -1,8 +1,9 @@
 //! The server loop both services run: HTTP/1.1 with a bound on reading each request's head — which also closes a
-//! keep-alive connection that stays idle as long — and a graceful shutdown that lets in-flight requests finish.
-//! (axum's own `serve` sets no such bound: a client could hold a connection open forever sending nothing.)
+//! keep-alive connection that stays idle as long —, a bound on connections held at once (each keeps buffers), and
+//! a graceful shutdown that lets in-flight requests finish. (axum's own `serve` sets neither bound: a client could
+//! hold a connection open forever sending nothing, and a crowd's connections grow memory without limit.)
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{extract::ConnectInfo, Router};
 use hyper::body::Incoming;
@@ -10,7 +11,10 @@ use hyper_util::{
     rt::{TokioIo, TokioTimer},
     server::graceful::GracefulShutdown,
 };
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::{
+    net::{TcpListener, TcpSocket},
+    sync::Semaphore,
+};
 use tower::ServiceExt;
 
 /// How long a client may take to send a request's head, and how long a keep-alive connection may stay idle.
@@ -23,6 +27,11 @@ const ACCEPT_BACKLOG: u32 = 4096;
 
 /// Largest request head accepted (request line and headers).
 const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Connections served at once. Each holds about 10 KiB of buffers while open, so this bounds them near 40 MiB
+/// (k8s/README.md, "Memory"); past it the next connection waits in the kernel's accept queue until one closes.
+/// Our clients (nginx's upstream pools, the api's pool towards db-service) hold far fewer.
+pub const MAX_CONNECTIONS: usize = 4096;
 
 /// The socket to serve on: the one this process was handed (systemd-style socket activation, `LISTEN_FDS=1`
 /// with the socket as fd 3 — how tests start services on ports nobody else can take in between), else a new one
@@ -49,6 +58,17 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_at_most(MAX_CONNECTIONS, listener, app, shutdown).await
+}
+
+/// [`serve`] with `max_connections` held at once.
+async fn serve_at_most(
+    max_connections: usize,
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let open = Arc::new(Semaphore::new(max_connections));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
@@ -56,6 +76,11 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&open).acquire_owned() => slot,
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slot else { break };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
@@ -83,6 +108,7 @@ pub async fn serve(
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection closed with an error");
             }
+            drop(slot);
         });
     }
     drop(listener);
@@ -113,6 +139,12 @@ mod tests {
     use super::*;
 
     async fn spawn_server() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        spawn_server_of(MAX_CONNECTIONS).await
+    }
+
+    async fn spawn_server_of(
+        max_connections: usize,
+    ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = Router::new().route(
@@ -122,7 +154,7 @@ mod tests {
             }),
         );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(serve(listener, app, async {
+        tokio::spawn(serve_at_most(max_connections, listener, app, async {
             let _ = stopped.await;
         }));
         (addr, stop)
@@ -156,5 +188,44 @@ mod tests {
             "connection still open after {:?}",
             started.elapsed()
         );
+    }
+
+    /// Sends one request on `stream` and reads its answer's first bytes.
+    async fn ask(stream: &mut tokio::net::TcpStream) -> std::io::Result<String> {
+        stream
+            .write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await?;
+        let mut answer = [0; 64];
+        let read = stream.read(&mut answer).await?;
+        Ok(String::from_utf8_lossy(&answer[..read]).into_owned())
+    }
+
+    #[tokio::test]
+    async fn connections_past_the_bound_wait_until_one_closes() {
+        let (addr, _stop) = spawn_server_of(2).await;
+        let mut first = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let mut second = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        assert!(ask(&mut first)
+            .await
+            .expect("first")
+            .starts_with("HTTP/1.1 200"));
+        assert!(ask(&mut second)
+            .await
+            .expect("second")
+            .starts_with("HTTP/1.1 200"));
+
+        // Both stay open (keep-alive): a third connection is not served…
+        let mut third = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let waiting = tokio::time::timeout(Duration::from_millis(300), ask(&mut third)).await;
+        assert!(waiting.is_err(), "served past the bound: {waiting:?}");
+
+        // …until one of the others closes; then its request (already sent) is answered.
+        drop(first);
+        let mut answer = [0; 64];
+        let read = tokio::time::timeout(Duration::from_secs(5), third.read(&mut answer))
+            .await
+            .expect("answered once a connection closed")
+            .expect("read");
+        assert!(String::from_utf8_lossy(&answer[..read]).starts_with("HTTP/1.1 200"));
     }
 }
