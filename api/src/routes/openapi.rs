@@ -26,9 +26,9 @@ mod tests {
     use crate::domain::{
         article::{Body, CommentBody, Description, TagList, Title},
         charset::probes,
-        free_text_pattern, optional_text_pattern, search,
+        search, text_pattern,
         user::{Bio, Email, ImageUrl, Password, Username},
-        Invalid, Lines,
+        Blank, Invalid, Lines,
     };
 
     /// A rule's parser, reduced to whether it accepts.
@@ -182,12 +182,12 @@ mod tests {
     #[test]
     fn texts_in_the_document_are_the_ones_the_api_accepts() {
         for (name, pattern) in [
-            ("Title", free_text_pattern(Lines::One)),
-            ("Description", free_text_pattern(Lines::One)),
-            ("ArticleBody", free_text_pattern(Lines::Many)),
-            ("CommentBody", free_text_pattern(Lines::Many)),
-            ("Bio", optional_text_pattern(Lines::Many)),
-            ("Tag", optional_text_pattern(Lines::One)),
+            ("Title", text_pattern(Lines::One, Blank::Refused)),
+            ("Description", text_pattern(Lines::One, Blank::Refused)),
+            ("ArticleBody", text_pattern(Lines::Many, Blank::Refused)),
+            ("CommentBody", text_pattern(Lines::Many, Blank::Refused)),
+            ("Bio", text_pattern(Lines::Many, Blank::Empty)),
+            ("Tag", text_pattern(Lines::One, Blank::Empty)),
         ] {
             assert_eq!(schema(name)["pattern"], pattern, "{name}");
         }
