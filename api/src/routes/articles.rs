@@ -7,7 +7,7 @@ use axum::{
     routing::{get, post},
     Router,
 };
-use db_client::{ArticleChanges, ArticleFilter, Entity, ViewerQuery};
+use db_client::{ArticleChanges, ArticleFilter, Entity};
 use serde::Deserialize;
 
 use super::views;
@@ -189,11 +189,8 @@ async fn get_article(
     viewer: MaybeAuthUser,
     Path(raw): Path<String>,
 ) -> Result<ArticleResponse, ApiError> {
-    let viewer = ViewerQuery {
-        viewer: viewer.id(),
-    };
     let record = db
-        .find_article_by_slug(slug(&raw)?.as_ref(), viewer)
+        .find_article_by_slug(slug(&raw)?.as_ref(), viewer.query())
         .await?;
     Ok(article_response(record))
 }
