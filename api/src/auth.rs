@@ -6,7 +6,7 @@ use axum::{
     extract::FromRequestParts,
     http::{header::AUTHORIZATION, request::Parts},
 };
-use db_client::UserId;
+use db_client::{UserId, ViewerQuery};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -99,6 +99,11 @@ pub struct MaybeAuthUser(pub Option<AuthUser>);
 impl MaybeAuthUser {
     pub fn id(&self) -> Option<UserId> {
         self.0.as_ref().map(|user| user.id)
+    }
+
+    /// Who db-service's reads are for: what `following` and `favorited` are answered about.
+    pub fn query(&self) -> ViewerQuery {
+        ViewerQuery { viewer: self.id() }
     }
 }
 

@@ -3,9 +3,7 @@
 use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use conduit_runtime::config::{
-    secret, Environment, LogFormat, SecretError, DEV_INTERNAL_TOKEN, MIN_INTERNAL_TOKEN_CHARS,
-};
+use conduit_runtime::config::{self, secret, Environment, LogFormat, SecretError};
 use secrecy::SecretString;
 
 use crate::rate_limit::Quotas;
@@ -163,13 +161,7 @@ impl Cli {
             MIN_JWT_SECRET_CHARS,
             self.env,
         )?;
-        let internal_token = secret(
-            "INTERNAL_TOKEN",
-            self.internal_token,
-            DEV_INTERNAL_TOKEN,
-            MIN_INTERNAL_TOKEN_CHARS,
-            self.env,
-        )?;
+        let internal_token = config::internal_token(self.internal_token, self.env)?;
         Ok(Config {
             addr: self.addr,
             db_service_url: self.db_service_url,

@@ -74,6 +74,8 @@ impl From<DbError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let single =
+            |status, field: &str, message: &str| (status, ErrorBody::single(field, message));
         let (status, body) = match self {
             ApiError::Validation(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -85,34 +87,27 @@ impl IntoResponse for ApiError {
                         .collect(),
                 },
             ),
-            ApiError::Unauthorized => (
-                StatusCode::UNAUTHORIZED,
-                ErrorBody::single("token", "is missing or invalid"),
-            ),
-            ApiError::InvalidCredentials => (
-                StatusCode::UNAUTHORIZED,
-                ErrorBody::single("email or password", "is invalid"),
-            ),
-            ApiError::Forbidden(entity) => (
-                StatusCode::FORBIDDEN,
-                ErrorBody::single(entity.as_str(), "forbidden"),
-            ),
-            ApiError::NotFound(entity) => (
-                StatusCode::NOT_FOUND,
-                ErrorBody::single(entity.as_str(), "not found"),
-            ),
-            ApiError::Conflict(field) => (
-                StatusCode::CONFLICT,
-                ErrorBody::single(field, "has already been taken"),
-            ),
-            ApiError::MethodNotAllowed => (
+            ApiError::Unauthorized => {
+                single(StatusCode::UNAUTHORIZED, "token", "is missing or invalid")
+            }
+            ApiError::InvalidCredentials => {
+                single(StatusCode::UNAUTHORIZED, "email or password", "is invalid")
+            }
+            ApiError::Forbidden(entity) => {
+                single(StatusCode::FORBIDDEN, entity.as_str(), "forbidden")
+            }
+            ApiError::NotFound(entity) => {
+                single(StatusCode::NOT_FOUND, entity.as_str(), "not found")
+            }
+            ApiError::Conflict(field) => {
+                single(StatusCode::CONFLICT, &field, "has already been taken")
+            }
+            ApiError::MethodNotAllowed => single(
                 StatusCode::METHOD_NOT_ALLOWED,
-                ErrorBody::single("method", "is not allowed here"),
+                "method",
+                "is not allowed here",
             ),
-            ApiError::TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorBody::single("body", "is too large"),
-            ),
+            ApiError::TooLarge => single(StatusCode::PAYLOAD_TOO_LARGE, "body", "is too large"),
             ApiError::TooManyRequests { what, retry_after } => {
                 let body = ErrorBody::single(
                     what,

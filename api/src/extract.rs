@@ -3,7 +3,7 @@
 
 use axum::{
     extract::{FromRequest, FromRequestParts, Request},
-    http::{request::Parts, StatusCode},
+    http::{header::AsHeaderName, request::Parts, HeaderMap, StatusCode},
 };
 use db_client::{DbClient, REQUEST_ID_HEADER};
 use serde::de::DeserializeOwned;
@@ -51,6 +51,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// Header `name` as text: `None` when it is absent or not visible ASCII, as if it had not been sent.
+pub fn header_text(headers: &HeaderMap, name: impl AsHeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
 /// The db-service client, tagged with this request's id so that one id spans api and db-service logs.
 #[derive(Debug)]
 pub struct Db(pub DbClient);
@@ -62,11 +67,7 @@ impl FromRequestParts<AppState> for Db {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let client = match parts
-            .headers
-            .get(REQUEST_ID_HEADER)
-            .and_then(|v| v.to_str().ok())
-        {
+        let client = match header_text(&parts.headers, REQUEST_ID_HEADER) {
             Some(id) => state.db.with_request_id(id),
             None => state.db.clone(),
         };
@@ -98,11 +99,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let forwarded = parts
-            .headers
-            .get("x-real-ip")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok());
+        let forwarded =
+            header_text(&parts.headers, "x-real-ip").and_then(|v| v.trim().parse().ok());
         let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

@@ -3,9 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{builder::BoolishValueParser, ArgAction, Args, Parser, Subcommand, ValueEnum};
-use conduit_runtime::config::{
-    secret, Environment, LogFormat, SecretError, DEV_INTERNAL_TOKEN, MIN_INTERNAL_TOKEN_CHARS,
-};
+use conduit_runtime::config::{self, Environment, LogFormat, SecretError};
 use secrecy::SecretString;
 
 use crate::backup::{BackupSource, LocationError, S3Location};
@@ -361,13 +359,7 @@ impl Settings {
     /// Checks the secrets and produces the serving configuration.
     pub fn into_config(self) -> Result<Config, ConfigError> {
         let storage = self.storage()?;
-        let internal_token = secret(
-            "INTERNAL_TOKEN",
-            self.internal_token,
-            DEV_INTERNAL_TOKEN,
-            MIN_INTERNAL_TOKEN_CHARS,
-            self.env,
-        )?;
+        let internal_token = config::internal_token(self.internal_token, self.env)?;
         Ok(Config {
             addr: self.addr,
             storage,
@@ -420,6 +412,8 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use conduit_runtime::config::DEV_INTERNAL_TOKEN;
+
     use super::*;
 
     /// INTERNAL_TOKEN is checked like every secret (`conduit_runtime::config::secret`, tested there).

@@ -3,18 +3,21 @@
 
 use api_types::{NewArticle, UpdateArticle};
 
-use super::{free_text, optional_text, FieldErrors, Invalid, Lines};
+use super::{text, Blank, FieldErrors, Invalid, Lines};
 
-/// A headline: 1–200 characters on one line, not blank; kept trimmed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Title(String);
+text_fields! {
+    /// A headline: 1–200 characters on one line, not blank; kept trimmed.
+    Title("title", 200, Lines::One, Blank::Refused);
+    /// A one-line summary: 1–500 characters, not blank; kept trimmed.
+    Description("description", 500, Lines::One, Blank::Refused);
+    /// A markdown body: 1–100,000 characters, multi-line, not blank; kept trimmed.
+    Body("body", 100_000, Lines::Many, Blank::Refused);
+    /// A comment: 1–10,000 characters, multi-line, not blank; kept trimmed.
+    CommentBody("body", 10_000, Lines::Many, Blank::Refused);
+}
 
 impl Title {
-    pub const MAX_CHARS: usize = 200;
-
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        free_text("title", raw, Self::MAX_CHARS, Lines::One).map(Self)
-    }
+    pub const MAX_SLUG_CHARS: usize = 100;
 
     /// The URL slug for this title: ASCII transliteration, lowercase, words joined by `-`, at most
     /// [`Title::MAX_SLUG_CHARS`]; `article` when nothing transliterable remains (e.g. a title of emoji).
@@ -30,68 +33,6 @@ impl Title {
         } else {
             cut.to_owned()
         }
-    }
-
-    pub const MAX_SLUG_CHARS: usize = 100;
-}
-
-impl AsRef<str> for Title {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A one-line summary: 1–500 characters, not blank; kept trimmed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Description(String);
-
-impl Description {
-    pub const MAX_CHARS: usize = 500;
-
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        free_text("description", raw, Self::MAX_CHARS, Lines::One).map(Self)
-    }
-}
-
-impl AsRef<str> for Description {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A markdown body: 1–100,000 characters, multi-line, not blank; kept trimmed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Body(String);
-
-impl Body {
-    pub const MAX_CHARS: usize = 100_000;
-
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        free_text("body", raw, Self::MAX_CHARS, Lines::Many).map(Self)
-    }
-}
-
-impl AsRef<str> for Body {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A comment: 1–10,000 characters, multi-line, not blank; kept trimmed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommentBody(String);
-
-impl CommentBody {
-    pub const MAX_CHARS: usize = 10_000;
-
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        free_text("body", raw, Self::MAX_CHARS, Lines::Many).map(Self)
-    }
-}
-
-impl AsRef<str> for CommentBody {
-    fn as_ref(&self) -> &str {
-        &self.0
     }
 }
 
@@ -114,7 +55,13 @@ impl TagList {
         }
         let mut tags: Vec<String> = Vec::with_capacity(raw.len());
         for tag in raw {
-            let tag = optional_text("tagList", tag, Self::MAX_TAG_CHARS, Lines::One)?;
+            let tag = text(
+                "tagList",
+                tag,
+                Self::MAX_TAG_CHARS,
+                Lines::One,
+                Blank::Empty,
+            )?;
             if !tag.is_empty() && !tags.contains(&tag) {
                 tags.push(tag);
             }
@@ -127,21 +74,17 @@ impl TagList {
     }
 }
 
-/// An article's address in a path: 1–200 characters. Longer ones cannot exist, so they are not looked up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Slug(String);
+parsed_string! {
+    /// An article's address in a path: 1–200 characters. Longer ones cannot exist, so they are not looked up.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    Slug
+}
 
 impl Slug {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(raw: &str) -> Option<Self> {
         (!raw.is_empty() && raw.len() <= Self::MAX_CHARS).then(|| Self(raw.to_owned()))
-    }
-}
-
-impl AsRef<str> for Slug {
-    fn as_ref(&self) -> &str {
-        &self.0
     }
 }
 

@@ -1,6 +1,41 @@
 //! Parse, don't validate: request input becomes these types at the edge, or field-named errors. Sizes and counts
 //! are checked before any work that is not linear in them.
 
+/// Declares `pub struct $name(String)`, read as `AsRef<str>`: the shape of every parsed field, whose only
+/// constructor is the `parse` written beside it.
+macro_rules! parsed_string {
+    ($(#[$attr:meta])* $name:ident) => {
+        $(#[$attr])*
+        pub struct $name(String);
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+/// Declares fields of text a person writes, each `Name(field, max_chars, lines, blank);` with `MAX_CHARS` and a
+/// `parse` by [`text`].
+macro_rules! text_fields {
+    ($($(#[$doc:meta])* $name:ident($field:literal, $max:expr, $lines:expr, $blank:expr);)*) => {$(
+        parsed_string! {
+            $(#[$doc])*
+            #[derive(Debug, Clone, PartialEq, Eq)]
+            $name
+        }
+
+        impl $name {
+            pub const MAX_CHARS: usize = $max;
+
+            pub fn parse(raw: &str) -> Result<Self, $crate::domain::Invalid> {
+                $crate::domain::text($field, raw, Self::MAX_CHARS, $lines, $blank).map(Self)
+            }
+        }
+    )*};
+}
+
 pub mod article;
 pub mod charset;
 pub mod page;
@@ -112,17 +147,30 @@ impl Lines {
     }
 }
 
-/// Text a person writes: at most `max_chars` characters as sent, not blank (some character is neither whitespace
-/// nor control), without control characters other than those `lines` allows. Kept trimmed.
-fn free_text(
+/// What text of nothing but whitespace (or control characters) means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blank {
+    /// Nothing was written: `can't be blank`.
+    Refused,
+    /// "None": it comes back empty.
+    Empty,
+}
+
+/// Text a person writes: at most `max_chars` characters as sent, without control characters other than those
+/// `lines` allows; blank text is refused or comes back empty as `blank` says. Kept trimmed.
+fn text(
     field: &'static str,
     raw: &str,
     max_chars: usize,
     lines: Lines,
+    blank: Blank,
 ) -> Result<String, Invalid> {
     within_length(field, raw, max_chars)?;
     if charset::is_blank(raw) {
-        return Err(Invalid::new(field, "can't be blank"));
+        return match blank {
+            Blank::Refused => Err(Invalid::new(field, "can't be blank")),
+            Blank::Empty => Ok(String::new()),
+        };
     }
     if raw.chars().any(|c| lines.refused().contains(c)) {
         return Err(Invalid::new(field, "contains invalid characters"));
@@ -130,32 +178,18 @@ fn free_text(
     Ok(raw.trim().to_owned())
 }
 
-/// Like [`free_text`], but blank text is allowed and comes back empty (it means "none").
-fn optional_text(
-    field: &'static str,
-    raw: &str,
-    max_chars: usize,
-    lines: Lines,
-) -> Result<String, Invalid> {
-    within_length(field, raw, max_chars)?;
-    if charset::is_blank(raw) {
-        return Ok(String::new());
+/// The JSON Schema `pattern` of [`text`] (lengths are `minLength`/`maxLength`).
+#[cfg(test)]
+pub fn text_pattern(lines: Lines, blank: Blank) -> String {
+    let refused = charset::class(true, &[lines.refused()], "");
+    match blank {
+        Blank::Refused => {
+            let visible = charset::class(true, &[lines.refused(), charset::WHITESPACE], "");
+            format!("^{refused}*{visible}{refused}*$")
+        }
+        Blank::Empty => {
+            let blank = charset::class(false, &[charset::WHITESPACE], "");
+            format!("^(?:{blank}*|{refused}*)$")
+        }
     }
-    free_text(field, raw, max_chars, lines)
-}
-
-/// The JSON Schema `pattern` of [`free_text`] (lengths are `minLength`/`maxLength`).
-#[cfg(test)]
-pub fn free_text_pattern(lines: Lines) -> String {
-    let refused = charset::class(true, &[lines.refused()], "");
-    let visible = charset::class(true, &[lines.refused(), charset::WHITESPACE], "");
-    format!("^{refused}*{visible}{refused}*$")
-}
-
-/// The JSON Schema `pattern` of [`optional_text`]: blank, or text without refused characters.
-#[cfg(test)]
-pub fn optional_text_pattern(lines: Lines) -> String {
-    let blank = charset::class(false, &[charset::WHITESPACE], "");
-    let refused = charset::class(true, &[lines.refused()], "");
-    format!("^(?:{blank}*|{refused}*)$")
 }

@@ -6,15 +6,17 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::{
     charset::{self, Chars},
-    optional_text, within_length, FieldErrors, Invalid, Lines,
+    within_length, Blank, FieldErrors, Invalid, Lines,
 };
 
-/// A public name: 1–40 characters as sent, without whitespace anywhere (so none around it either), without `/ ?
-/// #` (it appears in profile URLs), and without invisible characters that would let two different names look the
-/// same: control and format (zero-width, bidirectional), nor noncharacters; not only dots (`.` and `..` are path
-/// segments). Kept in Unicode NFC, so two spellings of `é` are one name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Username(String);
+parsed_string! {
+    /// A public name: 1–40 characters as sent, without whitespace anywhere (so none around it either), without `/ ?
+    /// #` (it appears in profile URLs), and without invisible characters that would let two different names look the
+    /// same: control and format (zero-width, bidirectional), nor noncharacters; not only dots (`.` and `..` are path
+    /// segments). Kept in Unicode NFC, so two spellings of `é` are one name.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    Username
+}
 
 impl Username {
     pub const MAX_CHARS: usize = 40;
@@ -65,16 +67,12 @@ impl Username {
     }
 }
 
-impl AsRef<str> for Username {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
+parsed_string! {
+    /// An e-mail address as sent: at most 254 characters, one `@` between a non-empty local part and a domain with a
+    /// dot that neither starts nor ends it; no whitespace or control characters anywhere.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    Email
 }
-
-/// An e-mail address as sent: at most 254 characters, one `@` between a non-empty local part and a domain with a
-/// dot that neither starts nor ends it; no whitespace or control characters anywhere.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
 
 impl Email {
     pub const MAX_CHARS: usize = 254;
@@ -115,15 +113,11 @@ impl Email {
     }
 }
 
-impl AsRef<str> for Email {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
+parsed_string! {
+    /// A new password: 8–128 characters, not all whitespace, kept exactly as typed (no trimming).
+    #[derive(Clone, PartialEq, Eq)]
+    Password
 }
-
-/// A new password: 8–128 characters, not all whitespace, kept exactly as typed (no trimming).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(String);
 
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -157,34 +151,17 @@ impl Password {
     }
 }
 
-impl AsRef<str> for Password {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
+text_fields! {
+    /// A bio: up to 1,000 characters as sent, multi-line; blank means "no bio". Kept trimmed.
+    Bio("bio", 1000, Lines::Many, Blank::Empty);
 }
 
-/// A bio: up to 1,000 characters as sent, multi-line; blank means "no bio". Kept trimmed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bio(String);
-
-impl Bio {
-    pub const MAX_CHARS: usize = 1000;
-
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        optional_text("bio", raw, Self::MAX_CHARS, Lines::Many).map(Self)
-    }
+parsed_string! {
+    /// An avatar URL: `http(s)://` and a host, up to 2,000 characters, no whitespace or control characters; blank
+    /// means "no image".
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    ImageUrl
 }
-
-impl AsRef<str> for Bio {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-/// An avatar URL: `http(s)://` and a host, up to 2,000 characters, no whitespace or control characters; blank
-/// means "no image".
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageUrl(String);
 
 impl ImageUrl {
     pub const MAX_CHARS: usize = 2000;
@@ -214,12 +191,6 @@ impl ImageUrl {
         let host = charset::class(true, Self::REFUSED, "/");
         let rest = charset::class(true, Self::REFUSED, "");
         format!("^(?:{blank}*|[hH][tT][tT][pP][sS]?://{host}{rest}*)$")
-    }
-}
-
-impl AsRef<str> for ImageUrl {
-    fn as_ref(&self) -> &str {
-        &self.0
     }
 }
 

@@ -7,7 +7,7 @@ use axum::{
     routing::{get, post},
     Router,
 };
-use db_client::{ArticleChanges, ArticleFilter, Entity, ViewerQuery};
+use db_client::{ArticleChanges, ArticleFilter, Entity};
 use serde::Deserialize;
 
 use super::views;
@@ -59,19 +59,14 @@ async fn create_article(
     auth: AuthUser,
     Json(ArticleEnvelope { article: input }): Json<ArticleEnvelope<NewArticle>>,
 ) -> Result<(StatusCode, ArticleResponse), ApiError> {
-    let ValidArticle {
-        title,
-        description,
-        body,
-        tags,
-    } = ValidArticle::try_from(input)?;
+    let article = ValidArticle::try_from(input)?;
     let new = db_client::NewArticle {
         author: auth.id,
-        slug: title.slug(),
-        title: title.as_ref().to_owned(),
-        description: description.as_ref().to_owned(),
-        body: body.as_ref().to_owned(),
-        tags: tags.into_inner(),
+        slug: article.title.slug(),
+        title: article.title.as_ref().to_owned(),
+        description: article.description.as_ref().to_owned(),
+        body: article.body.as_ref().to_owned(),
+        tags: article.tags.into_inner(),
     };
     let record = db.create_article(&new).await?;
     Ok((StatusCode::CREATED, article_response(record)))
@@ -189,11 +184,8 @@ async fn get_article(
     viewer: MaybeAuthUser,
     Path(raw): Path<String>,
 ) -> Result<ArticleResponse, ApiError> {
-    let viewer = ViewerQuery {
-        viewer: viewer.id(),
-    };
     let record = db
-        .find_article_by_slug(slug(&raw)?.as_ref(), viewer)
+        .find_article_by_slug(slug(&raw)?.as_ref(), viewer.query())
         .await?;
     Ok(article_response(record))
 }
@@ -205,19 +197,14 @@ async fn update_article(
     Json(ArticleEnvelope { article: input }): Json<ArticleEnvelope<UpdateArticle>>,
 ) -> Result<ArticleResponse, ApiError> {
     let slug = slug(&raw)?;
-    let ArticleEdit {
-        title,
-        description,
-        body,
-        tags,
-    } = ArticleEdit::try_from(input)?;
+    let edit = ArticleEdit::try_from(input)?;
     let changes = ArticleChanges {
         editor: auth.id,
-        slug: title.as_ref().map(|t| t.slug()),
-        title: title.map(|t| t.as_ref().to_owned()),
-        description: description.map(|d| d.as_ref().to_owned()),
-        body: body.map(|b| b.as_ref().to_owned()),
-        tags: tags.map(TagList::into_inner),
+        slug: edit.title.as_ref().map(|t| t.slug()),
+        title: edit.title.map(|t| t.as_ref().to_owned()),
+        description: edit.description.map(|d| d.as_ref().to_owned()),
+        body: edit.body.map(|b| b.as_ref().to_owned()),
+        tags: edit.tags.map(TagList::into_inner),
     };
     let record = db.update_article(slug.as_ref(), &changes).await?;
     Ok(article_response(record))

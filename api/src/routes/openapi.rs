@@ -26,9 +26,9 @@ mod tests {
     use crate::domain::{
         article::{Body, CommentBody, Description, TagList, Title},
         charset::probes,
-        free_text_pattern, optional_text_pattern, search,
+        search, text_pattern,
         user::{Bio, Email, ImageUrl, Password, Username},
-        Invalid, Lines,
+        Blank, Invalid, Lines,
     };
 
     /// A rule's parser, reduced to whether it accepts.
@@ -133,31 +133,34 @@ mod tests {
         assert_eq!(doc["servers"][0]["url"], "/api");
     }
 
+    /// Asserts that schema `name` has `pattern` and admits just what `parse` accepts among `inputs`.
+    fn assert_agrees<T>(
+        name: &str,
+        pattern: String,
+        parse: impl Fn(&str) -> Result<T, Invalid>,
+        inputs: &[String],
+    ) {
+        assert_eq!(schema(name)["pattern"], pattern, "{name}");
+        assert_rule(name, |s| parse(s).map(drop), inputs);
+    }
+
     #[test]
     fn usernames_in_the_document_are_the_ones_the_api_accepts() {
-        assert_eq!(schema("Username")["pattern"], Username::pattern());
-        let inputs = inputs(
-            "jo{}e",
-            Username::MAX_CHARS,
-            &[
-                "", ".", "..", "...", ".a.", "e\u{301}", "José", "a/b", "a?b", "a#b",
-            ],
-        );
-        assert_rule("Username", |s| Username::parse(s).map(drop), &inputs);
+        let tricky = [
+            "", ".", "..", "...", ".a.", "e\u{301}", "José", "a/b", "a?b", "a#b",
+        ];
+        let inputs = inputs("jo{}e", Username::MAX_CHARS, &tricky);
+        assert_agrees("Username", Username::pattern(), Username::parse, &inputs);
     }
 
     #[test]
     fn emails_in_the_document_are_the_ones_the_api_accepts() {
-        assert_eq!(schema("Email")["pattern"], Email::pattern());
-        let inputs = inputs(
-            "jake{}@example.com",
-            Email::MAX_CHARS,
-            &[
-                "a@b.c", "a@b", "@b.c", "a@.b", "a@b.", "a@b..c", "a@@b.c", "a@b@c.d", "a.b@c",
-                "a@b.c.", "a@.b.c", "@", "a@.", "a@..", "a@...",
-            ],
-        );
-        assert_rule("Email", |s| Email::parse(s).map(drop), &inputs);
+        let tricky = [
+            "a@b.c", "a@b", "@b.c", "a@.b", "a@b.", "a@b..c", "a@@b.c", "a@b@c.d", "a.b@c",
+            "a@b.c.", "a@.b.c", "@", "a@.", "a@..", "a@...",
+        ];
+        let inputs = inputs("jake{}@example.com", Email::MAX_CHARS, &tricky);
+        assert_agrees("Email", Email::pattern(), Email::parse, &inputs);
         let domains = inputs
             .iter()
             .map(|s| format!("jake@{s}"))
@@ -167,13 +170,9 @@ mod tests {
 
     #[test]
     fn passwords_in_the_document_are_the_ones_the_api_accepts() {
-        assert_eq!(schema("Password")["pattern"], Password::pattern());
-        let inputs = inputs(
-            "pass{}word",
-            Password::MAX_CHARS,
-            &["        ", "       x", "1234567"],
-        );
-        assert_rule("Password", |s| Password::parse(s).map(drop), &inputs);
+        let tricky = ["        ", "       x", "1234567"];
+        let inputs = inputs("pass{}word", Password::MAX_CHARS, &tricky);
+        assert_agrees("Password", Password::pattern(), Password::parse, &inputs);
         let login = schema("LoginPassword");
         assert_eq!(login["maxLength"], Password::MAX_CHARS);
         assert_eq!(login["minLength"], 1);
@@ -182,12 +181,12 @@ mod tests {
     #[test]
     fn texts_in_the_document_are_the_ones_the_api_accepts() {
         for (name, pattern) in [
-            ("Title", free_text_pattern(Lines::One)),
-            ("Description", free_text_pattern(Lines::One)),
-            ("ArticleBody", free_text_pattern(Lines::Many)),
-            ("CommentBody", free_text_pattern(Lines::Many)),
-            ("Bio", optional_text_pattern(Lines::Many)),
-            ("Tag", optional_text_pattern(Lines::One)),
+            ("Title", text_pattern(Lines::One, Blank::Refused)),
+            ("Description", text_pattern(Lines::One, Blank::Refused)),
+            ("ArticleBody", text_pattern(Lines::Many, Blank::Refused)),
+            ("CommentBody", text_pattern(Lines::Many, Blank::Refused)),
+            ("Bio", text_pattern(Lines::Many, Blank::Empty)),
+            ("Tag", text_pattern(Lines::One, Blank::Empty)),
         ] {
             assert_eq!(schema(name)["pattern"], pattern, "{name}");
         }
@@ -220,28 +219,25 @@ mod tests {
 
     #[test]
     fn images_in_the_document_are_the_ones_the_api_accepts() {
-        assert_eq!(schema("ImageUrl")["pattern"], ImageUrl::pattern());
-        let inputs = inputs(
+        let tricky = [
             "https://example.com/{}.png",
-            ImageUrl::MAX_CHARS,
-            &[
-                "",
-                "  ",
-                "http://x",
-                "HTTPS://x",
-                "hTtP://x/y",
-                "http:///x",
-                "http://",
-                "https:/x",
-                "ftp://x",
-                "javascript:alert(1)",
-                "http://x y",
-                " http://x",
-                "httpss://x",
-                "http://a://b",
-            ],
-        );
-        assert_rule("ImageUrl", |s| ImageUrl::parse(s).map(drop), &inputs);
+            "",
+            "  ",
+            "http://x",
+            "HTTPS://x",
+            "hTtP://x/y",
+            "http:///x",
+            "http://",
+            "https:/x",
+            "ftp://x",
+            "javascript:alert(1)",
+            "http://x y",
+            " http://x",
+            "httpss://x",
+            "http://a://b",
+        ];
+        let inputs = inputs("https://example.com/{}.png", ImageUrl::MAX_CHARS, &tricky);
+        assert_agrees("ImageUrl", ImageUrl::pattern(), ImageUrl::parse, &inputs);
     }
 
     #[test]

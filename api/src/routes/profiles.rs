@@ -5,7 +5,7 @@ use axum::{
     routing::{get, post},
     Router,
 };
-use db_client::{Entity, ViewerQuery};
+use db_client::Entity;
 
 use super::views;
 use crate::{
@@ -41,11 +41,8 @@ async fn get_profile(
     viewer: MaybeAuthUser,
     Path(username): Path<String>,
 ) -> Result<ProfileResponse, ApiError> {
-    let viewer = ViewerQuery {
-        viewer: viewer.id(),
-    };
     let author = db
-        .find_profile(plausible_username(&username)?, viewer)
+        .find_profile(plausible_username(&username)?, viewer.query())
         .await?;
     Ok(profile_response(author))
 }

@@ -33,16 +33,12 @@ async fn register_user(
     ClientAddr(client): ClientAddr,
     Json(UserEnvelope { user: input }): Json<UserEnvelope<NewUser>>,
 ) -> Result<(StatusCode, UserResponse), ApiError> {
-    let Registration {
-        username,
-        email,
-        password,
-    } = Registration::try_from(input)?;
+    let registration = Registration::try_from(input)?;
     state.limits.signup(client)?;
     let new = db_client::NewUser {
-        username: username.as_ref().to_owned(),
-        email: email.as_ref().to_owned(),
-        password_hash: state.hasher.hash(password).await?,
+        username: registration.username.as_ref().to_owned(),
+        email: registration.email.as_ref().to_owned(),
+        password_hash: state.hasher.hash(registration.password).await?,
     };
     let record = db.create_user(&new).await?;
     let token = state.tokens.issue(record.id, record.token_version)?;

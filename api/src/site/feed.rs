@@ -16,7 +16,7 @@ use super::{escape, SiteUrl};
 use crate::{
     domain::{article::TagList, user::Username, FieldErrors},
     error::ApiError,
-    extract::{Db, Query},
+    extract::{header_text, Db, Query},
 };
 
 /// Entries in a feed.
@@ -116,18 +116,13 @@ impl Validators {
     /// Whether the client's copy is current: `If-None-Match` names this ETag, or (without it)
     /// `If-Modified-Since` is not older than the newest entry.
     fn satisfied_by(&self, headers: &HeaderMap) -> bool {
-        if let Some(tags) = headers
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-        {
+        if let Some(tags) = header_text(headers, header::IF_NONE_MATCH) {
             return tags
                 .split(',')
                 .map(str::trim)
                 .any(|tag| tag == "*" || tag.trim_start_matches("W/") == self.etag);
         }
-        let since = headers
-            .get(header::IF_MODIFIED_SINCE)
-            .and_then(|v| v.to_str().ok())
+        let since = header_text(headers, header::IF_MODIFIED_SINCE)
             .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok());
         match (since, chrono::DateTime::parse_from_rfc3339(&self.updated)) {
             (Some(since), Ok(updated)) => updated.timestamp() <= since.timestamp(),

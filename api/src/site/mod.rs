@@ -14,7 +14,7 @@ use axum::{
     Router,
 };
 
-use crate::state::AppState;
+use crate::{extract::header_text, state::AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -48,13 +48,7 @@ impl FromRequestParts<AppState> for SiteUrl {
         if let Some(url) = &state.public_url {
             return Ok(SiteUrl(url.clone()));
         }
-        let header = |name| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-        };
+        let header = |name| header_text(&parts.headers, name).map(str::trim);
         let scheme = match header("x-forwarded-proto") {
             Some("https") => "https",
             _ => "http",

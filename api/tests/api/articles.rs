@@ -1,6 +1,6 @@
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{assert_error, spawn_app, spawn_app_with_users};
 
 fn is_realworld_timestamp(value: &Value) -> bool {
     // YYYY-MM-DDTHH:MM:SS.sssZ (NOTES.md #2)
@@ -14,26 +14,16 @@ fn is_realworld_timestamp(value: &Value) -> bool {
 async fn publishing_needs_a_token() {
     let app = spawn_app().await;
     let (status, _) = app
-        .post(
-            "/api/articles",
-            None,
-            json!({"article": {"title": "t", "description": "d", "body": "b"}}),
-        )
+        .publish(None, json!({"title": "t", "description": "d", "body": "b"}))
         .await;
     assert_eq!(status, 401);
 }
 
 #[tokio::test]
 async fn invalid_articles_name_every_bad_field() {
-    let app = spawn_app().await;
-    let token = app.register("jake").await;
-    let (status, body) = app
-        .post(
-            "/api/articles",
-            Some(&token),
-            json!({"article": {"title": " ", "tagList": ["ok", "x".repeat(41)]}}),
-        )
-        .await;
+    let (app, [token]) = spawn_app_with_users(["jake"]).await;
+    let invalid = json!({"title": " ", "tagList": ["ok", "x".repeat(41)]});
+    let (status, body) = app.publish(Some(&token), invalid).await;
     assert_eq!(status, 422, "{body}");
     for field in ["title", "description", "body", "tagList"] {
         assert!(
@@ -45,8 +35,7 @@ async fn invalid_articles_name_every_bad_field() {
 
 #[tokio::test]
 async fn a_published_article_comes_back_whole_and_is_readable_by_slug() {
-    let app = spawn_app().await;
-    let token = app.register("jake").await;
+    let (app, [token]) = spawn_app_with_users(["jake"]).await;
     let created = app
         .create_article(&token, "How to train your dragon", &["training", "dragons"])
         .await;
@@ -82,14 +71,12 @@ async fn a_published_article_comes_back_whole_and_is_readable_by_slug() {
     assert_eq!(read["article"], created);
 
     let (status, body) = app.get("/api/articles/no-such-article", None).await;
-    assert_eq!(status, 404);
-    assert_eq!(body["errors"]["article"], json!(["not found"]));
+    assert_error((status, &body), 404, "article", "not found");
 }
 
 #[tokio::test]
 async fn same_titles_get_distinct_slugs_and_unicode_titles_get_ascii_ones() {
-    let app = spawn_app().await;
-    let token = app.register("jake").await;
+    let (app, [token]) = spawn_app_with_users(["jake"]).await;
     let first = app.create_article(&token, "Dragons", &[]).await;
     let second = app.create_article(&token, "Dragons", &[]).await;
     assert_ne!(first["slug"], second["slug"]);
@@ -104,9 +91,7 @@ async fn same_titles_get_distinct_slugs_and_unicode_titles_get_ascii_ones() {
 
 #[tokio::test]
 async fn lists_are_newest_first_without_bodies_filtered_paginated_and_fully_counted() {
-    let app = spawn_app().await;
-    let jake = app.register("jake").await;
-    let anna = app.register("anna").await;
+    let (app, [jake, anna]) = spawn_app_with_users(["jake", "anna"]).await;
     for i in 0..3 {
         app.create_article(&jake, &format!("Jake {i}"), &["rust"])
             .await;
@@ -180,8 +165,7 @@ async fn optional_auth_routes_reject_a_bad_token_but_serve_anonymous_callers() {
 
 #[tokio::test]
 async fn articles_are_found_by_their_words() {
-    let app = spawn_app().await;
-    let jake = app.register("jake").await;
+    let (app, [jake]) = spawn_app_with_users(["jake"]).await;
     app.create_article(&jake, "Training kestrels", &["falconry"])
         .await;
     app.create_article(&jake, "Baking bread", &[]).await;

@@ -63,6 +63,17 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// Like [`spawn_app`], with a user registered (see [`TestApp::register`]) for each of `names`; their tokens.
+pub async fn spawn_app_with_users<const N: usize>(names: [&str; N]) -> (TestApp, [String; N]) {
+    let app = spawn_app().await;
+    let mut tokens = Vec::with_capacity(N);
+    for name in names {
+        tokens.push(app.register(name).await);
+    }
+    let tokens = tokens.try_into().expect("one token per name");
+    (app, tokens)
+}
+
 /// Like [`spawn_app`], with extra environment for the api process (e.g. `API_ROLE`).
 pub async fn spawn_app_with(api_env: &[(&str, &str)]) -> TestApp {
     spawn(api_env, false).await
@@ -232,28 +243,80 @@ impl TestApp {
 
     /// Registers `name` (password `password123`) and returns the token.
     pub async fn register(&self, name: &str) -> String {
-        let (status, body) = self
-            .post(
-                "/api/users",
-                None,
-                json!({"user": {"username": name, "email": format!("{name}@example.com"), "password": "password123"}}),
-            )
-            .await;
+        let email = format!("{name}@example.com");
+        let (status, body) = self.sign_up(name, &email, "password123").await;
         assert_eq!(status, 201, "register {name}: {body}");
-        body["user"]["token"].as_str().expect("token").to_owned()
+        token_of(&body)
     }
 
     /// Publishes an article and returns its JSON.
     pub async fn create_article(&self, token: &str, title: &str, tags: &[&str]) -> Value {
-        let (status, body) = self
-            .post(
-                "/api/articles",
-                Some(token),
-                json!({"article": {"title": title, "description": "desc", "body": "body text", "tagList": tags}}),
-            )
-            .await;
+        let article =
+            json!({"title": title, "description": "desc", "body": "body text", "tagList": tags});
+        let (status, body) = self.publish(Some(token), article).await;
         assert_eq!(status, 201, "create {title}: {body}");
         body["article"].clone()
+    }
+
+    /// `POST /api/users`: a registration of `username` at `email` with `password`.
+    pub async fn sign_up(&self, username: &str, email: &str, password: &str) -> (u16, Value) {
+        let user = json!({"username": username, "email": email, "password": password});
+        self.post("/api/users", None, json!({ "user": user })).await
+    }
+
+    /// `POST /api/users/login` as `email` with `password`.
+    pub async fn login(&self, email: &str, password: &str) -> (u16, Value) {
+        let user = json!({"email": email, "password": password});
+        self.post("/api/users/login", None, json!({ "user": user }))
+            .await
+    }
+
+    /// `PUT /api/user`: a settings change of `user` (the object inside `{"user": …}`).
+    pub async fn update_user(&self, token: Option<&str>, user: Value) -> (u16, Value) {
+        self.put("/api/user", token, json!({ "user": user })).await
+    }
+
+    /// `POST /api/articles`: publishes `article` (the object inside `{"article": …}`) as it is.
+    pub async fn publish(&self, token: Option<&str>, article: Value) -> (u16, Value) {
+        self.post("/api/articles", token, json!({ "article": article }))
+            .await
+    }
+
+    /// `PUT /api/articles/{slug}`: an edit of `article` (the object inside `{"article": …}`).
+    pub async fn edit_article(
+        &self,
+        slug: &str,
+        token: Option<&str>,
+        article: Value,
+    ) -> (u16, Value) {
+        let path = format!("/api/articles/{slug}");
+        self.put(&path, token, json!({ "article": article })).await
+    }
+
+    /// `POST /api/articles/{slug}/comments` with `body` as the comment's text.
+    pub async fn comment(&self, slug: &str, token: Option<&str>, body: &str) -> (u16, Value) {
+        let path = format!("/api/articles/{slug}/comments");
+        self.post(&path, token, json!({"comment": {"body": body}}))
+            .await
+    }
+
+    /// A request to `path` on the stack, for what [`TestApp::call`] does not cover (headers, raw bodies).
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path))
+    }
+
+    /// `GET path` with extra `headers`; the response as it is.
+    pub async fn get_raw(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.request(reqwest::Method::GET, path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request).await
+    }
+
+    /// Sends `request` and returns the response as it is.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Response {
+        request.send().await.expect("sent")
     }
 
     /// Kills db-service (SIGKILL) and waits for it to be gone.
@@ -310,6 +373,21 @@ impl TestApp {
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()
     }
+}
+
+/// The token in a `{"user": …}` answer.
+pub fn token_of(body: &Value) -> String {
+    body["user"]["token"].as_str().expect("token").to_owned()
+}
+
+/// Asserts that an answer is `status` with the RealWorld error `{"errors": {field: [message]}}` for `field`.
+pub fn assert_error(answer: (u16, &Value), status: u16, field: &str, message: &str) {
+    let (actual, body) = answer;
+    assert_eq!(
+        (actual, &body["errors"][field]),
+        (status, &json!([message])),
+        "{body}"
+    );
 }
 
 /// Resident memory of process `pid`, now and at its peak (VmRSS, VmHWM), in bytes.

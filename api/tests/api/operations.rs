@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_users};
 
 #[tokio::test]
 async fn a_per_operation_pod_serves_only_its_method_of_the_posts_routes() {
@@ -12,12 +12,11 @@ async fn a_per_operation_pod_serves_only_its_method_of_the_posts_routes() {
     let (status, _) = app.get("/api/tags", None).await;
     assert_eq!(status, 200);
     let response = app
-        .http
-        .post(app.url("/api/articles"))
-        .json(&json!({"article": {}}))
-        .send()
-        .await
-        .expect("sent");
+        .send(
+            app.request(reqwest::Method::POST, "/api/articles")
+                .json(&json!({"article": {}})),
+        )
+        .await;
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "GET");
     let (status, _) = app.post("/api/users", None, json!({"user": {}})).await;
@@ -30,11 +29,8 @@ async fn a_per_operation_pod_serves_only_its_method_of_the_posts_routes() {
 async fn a_method_a_path_does_not_have_is_a_405_naming_the_ones_it_has() {
     let app = spawn_app().await;
     let response = app
-        .http
-        .patch(app.url("/api/articles"))
-        .send()
-        .await
-        .expect("sent");
+        .send(app.request(reqwest::Method::PATCH, "/api/articles"))
+        .await;
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "GET,HEAD,POST");
     let body: serde_json::Value = response.json().await.expect("JSON body");
@@ -66,12 +62,11 @@ async fn repeated_logins_to_one_account_are_slowed_down_with_429() {
         assert_eq!(attempt().await.0, 401);
     }
     let response = app
-        .http
-        .post(app.url("/api/users/login"))
-        .json(&json!({"user": {"email": "jake@example.com", "password": "password123"}}))
-        .send()
-        .await
-        .expect("sent");
+        .send(
+            app.request(reqwest::Method::POST, "/api/users/login")
+                .json(&json!({"user": {"email": "jake@example.com", "password": "password123"}})),
+        )
+        .await;
     assert_eq!(response.status(), 429, "even the right password waits");
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()
@@ -86,11 +81,8 @@ async fn metrics_count_requests_per_route_and_the_openapi_document_is_served() {
     let app = spawn_app().await;
     app.get("/api/articles/some-slug", None).await;
     let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
+        .get_raw("/metrics", &[])
         .await
-        .expect("sent")
         .text()
         .await
         .expect("text");
@@ -111,8 +103,7 @@ async fn metrics_count_requests_per_route_and_the_openapi_document_is_served() {
 
 #[tokio::test]
 async fn anonymous_reads_are_cacheable_until_the_end_of_their_second_and_nothing_else_is() {
-    let app = spawn_app().await;
-    let token = app.register("jake").await;
+    let (app, [token]) = spawn_app_with_users(["jake"]).await;
     let expires = |response: &reqwest::Response| {
         response
             .headers()
@@ -124,33 +115,20 @@ async fn anonymous_reads_are_cacheable_until_the_end_of_their_second_and_nothing
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs();
-    let anonymous = app
-        .http
-        .get(app.url("/api/articles"))
-        .send()
-        .await
-        .expect("sent");
+    let anonymous = app.get_raw("/api/articles", &[]).await;
     let until: u64 = expires(&anonymous)
         .and_then(|v| v.strip_prefix('@').and_then(|s| s.parse().ok()))
         .expect("an anonymous read is marked");
     assert!((now..=now + 1).contains(&until), "{until} vs {now}");
+    let authorization = format!("Token {token}");
     let signed_in = app
-        .http
-        .get(app.url("/api/articles"))
-        .header("authorization", format!("Token {token}"))
-        .send()
-        .await
-        .expect("sent");
+        .get_raw("/api/articles", &[("authorization", &authorization)])
+        .await;
     assert_eq!(
         expires(&signed_in),
         None,
         "signed-in reads are never cached"
     );
-    let missing = app
-        .http
-        .get(app.url("/api/articles/nope"))
-        .send()
-        .await
-        .expect("sent");
+    let missing = app.get_raw("/api/articles/nope", &[]).await;
     assert_eq!((missing.status().as_u16(), expires(&missing)), (404, None));
 }

@@ -1,11 +1,10 @@
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with_users};
 
 #[tokio::test]
 async fn the_api_answers_503_while_db_service_is_down_and_recovers_when_it_returns() {
-    let mut app = spawn_app().await;
-    let token = app.register("jake").await;
+    let (mut app, [token]) = spawn_app_with_users(["jake"]).await;
     app.create_article(&token, "Survives restarts", &[]).await;
 
     app.kill_db_service().await;
@@ -26,13 +25,8 @@ async fn the_api_answers_503_while_db_service_is_down_and_recovers_when_it_retur
 #[tokio::test]
 async fn one_request_id_spans_the_api_and_db_service_logs() {
     let app = spawn_app().await;
-    let response = app
-        .http
-        .get(app.url("/api/articles?tag=traced"))
-        .header("x-request-id", "trace-spans-both-services-42")
-        .send()
-        .await
-        .expect("sent");
+    let traced = [("x-request-id", "trace-spans-both-services-42")];
+    let response = app.get_raw("/api/articles?tag=traced", &traced).await;
     assert_eq!(response.status(), 200);
     // db-service logs each request (JSON, tower_http at debug here) inside a span carrying the forwarded id.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
@@ -58,19 +52,10 @@ async fn one_request_id_spans_the_api_and_db_service_logs() {
 async fn a_request_id_is_echoed_and_one_is_made_up_when_missing() {
     let app = spawn_app().await;
     let given = app
-        .http
-        .get(app.url("/api/articles"))
-        .header("x-request-id", "trace-me-123")
-        .send()
-        .await
-        .expect("sent");
+        .get_raw("/api/articles", &[("x-request-id", "trace-me-123")])
+        .await;
     assert_eq!(given.headers()["x-request-id"], "trace-me-123");
-    let made_up = app
-        .http
-        .get(app.url("/api/articles"))
-        .send()
-        .await
-        .expect("sent");
+    let made_up = app.get_raw("/api/articles", &[]).await;
     assert!(made_up
         .headers()
         .get("x-request-id")
@@ -79,8 +64,7 @@ async fn a_request_id_is_echoed_and_one_is_made_up_when_missing() {
 
 #[tokio::test]
 async fn oversized_bodies_are_refused_with_413() {
-    let app = spawn_app().await;
-    let token = app.register("jake").await;
+    let (app, [token]) = spawn_app_with_users(["jake"]).await;
     let huge = "x".repeat(2 * 1024 * 1024);
     // The server closes the connection after refusing an unread body, so this is the test's last request.
     let (status, body) = app

@@ -1,14 +1,20 @@
 //! Profiles, follows, the feed, favorites and comments.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{assert_error, spawn_app_with_users};
+
+/// An article answer's `favorited` and `favoritesCount`.
+fn favorite_state(body: &Value) -> (&Value, &Value) {
+    (
+        &body["article"]["favorited"],
+        &body["article"]["favoritesCount"],
+    )
+}
 
 #[tokio::test]
 async fn following_an_author_fills_the_feed_and_shows_in_profiles() {
-    let app = spawn_app().await;
-    let jake = app.register("jake").await;
-    let anna = app.register("anna").await;
+    let (app, [jake, anna]) = spawn_app_with_users(["jake", "anna"]).await;
     app.create_article(&anna, "Anna writes", &[]).await;
 
     let (status, feed) = app.get("/api/articles/feed", Some(&jake)).await;
@@ -47,10 +53,7 @@ async fn following_an_author_fills_the_feed_and_shows_in_profiles() {
         (200, &json!(false))
     );
     let (status, body) = app.get("/api/profiles/nobody", None).await;
-    assert_eq!(
-        (status, &body["errors"]["profile"]),
-        (404, &json!(["not found"]))
-    );
+    assert_error((status, &body), 404, "profile", "not found");
     let (status, _) = app
         .post("/api/profiles/jake/follow", Some(&jake), json!({}))
         .await;
@@ -59,22 +62,14 @@ async fn following_an_author_fills_the_feed_and_shows_in_profiles() {
 
 #[tokio::test]
 async fn favorites_change_the_count_and_the_favorited_filter() {
-    let app = spawn_app().await;
-    let jake = app.register("jake").await;
-    let anna = app.register("anna").await;
+    let (app, [jake, anna]) = spawn_app_with_users(["jake", "anna"]).await;
     app.create_article(&jake, "Loved", &[]).await;
 
     let (status, body) = app
         .post("/api/articles/loved/favorite", Some(&anna), json!({}))
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        (
-            &body["article"]["favorited"],
-            &body["article"]["favoritesCount"]
-        ),
-        (&json!(true), &json!(1))
-    );
+    assert_eq!(favorite_state(&body), (&json!(true), &json!(1)));
     let (_, list) = app.get("/api/articles?favorited=anna", None).await;
     assert_eq!(list["articlesCount"], 1);
     assert_eq!(list["articles"][0]["favoritesCount"], 1);
@@ -87,13 +82,7 @@ async fn favorites_change_the_count_and_the_favorited_filter() {
         .delete("/api/articles/loved/favorite", Some(&anna))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(
-        (
-            &body["article"]["favorited"],
-            &body["article"]["favoritesCount"]
-        ),
-        (&json!(false), &json!(0))
-    );
+    assert_eq!(favorite_state(&body), (&json!(false), &json!(0)));
     let (status, _) = app
         .post("/api/articles/loved/favorite", None, json!({}))
         .await;
@@ -106,17 +95,11 @@ async fn favorites_change_the_count_and_the_favorited_filter() {
 
 #[tokio::test]
 async fn comments_are_added_listed_and_deleted_by_their_author_only() {
-    let app = spawn_app().await;
-    let jake = app.register("jake").await;
-    let anna = app.register("anna").await;
+    let (app, [jake, anna]) = spawn_app_with_users(["jake", "anna"]).await;
     app.create_article(&jake, "Discuss", &[]).await;
 
     let (status, created) = app
-        .post(
-            "/api/articles/discuss/comments",
-            Some(&anna),
-            json!({"comment": {"body": "Thank you so much!"}}),
-        )
+        .comment("discuss", Some(&anna), "Thank you so much!")
         .await;
     assert_eq!(status, 201, "{created}");
     let comment = &created["comment"];
@@ -124,13 +107,7 @@ async fn comments_are_added_listed_and_deleted_by_their_author_only() {
     assert_eq!(comment["body"], "Thank you so much!");
     assert_eq!(comment["author"]["username"], "anna");
 
-    let (status, _) = app
-        .post(
-            "/api/articles/discuss/comments",
-            Some(&anna),
-            json!({"comment": {"body": " "}}),
-        )
-        .await;
+    let (status, _) = app.comment("discuss", Some(&anna), " ").await;
     assert_eq!(status, 422);
     let (_, list) = app.get("/api/articles/discuss/comments", None).await;
     assert_eq!(list["comments"].as_array().map(Vec::len), Some(1));
@@ -153,8 +130,7 @@ async fn comments_are_added_listed_and_deleted_by_their_author_only() {
 
 #[tokio::test]
 async fn tags_are_listed_most_used_first() {
-    let app = spawn_app().await;
-    let jake = app.register("jake").await;
+    let (app, [jake]) = spawn_app_with_users(["jake"]).await;
     app.create_article(&jake, "A", &["rare", "common"]).await;
     app.create_article(&jake, "B", &["common"]).await;
     let (status, body) = app.get("/api/tags", None).await;

@@ -1,13 +1,11 @@
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{assert_error, spawn_app, spawn_app_with_users, token_of};
 
 #[tokio::test]
 async fn registering_returns_201_with_the_user_and_a_working_token() {
     let app = spawn_app().await;
-    let (status, body) = app
-        .post("/api/users", None, json!({"user": {"username": "jake", "email": "jake@jake.jake", "password": "jakejake"}}))
-        .await;
+    let (status, body) = app.sign_up("jake", "jake@jake.jake", "jakejake").await;
     assert_eq!(status, 201, "{body}");
     let user = &body["user"];
     assert_eq!(user["username"], "jake");
@@ -28,13 +26,7 @@ async fn registering_returns_201_with_the_user_and_a_working_token() {
 #[tokio::test]
 async fn invalid_registrations_name_every_bad_field() {
     let app = spawn_app().await;
-    let (status, body) = app
-        .post(
-            "/api/users",
-            None,
-            json!({"user": {"username": "", "email": "not-an-email", "password": "short"}}),
-        )
-        .await;
+    let (status, body) = app.sign_up("", "not-an-email", "short").await;
     assert_eq!(status, 422);
     assert_eq!(body["errors"]["username"], json!(["can't be blank"]));
     assert_eq!(body["errors"]["email"], json!(["is invalid"]));
@@ -54,14 +46,11 @@ async fn missing_fields_and_malformed_json_are_422s_in_the_realworld_shape() {
     assert_eq!(body["errors"]["username"], json!(["can't be blank"]));
     assert_eq!(body["errors"]["password"], json!(["can't be blank"]));
 
-    let response = app
-        .http
-        .post(app.url("/api/users"))
+    let truncated = app
+        .request(reqwest::Method::POST, "/api/users")
         .header("content-type", "application/json")
-        .body("{\"user\": {")
-        .send()
-        .await
-        .expect("sent");
+        .body("{\"user\": {");
+    let response = app.send(truncated).await;
     assert_eq!(response.status(), 422);
     let body: serde_json::Value = response.json().await.expect("json");
     assert!(
@@ -77,60 +66,38 @@ async fn a_taken_email_or_username_is_a_409_naming_the_field() {
     let app = spawn_app().await;
     app.register("jake").await;
     let (status, body) = app
-        .post("/api/users", None, json!({"user": {"username": "other", "email": "jake@example.com", "password": "password123"}}))
+        .sign_up("other", "jake@example.com", "password123")
         .await;
-    assert_eq!(
-        (status, &body["errors"]["email"]),
-        (409, &json!(["has already been taken"]))
-    );
-    let (status, body) = app
-        .post("/api/users", None, json!({"user": {"username": "jake", "email": "new@example.com", "password": "password123"}}))
-        .await;
-    assert_eq!(
-        (status, &body["errors"]["username"]),
-        (409, &json!(["has already been taken"]))
-    );
+    assert_error((status, &body), 409, "email", "has already been taken");
+    let (status, body) = app.sign_up("jake", "new@example.com", "password123").await;
+    assert_error((status, &body), 409, "username", "has already been taken");
 }
 
 #[tokio::test]
 async fn login_succeeds_with_the_right_password_and_is_401_otherwise() {
     let app = spawn_app().await;
     app.register("jake").await;
-    let login = |email: &'static str, password: &'static str| {
-        app.post(
-            "/api/users/login",
-            None,
-            json!({"user": {"email": email, "password": password}}),
-        )
-    };
-
-    let (status, body) = login("jake@example.com", "password123").await;
+    let (status, body) = app.login("jake@example.com", "password123").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["user"]["username"], "jake");
-    assert!(body["user"]["token"]
-        .as_str()
-        .is_some_and(|t| !t.is_empty()));
+    assert!(!token_of(&body).is_empty());
 
-    let (status, body) = login("jake@example.com", "wrong-password").await;
-    assert_eq!(status, 401, "{body}");
-    assert_eq!(body["errors"]["email or password"], json!(["is invalid"]));
+    let (status, body) = app.login("jake@example.com", "wrong-password").await;
+    assert_error((status, &body), 401, "email or password", "is invalid");
 
-    let (status, _) = login("nobody@example.com", "password123").await;
+    let (status, _) = app.login("nobody@example.com", "password123").await;
     assert_eq!(status, 401);
 
-    let (status, body) = login("", "").await;
-    assert_eq!(status, 422);
-    assert_eq!(body["errors"]["email"], json!(["can't be blank"]));
+    let (status, body) = app.login("", "").await;
+    assert_error((status, &body), 422, "email", "can't be blank");
 }
 
 #[tokio::test]
 async fn the_current_user_needs_a_valid_token() {
-    let app = spawn_app().await;
-    let token = app.register("jake").await;
+    let (app, [token]) = spawn_app_with_users(["jake"]).await;
 
     let (status, body) = app.get("/api/user", None).await;
-    assert_eq!(status, 401);
-    assert_eq!(body["errors"]["token"], json!(["is missing or invalid"]));
+    assert_error((status, &body), 401, "token", "is missing or invalid");
 
     let (status, _) = app.get("/api/user", Some("not.a.jwt")).await;
     assert_eq!(status, 401);
@@ -141,13 +108,10 @@ async fn the_current_user_needs_a_valid_token() {
     let (status, _) = app.get("/api/user", Some(&tampered)).await;
     assert_eq!(status, 401);
 
+    let authorization = format!("Bearer {token}");
     let bearer = app
-        .http
-        .get(app.url("/api/user"))
-        .header("Authorization", format!("Bearer {token}"))
-        .send()
-        .await
-        .expect("sent");
+        .get_raw("/api/user", &[("Authorization", &authorization)])
+        .await;
     assert_eq!(
         bearer.status(),
         200,
@@ -157,24 +121,13 @@ async fn the_current_user_needs_a_valid_token() {
 
 #[tokio::test]
 async fn a_password_change_retires_every_token_issued_before_it() {
-    let app = spawn_app().await;
-    let old = app.register("jake").await;
-    let (status, login) = app
-        .post(
-            "/api/users/login",
-            None,
-            json!({"user": {"email": "jake@example.com", "password": "password123"}}),
-        )
-        .await;
+    let (app, [old]) = spawn_app_with_users(["jake"]).await;
+    let (status, login) = app.login("jake@example.com", "password123").await;
     assert_eq!(status, 200, "{login}");
-    let other_device = login["user"]["token"].as_str().expect("token").to_owned();
+    let other_device = token_of(&login);
 
     let (status, changed) = app
-        .put(
-            "/api/user",
-            Some(&old),
-            json!({"user": {"password": "a brand new password"}}),
-        )
+        .update_user(Some(&old), json!({"password": "a brand new password"}))
         .await;
     assert_eq!(status, 200, "{changed}");
     let new = changed["user"]["token"].as_str().expect("token");
@@ -191,31 +144,19 @@ async fn a_password_change_retires_every_token_issued_before_it() {
     );
 
     // Other changes keep the token as it is.
-    let (status, bio) = app
-        .put("/api/user", Some(new), json!({"user": {"bio": "hi"}}))
-        .await;
+    let (status, bio) = app.update_user(Some(new), json!({"bio": "hi"})).await;
     assert_eq!((status, bio["user"]["token"].as_str()), (200, Some(new)));
 }
 
 #[tokio::test]
 async fn settings_refuse_unknown_fields_and_null_except_where_null_clears() {
-    let app = spawn_app().await;
-    let token = app.register("jake").await;
-    let (status, _) = app
-        .put(
-            "/api/user",
-            Some(&token),
-            json!({"user": {"bio": "hi", "image": "https://example.com/a.png"}}),
-        )
-        .await;
+    let (app, [token]) = spawn_app_with_users(["jake"]).await;
+    let set = json!({"bio": "hi", "image": "https://example.com/a.png"});
+    let (status, _) = app.update_user(Some(&token), set).await;
     assert_eq!(status, 200);
 
     let (status, body) = app
-        .put(
-            "/api/user",
-            Some(&token),
-            json!({"user": {"bio": null, "image": null}}),
-        )
+        .update_user(Some(&token), json!({"bio": null, "image": null}))
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
@@ -239,11 +180,7 @@ async fn settings_refuse_unknown_fields_and_null_except_where_null_clears() {
 async fn names_and_emails_are_taken_as_sent_not_trimmed() {
     let app = spawn_app().await;
     let (status, body) = app
-        .post(
-            "/api/users",
-            None,
-            json!({"user": {"username": " jake", "email": "jake@example.com ", "password": "password123"}}),
-        )
+        .sign_up(" jake", "jake@example.com ", "password123")
         .await;
     assert_eq!(status, 422, "{body}");
     assert!(

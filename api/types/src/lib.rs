@@ -12,6 +12,33 @@ use serde::{Deserialize, Serialize};
 /// pages no further and narrows the list with a filter instead. Equals db-client's `MAX_OFFSET`.
 pub const MAX_OFFSET: u64 = 10_000;
 
+/// Declares the body of a `PUT`, whose fields all change one thing each: an absent field leaves it as it is (and
+/// `None` is left out when sent), and a present one is read by the function named after the field's type.
+macro_rules! change_body {
+    (
+        $(#[doc = $doc:literal])*
+        pub struct $name:ident {
+            $(
+                $(#[doc = $field_doc:literal])*
+                $(#[serde(rename = $wire:literal)])?
+                pub $field:ident: $ty:ty = $read:literal,
+            )*
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name {
+            $(
+                $(#[doc = $field_doc])*
+                $(#[serde(rename = $wire)])?
+                #[serde(deserialize_with = $read, skip_serializing_if = "Option::is_none")]
+                pub $field: $ty,
+            )*
+        }
+    };
+}
+
 /// `{"user": …}` envelope used by every users endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,46 +110,21 @@ pub struct Profile {
     pub following: bool,
 }
 
-/// Body of `PUT /api/user`: only the fields present change. `null` clears `bio` and `image` (as `""` does) and is
-/// refused for the other fields.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateUser {
-    /// New login e-mail.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub email: Option<String>,
-    /// New public name.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub username: Option<String>,
-    /// New password.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub password: Option<String>,
-    /// New bio; empty, blank or `null` clears it.
-    #[serde(
-        default,
-        deserialize_with = "null_as_empty",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub bio: Option<String>,
-    /// New avatar URL; empty, blank or `null` clears it.
-    #[serde(
-        default,
-        deserialize_with = "null_as_empty",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub image: Option<String>,
+change_body! {
+    /// Body of `PUT /api/user`: only the fields present change. `null` clears `bio` and `image` (as `""` does) and
+    /// is refused for the other fields.
+    pub struct UpdateUser {
+        /// New login e-mail.
+        pub email: Option<String> = "present",
+        /// New public name.
+        pub username: Option<String> = "present",
+        /// New password.
+        pub password: Option<String> = "present",
+        /// New bio; empty, blank or `null` clears it.
+        pub bio: Option<String> = "null_as_empty",
+        /// New avatar URL; empty, blank or `null` clears it.
+        pub image: Option<String> = "null_as_empty",
+    }
 }
 
 /// `{"profile": …}` envelope of the profile endpoints.
@@ -150,44 +152,24 @@ pub struct NewArticle {
     pub tag_list: Vec<String>,
 }
 
-/// Body of `PUT /api/articles/:slug`: only the fields present change (none may be `null`); a new title brings a
-/// new slug.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateArticle {
-    /// New headline.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub title: Option<String>,
-    /// New summary.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub description: Option<String>,
-    /// New markdown body.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub body: Option<String>,
-    /// New tags, replacing the old ones; `[]` removes them all.
-    #[serde(
-        rename = "tagList",
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tag_list: Option<Vec<String>>,
+change_body! {
+    /// Body of `PUT /api/articles/:slug`: only the fields present change (none may be `null`); a new title brings
+    /// a new slug.
+    pub struct UpdateArticle {
+        /// New headline.
+        pub title: Option<String> = "present",
+        /// New summary.
+        pub description: Option<String> = "present",
+        /// New markdown body.
+        pub body: Option<String> = "present",
+        /// New tags, replacing the old ones; `[]` removes them all.
+        #[serde(rename = "tagList")]
+        pub tag_list: Option<Vec<String>> = "present",
+    }
 }
 
 /// An optional field that, when present, must hold a value: `null` is refused like any other wrong type (absent
-/// fields never reach this; `#[serde(default)]` makes them `None`).
+/// fields never reach this; the container's `#[serde(default)]` makes them `None`).
 fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,

@@ -65,6 +65,21 @@ pub fn secret(
     Ok(value)
 }
 
+/// The internal token api and db-service share, from `INTERNAL_TOKEN`: [`DEV_INTERNAL_TOKEN`] in dev mode only,
+/// and at least [`MIN_INTERNAL_TOKEN_CHARS`] long.
+pub fn internal_token(
+    value: Option<String>,
+    environment: Environment,
+) -> Result<SecretString, SecretError> {
+    secret(
+        "INTERNAL_TOKEN",
+        value,
+        DEV_INTERNAL_TOKEN,
+        MIN_INTERNAL_TOKEN_CHARS,
+        environment,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
