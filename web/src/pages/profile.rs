@@ -4,7 +4,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::{
-    api::{self, articles::ArticleQuery},
+    api::{
+        self,
+        articles::{ArticleQuery, ArticleSource},
+    },
     components::{
         article_list::ArticleList, error_list::ErrorList, follow_button::FollowButton,
         layout::Column,
@@ -41,11 +44,14 @@ pub fn ProfilePage(
     });
     let query = Signal::derive(move || {
         let name = username.get_value();
+        let source = if favorites.get() {
+            ArticleSource::Favorited(name)
+        } else {
+            ArticleSource::Author(name)
+        };
         ArticleQuery {
-            author: (!favorites.get()).then(|| name.clone()),
-            favorited: favorites.get().then_some(name),
+            source,
             page: page.get(),
-            ..ArticleQuery::default()
         }
     });
 

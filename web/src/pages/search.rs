@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::articles::ArticleQuery,
+    api::articles::{ArticleQuery, ArticleSource},
     components::{article_list::ArticleList, layout::Column},
     head::set_title,
 };
@@ -32,9 +32,8 @@ pub fn SearchPage() -> impl IntoView {
         page.set(0);
     });
     let list = Signal::derive(move || ArticleQuery {
-        q: Some(words.get()),
+        source: ArticleSource::Search(words.get()),
         page: page.get(),
-        ..ArticleQuery::default()
     });
     view! {
         <div class="search-page">
