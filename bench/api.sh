@@ -126,16 +126,8 @@ echo "list at 1,000 / at 32 connections:      $(ratio list1000 list)   (target �
 echo "article at 1,000 / at 32 connections:   $(ratio article1000 article)   (target ≥ 80 %)"
 echo "anonymous list / the static file:       $(ratio list static)   (target ≥ 25 %)"
 
-cat > "$work/post.lua" <<LUA
-local n = 0
-local id = 0
-function setup(thread) thread:set("tid", id); id = id + 1 end
-request = function()
-  n = n + 1
-  local body = '{"article":{"title":"Bench ' .. tid .. ' ' .. n .. ' ' .. math.random(1e9) .. '","description":"d","body":"b","tagList":["bench"]}}'
-  return wrk.format("POST", "/api/articles", {["content-type"] = "application/json", ["authorization"] = "Token $(head -1 "$work/tokens")"}, body)
-end
-LUA
+unique_posts_lua "$work/post.lua" /api/articles authorization "Token $(head -1 "$work/tokens")" \
+  '{"article":{"title":"Bench {unique}","description":"d","body":"b","tagList":["bench"]}}'
 before=$(curl -fs "$base/api/articles?limit=1" -H "authorization: Token $(head -1 "$work/tokens")" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["articlesCount"])')
 out=$(run 32 -s "$work/post.lua" "$base/api/articles")

@@ -31,17 +31,8 @@ start() {
 }
 stop() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
-cat > "$work/create.lua" <<LUA
-local n = 0
-local thread_id = 0
-function setup(thread) thread:set("id", thread_id); thread_id = thread_id + 1 end
-request = function()
-  n = n + 1
-  local slug = "bench-" .. id .. "-" .. n .. "-" .. math.random(1e9)
-  local body = '{"author":1,"slug":"' .. slug .. '","title":"Bench ' .. slug .. '","description":"d","body":"b","tags":["rust","bench"]}'
-  return wrk.format("POST", "/v1/articles", {["content-type"] = "application/json", ["x-internal-token"] = "$token"}, body)
-end
-LUA
+unique_posts_lua "$work/create.lua" /v1/articles x-internal-token "$token" \
+  '{"author":1,"slug":"bench-{unique}","title":"Bench bench-{unique}","description":"d","body":"b","tags":["rust","bench"]}'
 
 for size in "${sizes[@]}"; do
   echo "== $size articles"

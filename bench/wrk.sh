@@ -13,3 +13,19 @@ wrk_summary() {
     /Non-2xx/ {err+=$NF} /Socket errors/ {err+=1}
     END {printf "%s req/s, p50 %s, p99 %s, errors %d (%s requests)\n", rps, p50, p99, err, total}'
 }
+
+# Writes to $1 a wrk script (-s) that POSTs JSON to path $2 with the header $3 set to $4: the body $5, every
+# {unique} in it replaced by "<thread>-<request>-<random>", so no two requests make the same article.
+unique_posts_lua() {
+  cat > "$1" <<LUA
+local n = 0
+local thread_id = 0
+function setup(thread) thread:set("id", thread_id); thread_id = thread_id + 1 end
+request = function()
+  n = n + 1
+  local unique = id .. "-" .. n .. "-" .. math.random(1e9)
+  local body = string.gsub([[$5]], "{unique}", unique)
+  return wrk.format("POST", "$2", {["content-type"] = "application/json", ["$3"] = "$4"}, body)
+end
+LUA
+}

@@ -48,3 +48,17 @@ export async function signIn(page: Page, account: Account): Promise<void> {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.locator('nav').getByRole('link', { name: account.username })).toBeVisible();
 }
+
+/** One article just published through the API by a new author, and a new reader signed in through the UI. */
+export async function readerOfNewArticle(
+  page: Page,
+  request: APIRequestContext,
+  names: { author: string; reader: string; title: string },
+): Promise<{ author: Account; reader: Account; title: string; slug: string }> {
+  const author = await registerViaApi(request, names.author);
+  const reader = await registerViaApi(request, names.reader);
+  const title = uniqueName(names.title);
+  const slug = await articleViaApi(request, author, title);
+  await signIn(page, reader);
+  return { author, reader, title, slug };
+}

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { articleViaApi, registerViaApi, signIn, uniqueName } from './helpers';
+import { articleViaApi, readerOfNewArticle, registerViaApi, signIn, uniqueName } from './helpers';
 
 test('an author edits an article, changing its tags, then deletes it', async ({ page, request }) => {
   const author = await registerViaApi(request, 'editor');
@@ -53,11 +53,11 @@ test('a reader comments, sees the comment, and deletes only their own', async ({
 });
 
 test('favoriting changes the count and following fills Your Feed', async ({ page, request }) => {
-  const author = await registerViaApi(request, 'famous');
-  const reader = await registerViaApi(request, 'fan');
-  const title = uniqueName('Popular ');
-  const slug = await articleViaApi(request, author, title);
-  await signIn(page, reader);
+  const { author, title, slug } = await readerOfNewArticle(page, request, {
+    author: 'famous',
+    reader: 'fan',
+    title: 'Popular ',
+  });
 
   await page.goto(`/article/${slug}`);
   const favorite = page.locator('.banner').getByRole('button', { name: /Favorite Article/ });

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { articleViaApi, registerViaApi, signIn, uniqueName } from './helpers';
+import { articleViaApi, readerOfNewArticle, registerViaApi, signIn, uniqueName } from './helpers';
 
 // The editor's local drafts and preview, document titles and feed links while navigating, and failures of the
 // favorite and follow buttons.
@@ -145,11 +145,11 @@ test('the document title and the feed link follow the page shown', async ({ page
 });
 
 test('a favorite or follow that fails says why instead of doing nothing', async ({ page, request }) => {
-  const author = await registerViaApi(request, 'vanishing');
-  const reader = await registerViaApi(request, 'clicker');
-  const title = uniqueName('Vanishing ');
-  const slug = await articleViaApi(request, author, title);
-  await signIn(page, reader);
+  const { author, title, slug } = await readerOfNewArticle(page, request, {
+    author: 'vanishing',
+    reader: 'clicker',
+    title: 'Vanishing ',
+  });
   await page.goto(`/profile/${author.username}`);
   await expect(page.locator('.article-preview h1')).toHaveText([title]);
 

@@ -202,7 +202,7 @@ pub struct ViewerQuery {
 }
 
 /// `GET /v1/articles` query: filters, page, and viewer. Filters combine with AND.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ArticleFilter {
     /// Only articles carrying this tag.
     pub tag: Option<String>,

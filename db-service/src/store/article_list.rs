@@ -7,7 +7,6 @@ use db_client::{ArticleFilter, ArticlePage, UserId, MAX_OFFSET, MAX_PAGE_SIZE};
 
 use super::{
     backend::Backend,
-    read_cache::ListKey,
     rows::ArticleRow,
     search::SearchTerms,
     sql::{Dialect, SqlQuery},
@@ -22,16 +21,11 @@ impl<B: Backend> SqlStore<B> {
     pub async fn list_articles(&self, filter: &ArticleFilter) -> Result<Bytes, ServiceError> {
         let limit = filter.limit.clamp(1, MAX_PAGE_SIZE);
         let offset = filter.offset.min(MAX_OFFSET);
-        let key = ListKey {
-            viewer: filter.viewer,
-            followed_by: filter.followed_by,
-            with_bodies: filter.with_bodies,
-            q: filter.q.clone(),
-            tag: filter.tag.clone(),
-            author: filter.author.clone(),
-            favorited: filter.favorited.clone(),
+        // A page is cached under its filter with the limit and offset it was answered with.
+        let key = ArticleFilter {
             limit,
             offset,
+            ..filter.clone()
         };
         self.cached(
             |cache, version| cache.list(&key, version),

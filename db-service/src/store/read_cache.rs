@@ -15,30 +15,16 @@ use std::{
 };
 
 use bytes::Bytes;
-use db_client::{ArticleRecord, UserId};
+use db_client::{ArticleFilter, ArticleRecord, UserId};
 
 /// Entries per map before it is emptied; bounds memory to a few MB of pages.
 const MAX_ENTRIES: usize = 512;
-
-/// What identifies a list page: its filters, page, and who looks.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ListKey {
-    pub viewer: Option<UserId>,
-    pub followed_by: Option<UserId>,
-    pub with_bodies: bool,
-    pub q: Option<String>,
-    pub tag: Option<String>,
-    pub author: Option<String>,
-    pub favorited: Option<String>,
-    pub limit: u32,
-    pub offset: u64,
-}
 
 #[derive(Debug, Default)]
 pub struct ReadCache {
     /// The version of data only this process writes (SQLite).
     local_version: AtomicU64,
-    lists: Generational<ListKey, Bytes>,
+    lists: Generational<ArticleFilter, Bytes>,
     articles: Generational<(String, Option<UserId>), ArticleRecord>,
     tags: Generational<(), Vec<String>>,
 }
@@ -56,11 +42,11 @@ impl ReadCache {
     }
 
     /// A list page's JSON, if read at `version`.
-    pub fn list(&self, key: &ListKey, version: u64) -> Option<Bytes> {
+    pub fn list(&self, key: &ArticleFilter, version: u64) -> Option<Bytes> {
         self.lists.get(key, version).map(|page| Bytes::clone(&page))
     }
 
-    pub fn put_list(&self, key: ListKey, version: u64, page: Bytes) {
+    pub fn put_list(&self, key: ArticleFilter, version: u64, page: Bytes) {
         self.lists.put(key, version, Arc::new(page));
     }
 
@@ -129,18 +115,8 @@ mod tests {
         Bytes::from(format!("{{\"articles\":[],\"articlesCount\":{total}}}"))
     }
 
-    fn key() -> ListKey {
-        ListKey {
-            viewer: None,
-            followed_by: None,
-            with_bodies: false,
-            q: None,
-            tag: None,
-            author: None,
-            favorited: None,
-            limit: 20,
-            offset: 0,
-        }
+    fn key() -> ArticleFilter {
+        ArticleFilter::default()
     }
 
     #[test]
@@ -158,7 +134,7 @@ mod tests {
     fn the_map_stays_bounded() {
         let cache = ReadCache::default();
         for offset in 0..(MAX_ENTRIES as u64 * 2) {
-            cache.put_list(ListKey { offset, ..key() }, 0, page(offset));
+            cache.put_list(ArticleFilter { offset, ..key() }, 0, page(offset));
         }
         assert!(cache.lists.0.lock().map(|m| m.len()).unwrap_or(usize::MAX) <= MAX_ENTRIES);
     }

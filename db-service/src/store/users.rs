@@ -3,7 +3,7 @@
 use db_client::{AuthorView, Entity, NewUser, UserChanges, UserId, UserRecord};
 
 use super::{
-    backend::{unique_violation, Backend, Conn, Pools},
+    backend::{unique_violation, Backend, Conn, Pools, Record},
     rows::{AuthorRow, Authors, UserRow},
     sql::{Relation, SqlQuery},
     SqlStore,
@@ -109,12 +109,9 @@ impl<B: Backend> SqlStore<B> {
 
     #[tracing::instrument(skip_all)]
     pub async fn find_user_by_email(&self, email: &str) -> Result<UserRecord, ServiceError> {
-        let mut q = SqlQuery::from(format!("SELECT {USER_COLUMNS} FROM users WHERE "));
-        q.push_user_match(B::DIALECT, "email", email);
-        self.users
-            .fetch_found::<UserRow>(&q, Entity::User)
+        let select = SqlQuery::from(format!("SELECT {USER_COLUMNS} FROM users"));
+        self.find_matching::<UserRow, _>(select, "email", email, Entity::User)
             .await
-            .map(UserRecord::from)
     }
 
     /// The profile of `username` as `viewer` sees it.
@@ -124,13 +121,31 @@ impl<B: Backend> SqlStore<B> {
         username: &str,
         viewer: Option<UserId>,
     ) -> Result<AuthorView, ServiceError> {
-        let mut q = select_profiles(viewer);
-        q.push(" WHERE ")
-            .push_user_match(B::DIALECT, "u.username", username);
+        self.find_matching::<AuthorRow, _>(
+            select_profiles(viewer),
+            "u.username",
+            username,
+            Entity::Profile,
+        )
+        .await
+    }
+
+    /// The one row of `select` (a query of the users database without its `WHERE`) whose `column` matches
+    /// `value` as names and addresses are compared ([`SqlQuery::push_user_match`]); `missing` when there is none.
+    async fn find_matching<R: Record, T: From<R>>(
+        &self,
+        mut select: SqlQuery,
+        column: &str,
+        value: &str,
+        missing: Entity,
+    ) -> Result<T, ServiceError> {
+        select
+            .push(" WHERE ")
+            .push_user_match(B::DIALECT, column, value);
         self.users
-            .fetch_found::<AuthorRow>(&q, Entity::Profile)
+            .fetch_found::<R>(&select, missing)
             .await
-            .map(AuthorView::from)
+            .map(T::from)
     }
 
     /// Makes `follower` follow `username` (`follow`) or stop following; following oneself is forbidden

@@ -1,7 +1,7 @@
 //! What the process tests of the api and db-service share: starting a service binary on a socket the test holds
 //! — handed to the child as fd 3 with `LISTEN_FDS=1` (systemd-style socket activation), so no other process can
 //! take the port between choosing and binding it, and a restarted service keeps its address — waiting until it
-//! is ready, and a fresh database on the test MariaDB server.
+//! is ready, a fresh database on the test MariaDB server, and the users db-service's tests store.
 
 use std::{
     net::{SocketAddr, TcpListener},
@@ -10,6 +10,7 @@ use std::{
 };
 
 use command_fds::{CommandFdExt, FdMapping};
+use db_client::NewUser;
 use tokio::process::{Child, Command};
 
 /// A loopback socket, bound and listening for as long as the test holds it.
@@ -113,4 +114,13 @@ pub fn unused_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port")
+}
+
+/// A user for db-service to store: `name`, its address `name@example.com`, and a stand-in for a password hash.
+pub fn new_user(name: &str) -> NewUser {
+    NewUser {
+        username: name.to_owned(),
+        email: format!("{name}@example.com"),
+        password_hash: "$argon2id$stand-in".to_owned(),
+    }
 }

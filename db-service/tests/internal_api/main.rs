@@ -11,7 +11,7 @@ mod users;
 
 use std::time::Duration;
 
-use conduit_testkit::fresh_mysql_url;
+use conduit_testkit::{fresh_mysql_url, new_user};
 
 use conduit_runtime::config::LogFormat;
 use db_client::{
@@ -120,11 +120,7 @@ async fn spawn_on(backend: StorageBackend) -> TestService {
 impl TestService {
     async fn user(&self, name: &str) -> UserRecord {
         self.client
-            .create_user(&NewUser {
-                username: name.into(),
-                email: format!("{name}@example.com"),
-                password_hash: "$argon2id$fake".into(),
-            })
+            .create_user(&new_user(name))
             .await
             .expect("create user")
     }

@@ -12,8 +12,8 @@ use std::{
     time::Duration,
 };
 
-use conduit_testkit::{wait_ready, Socket};
-use db_client::{ArticleFilter, DbClient, DbError, NewArticle, NewUser, UserId, ViewerQuery};
+use conduit_testkit::{new_user, wait_ready, Socket};
+use db_client::{ArticleFilter, DbClient, DbError, NewArticle, UserId, ViewerQuery};
 use tokio::process::{Child, Command};
 
 const TOKEN: &str = "process-test-internal-token";
@@ -64,6 +64,29 @@ impl Service {
         self.child = Some(child);
     }
 
+    /// Polls `/metrics` until the sample `series` (name and labels as exposed) reaches `at_least`; returns the
+    /// whole exposition then.
+    async fn wait_for_metric(&self, series: &str, at_least: f64) -> String {
+        let url = format!("{}/metrics", self.socket.url());
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let text = reqwest::get(&url)
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("text");
+            if sample(&text, series).is_some_and(|value| value >= at_least) {
+                return text;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{series} did not reach {at_least} in time:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// SIGKILL: no chance to flush or close anything.
     async fn kill_hard(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -110,27 +133,34 @@ fn cli_env(data_dir: &Path, args: &[&str], env: &[(&str, String)]) -> (bool, Str
     )
 }
 
-/// Polls db-service's `/metrics` until the sample `series` (name and labels as exposed) reaches `at_least`;
-/// returns the whole exposition then.
-async fn wait_for_metric(port: u16, series: &str, at_least: f64) -> String {
-    let url = format!("http://127.0.0.1:{port}/metrics");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let text = reqwest::get(&url)
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        if sample(&text, series).is_some_and(|value| value >= at_least) {
-            return text;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{series} did not reach {at_least} in time:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+/// Asserts that the exposition `metrics` has every one of `series` (names, labels or whole samples as exposed).
+fn assert_exposes(metrics: &str, series: &[&str]) {
+    for one in series {
+        assert!(metrics.contains(one), "no {one} in:\n{metrics}");
     }
+}
+
+/// db-service's settings for a backup every second, keeping the newest two.
+fn scheduled_backups() -> Vec<(&'static str, String)> {
+    vec![
+        ("BACKUP_INTERVAL_SECS", "1".to_owned()),
+        ("BACKUP_RETENTION", "2".to_owned()),
+    ]
+}
+
+/// The complete local backups (folders with a manifest) under `data_dir`, each checked with `verify`.
+fn verified_local_backups(data_dir: &Path) -> Vec<PathBuf> {
+    let complete: Vec<_> = std::fs::read_dir(data_dir.join("backups"))
+        .expect("backup dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|path| path.join("manifest.json").is_file())
+        .collect();
+    for path in &complete {
+        let (ok, _, stderr) = cli(data_dir, &["verify", &path.display().to_string()]);
+        assert!(ok, "{stderr}");
+    }
+    complete
 }
 
 /// The value of one sample of a Prometheus exposition.
@@ -140,14 +170,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 }
 
 async fn seed(client: &DbClient) -> UserId {
-    let user = client
-        .create_user(&NewUser {
-            username: "jake".into(),
-            email: "jake@example.com".into(),
-            password_hash: "$argon2id$x".into(),
-        })
-        .await
-        .expect("user");
+    let user = client.create_user(&new_user("jake")).await.expect("user");
     for i in 0..25 {
         client
             .create_article(&NewArticle {
@@ -276,48 +299,28 @@ async fn verify_rejects_a_backup_whose_files_were_altered() {
 #[tokio::test]
 async fn scheduled_backups_run_while_serving_and_old_ones_are_pruned() {
     let data = tempfile::tempdir().expect("temp dir");
-    let backups = data.path().join("backups");
-    let env = vec![
-        ("BACKUP_INTERVAL_SECS", "1".to_owned()),
-        ("BACKUP_RETENTION", "2".to_owned()),
-    ];
-    let service = Service::start(data.path(), env).await;
+    let service = Service::start(data.path(), scheduled_backups()).await;
     seed(&service.client).await;
 
     // Poll the metrics until at least three scheduled backups have succeeded.
-    let metrics = wait_for_metric(
-        service.socket.addr().port(),
-        "db_backups_total{result=\"ok\"}",
-        3.0,
-    )
-    .await;
-    assert!(metrics.contains("db_backup_last_size_bytes"), "{metrics}");
-    assert!(
-        metrics.contains("db_pool_connections_open{database=\"blog\",pool=\"write\"}"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("db_requests_total{operation=\"/v1/articles\""),
-        "{metrics}"
+    let metrics = service
+        .wait_for_metric("db_backups_total{result=\"ok\"}", 3.0)
+        .await;
+    assert_exposes(
+        &metrics,
+        &[
+            "db_backup_last_size_bytes",
+            "db_pool_connections_open{database=\"blog\",pool=\"write\"}",
+            "db_requests_total{operation=\"/v1/articles\"",
+        ],
     );
 
-    let complete: Vec<_> = std::fs::read_dir(&backups)
-        .expect("backup dir")
-        .filter_map(Result::ok)
-        .filter(|e| e.path().join("manifest.json").is_file())
-        .collect();
+    let complete = verified_local_backups(data.path());
     assert!(
         complete.len() <= 2,
         "retention keeps 2, found {}",
         complete.len()
     );
-    for entry in complete {
-        let (ok, _, stderr) = cli(
-            data.path(),
-            &["verify", &entry.path().display().to_string()],
-        );
-        assert!(ok, "{stderr}");
-    }
 }
 
 #[tokio::test]
@@ -352,11 +355,7 @@ async fn kill_dash_nine_drill(env: Vec<(&'static str, String)>) {
                 let name = format!("w{writer}n{n}");
                 let result = if writer % 2 == 0 {
                     client
-                        .create_user(&NewUser {
-                            username: name.clone(),
-                            email: format!("{name}@example.com"),
-                            password_hash: "h".into(),
-                        })
+                        .create_user(&new_user(&name))
                         .await
                         .map(|_| ("user", name))
                 } else {

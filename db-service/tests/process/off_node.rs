@@ -6,7 +6,10 @@ use std::path::Path;
 
 use conduit_testkit::unused_port;
 
-use super::{assert_favorite_back, cli_env, everything, s3, seed, wait_for_metric, Service};
+use super::{
+    assert_exposes, assert_favorite_back, cli_env, everything, s3, scheduled_backups, seed,
+    verified_local_backups, Service,
+};
 
 const BUCKET: &str = "conduit-backups";
 
@@ -158,36 +161,24 @@ async fn while_the_store_is_down_backups_stay_local_the_failure_shows_and_the_ne
     let port = unused_port();
     let settings = s3::settings(port, BUCKET, "site-c");
     let mut env = settings.clone();
-    env.extend([
-        ("BACKUP_INTERVAL_SECS", "1".to_owned()),
-        ("BACKUP_RETENTION", "2".to_owned()),
-        ("BACKUP_REMOTE_RETENTION", "2".to_owned()),
-    ]);
+    env.extend(scheduled_backups());
+    env.push(("BACKUP_REMOTE_RETENTION", "2".to_owned()));
     let data = tempfile::tempdir().expect("temp dir");
     let mut service = Service::start(data.path(), env).await;
     seed(&service.client).await;
 
     // No store: scheduled backups are still taken locally, and the failed uploads are counted.
-    let metrics = wait_for_metric(
-        service.socket.addr().port(),
-        "db_backup_uploads_total{result=\"failed\"}",
-        2.0,
-    )
-    .await;
-    assert!(
-        metrics.contains("db_backup_upload_last_result 0"),
-        "{metrics}"
-    );
+    let metrics = service
+        .wait_for_metric("db_backup_uploads_total{result=\"failed\"}", 2.0)
+        .await;
+    assert_exposes(&metrics, &["db_backup_upload_last_result 0"]);
     assert!(
         !metrics.contains("db_backup_uploads_total{result=\"ok\"}"),
         "{metrics}"
     );
-    wait_for_metric(
-        service.socket.addr().port(),
-        "db_backups_total{result=\"ok\"}",
-        2.0,
-    )
-    .await;
+    service
+        .wait_for_metric("db_backups_total{result=\"ok\"}", 2.0)
+        .await;
     // The command line says so too, with a non-zero exit, and keeps its local backup.
     let (ok, _, stderr) = cli_env(data.path(), &["backup"], &settings);
     assert!(
@@ -195,40 +186,23 @@ async fn while_the_store_is_down_backups_stay_local_the_failure_shows_and_the_ne
         "a backup that did not leave the node must not look successful"
     );
     assert!(stderr.contains("not copied off the node"), "{stderr}");
-    let backups = data.path().join("backups");
-    let local: Vec<_> = std::fs::read_dir(&backups)
-        .expect("backups")
-        .filter_map(Result::ok)
-        .filter(|e| e.path().join("manifest.json").is_file())
-        .collect();
+    let local = verified_local_backups(data.path());
     assert!(!local.is_empty(), "the local backups stand");
-    for entry in local {
-        let (ok, _, stderr) = cli_env(
-            data.path(),
-            &["verify", &entry.path().display().to_string()],
-            &[],
-        );
-        assert!(ok, "{stderr}");
-    }
     // Serving was never disturbed.
     assert_eq!(everything(&service.client).await.0.total, 25);
 
     // The store comes back: the next scheduled backups are uploaded.
     let server = s3::S3Server::start(port).await;
     server.create_bucket(BUCKET).await;
-    let metrics = wait_for_metric(
-        service.socket.addr().port(),
-        "db_backup_uploads_total{result=\"ok\"}",
-        3.0,
-    )
-    .await;
-    assert!(
-        metrics.contains("db_backup_upload_last_result 1"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("db_backup_upload_last_success_timestamp_seconds"),
-        "{metrics}"
+    let metrics = service
+        .wait_for_metric("db_backup_uploads_total{result=\"ok\"}", 3.0)
+        .await;
+    assert_exposes(
+        &metrics,
+        &[
+            "db_backup_upload_last_result 1",
+            "db_backup_upload_last_success_timestamp_seconds",
+        ],
     );
 
     // The store keeps only BACKUP_REMOTE_RETENTION (checked after one more backup, with the schedule stopped).

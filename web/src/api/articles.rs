@@ -10,46 +10,48 @@ use super::{build, fetch, send_empty, send_json, ApiError, Method};
 /// Page size of every article list in the app.
 pub const PAGE_SIZE: u32 = 10;
 
-/// Which articles a list shows.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ArticleQuery {
-    /// The signed-in user's feed instead of all articles.
-    pub feed: bool,
-    /// Only this tag.
-    pub tag: Option<String>,
-    /// Only by this author.
-    pub author: Option<String>,
-    /// Only favorited by this user.
-    pub favorited: Option<String>,
+/// Which articles a list shows: all, the feed, or those of one filter (the pages never combine them).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArticleSource {
+    /// Every article, newest first.
+    Global,
+    /// The signed-in user's feed: articles by the authors they follow.
+    Feed,
+    /// Only articles with this tag.
+    Tag(String),
+    /// Only articles by this author.
+    Author(String),
+    /// Only articles favorited by this user.
+    Favorited(String),
     /// Only articles matching these words, best match first.
-    pub q: Option<String>,
+    Search(String),
+}
+
+/// One page of a list of articles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleQuery {
+    /// Which articles.
+    pub source: ArticleSource,
     /// Zero-based page number.
     pub page: u32,
 }
 
 impl ArticleQuery {
     fn to_path(&self) -> String {
-        let mut parts = vec![
-            format!("limit={PAGE_SIZE}"),
-            format!("offset={}", u64::from(self.page) * u64::from(PAGE_SIZE)),
-        ];
-        let filters = [
-            ("q", &self.q),
-            ("tag", &self.tag),
-            ("author", &self.author),
-            ("favorited", &self.favorited),
-        ];
-        for (key, value) in filters {
-            if let Some(value) = value {
-                parts.push(format!("{key}={}", encode(value)));
-            }
-        }
-        let base = if self.feed {
-            "/articles/feed"
-        } else {
-            "/articles"
+        let (base, filter) = match &self.source {
+            ArticleSource::Global => ("/articles", None),
+            ArticleSource::Feed => ("/articles/feed", None),
+            ArticleSource::Tag(tag) => ("/articles", Some(("tag", tag))),
+            ArticleSource::Author(name) => ("/articles", Some(("author", name))),
+            ArticleSource::Favorited(name) => ("/articles", Some(("favorited", name))),
+            ArticleSource::Search(words) => ("/articles", Some(("q", words))),
         };
-        format!("{base}?{}", parts.join("&"))
+        let offset = u64::from(self.page) * u64::from(PAGE_SIZE);
+        let mut path = format!("{base}?limit={PAGE_SIZE}&offset={offset}");
+        if let Some((key, value)) = filter {
+            path.push_str(&format!("&{key}={}", encode(value)));
+        }
+        path
     }
 }
 

@@ -1,4 +1,4 @@
-//! Header navigation and footer.
+//! Header navigation, footer, and the grid column a page's content stands in.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
@@ -111,5 +111,25 @@ pub fn Footer() -> impl IntoView {
                 </span>
             </div>
         </footer>
+    }
+}
+
+/// One centred column of the template's grid: a `.container`, its `.row`, and in it the column.
+#[component]
+pub fn Column(
+    /// The column's grid classes (e.g. `col-md-6 offset-md-3 col-xs-12`).
+    class: &'static str,
+    /// The container's classes: `container page` (a page's body) unless given.
+    #[prop(default = "container page")]
+    container: &'static str,
+    /// What stands in the column.
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class=container>
+            <div class="row">
+                <div class=class>{children()}</div>
+            </div>
+        </div>
     }
 }

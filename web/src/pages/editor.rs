@@ -7,7 +7,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     api,
-    components::{error_list::ErrorList, text_field::TextField},
+    components::{error_list::ErrorList, layout::Column, text_field::TextField},
     draft::DraftKey,
     head::set_title,
     markdown,
@@ -202,86 +202,82 @@ pub fn EditorPage(
 
     view! {
         <div class="editor-page">
-            <div class="container page">
-                <div class="row">
-                    <div class="col-md-10 offset-md-1 col-xs-12">
-                        <h1 class="sr-only">{heading}</h1>
-                        <ErrorList messages=errors/>
-                        <form on:submit=submit>
-                            <fieldset>
-                                <TextField name="title" label="Article Title" large=true value=title/>
-                                <TextField name="description" label="Description" placeholder="What's this article about?"
-                                    value=description/>
-                                <div class="editor-tabs nav nav-pills outline-active">
-                                    <button type="button" class="nav-link" class:active=move || !previewing.get()
-                                        aria-pressed=move || (!previewing.get()).to_string()
-                                        on:click=move |_| previewing.set(false)>"Write"</button>
-                                    <button type="button" class="nav-link" class:active=move || previewing.get()
-                                        aria-pressed=move || previewing.get().to_string()
-                                        on:click=move |_| previewing.set(true)>"Preview"</button>
-                                </div>
-                                <fieldset class="form-group" hidden=move || previewing.get()>
-                                    <textarea class="form-control" rows="8" name="body"
-                                        placeholder="Write your article (in markdown)" aria-label="Body"
-                                        bind:value=body></textarea>
-                                </fieldset>
-                                <Show when=move || previewing.get()>
-                                    <div class="form-group editor-preview article-content" aria-live="polite">
-                                        {move || match preview.get().flatten() {
-                                            None => view! { <p class="article-loading">"Rendering the preview..."</p> }.into_any(),
-                                            // Safe: the markdown worker turns all raw HTML into text and drops unsafe URLs.
-                                            Some(Ok(html)) => view! { <div inner_html=html></div> }.into_any(),
-                                            Some(Err(e)) => view! {
-                                                <ErrorList messages=vec![format!("no preview: {e}")]/>
-                                                <div class="article-text">{body.get_untracked()}</div>
-                                            }.into_any(),
-                                        }}
-                                    </div>
-                                </Show>
-                                <fieldset class="form-group">
-                                    <input type="text" class="form-control" name="tags" placeholder="Enter tags"
-                                        aria-label="Tags (Enter adds one)" bind:value=tag_input
-                                        on:keydown=move |ev| {
-                                            if ev.key() == "Enter" {
-                                                ev.prevent_default();
-                                                add_tag();
-                                            }
-                                        }/>
-                                    <div class="tag-list">
-                                        <For each=move || tags.get() key=|tag| tag.clone() let:tag>
-                                            <span class="tag-default tag-pill">
-                                                <button type="button" class="tag-remove"
-                                                    aria-label=format!("Remove tag {tag}")
-                                                    on:click={
-                                                        let tag = tag.clone();
-                                                        move |_| tags.update(|t| t.retain(|x| *x != tag))
-                                                    }><i class="ion-close-round"></i></button>
-                                                {tag.clone()}
-                                            </span>
-                                        </For>
-                                    </div>
-                                </fieldset>
-                                <button class="btn btn-lg pull-xs-right btn-primary" type="submit"
-                                    disabled=move || publish.pending().get()>"Publish Article"</button>
-                                <p class="draft-status" role="status">
-                                    {move || match status.get() {
-                                        DraftStatus::Unchanged => "",
-                                        DraftStatus::Restored => "Draft restored",
-                                        DraftStatus::Saved => "Draft saved",
-                                        DraftStatus::NotSaved => "This browser cannot keep a draft",
-                                    }}
-                                    <Show when=move || matches!(status.get(), DraftStatus::Restored | DraftStatus::Saved)>
-                                        " "
-                                        <button type="button" class="btn btn-sm btn-outline-secondary" on:click=discard>
-                                            "Discard draft"
-                                        </button>
-                                    </Show>
-                                </p>
-                            </fieldset>
-                        </form>
-                    </div>
-                </div>
-            </div>
+            <Column class="col-md-10 offset-md-1 col-xs-12">
+                <h1 class="sr-only">{heading}</h1>
+                <ErrorList messages=errors/>
+                <form on:submit=submit>
+                    <fieldset>
+                        <TextField name="title" label="Article Title" large=true value=title/>
+                        <TextField name="description" label="Description" placeholder="What's this article about?"
+                            value=description/>
+                        <div class="editor-tabs nav nav-pills outline-active">
+                            <button type="button" class="nav-link" class:active=move || !previewing.get()
+                                aria-pressed=move || (!previewing.get()).to_string()
+                                on:click=move |_| previewing.set(false)>"Write"</button>
+                            <button type="button" class="nav-link" class:active=move || previewing.get()
+                                aria-pressed=move || previewing.get().to_string()
+                                on:click=move |_| previewing.set(true)>"Preview"</button>
+                        </div>
+                        <fieldset class="form-group" hidden=move || previewing.get()>
+                            <textarea class="form-control" rows="8" name="body"
+                                placeholder="Write your article (in markdown)" aria-label="Body"
+                                bind:value=body></textarea>
+                        </fieldset>
+                        <Show when=move || previewing.get()>
+                            <div class="form-group editor-preview article-content" aria-live="polite">
+                                {move || match preview.get().flatten() {
+                                    None => view! { <p class="article-loading">"Rendering the preview..."</p> }.into_any(),
+                                    // Safe: the markdown worker turns all raw HTML into text and drops unsafe URLs.
+                                    Some(Ok(html)) => view! { <div inner_html=html></div> }.into_any(),
+                                    Some(Err(e)) => view! {
+                                        <ErrorList messages=vec![format!("no preview: {e}")]/>
+                                        <div class="article-text">{body.get_untracked()}</div>
+                                    }.into_any(),
+                                }}
+                            </div>
+                        </Show>
+                        <fieldset class="form-group">
+                            <input type="text" class="form-control" name="tags" placeholder="Enter tags"
+                                aria-label="Tags (Enter adds one)" bind:value=tag_input
+                                on:keydown=move |ev| {
+                                    if ev.key() == "Enter" {
+                                        ev.prevent_default();
+                                        add_tag();
+                                    }
+                                }/>
+                            <div class="tag-list">
+                                <For each=move || tags.get() key=|tag| tag.clone() let:tag>
+                                    <span class="tag-default tag-pill">
+                                        <button type="button" class="tag-remove"
+                                            aria-label=format!("Remove tag {tag}")
+                                            on:click={
+                                                let tag = tag.clone();
+                                                move |_| tags.update(|t| t.retain(|x| *x != tag))
+                                            }><i class="ion-close-round"></i></button>
+                                        {tag.clone()}
+                                    </span>
+                                </For>
+                            </div>
+                        </fieldset>
+                        <button class="btn btn-lg pull-xs-right btn-primary" type="submit"
+                            disabled=move || publish.pending().get()>"Publish Article"</button>
+                        <p class="draft-status" role="status">
+                            {move || match status.get() {
+                                DraftStatus::Unchanged => "",
+                                DraftStatus::Restored => "Draft restored",
+                                DraftStatus::Saved => "Draft saved",
+                                DraftStatus::NotSaved => "This browser cannot keep a draft",
+                            }}
+                            <Show when=move || matches!(status.get(), DraftStatus::Restored | DraftStatus::Saved)>
+                                " "
+                                <button type="button" class="btn btn-sm btn-outline-secondary" on:click=discard>
+                                    "Discard draft"
+                                </button>
+                            </Show>
+                        </p>
+                    </fieldset>
+                </form>
+            </Column>
         </div>
     }
 }

@@ -3,32 +3,24 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::{self, articles::ArticleQuery},
+    api::{
+        self,
+        articles::{ArticleQuery, ArticleSource},
+    },
     components::article_list::ArticleList,
     head::{self, set_title},
     remote::fetched,
     session::Session,
 };
 
-/// Which articles the home page lists.
-#[derive(Debug, Clone, PartialEq)]
-enum Feed {
-    /// Articles of followed authors (signed in only).
-    Yours,
-    /// Everything.
-    Global,
-    /// Articles with this tag.
-    Tag(String),
-}
-
 /// The home page.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let session = Session::get();
-    let feed = RwSignal::new(Feed::Global);
+    let feed = RwSignal::new(ArticleSource::Global);
     // A tag's view is titled after the tag and links the tag's Atom feed.
     Effect::new(move |_| match feed.get() {
-        Feed::Tag(tag) => {
+        ArticleSource::Tag(tag) => {
             set_title(&format!("#{tag}"));
             head::link_feed(Some(&head::Feed::Tag(tag)));
         }
@@ -39,24 +31,16 @@ pub fn HomePage() -> impl IntoView {
     });
     on_cleanup(|| head::link_feed(None));
     let page = RwSignal::new(0_u32);
-    let choose = move |choice: Feed| {
+    let choose = move |choice: ArticleSource| {
         feed.set(choice);
         page.set(0);
     };
-    let query = Signal::derive(move || {
-        let mut query = ArticleQuery {
-            page: page.get(),
-            ..ArticleQuery::default()
-        };
-        match feed.get() {
-            Feed::Yours => query.feed = true,
-            Feed::Global => {}
-            Feed::Tag(tag) => query.tag = Some(tag),
-        }
-        query
+    let query = Signal::derive(move || ArticleQuery {
+        source: feed.get(),
+        page: page.get(),
     });
     let tags = fetched(api::articles::tags);
-    let tab = move |shown: Feed, label: &'static str| {
+    let tab = move |shown: ArticleSource, label: &'static str| {
         let active = shown.clone();
         view! {
             <li class="nav-item">
@@ -81,10 +65,10 @@ pub fn HomePage() -> impl IntoView {
                     <div class="col-md-9">
                         <div class="feed-toggle">
                             <ul class="nav nav-pills outline-active">
-                                <Show when=move || session.signed_in()>{tab(Feed::Yours, "Your Feed")}</Show>
-                                {tab(Feed::Global, "Global Feed")}
+                                <Show when=move || session.signed_in()>{tab(ArticleSource::Feed, "Your Feed")}</Show>
+                                {tab(ArticleSource::Global, "Global Feed")}
                                 {move || match feed.get() {
-                                    Feed::Tag(tag) => Some(view! {
+                                    ArticleSource::Tag(tag) => Some(view! {
                                         <li class="nav-item">
                                             <a class="nav-link active" href="">"#" {tag}</a>
                                         </li>
@@ -108,7 +92,7 @@ pub fn HomePage() -> impl IntoView {
                                                 let chosen = tag.clone();
                                                 view! {
                                                     <a href="" class="tag-pill tag-default"
-                                                        on:click=move |ev| { ev.prevent_default(); choose(Feed::Tag(chosen.clone())); }>
+                                                        on:click=move |ev| { ev.prevent_default(); choose(ArticleSource::Tag(chosen.clone())); }>
                                                         {tag}
                                                     </a>
                                                 }

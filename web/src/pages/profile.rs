@@ -4,8 +4,14 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::{
-    api::{self, articles::ArticleQuery},
-    components::{article_list::ArticleList, error_list::ErrorList, follow_button::FollowButton},
+    api::{
+        self,
+        articles::{ArticleQuery, ArticleSource},
+    },
+    components::{
+        article_list::ArticleList, error_list::ErrorList, follow_button::FollowButton,
+        layout::Column,
+    },
     format,
     head::{self, set_title},
     remote::fetched,
@@ -38,60 +44,55 @@ pub fn ProfilePage(
     });
     let query = Signal::derive(move || {
         let name = username.get_value();
+        let source = if favorites.get() {
+            ArticleSource::Favorited(name)
+        } else {
+            ArticleSource::Author(name)
+        };
         ArticleQuery {
-            author: (!favorites.get()).then(|| name.clone()),
-            favorited: favorites.get().then_some(name),
+            source,
             page: page.get(),
-            ..ArticleQuery::default()
         }
     });
 
     view! {
         <div class="profile-page">
             <div class="user-info">
-                <div class="container">
-                    <div class="row">
-                        <div class="col-xs-12 col-md-10 offset-md-1">
-                            {move || match profile.get() {
-                                None => view! { <p>"Loading profile..."</p> }.into_any(),
-                                Some(answer) => match answer {
-                                    Ok(profile) => view! { <UserInfo profile/> }.into_any(),
-                                    Err(e) if e.is_not_found() => {
-                                        set_title("Profile not found");
-                                        view! { <h4>"Profile not found"</h4> }.into_any()
-                                    }
-                                    Err(e) => view! { <ErrorList messages=e.messages()/> }.into_any(),
-                                },
-                            }}
-                        </div>
-                    </div>
-                </div>
+                <Column class="col-xs-12 col-md-10 offset-md-1" container="container">
+                    {move || match profile.get() {
+                        None => view! { <p>"Loading profile..."</p> }.into_any(),
+                        Some(answer) => match answer {
+                            Ok(profile) => view! { <UserInfo profile/> }.into_any(),
+                            Err(e) if e.is_not_found() => {
+                                set_title("Profile not found");
+                                view! { <h4>"Profile not found"</h4> }.into_any()
+                            }
+                            Err(e) => view! { <ErrorList messages=e.messages()/> }.into_any(),
+                        },
+                    }}
+                </Column>
             </div>
-            <div class="container">
-                <div class="row">
-                    <div class="col-xs-12 col-md-10 offset-md-1">
-                        <h1 class="sr-only">
-                            {move || {
-                                let whose = if favorites.get() { "favorited by" } else { "by" };
-                                format!("Articles {whose} {}", username.get_value())
-                            }}
-                        </h1>
-                        <div class="articles-toggle">
-                            <ul class="nav nav-pills outline-active">
-                                <li class="nav-item">
-                                    <a class="nav-link" class:active=move || !favorites.get()
-                                        href=format!("/profile/{}", username.get_value())>"My Articles"</a>
-                                </li>
-                                <li class="nav-item">
-                                    <a class="nav-link" class:active=move || favorites.get()
-                                        href=format!("/profile/{}/favorites", username.get_value())>"Favorited Articles"</a>
-                                </li>
-                            </ul>
-                        </div>
-                        <ArticleList query page/>
-                    </div>
+            <Column class="col-xs-12 col-md-10 offset-md-1" container="container">
+                <h1 class="sr-only">
+                    {move || {
+                        let whose = if favorites.get() { "favorited by" } else { "by" };
+                        format!("Articles {whose} {}", username.get_value())
+                    }}
+                </h1>
+                <div class="articles-toggle">
+                    <ul class="nav nav-pills outline-active">
+                        <li class="nav-item">
+                            <a class="nav-link" class:active=move || !favorites.get()
+                                href=format!("/profile/{}", username.get_value())>"My Articles"</a>
+                        </li>
+                        <li class="nav-item">
+                            <a class="nav-link" class:active=move || favorites.get()
+                                href=format!("/profile/{}/favorites", username.get_value())>"Favorited Articles"</a>
+                        </li>
+                    </ul>
                 </div>
-            </div>
+                <ArticleList query page/>
+            </Column>
         </div>
     }
 }

@@ -4,7 +4,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::{api::articles::ArticleQuery, components::article_list::ArticleList, head::set_title};
+use crate::{
+    api::articles::{ArticleQuery, ArticleSource},
+    components::{article_list::ArticleList, layout::Column},
+    head::set_title,
+};
 
 /// The search results page.
 #[component]
@@ -28,31 +32,26 @@ pub fn SearchPage() -> impl IntoView {
         page.set(0);
     });
     let list = Signal::derive(move || ArticleQuery {
-        q: Some(words.get()),
+        source: ArticleSource::Search(words.get()),
         page: page.get(),
-        ..ArticleQuery::default()
     });
     view! {
         <div class="search-page">
-            <div class="container page">
-                <div class="row">
-                    <div class="col-md-9">
-                        <h1 class="search-title">
-                            {move || if words.with(String::is_empty) {
-                                "Search articles".to_owned()
-                            } else {
-                                format!("Articles matching “{}”", words.get())
-                            }}
-                        </h1>
-                        <Show
-                            when=move || !words.with(String::is_empty)
-                            fallback=|| view! { <p>"Type some words in the search field above."</p> }
-                        >
-                            <ArticleList query=list page empty="No articles match these words."/>
-                        </Show>
-                    </div>
-                </div>
-            </div>
+            <Column class="col-md-9">
+                <h1 class="search-title">
+                    {move || if words.with(String::is_empty) {
+                        "Search articles".to_owned()
+                    } else {
+                        format!("Articles matching “{}”", words.get())
+                    }}
+                </h1>
+                <Show
+                    when=move || !words.with(String::is_empty)
+                    fallback=|| view! { <p>"Type some words in the search field above."</p> }
+                >
+                    <ArticleList query=list page empty="No articles match these words."/>
+                </Show>
+            </Column>
         </div>
     }
 }

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     api,
-    components::{error_list::ErrorList, text_field::TextField},
+    components::{error_list::ErrorList, layout::Column, text_field::TextField},
     head::set_title,
     remote::Submission,
     session::{self, Session},
@@ -74,32 +74,28 @@ pub fn SettingsPage() -> impl IntoView {
 
     view! {
         <div class="settings-page">
-            <div class="container page">
-                <div class="row">
-                    <div class="col-md-6 offset-md-3 col-xs-12">
-                        <h1 class="text-xs-center">"Your Settings"</h1>
-                        <ErrorList messages=errors/>
-                        <form on:submit=submit>
-                            <fieldset>
-                                <TextField name="image" label="URL of profile picture" value=image/>
-                                <TextField name="username" label="Username" placeholder="Your Name" autocomplete="username"
-                                    large=true value=username/>
-                                <fieldset class="form-group">
-                                    <textarea class="form-control form-control-lg" rows="8" name="bio" placeholder="Short bio about you"
-                                        aria-label="Bio" bind:value=bio></textarea>
-                                </fieldset>
-                                <TextField name="email" label="Email" autocomplete="email" large=true value=email/>
-                                <TextField name="password" label="New Password" kind="password" autocomplete="new-password"
-                                    large=true value=password/>
-                                <button class="btn btn-lg btn-primary pull-xs-right" type="submit"
-                                    disabled=move || update.pending().get()>"Update Settings"</button>
-                            </fieldset>
-                        </form>
-                        <hr/>
-                        <button class="btn btn-outline-danger" on:click=logout>"Or click here to logout."</button>
-                    </div>
-                </div>
-            </div>
+            <Column class="col-md-6 offset-md-3 col-xs-12">
+                <h1 class="text-xs-center">"Your Settings"</h1>
+                <ErrorList messages=errors/>
+                <form on:submit=submit>
+                    <fieldset>
+                        <TextField name="image" label="URL of profile picture" value=image/>
+                        <TextField name="username" label="Username" placeholder="Your Name" autocomplete="username"
+                            large=true value=username/>
+                        <fieldset class="form-group">
+                            <textarea class="form-control form-control-lg" rows="8" name="bio" placeholder="Short bio about you"
+                                aria-label="Bio" bind:value=bio></textarea>
+                        </fieldset>
+                        <TextField name="email" label="Email" autocomplete="email" large=true value=email/>
+                        <TextField name="password" label="New Password" kind="password" autocomplete="new-password"
+                            large=true value=password/>
+                        <button class="btn btn-lg btn-primary pull-xs-right" type="submit"
+                            disabled=move || update.pending().get()>"Update Settings"</button>
+                    </fieldset>
+                </form>
+                <hr/>
+                <button class="btn btn-outline-danger" on:click=logout>"Or click here to logout."</button>
+            </Column>
         </div>
     }
 }

@@ -213,7 +213,7 @@ async fn insert_one(
 mod tests {
     use std::time::Duration;
 
-    use db_client::{NewUser, UserId};
+    use db_client::UserId;
     use sqlx::Sqlite;
 
     use super::*;
@@ -225,11 +225,7 @@ mod tests {
             .await
             .expect("open");
         let jake = store
-            .insert_user(&NewUser {
-                username: "jake".into(),
-                email: "jake@example.com".into(),
-                password_hash: "h".into(),
-            })
+            .insert_user(&conduit_testkit::new_user("jake"))
             .await
             .expect("user");
         let inserter = store
