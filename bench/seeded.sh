@@ -32,4 +32,7 @@ print_peak_memory() {
     pid=$(pgrep -f "^$BIN_DIR/$name" | head -1)
     awk -v n="$name" '/^VmHWM/ {printf "peak RSS %s: %.1f MiB\n", n, $2 / 1024}' "/proc/$pid/status"
   done
+  # nginx: its master and workers together (this machine runs no other nginx during benchmarks).
+  pgrep -x nginx | while read -r pid; do cat "/proc/$pid/status"; done |
+    awk '/^VmHWM/ {kib += $2; n++} END {if (n) printf "peak RSS nginx (%d processes together): %.1f MiB\n", n, kib / 1024}'
 }

@@ -1,25 +1,34 @@
-//! Password hashing with argon2id, off the async executor and behind a bound: each hash takes 19 MiB and tens of
-//! milliseconds of a core, so at most one runs per core; a few more requests may wait briefly for a turn, and
-//! beyond that the answer is 503 with `Retry-After` — never an unbounded pile of blocking tasks and memory.
+//! Password hashing with argon2id, on threads of its own and behind a bound: each hash takes 19 MiB and tens of
+//! milliseconds of a core, so at most one runs per core (at most [`MAX_SLOTS`]); a few more requests may wait
+//! briefly for a turn, and beyond that the answer is 503 with `Retry-After` — never an unbounded pile of blocking
+//! tasks and memory. The hashing threads are as many as the slots and live as long as the hasher, each hashing in
+//! a 19 MiB buffer of its own that it allocates once (kept_memory): the memory hashing takes is 19 MiB per slot,
+//! whatever the allocator does with freed blocks.
 
 use std::{
     sync::{
         atomic::{AtomicUsize, Ordering},
-        Arc,
+        mpsc, Arc, Mutex,
     },
     time::Duration,
 };
 
-use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-    Argon2,
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 
+use self::kept_memory::KeptMemoryArgon2;
 use crate::{domain::user::Password, error::ApiError};
+
+mod kept_memory;
 
 /// How long a request waits for a turn to hash before it is told to come back.
 const MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// Hashes at once however many cores there are: 19 MiB each, so a process's memory has a bound that does not
+/// depend on the machine (k8s/README.md, "Memory"). Sign-ins are rare next to reads; more replicas give more.
+const MAX_SLOTS: usize = 4;
 
 /// Requests that may wait for a turn, per hashing slot.
 const WAITING_PER_SLOT: usize = 4;
@@ -29,35 +38,54 @@ const WAITING_PER_SLOT: usize = 4;
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3Rk1Bq5gHHnDgc4xhHVx6SALvyRvmNJvxMpkBNaA7Rk";
 
-/// Hashes and verifies passwords, a bounded number at a time. Cheap to clone.
+/// Work for a hashing thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Hashes and verifies passwords, a bounded number at a time. Cheap to clone; the hashing threads end once the
+/// last clone is dropped.
 #[derive(Debug, Clone)]
 pub struct Hasher {
     slots: Arc<Semaphore>,
     waiting: Arc<AtomicUsize>,
     max_waiting: usize,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl Hasher {
-    /// `slots` hashes at once (one per core is right: each is CPU-bound).
+    /// `slots` hashes at once (one per core is right: each is CPU-bound), each slot with a thread of its own.
+    ///
+    /// # Panics
+    /// When the operating system cannot start a thread (at start-up).
     pub fn new(slots: usize) -> Self {
         let slots = slots.max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..slots {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("password-hasher-{n}"))
+                .spawn(move || run_jobs(&queue))
+                .expect("a password hashing thread");
+        }
         Self {
             slots: Arc::new(Semaphore::new(slots)),
             waiting: Arc::new(AtomicUsize::new(0)),
             max_waiting: slots * WAITING_PER_SLOT,
+            jobs,
         }
     }
 
-    /// One slot per core of this machine (or container CPU quota).
+    /// One slot per core of this machine (or container CPU quota), at most [`MAX_SLOTS`].
     pub fn per_core() -> Self {
-        Self::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        Self::new(cores.min(MAX_SLOTS))
     }
 
     /// A PHC-format argon2id hash of `password` (argon2 crate defaults: m=19 MiB, t=2, p=1).
     pub async fn hash(&self, password: Password) -> Result<String, ApiError> {
         self.run(move || {
             let salt = SaltString::generate(&mut OsRng);
-            Argon2::default()
+            KeptMemoryArgon2
                 .hash_password(password.as_ref().as_bytes(), &salt)
                 .map(|hash| hash.to_string())
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing failed: {e}")))
@@ -73,7 +101,7 @@ impl Hasher {
             let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
             let parsed = PasswordHash::new(&stored)
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored hash unreadable: {e}")))?;
-            let matches = Argon2::default()
+            let matches = KeptMemoryArgon2
                 .verify_password(password.as_bytes(), &parsed)
                 .is_ok();
             Ok(known && matches)
@@ -81,7 +109,7 @@ impl Hasher {
         .await?
     }
 
-    /// Runs `work` on the blocking pool once a slot is free; `Busy` if too many wait already or none frees up
+    /// Runs `work` on a hashing thread once a slot is free; `Busy` if too many wait already or none frees up
     /// within [`MAX_WAIT`].
     async fn run<T: Send + 'static>(
         &self,
@@ -96,13 +124,31 @@ impl Hasher {
         let Ok(Ok(slot)) = slot else {
             return Err(ApiError::Busy);
         };
-        tokio::task::spawn_blocking(move || {
-            let done = work();
+        // A slot held means a hashing thread is free for this job.
+        let (done, answer) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
             drop(slot);
-            done
-        })
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))
+        });
+        self.jobs.send(job).map_err(|_| {
+            ApiError::Internal(anyhow::anyhow!("the password hashing threads stopped"))
+        })?;
+        answer
+            .await
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("a password hashing thread failed")))
+    }
+}
+
+/// A hashing thread: runs jobs until every sender is gone. A job that panics is answered as failed (its reply is
+/// dropped) and the thread goes on, so the threads stay as many as the slots.
+fn run_jobs(queue: &Mutex<mpsc::Receiver<Job>>) {
+    loop {
+        let next = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = next else { return };
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
     }
 }
 

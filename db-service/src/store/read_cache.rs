@@ -3,7 +3,9 @@
 //! value is stored with the data's version when it was read, and answered only at that same version. The version
 //! is the store's (SqlStore::version): on SQLite a counter here that every write bumps before it is acknowledged
 //! (db-service is the files' only writer); on MySQL a counter the database keeps, bumped by triggers in the same
-//! transaction as every write, so several replicas stay exact. Each map is bounded.
+//! transaction as every write, so several replicas stay exact. Each map is bounded by entries and by bytes: an
+//! article may carry a body of about a megabyte, so a bound on entries alone would let a reader who asks for many
+//! large articles (or feeds of them) grow the cache to gigabytes.
 
 use std::{
     collections::HashMap,
@@ -17,8 +19,12 @@ use std::{
 use bytes::Bytes;
 use db_client::{ArticleFilter, ArticleRecord, UserId};
 
-/// Entries per map before it is emptied; bounds memory to a few MB of pages.
+/// Entries per map before it is emptied.
 const MAX_ENTRIES: usize = 512;
+
+/// Bytes of values per map before it is emptied (k8s/README.md, "Memory"): with three maps, the cache holds at
+/// most about 3 × this.
+const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, Default)]
 pub struct ReadCache {
@@ -73,37 +79,103 @@ impl ReadCache {
     }
 }
 
-/// A map whose entries are valid only at the version they were read at.
-#[derive(Debug)]
-struct Generational<K, V>(Mutex<HashMap<K, (u64, Arc<V>)>>);
+/// About how many bytes a cached value holds.
+trait Weight {
+    fn weight(&self) -> usize;
+}
 
-impl<K, V> Default for Generational<K, V> {
-    fn default() -> Self {
-        Self(Mutex::new(HashMap::new()))
+impl Weight for Bytes {
+    fn weight(&self) -> usize {
+        self.len()
     }
 }
 
-impl<K: Eq + Hash, V> Generational<K, V> {
+impl Weight for Vec<String> {
+    fn weight(&self) -> usize {
+        self.iter().map(|s| s.len() + size_of::<String>()).sum()
+    }
+}
+
+impl Weight for ArticleRecord {
+    fn weight(&self) -> usize {
+        let author = &self.author;
+        [
+            Some(&self.slug),
+            Some(&self.title),
+            Some(&self.description),
+            self.body.as_ref(),
+            Some(&self.created_at),
+            Some(&self.updated_at),
+            Some(&author.username),
+            author.bio.as_ref(),
+            author.image.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::len)
+        .sum::<usize>()
+            + self.tags.weight()
+            + size_of::<Self>()
+    }
+}
+
+/// A map whose entries are valid only at the version they were read at.
+#[derive(Debug)]
+struct Generational<K, V>(Mutex<Entries<K, V>>);
+
+#[derive(Debug)]
+struct Entries<K, V> {
+    map: HashMap<K, (u64, Arc<V>)>,
+    /// The values' weight, summed.
+    bytes: usize,
+}
+
+impl<K, V> Default for Generational<K, V> {
+    fn default() -> Self {
+        Self(Mutex::new(Entries {
+            map: HashMap::new(),
+            bytes: 0,
+        }))
+    }
+}
+
+impl<K: Eq + Hash, V: Weight> Generational<K, V> {
     fn get<Q>(&self, key: &Q, version: u64) -> Option<Arc<V>>
     where
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
-        let map = self.0.lock().ok()?;
-        map.get(key)
+        let entries = self.0.lock().ok()?;
+        entries
+            .map
+            .get(key)
             .filter(|(stored, _)| *stored == version)
             .map(|(_, value)| Arc::clone(value))
     }
 
+    /// Stores `value`; when the map would pass its bounds, first drops what is stale, then everything. A value
+    /// larger than the whole bound is not kept.
     fn put(&self, key: K, version: u64, value: Arc<V>) {
-        let Ok(mut map) = self.0.lock() else { return };
-        if map.len() >= MAX_ENTRIES {
-            map.retain(|_, (stored, _)| *stored == version);
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
+        let weight = value.weight();
+        if weight > MAX_BYTES {
+            return;
+        }
+        let Ok(mut entries) = self.0.lock() else {
+            return;
+        };
+        let full = |e: &Entries<K, V>| e.map.len() >= MAX_ENTRIES || e.bytes + weight > MAX_BYTES;
+        if full(&entries) {
+            entries.map.retain(|_, (stored, _)| *stored == version);
+            entries.bytes = entries.map.values().map(|(_, v)| v.weight()).sum();
+            if full(&entries) {
+                entries.map.clear();
+                entries.bytes = 0;
             }
         }
-        map.insert(key, (version, value));
+        if let Some((_, replaced)) = entries.map.insert(key, (version, value)) {
+            entries.bytes -= replaced.weight();
+        }
+        entries.bytes += weight;
     }
 }
 
@@ -136,6 +208,35 @@ mod tests {
         for offset in 0..(MAX_ENTRIES as u64 * 2) {
             cache.put_list(ArticleFilter { offset, ..key() }, 0, page(offset));
         }
-        assert!(cache.lists.0.lock().map(|m| m.len()).unwrap_or(usize::MAX) <= MAX_ENTRIES);
+        assert!(
+            cache
+                .lists
+                .0
+                .lock()
+                .map(|e| e.map.len())
+                .unwrap_or(usize::MAX)
+                <= MAX_ENTRIES
+        );
+    }
+
+    #[test]
+    fn the_map_stays_bounded_in_bytes_however_large_the_values() {
+        let cache = ReadCache::default();
+        let megabyte = Bytes::from(vec![b' '; 1024 * 1024]);
+        for offset in 0..100 {
+            cache.put_list(ArticleFilter { offset, ..key() }, 0, megabyte.clone());
+        }
+        let bytes = cache.lists.0.lock().map(|e| e.bytes).unwrap_or(usize::MAX);
+        assert!(bytes <= MAX_BYTES, "{bytes} bytes held");
+        // The newest page is served.
+        assert!(cache
+            .list(
+                &ArticleFilter {
+                    offset: 99,
+                    ..key()
+                },
+                0
+            )
+            .is_some());
     }
 }
