@@ -176,6 +176,18 @@ def main() -> int:
         for value in ("10.0.0.0/8;", "10.0.0.0/8 include /etc/passwd", "0.0.0.0/0}"):
             code, _ = render(value)
             check(f"REAL_IP_FROM={value!r} is refused", code != 0)
+        def workers(value):
+            check_dir = os.path.join(work, "check-workers")
+            rendered = subprocess.run([os.path.join(ROOT, "scripts", "render-nginx"), check_dir],
+                                      env=dict(env, NGINX_WORKERS=value), capture_output=True, text=True)
+            if rendered.returncode != 0:
+                return None
+            with open(os.path.join(check_dir, "nginx.conf")) as f:
+                return next(line.strip() for line in f if line.startswith("worker_processes"))
+        check("NGINX_WORKERS sets the worker processes", workers("2") == "worker_processes 2;", workers("2"))
+        check("NGINX_WORKERS defaults to auto", workers("") == "worker_processes auto;", workers(""))
+        for value in ("0", "2; user root", "auto;"):
+            check(f"NGINX_WORKERS={value!r} is refused", workers(value) is None, workers(value))
 
         def seen(path, headers=None):
             status, _, body = request(port, "GET", path, headers=headers)

@@ -148,7 +148,7 @@ pub struct NewArticle {
     #[serde(default)]
     pub body: String,
     /// Optional tags.
-    #[serde(rename = "tagList", default)]
+    #[serde(rename = "tagList", default, deserialize_with = "tags")]
     pub tag_list: Vec<String>,
 }
 
@@ -164,7 +164,7 @@ change_body! {
         pub body: Option<String> = "present",
         /// New tags, replacing the old ones; `[]` removes them all.
         #[serde(rename = "tagList")]
-        pub tag_list: Option<Vec<String>> = "present",
+        pub tag_list: Option<Vec<String>> = "present_tags",
     }
 }
 
@@ -176,6 +176,50 @@ where
     T: Deserialize<'de>,
 {
     T::deserialize(deserializer).map(Some)
+}
+
+/// Tag entries kept when a request is read: more than a tag list may hold (the api refuses the list then), few
+/// enough that a body of a hundred thousand tiny entries costs its bytes and no more. Entries past these are read
+/// (each must still be a string) and dropped.
+pub const MAX_TAG_ENTRIES_READ: usize = 64;
+
+/// A tag list, read keeping at most [`MAX_TAG_ENTRIES_READ`] entries.
+fn tags<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct FirstEntries;
+
+    impl<'de> serde::de::Visitor<'de> for FirstEntries {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of strings")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut kept = Vec::new();
+            while let Some(entry) = seq.next_element::<String>()? {
+                if kept.len() < MAX_TAG_ENTRIES_READ {
+                    kept.push(entry);
+                }
+            }
+            Ok(kept)
+        }
+    }
+
+    deserializer.deserialize_seq(FirstEntries)
+}
+
+/// [`tags`] for a field that, when present, must hold a list (`null` is refused).
+fn present_tags<'de, D>(deserializer: D) -> Result<Option<Vec<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    tags(deserializer).map(Some)
 }
 
 /// An optional text field where `null` means "none": it reads as `""`, which clears the value.
@@ -370,6 +414,29 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn a_huge_tag_list_is_read_keeping_only_its_first_entries() {
+        let tags: Vec<String> = (0..100_000).map(|i| i.to_string()).collect();
+        let body = serde_json::json!({ "tagList": tags, "title": "t" }).to_string();
+        let new: NewArticle = serde_json::from_str(&body).expect("new article");
+        assert_eq!(new.tag_list, tags[..MAX_TAG_ENTRIES_READ]);
+        let update: UpdateArticle = serde_json::from_str(&body).expect("update");
+        assert_eq!(
+            update.tag_list.as_deref(),
+            Some(&tags[..MAX_TAG_ENTRIES_READ])
+        );
+        // Every entry is still read: one that is not a string is refused.
+        let mut wrong = tags.clone();
+        wrong.push("x".into());
+        let body = serde_json::json!({ "tagList": wrong })
+            .to_string()
+            .replace(r#""x""#, "7");
+        assert!(serde_json::from_str::<NewArticle>(&body).is_err());
+        // A short list is read whole.
+        let short: NewArticle = serde_json::from_str(r#"{"tagList":["a","b"]}"#).expect("short");
+        assert_eq!(short.tag_list, ["a", "b"]);
     }
 
     #[test]
