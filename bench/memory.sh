@@ -22,6 +22,8 @@ fi
 need_wrk
 # The attacker plays several clients through nginx, which trusts loopback as a proxy here.
 export REAL_IP_FROM=127.0.0.1
+# As the frontend runs in Kubernetes.
+export NGINX_WORKERS=1
 start_seeded_stack 1000 20 20
 echo "on cpu ${CPU:-0} only: available to each process: $(nproc)"
 print_peak_memory | sed 's/^/idle, seeded: /'

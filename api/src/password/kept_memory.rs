@@ -1,8 +1,9 @@
 //! argon2id as the `argon2` crate computes it, into memory each hashing thread keeps: the crate's own hasher
 //! allocates (and writes) 19 MiB for every hash and frees it after, and an allocator may keep freed blocks per
 //! thread, so a burst of hashes could hold several times 19 MiB per slot. Kept memory makes it exactly one
-//! 19 MiB buffer per hashing thread, allocated on its first hash. (Argon2's first pass writes every block before
-//! any is read, so what a buffer held before does not matter; a test compares with the crate's own hashes.)
+//! 19 MiB buffer per hashing thread, allocated on its first hash and wiped after each. (Argon2's first pass writes
+//! every block before any is read, so what a buffer held before does not matter; a test compares with the crate's
+//! own hashes.)
 
 use std::cell::RefCell;
 
@@ -74,7 +75,11 @@ fn with_memory<T>(blocks: usize, hash: impl FnOnce(&mut [Block]) -> T) -> T {
         if kept.len() < blocks {
             kept.resize(blocks, Block::default());
         }
-        hash(&mut kept[..blocks])
+        let hashed = hash(&mut kept[..blocks]);
+        // What argon2 left there would let whoever reads this memory later test guesses at the password without
+        // paying argon2's cost: wiped (about a tenth of a hash's time).
+        kept[..blocks].fill(Block::default());
+        hashed
     })
 }
 
@@ -100,6 +105,13 @@ mod tests {
                 .expect("theirs")
                 .to_string();
             assert_eq!(ours, theirs);
+            let wiped = MEMORY.with_borrow(|kept| {
+                !kept.is_empty()
+                    && kept
+                        .iter()
+                        .all(|block| block.as_ref().iter().all(|&word| word == 0))
+            });
+            assert!(wiped, "the kept memory still holds the hash's state");
         }
     }
 

@@ -40,6 +40,8 @@ const _: () = {
         + TagList::MAX_TAGS * TagList::MAX_TAG_CHARS;
     // 12 bytes a character, and 1 KiB for the keys, quotes, commas and brackets around them.
     assert!(12 * chars + 1024 <= MAX_BODY_BYTES);
+    // A longer tag list is read keeping its first entries: still more than a list may hold, so it is refused.
+    assert!(api_types::MAX_TAG_ENTRIES_READ > TagList::MAX_TAGS);
 };
 
 /// Upper bound on one request, so nothing can pin a connection forever.
@@ -77,8 +79,8 @@ pub fn router(state: AppState, role: Role) -> Router {
         }
         Role::All | Role::Users | Role::Posts => api,
     };
+    let probes = health::router(role).with_state(state.clone());
     let routes = Router::new()
-        .merge(health::router(role))
         .merge(openapi::router())
         .merge(site)
         .nest(
@@ -102,7 +104,7 @@ pub fn router(state: AppState, role: Role) -> Router {
         },
         max_concurrent_requests: Some(MAX_REQUESTS_IN_FLIGHT),
     }
-    .apply(routes)
+    .apply(routes, probes)
 }
 
 /// Marks a 200 answer to an anonymous read as cacheable until the end of the current second (`X-Accel-Expires`,

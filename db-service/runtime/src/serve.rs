@@ -28,15 +28,20 @@ const ACCEPT_BACKLOG: u32 = 4096;
 /// Largest request head accepted (request line and headers).
 const MAX_HEADER_BYTES: usize = 32 * 1024;
 
-/// Connections served at once. Each holds about 10 KiB of buffers while open, so this bounds them near 40 MiB
-/// (k8s/README.md, "Memory"); past it the next connection waits in the kernel's accept queue until one closes.
-/// Our clients (nginx's upstream pools, the api's pool towards db-service) hold far fewer.
+/// Connections served at once. An idle one holds about 3 KiB (measured: bench/memory.sh), one being served its
+/// request's buffers, so this bounds what connections take (k8s/README.md, "Memory"); past it the next connection
+/// waits in the kernel's accept queue until one closes. Probes do too: clients' pools stay well below it.
 pub const MAX_CONNECTIONS: usize = 4096;
+
+/// Open files this process asks for (its soft limit, raised up to the hard one): every connection is one, and
+/// container runtimes often start processes with a soft limit of 1,024.
+const WANTED_OPEN_FILES: u64 = 65_536;
 
 /// The socket to serve on: the one this process was handed (systemd-style socket activation, `LISTEN_FDS=1`
 /// with the socket as fd 3 — how tests start services on ports nobody else can take in between), else a new one
 /// bound to `addr`, with room for a crowd of connections.
 pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    raise_open_file_limit();
     if let Some(inherited) = listenfd::ListenFd::from_env().take_tcp_listener(0)? {
         inherited.set_nonblocking(true)?;
         return TcpListener::from_std(inherited);
@@ -49,6 +54,19 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(ACCEPT_BACKLOG)
+}
+
+/// Raises this process's soft limit on open files towards [`WANTED_OPEN_FILES`] (no privilege needed up to the
+/// hard limit), and says what it got: below [`MAX_CONNECTIONS`], connections past it fail to be accepted.
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(WANTED_OPEN_FILES) {
+        Ok(got) if got < MAX_CONNECTIONS as u64 + 64 => tracing::warn!(
+            open_files = got,
+            "the open-file limit is below the connections served at once; raise the hard limit (ulimit -Hn)"
+        ),
+        Ok(got) => tracing::debug!(open_files = got, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for in-flight requests. Handlers can read the

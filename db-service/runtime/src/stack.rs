@@ -55,9 +55,11 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// `router` with every layer applied, the metrics recorder installed. `Router::layer` wraps each route on its own, so the concurrency limit
-    /// is a global one: one semaphore for the whole service, not one per route.
-    pub fn apply(self, router: Router) -> Router {
+    /// `router` and `probes` with every layer applied, the metrics recorder installed. `Router::layer` wraps each
+    /// route on its own, so the concurrency limit is a global one: one semaphore for all of `router`, not one per
+    /// route. `probes` (health checks, metrics) skip it: however busy the service, an orchestrator's probe and a
+    /// scrape are answered at once, and never restart a pod that is only busy.
+    pub fn apply(self, router: Router, probes: Router) -> Router {
         // The process's metrics recorder: whatever the service records from here on is kept.
         crate::metrics::handle();
         let router = match self.max_concurrent_requests {
@@ -65,6 +67,7 @@ impl Stack {
             None => router,
         };
         router
+            .merge(probes)
             .layer(middleware::from_fn_with_state(self.deadline, within_deadline))
             .layer(middleware::from_fn_with_state(self.metrics, track_requests))
             .layer(
@@ -129,7 +132,62 @@ async fn within_deadline(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use axum::{body::Body, http::StatusCode, response::IntoResponse, routing::get};
+    use tower::ServiceExt;
+
     use super::*;
+
+    fn get_request(path: &str) -> Request {
+        Request::get(path).body(Body::empty()).expect("request")
+    }
+
+    #[tokio::test]
+    async fn probes_are_answered_while_every_slot_is_taken() {
+        let release = Arc::new(tokio::sync::Notify::new());
+        let held = Arc::clone(&release);
+        let router = Router::new().route(
+            "/slow",
+            get(move || {
+                let held = Arc::clone(&held);
+                async move { held.notified().await }
+            }),
+        );
+        let probes = Router::new().route("/healthz", get(|| async { "ok" }));
+        let app = Stack {
+            metrics: RequestMetrics {
+                requests_total: "test_requests_total",
+                duration: "test_request_duration_seconds",
+                route_label: "route",
+            },
+            deadline: Deadline {
+                after: Duration::from_secs(30),
+                answer: || StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            },
+            max_concurrent_requests: Some(1),
+        }
+        .apply(router, probes);
+
+        let busy = tokio::spawn(app.clone().oneshot(get_request("/slow")));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The one slot is taken: another request waits…
+        let waiting = tokio::time::timeout(
+            Duration::from_millis(300),
+            app.clone().oneshot(get_request("/slow")),
+        )
+        .await;
+        assert!(waiting.is_err(), "served past the limit");
+        // …a probe does not.
+        let probe =
+            tokio::time::timeout(Duration::from_secs(5), app.oneshot(get_request("/healthz")))
+                .await
+                .expect("probe answered at once")
+                .expect("response");
+        assert_eq!(probe.status(), StatusCode::OK);
+        release.notify_waiters();
+        busy.await.expect("task").expect("response");
+    }
 
     #[test]
     fn logged_prefixes_are_bounded_and_cut_between_characters() {

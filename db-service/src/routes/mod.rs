@@ -38,8 +38,8 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
             state.clone(),
             auth::require_internal_token,
         ));
+    let probes = health::router().with_state(state.clone());
     let routes = Router::new()
-        .merge(health::router())
         .nest(API_PREFIX, internal)
         .fallback(|| async { ServiceError::NotFound(Entity::Route) })
         .with_state(state)
@@ -52,7 +52,7 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
         },
         max_concurrent_requests: Some(max_concurrent_requests),
     }
-    .apply(routes)
+    .apply(routes, probes)
 }
 
 /// The routes of a relation between a user and what the path names (`…/{name}/…/{user}`: a favorite, a follow):

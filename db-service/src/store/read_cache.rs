@@ -153,7 +153,8 @@ impl<K: Eq + Hash, V: Weight> Generational<K, V> {
             .map(|(_, value)| Arc::clone(value))
     }
 
-    /// Stores `value`; when the map would pass its bounds, first drops what is stale, then everything. A value
+    /// Stores `value`; when the map would pass its bounds, first drops what is stale, then as many other
+    /// entries as it takes (whichever the map yields first), never the whole map for one large value. A value
     /// larger than the whole bound is not kept.
     fn put(&self, key: K, version: u64, value: Arc<V>) {
         let weight = value.weight();
@@ -163,19 +164,30 @@ impl<K: Eq + Hash, V: Weight> Generational<K, V> {
         let Ok(mut entries) = self.0.lock() else {
             return;
         };
-        let full = |e: &Entries<K, V>| e.map.len() >= MAX_ENTRIES || e.bytes + weight > MAX_BYTES;
-        if full(&entries) {
-            entries.map.retain(|_, (stored, _)| *stored == version);
-            entries.bytes = entries.map.values().map(|(_, v)| v.weight()).sum();
-            if full(&entries) {
-                entries.map.clear();
-                entries.bytes = 0;
-            }
+        let Entries { map, bytes } = &mut *entries;
+        if let Some((_, replaced)) = map.remove(&key) {
+            *bytes -= replaced.weight();
         }
-        if let Some((_, replaced)) = entries.map.insert(key, (version, value)) {
-            entries.bytes -= replaced.weight();
+        if map.len() >= MAX_ENTRIES || *bytes + weight > MAX_BYTES {
+            map.retain(|_, (stored, _)| *stored == version);
+            *bytes = map.values().map(|(_, v)| v.weight()).sum();
         }
-        entries.bytes += weight;
+        let mut extra_entries = (map.len() + 1).saturating_sub(MAX_ENTRIES);
+        let mut extra_bytes = (*bytes + weight).saturating_sub(MAX_BYTES);
+        if extra_entries > 0 || extra_bytes > 0 {
+            map.retain(|_, (_, v)| {
+                if extra_entries == 0 && extra_bytes == 0 {
+                    return true;
+                }
+                let freed = v.weight();
+                extra_entries = extra_entries.saturating_sub(1);
+                extra_bytes = extra_bytes.saturating_sub(freed);
+                *bytes -= freed;
+                false
+            });
+        }
+        map.insert(key, (version, value));
+        *bytes += weight;
     }
 }
 
@@ -217,6 +229,41 @@ mod tests {
                 .unwrap_or(usize::MAX)
                 <= MAX_ENTRIES
         );
+    }
+
+    #[test]
+    fn bytes_are_counted_exactly_when_values_are_replaced_and_evicted() {
+        let cache = ReadCache::default();
+        let big = Bytes::from(vec![b' '; MAX_BYTES / 3]);
+        for round in 0..3 {
+            for offset in 0..5 {
+                let value = if offset % 2 == 0 {
+                    big.clone()
+                } else {
+                    page(round)
+                };
+                cache.put_list(ArticleFilter { offset, ..key() }, 0, value);
+            }
+        }
+        let (counted, actual) = cache
+            .lists
+            .0
+            .lock()
+            .map(|e| (e.bytes, e.map.values().map(|(_, v)| v.len()).sum::<usize>()))
+            .unwrap_or_default();
+        assert_eq!(counted, actual);
+        assert!(counted <= MAX_BYTES);
+        // Room was made for the newest value without emptying the map.
+        assert!(cache
+            .list(&ArticleFilter { offset: 4, ..key() }, 0)
+            .is_some());
+        let kept = cache
+            .lists
+            .0
+            .lock()
+            .map(|e| e.map.len())
+            .unwrap_or_default();
+        assert!(kept >= 2, "{kept} entries kept");
     }
 
     #[test]
