@@ -44,6 +44,7 @@ pub async fn run(
         store: store.clone(),
         backups: backups.clone(),
         internal_token: Arc::new(config.internal_token),
+        searches: Default::default(),
     };
     let app = routes::router(state, config.max_concurrent_requests);
     let schedule = match (config.backup_interval, store.snapshot_sources()) {
