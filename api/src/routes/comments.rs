@@ -34,7 +34,8 @@ struct PageQuery {
     offset: Option<String>,
 }
 
-/// Oldest first, a page at a time (20 unless `limit` says otherwise, at most 100), with `commentsCount`: the
+/// Oldest first, a page at a time (20 unless `limit` says otherwise, at most 100, and fewer once
+/// [`db_client::MAX_COMMENT_PAGE_BYTES`] of bodies have started), with `commentsCount`: the
 /// RealWorld shape plus what a reader needs to page through a long discussion.
 async fn list_comments(
     Db(db): Db,

@@ -369,6 +369,20 @@ impl TestApp {
         )
     }
 
+    /// Starts a new peak for both processes: the next `*_memory()` peaks are the highest since this call,
+    /// not since start (setup writes must not count against what a test then measures).
+    pub fn reset_peak_memory(&self) {
+        let db = self
+            .db
+            .as_ref()
+            .and_then(Child::id)
+            .expect("db-service running");
+        for pid in [self.api.id().expect("api running"), db] {
+            // "5" resets VmHWM to the current RSS (proc(5), clear_refs).
+            std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("/proc clear_refs");
+        }
+    }
+
     /// db-service's data folder (blog.db, users.db).
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()

@@ -29,6 +29,11 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Largest page db-service returns for one list call, whatever the caller asks.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
+/// Most comment text one page of comments carries: a page ends before the comment that would start past this
+/// many bytes of bodies (it always holds at least one). A hundred comments of 10,000 four-byte characters would
+/// be 4 MB an answer; with this a page is at most 296 KiB of bodies, whoever wrote them.
+pub const MAX_COMMENT_PAGE_BYTES: u64 = 256 * 1024;
+
 /// Deepest offset into a list of articles or comments: a page never walks more rows than this, however many
 /// there are (the api refuses deeper ones; narrow the list with a filter instead).
 pub const MAX_OFFSET: u64 = 10_000;

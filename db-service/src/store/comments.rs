@@ -1,6 +1,8 @@
 //! Comments on articles, with their authors from the users database; read a bounded page at a time.
 
-use db_client::{CommentPage, CommentRecord, Entity, NewComment, UserId, MAX_PAGE_SIZE};
+use db_client::{
+    CommentPage, CommentRecord, Entity, NewComment, UserId, MAX_COMMENT_PAGE_BYTES, MAX_PAGE_SIZE,
+};
 
 use super::{
     articles::article_id_by_slug,
@@ -34,13 +36,25 @@ impl<B: Backend> SqlStore<B> {
         let mut q = SqlQuery::from("SELECT id, comments_count FROM articles WHERE slug = ");
         q.bind_text(slug);
         let (article_id, total): (i64, i64) = conn.fetch_found(&q, Entity::Article).await?;
-        let mut q = select_comments(B::DIALECT);
-        q.push("article_id = ")
-            .bind_int(Some(article_id))
+        let d = B::DIALECT;
+        // The page as asked, then only the comments that start within MAX_COMMENT_PAGE_BYTES of bodies (the
+        // reader asks for the rest from where this page ends). Only ids and lengths are counted: OCTET_LENGTH
+        // reads a body's size, not the body, so the bodies read are the page's.
+        let mut q = SqlQuery::from(format!(
+            "SELECT c.id, c.author_id, c.body, {} AS created_at, {} AS updated_at FROM comments AS c \
+             JOIN (SELECT id, SUM(bytes) OVER (ORDER BY id) - bytes AS bytes_before FROM \
+             (SELECT id, OCTET_LENGTH(body) AS bytes FROM comments WHERE article_id = ",
+            d.timestamp("c.created_at"),
+            d.timestamp("c.updated_at"),
+        ));
+        q.bind_int(Some(article_id))
             .push(" ORDER BY id LIMIT ")
             .bind_int(Some(i64::from(limit.clamp(1, MAX_PAGE_SIZE))))
             .push(" OFFSET ")
-            .bind_int(Some(i64::try_from(offset).unwrap_or(i64::MAX)));
+            .bind_int(Some(i64::try_from(offset).unwrap_or(i64::MAX)))
+            .push(") AS asked) AS counted ON counted.id = c.id WHERE counted.bytes_before < ")
+            .bind_int(Some(MAX_COMMENT_PAGE_BYTES as i64))
+            .push(" ORDER BY c.id");
         let rows: Vec<CommentRow> = conn.fetch_all(&q).await?;
         drop(conn);
         Ok(CommentPage {
