@@ -20,6 +20,7 @@ mod sqlite;
 mod tags;
 mod transfer;
 mod users;
+mod version_reads;
 
 use std::{future::Future, path::Path, sync::Arc};
 
@@ -40,6 +41,7 @@ use backend::{Backend, Pools};
 use read_cache::ReadCache;
 use sql::SqlQuery;
 use sqlite::{article_batch::ArticleInserter, SoleWriter};
+use version_reads::VersionReads;
 
 /// The open databases. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -69,8 +71,11 @@ enum Freshness {
     /// This process is the data's only writer: the cache's own counter, bumped after every write.
     Local,
     /// Replicas share the data: the sum of the counters the databases' triggers bump in every writing
-    /// transaction, read with this statement.
-    Shared { version_query: String },
+    /// transaction, read with `version_query`, one read for all the requests that wait together.
+    Shared {
+        version_query: String,
+        reads: VersionReads,
+    },
 }
 
 impl<B: Backend> Clone for SqlStore<B> {
@@ -161,13 +166,22 @@ impl<B: Backend> SqlStore<B> {
     async fn version(&self) -> Result<u64, ServiceError> {
         match &*self.freshness {
             Freshness::Local => Ok(self.cache.local_version()),
-            Freshness::Shared { version_query } => {
-                let (version,): (i64,) = self
-                    .blog
-                    .fetch_optional(&SqlQuery::from(version_query.as_str()))
-                    .await?
-                    .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("no data version")))?;
-                u64::try_from(version).map_err(|e| ServiceError::Internal(e.into()))
+            Freshness::Shared {
+                version_query,
+                reads,
+            } => {
+                reads
+                    .current(|| async {
+                        let (version,): (i64,) = self
+                            .blog
+                            .fetch_optional(&SqlQuery::from(version_query.as_str()))
+                            .await?
+                            .ok_or_else(|| {
+                                ServiceError::Internal(anyhow::anyhow!("no data version"))
+                            })?;
+                        u64::try_from(version).map_err(|e| ServiceError::Internal(e.into()))
+                    })
+                    .await
             }
         }
     }

@@ -17,6 +17,7 @@ use sqlx::{
 
 use super::{
     backend::{mysql_error_number, Pools},
+    version_reads::VersionReads,
     Freshness, SqlStore,
 };
 
@@ -73,6 +74,7 @@ pub async fn open(
         cache: Arc::default(),
         freshness: Arc::new(Freshness::Shared {
             version_query: version_query(&name),
+            reads: VersionReads::default(),
         }),
         sole_writer: None,
     })
