@@ -175,11 +175,11 @@ async fn authored_article<C: Conn>(
 
 impl<B: Backend> SqlStore<B> {
     /// Stores a new article with its tags once its author is known to exist; answers with it as the author sees
-    /// it. On SQLite creates are group-committed (sqlite/article_batch.rs).
+    /// it. On SQLite creates are group-committed (sqlite/blog_writer.rs).
     #[tracing::instrument(skip_all)]
     pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError> {
-        if let Some(inserter) = self.article_inserter() {
-            return inserter.insert(new).await;
+        if let Some(writer) = self.blog_writer() {
+            return writer.insert(new).await;
         }
         // The users database is another database: the author reference is checked here, not by a foreign key.
         let author = self

@@ -22,6 +22,30 @@ fn select_comments(d: Dialect) -> SqlQuery {
     ))
 }
 
+/// Adds `new` to the article in the caller's transaction, and reads it back as stored.
+pub(super) async fn write_comment<C: Conn>(
+    conn: &mut C,
+    slug: &str,
+    new: &NewComment,
+) -> Result<CommentRow, ServiceError> {
+    let d = C::DIALECT;
+    let article_id = article_id_by_slug(&mut *conn, slug).await?;
+    let mut q = SqlQuery::from(
+        "INSERT INTO comments (article_id, author_id, body, created_at, updated_at) VALUES (",
+    );
+    q.bind_int(Some(article_id))
+        .push(", ")
+        .bind_int(Some(new.author.0))
+        .push(", ")
+        .bind_text(&new.body)
+        .push(&format!(", {now}, {now})", now = d.now()));
+    let id = conn.execute(&q).await?.last_insert_id;
+    let mut q = select_comments(d);
+    q.push("id = ").bind_int(Some(id));
+    let row: Option<CommentRow> = conn.fetch_optional(&q).await?;
+    row.ok_or_else(|| anyhow::anyhow!("comment {id} vanished after its insert").into())
+}
+
 impl<B: Backend> SqlStore<B> {
     /// One page of the article's comments, oldest first (NOTES.md #16), with the article's comment count.
     #[tracing::instrument(skip_all, fields(slug))]
@@ -70,25 +94,18 @@ impl<B: Backend> SqlStore<B> {
         new: &NewComment,
     ) -> Result<CommentRecord, ServiceError> {
         self.find_user_by_id(new.author).await?;
-        let d = B::DIALECT;
-        let row = retry_transaction(|| async {
-            let mut tx = self.blog.write.begin().await?;
-            let article_id = article_id_by_slug(&mut *tx, slug).await?;
-            let mut q = SqlQuery::from("INSERT INTO comments (article_id, author_id, body, created_at, updated_at) VALUES (");
-            q.bind_int(Some(article_id))
-                .push(", ")
-                .bind_int(Some(new.author.0))
-                .push(", ")
-                .bind_text(&new.body)
-                .push(&format!(", {now}, {now})", now = d.now()));
-            let id = tx.execute(&q).await?.last_insert_id;
-            let mut q = select_comments(d);
-            q.push("id = ").bind_int(Some(id));
-            let row: Option<CommentRow> = tx.fetch_optional(&q).await?;
-            tx.commit().await?;
-            row.ok_or_else(|| anyhow::anyhow!("comment {id} vanished after its insert").into())
-        })
-        .await?;
+        let row = match self.blog_writer() {
+            Some(writer) => writer.add_comment(slug, new.clone()).await?,
+            None => {
+                retry_transaction(|| async {
+                    let mut tx = self.blog.write.begin().await?;
+                    let row = write_comment(&mut *tx, slug, new).await?;
+                    tx.commit().await?;
+                    Ok(row)
+                })
+                .await?
+            }
+        };
         self.comments_with_authors(vec![row], Some(new.author))
             .await?
             .pop()

@@ -18,6 +18,19 @@ const FAVORITES: Relation = Relation {
     stamped: false,
 };
 
+/// Adds the article to `user`'s favorites or removes it, in the caller's transaction; the article's id.
+pub(super) async fn write_favorite<C: Conn>(
+    conn: &mut C,
+    slug: &str,
+    user: UserId,
+    favorite: bool,
+) -> Result<i64, ServiceError> {
+    let article_id = article_id_by_slug(&mut *conn, slug).await?;
+    conn.execute(&FAVORITES.set(C::DIALECT, user.0, article_id, favorite))
+        .await?;
+    Ok(article_id)
+}
+
 impl<B: Backend> SqlStore<B> {
     /// Adds the article to `user`'s favorites (`favorite`) or removes it; either is a no-op when already so.
     /// Answers with the article as `user` sees it.
@@ -28,15 +41,18 @@ impl<B: Backend> SqlStore<B> {
         user: UserId,
         favorite: bool,
     ) -> Result<ArticleRecord, ServiceError> {
-        let article_id = retry_transaction(|| async {
-            let mut tx = self.blog.write.begin().await?;
-            let article_id = article_id_by_slug(&mut *tx, slug).await?;
-            let q = FAVORITES.set(B::DIALECT, user.0, article_id, favorite);
-            tx.execute(&q).await?;
-            tx.commit().await?;
-            Ok(article_id)
-        })
-        .await?;
+        let article_id = match self.blog_writer() {
+            Some(writer) => writer.set_favorite(slug, user, favorite).await?,
+            None => {
+                retry_transaction(|| async {
+                    let mut tx = self.blog.write.begin().await?;
+                    let article_id = write_favorite(&mut *tx, slug, user, favorite).await?;
+                    tx.commit().await?;
+                    Ok(article_id)
+                })
+                .await?
+            }
+        };
         self.wrote();
         self.read_back(article_id, user).await
     }

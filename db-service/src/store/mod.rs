@@ -40,7 +40,7 @@ use crate::{
 use backend::{Backend, Pools};
 use read_cache::ReadCache;
 use sql::SqlQuery;
-use sqlite::{article_batch::ArticleInserter, SoleWriter};
+use sqlite::{blog_writer::BlogWriter, SoleWriter};
 use version_reads::VersionReads;
 
 /// The open databases. Cheap to clone.
@@ -205,8 +205,8 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// The group-committing writer of new articles, where this process is the sole writer.
-    fn article_inserter(&self) -> Option<&ArticleInserter> {
-        self.sole_writer.as_ref().map(|w| &w.article_inserter)
+    fn blog_writer(&self) -> Option<&BlogWriter> {
+        self.sole_writer.as_ref().map(|w| &w.blog_writer)
     }
 
     /// Call after a write committed and before it is acknowledged: cached reads are stale from now on. (Where

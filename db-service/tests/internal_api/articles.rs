@@ -166,7 +166,7 @@ on_every_backend! {
         assert!(matches!(missing, Err(DbError::NotFound { .. })));
     }
 
-    /// Concurrent creates are group-committed (store/sqlite/article_batch.rs): each caller must get its own article back,
+    /// Concurrent creates are group-committed (store/sqlite/blog_writer.rs): each caller must get its own article back,
     /// same titles must still get distinct slugs within one batch, and every acknowledged article must be listed.
     async fn concurrent_creates_each_get_their_own_article_and_all_are_stored(svc: TestService) {
         let jake = svc.user("jake").await;

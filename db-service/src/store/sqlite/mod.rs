@@ -3,7 +3,7 @@
 //! Being the files' only writer, db-service knows every write (so cached reads are checked against a counter in
 //! memory) and can group-commit new articles.
 
-pub(super) mod article_batch;
+pub(super) mod blog_writer;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
@@ -23,8 +23,8 @@ pub(super) static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/
 /// What only the sole writer of its databases can do. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SoleWriter {
-    /// New articles, group-committed on blog.db's writer.
-    pub article_inserter: article_batch::ArticleInserter,
+    /// New articles, favorites and comments, group-committed on blog.db's writer.
+    pub blog_writer: blog_writer::BlogWriter,
     /// Held while the store is open, so that a restore cannot swap files under a running service.
     _lock: Arc<FolderLock>,
 }
@@ -37,18 +37,15 @@ pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<Sql
     let users = open_file(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS, durability).await?;
     let blog = open_file(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
     let cache = Arc::new(ReadCache::default());
-    let article_inserter = article_batch::ArticleInserter::start(
-        blog.write.clone(),
-        users.read.clone(),
-        Arc::clone(&cache),
-    );
+    let blog_writer =
+        blog_writer::BlogWriter::start(blog.write.clone(), users.read.clone(), Arc::clone(&cache));
     Ok(SqlStore {
         users,
         blog,
         cache,
         freshness: Arc::new(Freshness::Local),
         sole_writer: Some(SoleWriter {
-            article_inserter,
+            blog_writer,
             _lock: Arc::new(lock),
         }),
     })

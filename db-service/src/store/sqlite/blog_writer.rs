@@ -1,0 +1,607 @@
+//! Group commit for blog.db: new articles, favorites and comments that arrive while a commit is in flight are
+//! written together in the next transaction, so N concurrent writes cost one BEGIN/COMMIT and one fsync instead of
+//! N, and the authors of new articles are checked (and their profiles fetched) in one users.db query. Nothing
+//! waits for company: a lone write is committed at once. Each caller is answered only after its batch committed.
+//!
+//! Bounded by construction: the queue holds at most [`QUEUE_CAPACITY`] writes (more are refused with
+//! [`ServiceError::Busy`], 503); a write whose caller has gone (the api timed out and closed the connection) is
+//! dropped before it is written, so a client that retries gets no duplicate; and each write is made under a
+//! savepoint, so one that fails rolls back alone.
+
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
+
+use db_client::{ArticleRecord, AuthorView, Entity, NewArticle, NewComment, UserId};
+use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool};
+use tokio::sync::{
+    mpsc::{self, error::TrySendError},
+    oneshot,
+};
+
+use crate::store::read_cache::ReadCache;
+use crate::{
+    error::ServiceError,
+    store::{
+        articles::{created_record, insert_article_row, InsertedArticle},
+        backend::Pools,
+        comments::write_comment,
+        favorites::write_favorite,
+        rows::CommentRow,
+        tags::{insert_tags, Tags},
+        users::authors,
+    },
+};
+
+/// Most writes made in one transaction (bounds the time a batch holds the writer).
+const MAX_BATCH: usize = 64;
+
+/// Most writes waiting for the writer; a write beyond is refused at once rather than queued without end.
+pub(crate) const QUEUE_CAPACITY: usize = 1024;
+
+type Reply<T> = oneshot::Sender<Result<T, ServiceError>>;
+
+/// A write waiting for the writer, with the channel its caller waits on.
+enum Job {
+    Create {
+        article: NewArticle,
+        reply: Reply<ArticleRecord>,
+    },
+    /// Answered with the article's id.
+    Favorite {
+        slug: String,
+        user: UserId,
+        favorite: bool,
+        reply: Reply<i64>,
+    },
+    Comment {
+        slug: String,
+        comment: NewComment,
+        reply: Reply<CommentRow>,
+    },
+}
+
+/// What one job wrote (or why it did not), kept until its batch commits.
+enum Written {
+    Article(Result<(InsertedArticle, Tags), ServiceError>),
+    Favorite(Result<i64, ServiceError>),
+    Comment(Result<CommentRow, ServiceError>),
+}
+
+impl Job {
+    /// The caller has gone: nobody would learn of this write.
+    fn is_abandoned(&self) -> bool {
+        match self {
+            Job::Create { reply, .. } => reply.is_closed(),
+            Job::Favorite { reply, .. } => reply.is_closed(),
+            Job::Comment { reply, .. } => reply.is_closed(),
+        }
+    }
+
+    fn fail(self, error: ServiceError) {
+        let _ = match self {
+            Job::Create { reply, .. } => reply.send(Err(error)).map_err(drop),
+            Job::Favorite { reply, .. } => reply.send(Err(error)).map_err(drop),
+            Job::Comment { reply, .. } => reply.send(Err(error)).map_err(drop),
+        };
+    }
+
+    /// Whether the write changes what the read cache holds (comments are not cached).
+    fn changes_cached_reads(&self) -> bool {
+        !matches!(self, Job::Comment { .. })
+    }
+
+    /// Makes the write under a savepoint of the batch's transaction: if it fails, only it is rolled back.
+    async fn write(&self, tx: &mut SqliteConnection) -> Result<Written, ServiceError> {
+        let mut savepoint = tx.begin().await?;
+        let written = match self {
+            Job::Create { article, .. } => Written::Article(
+                async {
+                    let tags = Tags::new(article.tags.clone());
+                    let row = insert_article_row(&mut *savepoint, article, &tags).await?;
+                    insert_tags(&mut *savepoint, row.id, &tags).await?;
+                    Ok((row, tags))
+                }
+                .await,
+            ),
+            Job::Favorite {
+                slug,
+                user,
+                favorite,
+                ..
+            } => Written::Favorite(write_favorite(&mut *savepoint, slug, *user, *favorite).await),
+            Job::Comment { slug, comment, .. } => {
+                Written::Comment(write_comment(&mut *savepoint, slug, comment).await)
+            }
+        };
+        let failed = match &written {
+            Written::Article(r) => r.is_err(),
+            Written::Favorite(r) => r.is_err(),
+            Written::Comment(r) => r.is_err(),
+        };
+        if failed {
+            savepoint.rollback().await?;
+        } else {
+            savepoint.commit().await?;
+        }
+        Ok(written)
+    }
+
+    /// Tells the caller what its committed batch wrote for it; `author` is a new article's.
+    fn answer(self, written: Written, author: Option<AuthorView>) {
+        let _ = match (self, written, author) {
+            (Job::Create { article, reply }, Written::Article(r), Some(author)) => reply
+                .send(r.map(|(row, tags)| created_record(article, row, tags, author)))
+                .map_err(drop),
+            (Job::Favorite { reply, .. }, Written::Favorite(r), _) => reply.send(r).map_err(drop),
+            (Job::Comment { reply, .. }, Written::Comment(r), _) => reply.send(r).map_err(drop),
+            (job, ..) => {
+                job.fail(anyhow::anyhow!("a write was answered with another's outcome").into());
+                Ok(())
+            }
+        };
+    }
+}
+
+/// Hands blog.db writes to the batching writer task. Cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct BlogWriter {
+    jobs: mpsc::Sender<Job>,
+    /// Transactions committed so far.
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests of batching"))]
+    batches: Arc<AtomicU64>,
+}
+
+impl BlogWriter {
+    /// Starts the writer task on `blog` (blog.db's single writer), reading authors from `users` (a users.db
+    /// reader); it ends when the last handle is dropped.
+    pub(crate) fn start(blog: SqlitePool, users: SqlitePool, cache: Arc<ReadCache>) -> Self {
+        let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
+        let batches = Arc::new(AtomicU64::new(0));
+        let writer = Writer {
+            blog,
+            users: Pools::shared(users),
+            cache,
+            batches: Arc::clone(&batches),
+        };
+        tokio::spawn(writer.run(queue));
+        Self { jobs, batches }
+    }
+
+    /// Writes `article` once its author is known to exist, and returns it as the author sees it once the
+    /// transaction holding it has committed. `Busy` when the queue is full.
+    pub(crate) async fn insert(&self, article: NewArticle) -> Result<ArticleRecord, ServiceError> {
+        self.submit(|reply| Job::Create { article, reply }).await
+    }
+
+    /// Adds the article to `user`'s favorites or removes it (a no-op when already so); the article's id.
+    pub(crate) async fn set_favorite(
+        &self,
+        slug: &str,
+        user: UserId,
+        favorite: bool,
+    ) -> Result<i64, ServiceError> {
+        let slug = slug.to_owned();
+        self.submit(|reply| Job::Favorite {
+            slug,
+            user,
+            favorite,
+            reply,
+        })
+        .await
+    }
+
+    /// Adds `comment` (whose author the caller has checked) to the article.
+    pub(crate) async fn add_comment(
+        &self,
+        slug: &str,
+        comment: NewComment,
+    ) -> Result<CommentRow, ServiceError> {
+        let slug = slug.to_owned();
+        self.submit(|reply| Job::Comment {
+            slug,
+            comment,
+            reply,
+        })
+        .await
+    }
+
+    async fn submit<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T, ServiceError> {
+        let (reply, answer) = oneshot::channel();
+        let stopped = || ServiceError::Internal(anyhow::anyhow!("the blog writer has stopped"));
+        self.jobs.try_send(job(reply)).map_err(|e| match e {
+            TrySendError::Full(_) => ServiceError::Busy,
+            TrySendError::Closed(_) => stopped(),
+        })?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Transactions committed so far.
+    #[cfg(test)]
+    pub(crate) fn batches(&self) -> u64 {
+        self.batches.load(Ordering::Relaxed)
+    }
+}
+
+/// The task that owns blog.db's writer.
+struct Writer {
+    blog: SqlitePool,
+    /// A users.db reader: authors live in another file, so they are checked here rather than by a foreign key.
+    users: Pools<Sqlite>,
+    cache: Arc<ReadCache>,
+    batches: Arc<AtomicU64>,
+}
+
+impl Writer {
+    async fn run(self, mut queue: mpsc::Receiver<Job>) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            let jobs = std::mem::take(&mut batch);
+            metrics::histogram!("db_blog_batch_size").record(jobs.len() as f64);
+            if let Some(known) = self.with_authors(jobs).await {
+                self.write(known).await;
+            }
+        }
+    }
+
+    /// Each job with the profile of the author of its new article (other jobs need none); a job whose author
+    /// does not exist is answered `NotFound` here. `None` when the authors cannot be read: everyone was told.
+    async fn with_authors(&self, jobs: Vec<Job>) -> Option<Vec<(Job, Option<AuthorView>)>> {
+        let ids: Vec<i64> = jobs
+            .iter()
+            .filter_map(|job| match job {
+                Job::Create { article, .. } => Some(article.author.0),
+                _ => None,
+            })
+            .collect();
+        if ids.is_empty() {
+            return Some(jobs.into_iter().map(|job| (job, None)).collect());
+        }
+        let authors = match authors(&self.users, ids, None).await {
+            Ok(authors) => authors,
+            Err(e) => {
+                let message = e.to_string();
+                for job in jobs {
+                    job.fail(anyhow::anyhow!("cannot read the authors: {message}").into());
+                }
+                return None;
+            }
+        };
+        let mut known = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let author = match &job {
+                Job::Create { article, .. } => match authors.get(article.author.0) {
+                    Some(author) => Some(author.clone()),
+                    None => {
+                        job.fail(ServiceError::NotFound(Entity::User));
+                        continue;
+                    }
+                },
+                _ => None,
+            };
+            known.push((job, author));
+        }
+        Some(known)
+    }
+
+    /// Commits the writes of `jobs` in one transaction, each under its own savepoint, and answers each caller.
+    /// A caller that has gone by the time its write would be committed (the api timed out and closed the
+    /// connection) never sees the answer, so its write is not made: it would only duplicate the one its client
+    /// sends again.
+    async fn write(&self, mut jobs: Vec<(Job, Option<AuthorView>)>) {
+        let outcomes = loop {
+            jobs.retain(|(job, _)| !job.is_abandoned());
+            if jobs.is_empty() {
+                return;
+            }
+            match self.commit(&jobs).await {
+                Ok(Some(outcomes)) => break outcomes,
+                // Someone left while the batch was being written: it was rolled back; write the rest again.
+                Ok(None) => continue,
+                Err(e) => {
+                    // Nothing of the batch is stored: every caller learns so.
+                    let message = e.to_string();
+                    for (job, _) in jobs {
+                        job.fail(anyhow::anyhow!("the batch was not committed: {message}").into());
+                    }
+                    return;
+                }
+            }
+        };
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("db_blog_batches_total").increment(1);
+        if jobs.iter().any(|(job, _)| job.changes_cached_reads()) {
+            self.cache.invalidate();
+        }
+        for ((job, author), written) in jobs.into_iter().zip(outcomes) {
+            job.answer(written, author);
+        }
+    }
+
+    /// Makes every job's write in one transaction and commits it, unless a caller has gone meanwhile: then it
+    /// rolls back and answers `None`. Each outcome is that job's own.
+    async fn commit(
+        &self,
+        jobs: &[(Job, Option<AuthorView>)],
+    ) -> Result<Option<Vec<Written>>, ServiceError> {
+        let mut tx = self.blog.begin().await?;
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for (job, _) in jobs {
+            outcomes.push(job.write(&mut tx).await?);
+        }
+        if jobs.iter().any(|(job, _)| job.is_abandoned()) {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        tx.commit().await?;
+        Ok(Some(outcomes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use db_client::{NewComment, UserId};
+    use sqlx::Sqlite;
+
+    use super::*;
+    use crate::{config::Durability, store::SqlStore};
+
+    /// A store in `dir` with one user, jake, and its article writer.
+    async fn store_with_jake(dir: &std::path::Path) -> (SqlStore<Sqlite>, UserId, BlogWriter) {
+        let store = crate::store::sqlite::open(dir, Durability::Full)
+            .await
+            .expect("open");
+        let jake = store
+            .insert_user(&conduit_testkit::new_user("jake"))
+            .await
+            .expect("user");
+        let writer = store.blog_writer().cloned().expect("SQLite group-commits");
+        (store, jake.id, writer)
+    }
+
+    fn article(author: UserId, title: &str) -> NewArticle {
+        NewArticle {
+            author,
+            slug: "same".into(),
+            title: title.into(),
+            description: "d".into(),
+            body: "b".into(),
+            tags: vec![format!("t-{title}")],
+        }
+    }
+
+    async fn stored_titles(store: &SqlStore<Sqlite>) -> Vec<String> {
+        sqlx::query_scalar("SELECT title FROM articles ORDER BY title")
+            .fetch_all(&store.blog.read)
+            .await
+            .expect("titles")
+    }
+
+    /// Creates queued behind the busy writer took at most two transactions: the one waiting on the writer, and
+    /// the rest together.
+    fn assert_queued_creates_batched(writer: &BlogWriter) {
+        assert!(writer.batches() <= 2, "{} transactions", writer.batches());
+    }
+
+    /// Holds blog.db's only writer connection for `busy`, while `creates` are sent: they queue behind it.
+    async fn while_writer_busy<T: Send + 'static>(
+        store: &SqlStore<Sqlite>,
+        creates: Vec<tokio::task::JoinHandle<T>>,
+    ) -> Vec<T> {
+        let busy = store.blog.write.acquire().await.expect("writer");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(busy);
+        let mut results = Vec::new();
+        for create in creates {
+            results.push(create.await.expect("task"));
+        }
+        results
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn creates_queued_behind_a_busy_writer_commit_together_each_with_its_own_slug() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, jake, writer) = store_with_jake(dir.path()).await;
+        // Every third article names an author who does not exist: those alone are refused.
+        let creates = (0..10)
+            .map(|i| {
+                let writer = writer.clone();
+                let author = if i % 3 == 2 { UserId(999) } else { jake };
+                tokio::spawn(
+                    async move { (i, writer.insert(article(author, &format!("a{i}"))).await) },
+                )
+            })
+            .collect();
+        let results = while_writer_busy(&store, creates).await;
+
+        let mut slugs = std::collections::HashSet::new();
+        for (i, created) in results {
+            if i % 3 == 2 {
+                assert!(
+                    matches!(created, Err(ServiceError::NotFound(Entity::User))),
+                    "#{i}: {created:?}"
+                );
+                continue;
+            }
+            let created = created.expect("inserted");
+            assert_eq!(created.author.username, "jake");
+            assert_eq!(created.tags, vec![format!("t-a{i}")]);
+            assert!(
+                slugs.insert(created.slug.clone()),
+                "duplicate slug {}",
+                created.slug
+            );
+        }
+        assert_eq!(slugs.len(), 7);
+        assert_eq!(
+            stored_titles(&store).await.len(),
+            7,
+            "no article of an unknown author is stored"
+        );
+        assert_queued_creates_batched(&writer);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn favorites_comments_and_creates_queued_together_share_a_transaction() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, jake, writer) = store_with_jake(dir.path()).await;
+        let slug = writer
+            .insert(article(jake, "first"))
+            .await
+            .expect("article")
+            .slug;
+        let before = writer.batches();
+        let jobs: Vec<_> = (0..9)
+            .map(|i| {
+                let (writer, slug) = (writer.clone(), slug.clone());
+                tokio::spawn(async move {
+                    match i % 3 {
+                        // The favorite of an article that does not exist fails alone.
+                        0 if i == 6 => format!(
+                            "{:?}",
+                            writer.set_favorite("missing", jake, true).await.map(drop)
+                        ),
+                        0 => format!(
+                            "{:?}",
+                            writer.set_favorite(&slug, jake, true).await.map(drop)
+                        ),
+                        1 => {
+                            let comment = NewComment {
+                                author: jake,
+                                body: format!("c{i}"),
+                            };
+                            format!(
+                                "{:?}",
+                                writer.add_comment(&slug, comment).await.map(|row| row.body)
+                            )
+                        }
+                        _ => format!(
+                            "{:?}",
+                            writer
+                                .insert(article(jake, &format!("a{i}")))
+                                .await
+                                .map(drop)
+                        ),
+                    }
+                })
+            })
+            .collect();
+        let outcomes = while_writer_busy(&store, jobs).await;
+        assert_eq!(
+            outcomes,
+            [
+                "Ok(())",
+                "Ok(\"c1\")",
+                "Ok(())",
+                "Ok(())",
+                "Ok(\"c4\")",
+                "Ok(())",
+                "Err(NotFound(Article))",
+                "Ok(\"c7\")",
+                "Ok(())",
+            ]
+        );
+        assert!(
+            writer.batches() - before <= 2,
+            "{} transactions for 9 writes",
+            writer.batches() - before
+        );
+        let favorites: i64 =
+            sqlx::query_scalar("SELECT favorites_count FROM articles WHERE slug = ?")
+                .bind(&slug)
+                .fetch_one(&store.blog.read)
+                .await
+                .expect("count");
+        assert_eq!(favorites, 1, "favoriting twice is one favorite");
+        let comments: i64 = sqlx::query_scalar("SELECT count(*) FROM comments")
+            .fetch_one(&store.blog.read)
+            .await
+            .expect("comments");
+        assert_eq!(comments, 3);
+        assert_eq!(stored_titles(&store).await.len(), 4);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_article_that_fails_rolls_back_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, jake, writer) = store_with_jake(dir.path()).await;
+        sqlx::query(
+            "CREATE TRIGGER refuse_bad BEFORE INSERT ON articles WHEN NEW.title = 'bad' \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        )
+        .execute(&store.blog.write)
+        .await
+        .expect("trigger");
+        let creates = ["good 1", "bad", "good 2"]
+            .into_iter()
+            .map(|title| {
+                let writer = writer.clone();
+                tokio::spawn(async move { (title, writer.insert(article(jake, title)).await) })
+            })
+            .collect();
+        for (title, created) in while_writer_busy(&store, creates).await {
+            assert_eq!(created.is_ok(), title != "bad", "{title}: {created:?}");
+        }
+        assert_eq!(stored_titles(&store).await, vec!["good 1", "good 2"]);
+        assert_queued_creates_batched(&writer);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_create_whose_caller_has_gone_is_not_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, jake, writer) = store_with_jake(dir.path()).await;
+        let busy = store.blog.write.acquire().await.expect("writer");
+        let abandoned = {
+            let writer = writer.clone();
+            tokio::spawn(async move { writer.insert(article(jake, "abandoned")).await })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The caller gives up (as a timed-out api request does) while its create waits for the writer.
+        abandoned.abort();
+        assert!(abandoned.await.is_err_and(|e| e.is_cancelled()));
+        drop(busy);
+        // A later create is written after the abandoned one was taken off the queue.
+        writer
+            .insert(article(jake, "later"))
+            .await
+            .expect("later create");
+        assert_eq!(stored_titles(&store).await, vec!["later"]);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, jake, writer) = store_with_jake(dir.path()).await;
+        let _busy = store.blog.write.acquire().await.expect("writer");
+        let mut waiting = Vec::new();
+        // The writer task holds one batch; the queue holds QUEUE_CAPACITY more.
+        for i in 0..QUEUE_CAPACITY + MAX_BATCH + 1 {
+            let writer = writer.clone();
+            waiting.push(tokio::spawn(async move {
+                writer.insert(article(jake, &format!("q{i}"))).await
+            }));
+        }
+        let refused = tokio::time::timeout(Duration::from_secs(8), async {
+            loop {
+                // An attempt that was queued instead waits on the writer: give up on it (its caller is gone).
+                let attempt = writer.insert(article(jake, "one too many"));
+                if let Ok(Err(ServiceError::Busy)) =
+                    tokio::time::timeout(Duration::from_millis(20), attempt).await
+                {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(
+            refused.is_ok(),
+            "a create beyond the queue's capacity was not refused"
+        );
+        for task in waiting {
+            task.abort();
+        }
+    }
+}
