@@ -92,40 +92,32 @@ impl Job {
         !matches!(self, Job::Comment { .. })
     }
 
-    /// Makes the write under a savepoint of the batch's transaction: if it fails, only it is rolled back.
+    /// Makes the write in the batch's transaction. A favorite is one statement after a read, so it fails whole
+    /// or not at all; the others write several rows, each under a savepoint so that one failing rolls back alone.
     async fn write(&self, tx: &mut SqliteConnection) -> Result<Written, ServiceError> {
-        let mut savepoint = tx.begin().await?;
-        let written = match self {
-            Job::Create { article, .. } => Written::Article(
-                async {
-                    let tags = Tags::new(article.tags.clone());
-                    let row = insert_article_row(&mut *savepoint, article, &tags).await?;
-                    insert_tags(&mut *savepoint, row.id, &tags).await?;
-                    Ok((row, tags))
-                }
-                .await,
-            ),
+        Ok(match self {
             Job::Favorite {
                 slug,
                 user,
                 favorite,
                 ..
-            } => Written::Favorite(write_favorite(&mut *savepoint, slug, *user, *favorite).await),
-            Job::Comment { slug, comment, .. } => {
-                Written::Comment(write_comment(&mut *savepoint, slug, comment).await)
-            }
-        };
-        let failed = match &written {
-            Written::Article(r) => r.is_err(),
-            Written::Favorite(r) => r.is_err(),
-            Written::Comment(r) => r.is_err(),
-        };
-        if failed {
-            savepoint.rollback().await?;
-        } else {
-            savepoint.commit().await?;
-        }
-        Ok(written)
+            } => Written::Favorite(write_favorite(tx, slug, *user, *favorite).await),
+            Job::Create { article, .. } => Written::Article(
+                under_savepoint(tx, async |savepoint| {
+                    let tags = Tags::new(article.tags.clone());
+                    let row = insert_article_row(savepoint, article, &tags).await?;
+                    insert_tags(savepoint, row.id, &tags).await?;
+                    Ok((row, tags))
+                })
+                .await?,
+            ),
+            Job::Comment { slug, comment, .. } => Written::Comment(
+                under_savepoint(tx, async |savepoint| {
+                    write_comment(savepoint, slug, comment).await
+                })
+                .await?,
+            ),
+        })
     }
 
     /// Tells the caller what its committed batch wrote for it; `author` is a new article's.
@@ -337,6 +329,22 @@ impl Writer {
         tx.commit().await?;
         Ok(Some(outcomes))
     }
+}
+
+/// Runs `write` under a savepoint of `tx`: kept if it succeeds, rolled back alone if it fails. The outer error is
+/// the savepoint's own (the whole batch fails), the inner one the write's.
+async fn under_savepoint<T>(
+    tx: &mut SqliteConnection,
+    write: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, ServiceError>,
+) -> Result<Result<T, ServiceError>, ServiceError> {
+    let mut savepoint = tx.begin().await?;
+    let written = write(&mut savepoint).await;
+    if written.is_ok() {
+        savepoint.commit().await?;
+    } else {
+        savepoint.rollback().await?;
+    }
+    Ok(written)
 }
 
 #[cfg(test)]
