@@ -41,19 +41,21 @@ impl<B: Backend> SqlStore<B> {
         user: UserId,
         favorite: bool,
     ) -> Result<ArticleRecord, ServiceError> {
+        // The group-committing writer moves the cache's version once per batch itself.
         let article_id = match self.blog_writer() {
             Some(writer) => writer.set_favorite(slug, user, favorite).await?,
             None => {
-                retry_transaction(|| async {
+                let article_id = retry_transaction(|| async {
                     let mut tx = self.blog.write.begin().await?;
                     let article_id = write_favorite(&mut *tx, slug, user, favorite).await?;
                     tx.commit().await?;
                     Ok(article_id)
                 })
-                .await?
+                .await?;
+                self.wrote();
+                article_id
             }
         };
-        self.wrote();
         self.read_back(article_id, user).await
     }
 }

@@ -92,8 +92,10 @@ impl Job {
         !matches!(self, Job::Comment { .. })
     }
 
-    /// Makes the write in the batch's transaction. A favorite is one statement after a read, so it fails whole
-    /// or not at all; the others write several rows, each under a savepoint so that one failing rolls back alone.
+    /// Makes the write in the batch's transaction. A favorite is one statement after a read: its article
+    /// missing is its own outcome, and anything else fails the batch (SQLite may have rolled the whole
+    /// transaction back). The others write several rows, each under a savepoint so that one failing rolls back
+    /// alone.
     async fn write(&self, tx: &mut SqliteConnection) -> Result<Written, ServiceError> {
         Ok(match self {
             Job::Favorite {
@@ -101,7 +103,11 @@ impl Job {
                 user,
                 favorite,
                 ..
-            } => Written::Favorite(write_favorite(tx, slug, *user, *favorite).await),
+            } => Written::Favorite(match write_favorite(tx, slug, *user, *favorite).await {
+                Err(ServiceError::NotFound(entity)) => Err(ServiceError::NotFound(entity)),
+                Err(batch_error) => return Err(batch_error),
+                Ok(id) => Ok(id),
+            }),
             Job::Create { article, .. } => Written::Article(
                 under_savepoint(tx, async |savepoint| {
                     let tags = Tags::new(article.tags.clone());
