@@ -62,8 +62,9 @@ impl<B: Backend> SqlStore<B> {
         let (article_id, total): (i64, i64) = conn.fetch_found(&q, Entity::Article).await?;
         let d = B::DIALECT;
         // The page as asked, then only the comments that start within MAX_COMMENT_PAGE_BYTES of bodies (the
-        // reader asks for the rest from where this page ends). Only ids and lengths are counted: OCTET_LENGTH
-        // reads a body's size, not the body, so the bodies read are the page's.
+        // reader asks for the rest from where this page ends). Only ids and lengths are counted, and only the
+        // page's bodies reach db-service (SQLite's OCTET_LENGTH does not even read a body; InnoDB may read it on
+        // the server).
         let mut q = SqlQuery::from(format!(
             "SELECT c.id, c.author_id, c.body, {} AS created_at, {} AS updated_at FROM comments AS c \
              JOIN (SELECT id, SUM(bytes) OVER (ORDER BY id) - bytes AS bytes_before FROM \

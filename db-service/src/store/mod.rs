@@ -204,7 +204,8 @@ impl<B: Backend> SqlStore<B> {
         Ok(value)
     }
 
-    /// The group-committing writer of new articles, where this process is the sole writer.
+    /// The group-committing writer of blog.db (new articles, favorites, comments), where this process is the
+    /// sole writer.
     fn blog_writer(&self) -> Option<&BlogWriter> {
         self.sole_writer.as_ref().map(|w| &w.blog_writer)
     }

@@ -55,6 +55,7 @@ impl From<AuthorRow> for AuthorView {
 }
 
 /// The author profiles of one page of rows, fetched together.
+#[derive(Default)]
 pub(super) struct Authors(HashMap<i64, AuthorView>);
 
 impl FromIterator<AuthorRow> for Authors {

@@ -12,32 +12,36 @@ use std::{
 
 use tokio::sync::Mutex;
 
+use crate::error::ServiceError;
+
 #[derive(Debug, Default)]
 pub(crate) struct VersionReads {
     /// Reads started so far; read on arrival, bumped (under `turn`) as a read starts.
     started: AtomicU64,
-    /// One read at a time; callers queue here in arrival order. Holds the last read to finish: (its number in
-    /// `started`, the version it saw).
-    turn: Mutex<Option<(u64, u64)>>,
+    /// One read at a time; callers queue here in arrival order. Holds the last read to finish: its number in
+    /// `started`, and the version it saw (`None`: it failed).
+    turn: Mutex<Option<(u64, Option<u64>)>>,
 }
 
 impl VersionReads {
     /// The version as of a read that started after this call: a finished one if there is one, or `read` now.
-    pub async fn current<E, F>(&self, read: impl FnOnce() -> F) -> Result<u64, E>
+    /// Callers that waited for a read that failed are answered `Busy` at once rather than each trying in turn
+    /// (the reader got the error itself); the next caller to arrive reads again.
+    pub async fn current<F>(&self, read: impl FnOnce() -> F) -> Result<u64, ServiceError>
     where
-        F: Future<Output = Result<u64, E>>,
+        F: Future<Output = Result<u64, ServiceError>>,
     {
         let arrived_after = self.started.load(Ordering::SeqCst);
         let mut last = self.turn.lock().await;
-        if let Some((number, version)) = *last {
+        if let Some((number, seen)) = *last {
             if number > arrived_after {
-                return Ok(version);
+                return seen.ok_or(ServiceError::Busy);
             }
         }
         let number = self.started.fetch_add(1, Ordering::SeqCst) + 1;
-        let version = read().await?;
-        *last = Some((number, version));
-        Ok(version)
+        let version = read().await;
+        *last = Some((number, version.as_ref().ok().copied()));
+        version
     }
 }
 
@@ -59,7 +63,7 @@ mod tests {
                 reads
                     .current(|| async move {
                         release.notified().await;
-                        Ok::<_, ()>(1)
+                        Ok(1)
                     })
                     .await
             }
@@ -70,12 +74,12 @@ mod tests {
         // A write is acknowledged now, while the first read is under way: this caller must see version 2.
         let second = tokio::spawn({
             let reads = Arc::clone(&reads);
-            async move { reads.current(|| async { Ok::<_, ()>(2) }).await }
+            async move { reads.current(|| async { Ok(2) }).await }
         });
         tokio::task::yield_now().await;
         release.notify_one();
-        assert_eq!(first.await.expect("first"), Ok(1));
-        assert_eq!(second.await.expect("second"), Ok(2));
+        assert_eq!(first.await.expect("first").expect("read"), 1);
+        assert_eq!(second.await.expect("second").expect("read"), 2);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,7 +92,7 @@ mod tests {
                 reads
                     .current(|| async move {
                         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                        Ok::<_, ()>(performed.fetch_add(1, Ordering::SeqCst) as u64)
+                        Ok(performed.fetch_add(1, Ordering::SeqCst) as u64)
                     })
                     .await
             })
@@ -103,12 +107,53 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_read_is_not_shared_and_the_next_caller_reads_again() {
-        let reads = VersionReads::default();
-        assert_eq!(
-            reads.current(|| async { Err::<u64, _>("down") }).await,
-            Err("down")
+    async fn a_failed_read_answers_those_who_waited_for_it_and_the_next_caller_reads_again() {
+        let reads = Arc::new(VersionReads::default());
+        let release = Arc::new(Notify::new());
+        let failing = tokio::spawn({
+            let (reads, release) = (Arc::clone(&reads), Arc::clone(&release));
+            async move {
+                reads
+                    .current(|| async move {
+                        release.notified().await;
+                        Err(ServiceError::Internal(anyhow::anyhow!(
+                            "the server is down"
+                        )))
+                    })
+                    .await
+            }
+        });
+        while reads.started.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let performed = Arc::new(AtomicUsize::new(0));
+        let waiting = |reads: &Arc<VersionReads>| {
+            let (reads, performed) = (Arc::clone(reads), Arc::clone(&performed));
+            tokio::spawn(async move {
+                reads
+                    .current(|| async move {
+                        performed.fetch_add(1, Ordering::SeqCst);
+                        Err(ServiceError::Internal(anyhow::anyhow!("still down")))
+                    })
+                    .await
+            })
+        };
+        let (first, second) = (waiting(&reads), waiting(&reads));
+        tokio::task::yield_now().await;
+        release.notify_one();
+        assert!(matches!(
+            failing.await.expect("task"),
+            Err(ServiceError::Internal(_))
+        ));
+        let outcomes = [first.await.expect("task"), second.await.expect("task")];
+        // One of the two waiters read (and failed); the other was told at once.
+        assert_eq!(performed.load(Ordering::SeqCst), 1);
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| matches!(o, Err(ServiceError::Busy))),
+            "{outcomes:?}"
         );
-        assert_eq!(reads.current(|| async { Ok::<_, &str>(7) }).await, Ok(7));
+        assert_eq!(reads.current(|| async { Ok(7) }).await.expect("read"), 7);
     }
 }

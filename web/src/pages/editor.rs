@@ -206,7 +206,8 @@ pub fn EditorPage(
                 <h1 class="sr-only">{heading}</h1>
                 <ErrorList messages=errors/>
                 <form on:submit=submit>
-                    <fieldset>
+                    // Closed until the form holds the article or its draft: typing before that would be overwritten.
+                    <fieldset disabled=move || baseline.with(Option::is_none)>
                         <TextField name="title" label="Article Title" large=true value=title/>
                         <TextField name="description" label="Description" placeholder="What's this article about?"
                             value=description/>

@@ -4,9 +4,12 @@
 //! waits for company: a lone write is committed at once. Each caller is answered only after its batch committed.
 //!
 //! Bounded by construction: the queue holds at most [`QUEUE_CAPACITY`] writes (more are refused with
-//! [`ServiceError::Busy`], 503); a write whose caller has gone (the api timed out and closed the connection) is
-//! dropped before it is written, so a client that retries gets no duplicate; and each write is made under a
-//! savepoint, so one that fails rolls back alone.
+//! [`ServiceError::Busy`], 503). A write whose caller has gone (the api timed out and closed the connection) is
+//! dropped before the batch is written, and a new article or comment whose caller leaves while it is being
+//! written is rolled back alone, so a client that tries again gets no duplicate (only a caller leaving during the
+//! final commit can still find its write stored; a favorite is the same either way). New articles and comments
+//! are written under savepoints, so one that fails rolls back alone; a favorite is one statement, and a database
+//! error fails the batch.
 
 use std::sync::{
     atomic::{AtomicU64, Ordering},
@@ -109,18 +112,24 @@ impl Job {
                 Ok(id) => Ok(id),
             }),
             Job::Create { article, .. } => Written::Article(
-                under_savepoint(tx, async |savepoint| {
-                    let tags = Tags::new(article.tags.clone());
-                    let row = insert_article_row(savepoint, article, &tags).await?;
-                    insert_tags(savepoint, row.id, &tags).await?;
-                    Ok((row, tags))
-                })
+                under_savepoint(
+                    tx,
+                    || self.is_abandoned(),
+                    async |savepoint| {
+                        let tags = Tags::new(article.tags.clone());
+                        let row = insert_article_row(savepoint, article, &tags).await?;
+                        insert_tags(savepoint, row.id, &tags).await?;
+                        Ok((row, tags))
+                    },
+                )
                 .await?,
             ),
             Job::Comment { slug, comment, .. } => Written::Comment(
-                under_savepoint(tx, async |savepoint| {
-                    write_comment(savepoint, slug, comment).await
-                })
+                under_savepoint(
+                    tx,
+                    || self.is_abandoned(),
+                    async |savepoint| write_comment(savepoint, slug, comment).await,
+                )
                 .await?,
             ),
         })
@@ -235,17 +244,21 @@ impl Writer {
     async fn run(self, mut queue: mpsc::Receiver<Job>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            let jobs = std::mem::take(&mut batch);
+            let mut jobs = std::mem::take(&mut batch);
             metrics::histogram!("db_blog_batch_size").record(jobs.len() as f64);
-            if let Some(known) = self.with_authors(jobs).await {
+            // The api timed out and closed the connection: nobody would learn of these writes, and a client that
+            // tries again would only get a duplicate.
+            jobs.retain(|job| !job.is_abandoned());
+            let known = self.with_authors(jobs).await;
+            if !known.is_empty() {
                 self.write(known).await;
             }
         }
     }
 
-    /// Each job with the profile of the author of its new article (other jobs need none); a job whose author
-    /// does not exist is answered `NotFound` here. `None` when the authors cannot be read: everyone was told.
-    async fn with_authors(&self, jobs: Vec<Job>) -> Option<Vec<(Job, Option<AuthorView>)>> {
+    /// Each job with the profile of the author of its new article (other jobs need none). A new article whose
+    /// author does not exist, or whose author cannot be read, is answered here; the other jobs go on.
+    async fn with_authors(&self, jobs: Vec<Job>) -> Vec<(Job, Option<AuthorView>)> {
         let ids: Vec<i64> = jobs
             .iter()
             .filter_map(|job| match job {
@@ -253,58 +266,45 @@ impl Writer {
                 _ => None,
             })
             .collect();
-        if ids.is_empty() {
-            return Some(jobs.into_iter().map(|job| (job, None)).collect());
-        }
-        let authors = match authors(&self.users, ids, None).await {
-            Ok(authors) => authors,
-            Err(e) => {
-                let message = e.to_string();
-                for job in jobs {
-                    job.fail(anyhow::anyhow!("cannot read the authors: {message}").into());
-                }
-                return None;
-            }
+        let authors = if ids.is_empty() {
+            Ok(Default::default())
+        } else {
+            authors(&self.users, ids, None)
+                .await
+                .map_err(|e| e.to_string())
         };
         let mut known = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let author = match &job {
-                Job::Create { article, .. } => match authors.get(article.author.0) {
+            let author = match (&job, &authors) {
+                (Job::Create { article, .. }, Ok(authors)) => match authors.get(article.author.0) {
                     Some(author) => Some(author.clone()),
                     None => {
                         job.fail(ServiceError::NotFound(Entity::User));
                         continue;
                     }
                 },
+                (Job::Create { .. }, Err(message)) => {
+                    job.fail(anyhow::anyhow!("cannot read the author: {message}").into());
+                    continue;
+                }
                 _ => None,
             };
             known.push((job, author));
         }
-        Some(known)
+        known
     }
 
-    /// Commits the writes of `jobs` in one transaction, each under its own savepoint, and answers each caller.
-    /// A caller that has gone by the time its write would be committed (the api timed out and closed the
-    /// connection) never sees the answer, so its write is not made: it would only duplicate the one its client
-    /// sends again.
-    async fn write(&self, mut jobs: Vec<(Job, Option<AuthorView>)>) {
-        let outcomes = loop {
-            jobs.retain(|(job, _)| !job.is_abandoned());
-            if jobs.is_empty() {
-                return;
-            }
-            match self.commit(&jobs).await {
-                Ok(Some(outcomes)) => break outcomes,
-                // Someone left while the batch was being written: it was rolled back; write the rest again.
-                Ok(None) => continue,
-                Err(e) => {
-                    // Nothing of the batch is stored: every caller learns so.
-                    let message = e.to_string();
-                    for (job, _) in jobs {
-                        job.fail(anyhow::anyhow!("the batch was not committed: {message}").into());
-                    }
-                    return;
+    /// Commits the writes of `jobs` in one transaction and answers each caller: with its own outcome once the
+    /// batch committed, or with the batch's error (nothing of it is stored).
+    async fn write(&self, jobs: Vec<(Job, Option<AuthorView>)>) {
+        let outcomes = match self.commit(&jobs).await {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                let message = e.to_string();
+                for (job, _) in jobs {
+                    job.fail(anyhow::anyhow!("the batch was not committed: {message}").into());
                 }
+                return;
             }
         };
         self.batches.fetch_add(1, Ordering::Relaxed);
@@ -317,40 +317,47 @@ impl Writer {
         }
     }
 
-    /// Makes every job's write in one transaction and commits it, unless a caller has gone meanwhile: then it
-    /// rolls back and answers `None`. Each outcome is that job's own.
+    /// Makes every job's write in one transaction and commits it; each outcome is that job's own. After a failure
+    /// the connection is closed rather than returned: SQLite may have rolled the transaction back under sqlx,
+    /// whose idea of the nesting depth would then be wrong.
     async fn commit(
         &self,
         jobs: &[(Job, Option<AuthorView>)],
-    ) -> Result<Option<Vec<Written>>, ServiceError> {
-        let mut tx = self.blog.begin().await?;
-        let mut outcomes = Vec::with_capacity(jobs.len());
-        for (job, _) in jobs {
-            outcomes.push(job.write(&mut tx).await?);
+    ) -> Result<Vec<Written>, ServiceError> {
+        let mut conn = self.blog.acquire().await?;
+        let written = async {
+            let mut tx = conn.begin().await?;
+            let mut outcomes = Vec::with_capacity(jobs.len());
+            for (job, _) in jobs {
+                outcomes.push(job.write(&mut tx).await?);
+            }
+            tx.commit().await?;
+            Ok(outcomes)
         }
-        if jobs.iter().any(|(job, _)| job.is_abandoned()) {
-            tx.rollback().await?;
-            return Ok(None);
+        .await;
+        if written.is_err() {
+            let _ = conn.close().await;
         }
-        tx.commit().await?;
-        Ok(Some(outcomes))
+        written
     }
 }
 
-/// Runs `write` under a savepoint of `tx`: kept if it succeeds, rolled back alone if it fails. The outer error is
-/// the savepoint's own (the whole batch fails), the inner one the write's.
+/// Runs `write` under a savepoint of `tx`: kept if it succeeds and its caller still waits, rolled back alone
+/// otherwise (a caller that has gone would only get a duplicate when its client tries again). The outer error
+/// is the savepoint's own (the whole batch fails), the inner one the write's.
 async fn under_savepoint<T>(
     tx: &mut SqliteConnection,
+    abandoned: impl Fn() -> bool,
     write: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, ServiceError>,
 ) -> Result<Result<T, ServiceError>, ServiceError> {
     let mut savepoint = tx.begin().await?;
     let written = write(&mut savepoint).await;
-    if written.is_ok() {
+    if written.is_ok() && !abandoned() {
         savepoint.commit().await?;
-    } else {
-        savepoint.rollback().await?;
+        return Ok(written);
     }
-    Ok(written)
+    savepoint.rollback().await?;
+    Ok(written.and(Err(ServiceError::Busy)))
 }
 
 #[cfg(test)]
@@ -403,14 +410,16 @@ mod tests {
     /// Holds blog.db's only writer connection for `busy`, while `creates` are sent: they queue behind it.
     async fn while_writer_busy<T: Send + 'static>(
         store: &SqlStore<Sqlite>,
-        creates: Vec<tokio::task::JoinHandle<T>>,
+        start: impl FnOnce() -> Vec<tokio::task::JoinHandle<T>>,
     ) -> Vec<T> {
+        // Taken before the writes start, so that none can be committed before the rest have queued.
         let busy = store.blog.write.acquire().await.expect("writer");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let writes = start();
+        tokio::time::sleep(Duration::from_millis(200)).await;
         drop(busy);
         let mut results = Vec::new();
-        for create in creates {
-            results.push(create.await.expect("task"));
+        for write in writes {
+            results.push(write.await.expect("task"));
         }
         results
     }
@@ -420,15 +429,17 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, jake, writer) = store_with_jake(dir.path()).await;
         // Every third article names an author who does not exist: those alone are refused.
-        let creates = (0..10)
-            .map(|i| {
-                let writer = writer.clone();
-                let author = if i % 3 == 2 { UserId(999) } else { jake };
-                tokio::spawn(
-                    async move { (i, writer.insert(article(author, &format!("a{i}"))).await) },
-                )
-            })
-            .collect();
+        let creates = || {
+            (0..10)
+                .map(|i| {
+                    let writer = writer.clone();
+                    let author = if i % 3 == 2 { UserId(999) } else { jake };
+                    tokio::spawn(async move {
+                        (i, writer.insert(article(author, &format!("a{i}"))).await)
+                    })
+                })
+                .collect()
+        };
         let results = while_writer_busy(&store, creates).await;
 
         let mut slugs = std::collections::HashSet::new();
@@ -468,41 +479,43 @@ mod tests {
             .expect("article")
             .slug;
         let before = writer.batches();
-        let jobs: Vec<_> = (0..9)
-            .map(|i| {
-                let (writer, slug) = (writer.clone(), slug.clone());
-                tokio::spawn(async move {
-                    match i % 3 {
-                        // The favorite of an article that does not exist fails alone.
-                        0 if i == 6 => format!(
-                            "{:?}",
-                            writer.set_favorite("missing", jake, true).await.map(drop)
-                        ),
-                        0 => format!(
-                            "{:?}",
-                            writer.set_favorite(&slug, jake, true).await.map(drop)
-                        ),
-                        1 => {
-                            let comment = NewComment {
-                                author: jake,
-                                body: format!("c{i}"),
-                            };
-                            format!(
+        let jobs = || {
+            (0..9)
+                .map(|i| {
+                    let (writer, slug) = (writer.clone(), slug.clone());
+                    tokio::spawn(async move {
+                        match i % 3 {
+                            // The favorite of an article that does not exist fails alone.
+                            0 if i == 6 => format!(
                                 "{:?}",
-                                writer.add_comment(&slug, comment).await.map(|row| row.body)
-                            )
+                                writer.set_favorite("missing", jake, true).await.map(drop)
+                            ),
+                            0 => format!(
+                                "{:?}",
+                                writer.set_favorite(&slug, jake, true).await.map(drop)
+                            ),
+                            1 => {
+                                let comment = NewComment {
+                                    author: jake,
+                                    body: format!("c{i}"),
+                                };
+                                format!(
+                                    "{:?}",
+                                    writer.add_comment(&slug, comment).await.map(|row| row.body)
+                                )
+                            }
+                            _ => format!(
+                                "{:?}",
+                                writer
+                                    .insert(article(jake, &format!("a{i}")))
+                                    .await
+                                    .map(drop)
+                            ),
                         }
-                        _ => format!(
-                            "{:?}",
-                            writer
-                                .insert(article(jake, &format!("a{i}")))
-                                .await
-                                .map(drop)
-                        ),
-                    }
+                    })
                 })
-            })
-            .collect();
+                .collect()
+        };
         let outcomes = while_writer_busy(&store, jobs).await;
         assert_eq!(
             outcomes,
@@ -542,20 +555,23 @@ mod tests {
     async fn an_article_that_fails_rolls_back_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, jake, writer) = store_with_jake(dir.path()).await;
+        // Refused at its tag, after its article row was written: only the savepoint takes that row back.
         sqlx::query(
-            "CREATE TRIGGER refuse_bad BEFORE INSERT ON articles WHEN NEW.title = 'bad' \
+            "CREATE TRIGGER refuse_bad BEFORE INSERT ON article_tags WHEN NEW.tag = 't-bad' \
              BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
         )
         .execute(&store.blog.write)
         .await
         .expect("trigger");
-        let creates = ["good 1", "bad", "good 2"]
-            .into_iter()
-            .map(|title| {
-                let writer = writer.clone();
-                tokio::spawn(async move { (title, writer.insert(article(jake, title)).await) })
-            })
-            .collect();
+        let creates = || {
+            ["good 1", "bad", "good 2"]
+                .into_iter()
+                .map(|title| {
+                    let writer = writer.clone();
+                    tokio::spawn(async move { (title, writer.insert(article(jake, title)).await) })
+                })
+                .collect()
+        };
         for (title, created) in while_writer_busy(&store, creates).await {
             assert_eq!(created.is_ok(), title != "bad", "{title}: {created:?}");
         }

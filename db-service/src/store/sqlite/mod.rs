@@ -1,7 +1,7 @@
 //! The SQLite backend: one file per owning service (`users.db`, `blog.db`), each with a single writer connection
 //! (so concurrent writes queue instead of failing with "database is locked") and a pool of read-only connections.
 //! Being the files' only writer, db-service knows every write (so cached reads are checked against a counter in
-//! memory) and can group-commit new articles.
+//! memory) and can group-commit blog.db's writes (new articles, favorites, comments).
 
 pub(super) mod blog_writer;
 
