@@ -94,7 +94,12 @@ impl<B: Backend> SqlStore<B> {
         slug: &str,
         new: &NewComment,
     ) -> Result<CommentRecord, ServiceError> {
-        self.find_user_by_id(new.author).await?;
+        // The commenter's profile, read once: it shows the author exists (users.db has no foreign key into
+        // blog.db) and becomes the new comment's author.
+        let authors = self.authors(vec![new.author.0], Some(new.author)).await?;
+        if authors.get(new.author.0).is_none() {
+            return Err(ServiceError::NotFound(Entity::User));
+        }
         let row = match self.blog_writer() {
             Some(writer) => writer.add_comment(slug, new.clone()).await?,
             None => {
@@ -107,10 +112,7 @@ impl<B: Backend> SqlStore<B> {
                 .await?
             }
         };
-        self.comments_with_authors(vec![row], Some(new.author))
-            .await?
-            .pop()
-            .ok_or_else(|| anyhow::anyhow!("a new comment lost its author").into())
+        row.into_record(&authors)
     }
 
     /// Deletes comment `id` of the article if `by` wrote it.

@@ -31,6 +31,17 @@ on_every_backend! {
         assert_eq!((left.comments.len(), left.total), (1, 1));
         let wrong_article = svc.comments("nope").await;
         assert!(matches!(wrong_article, Err(DbError::NotFound { .. })));
+        // The commenter must exist (users.db has no foreign key into blog.db): nothing is stored otherwise.
+        let stranger = NewComment {
+            author: UserId(9_999),
+            body: "from nobody".into(),
+        };
+        let refused = svc.client.create_comment("talked-about", &stranger).await;
+        assert!(
+            matches!(refused, Err(DbError::NotFound { entity: Entity::User })),
+            "{refused:?}"
+        );
+        assert_eq!(svc.comments("talked-about").await.expect("comments").total, 1);
     }
 
     async fn comments_come_a_bounded_page_at_a_time_with_their_count(svc: TestService) {

@@ -107,7 +107,7 @@ impl Job {
                 favorite,
                 ..
             } => Written::Favorite(match write_favorite(tx, slug, *user, *favorite).await {
-                Err(ServiceError::NotFound(entity)) => Err(ServiceError::NotFound(entity)),
+                Err(missing @ ServiceError::NotFound(_)) => Err(missing),
                 Err(batch_error) => return Err(batch_error),
                 Ok(id) => Ok(id),
             }),
