@@ -19,11 +19,11 @@ use std::{
 use bytes::Bytes;
 use db_client::{ArticleFilter, ArticleRecord, UserId};
 
-/// Entries per map before it is emptied.
+/// Entries per map; past it, stale entries go first, then only as many others as a new one needs.
 const MAX_ENTRIES: usize = 512;
 
-/// Bytes of values per map before it is emptied (k8s/README.md, "Memory"): with three maps, the cache holds at
-/// most about 3 × this.
+/// Bytes of values per map, evicted as [`MAX_ENTRIES`] is (k8s/README.md, "Memory"): with three maps, the cache
+/// holds at most about 3 × this.
 const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, Default)]
