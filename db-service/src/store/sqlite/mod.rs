@@ -38,7 +38,8 @@ pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<Sql
     let blog = open_file(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
     let cache = Arc::new(ReadCache::default());
     let blog_writer =
-        blog_writer::BlogWriter::start(blog.write.clone(), users.read.clone(), Arc::clone(&cache));
+        blog_writer::BlogWriter::start(blog.write.clone(), users.read.clone(), Arc::clone(&cache))
+            .context("cannot start blog.db's writer thread")?;
     Ok(SqlStore {
         users,
         blog,
