@@ -1,6 +1,7 @@
 //! Single articles: insert, read, change, delete — each joined with its author from the users database.
 
 use std::{
+    collections::{HashMap, HashSet},
     hash::{BuildHasher, RandomState},
     sync::Arc,
 };
@@ -8,9 +9,9 @@ use std::{
 use db_client::{ArticleChanges, ArticleRecord, AuthorView, Entity, NewArticle, UserId};
 
 use super::{
-    backend::{retry_transaction, unique_violation, Backend, Conn},
+    backend::{retry_transaction, unique_violation, Backend, Conn, Pools},
     rows::{ArticleKey, ArticleRow},
-    sql::SqlQuery,
+    sql::{Dialect, SqlQuery},
     tags::{insert_tags, Tags},
     SqlStore,
 };
@@ -51,6 +52,27 @@ enum Slugged<'a> {
     Renamed(i64),
 }
 
+/// The start of an INSERT of new articles; each row's values follow from [`push_article_values`].
+const INSERT_ARTICLES: &str = "INSERT INTO articles \
+    (slug, author_id, title, description, body, search_tags, created_at, updated_at) VALUES ";
+
+/// `(…)`: the values of a new article's row under `slug`, created and updated at `now` (SQL).
+fn push_article_values(q: &mut SqlQuery, slug: &str, new: &NewArticle, tags: &Tags, now: &str) {
+    q.push("(")
+        .bind_text(slug)
+        .push(", ")
+        .bind_int(Some(new.author.0))
+        .push(", ")
+        .bind_text(&new.title)
+        .push(", ")
+        .bind_text(&new.description)
+        .push(", ")
+        .bind_text(&new.body)
+        .push(", ")
+        .bind_text(&tags.search_text())
+        .push(&format!(", {now}, {now})"));
+}
+
 /// Writes `what` under the first slug candidate for `base` that no other article has; returns the article's id.
 async fn write_under_free_slug<C: Conn>(
     conn: &mut C,
@@ -62,23 +84,8 @@ async fn write_under_free_slug<C: Conn>(
         let slug = slug_candidate(base, attempt);
         let q = match what {
             Slugged::New(new, tags) => {
-                let mut q = SqlQuery::from(
-                    "INSERT INTO articles \
-                     (slug, author_id, title, description, body, search_tags, created_at, updated_at) \
-                     VALUES (",
-                );
-                q.bind_text(&slug)
-                    .push(", ")
-                    .bind_int(Some(new.author.0))
-                    .push(", ")
-                    .bind_text(&new.title)
-                    .push(", ")
-                    .bind_text(&new.description)
-                    .push(", ")
-                    .bind_text(&new.body)
-                    .push(", ")
-                    .bind_text(&tags.search_text())
-                    .push(&format!(", {now}, {now})"));
+                let mut q = SqlQuery::from(INSERT_ARTICLES);
+                push_article_values(&mut q, &slug, new, tags, now);
                 q
             }
             Slugged::Renamed(id) => {
@@ -109,17 +116,102 @@ pub(super) async fn insert_article_row<C: Conn>(
     tags: &Tags,
 ) -> Result<InsertedArticle, ServiceError> {
     let id = write_under_free_slug(conn, &new.slug, Slugged::New(new, tags)).await?;
-    let d = C::DIALECT;
-    let mut q = SqlQuery::from(format!(
-        "SELECT id, {} AS slug, {} AS created_at, {} AS updated_at FROM articles WHERE id = ",
-        d.text("slug"),
-        d.timestamp("created_at"),
-        d.timestamp("updated_at")
-    ));
+    let mut q = SqlQuery::from(select_inserted(C::DIALECT) + "id = ");
     q.bind_int(Some(id));
     conn.fetch_optional(&q)
         .await?
         .ok_or_else(|| anyhow::anyhow!("article {id} vanished after its insert").into())
+}
+
+/// The columns of [`InsertedArticle`], selected `FROM articles`.
+fn select_inserted(dialect: Dialect) -> String {
+    format!(
+        "SELECT id, {} AS slug, {} AS created_at, {} AS updated_at FROM articles WHERE ",
+        dialect.text("slug"),
+        dialect.timestamp("created_at"),
+        dialect.timestamp("updated_at")
+    )
+}
+
+/// Inserts several new articles with their tags in the caller's transaction, one statement per table however
+/// many there are (MySQL's batches of creates, store/mysql/article_batches.rs). Which slugs are taken is read
+/// once; an article whose slug is taken, or was chosen for one before it, gets a suffixed one. Should another
+/// writer take a chosen slug meanwhile, the INSERT fails as a whole, and nothing of it is written. Returns each
+/// article's row, in the order given.
+pub(super) async fn insert_articles_together<C: Conn>(
+    conn: &mut C,
+    batch: &[(&NewArticle, &Tags)],
+) -> Result<Vec<InsertedArticle>, ServiceError> {
+    let d = C::DIALECT;
+    let mut q = SqlQuery::from(format!(
+        "SELECT {} FROM articles WHERE slug IN ",
+        d.text("slug")
+    ));
+    q.push_text_list(d, batch.iter().map(|(new, _)| new.slug.as_str()));
+    let taken: Vec<(String,)> = conn.fetch_all(&q).await?;
+    let mut used: HashSet<String> = taken.into_iter().map(|(slug,)| slug).collect();
+    let mut slugs = Vec::with_capacity(batch.len());
+    for (new, _) in batch {
+        let slug = (0..SLUG_ATTEMPTS)
+            .map(|attempt| slug_candidate(&new.slug, attempt))
+            .find(|candidate| !used.contains(candidate))
+            .ok_or(ServiceError::Conflict("slug"))?;
+        used.insert(slug.clone());
+        slugs.push(slug);
+    }
+    let mut q = SqlQuery::from(INSERT_ARTICLES);
+    for (i, ((new, tags), slug)) in batch.iter().zip(&slugs).enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        push_article_values(&mut q, slug, new, tags, d.now());
+    }
+    conn.execute(&q).await?;
+    let mut q = SqlQuery::from(select_inserted(d) + "slug IN ");
+    q.push_text_list(d, slugs.iter().map(String::as_str));
+    let mut by_slug: HashMap<String, InsertedArticle> = conn
+        .fetch_all::<InsertedArticle>(&q)
+        .await?
+        .into_iter()
+        .map(|row| (row.slug.clone(), row))
+        .collect();
+    let rows = slugs
+        .iter()
+        .map(|slug| {
+            by_slug
+                .remove(slug)
+                .ok_or_else(|| anyhow::anyhow!("article {slug} vanished after its insert").into())
+        })
+        .collect::<Result<Vec<_>, ServiceError>>()?;
+    let tagged: Vec<(i64, &Tags)> = rows
+        .iter()
+        .zip(batch)
+        .map(|(row, (_, tags))| (row.id, *tags))
+        .collect();
+    insert_tags(conn, &tagged).await?;
+    Ok(rows)
+}
+
+/// Stores one new article with its tags in a transaction of its own; what the database decided. Rolled back
+/// (`Busy`) if its caller has gone by the commit (`abandoned`): a client that tries again would get a duplicate.
+pub(super) async fn insert_article_alone<B: Backend>(
+    blog: &Pools<B>,
+    new: &NewArticle,
+    tags: &Tags,
+    abandoned: impl Fn() -> bool,
+) -> Result<InsertedArticle, ServiceError> {
+    retry_transaction(|| async {
+        let mut tx = blog.write.begin().await?;
+        let row = insert_article_row(&mut *tx, new, tags).await?;
+        insert_tags(&mut *tx, &[(row.id, tags)]).await?;
+        if abandoned() {
+            tx.rollback().await?;
+            return Err(ServiceError::Busy);
+        }
+        tx.commit().await?;
+        Ok(row)
+    })
+    .await
 }
 
 /// The record of an article just created: what the caller sent, what the database decided, and its author as
@@ -175,11 +267,15 @@ async fn authored_article<C: Conn>(
 
 impl<B: Backend> SqlStore<B> {
     /// Stores a new article with its tags once its author is known to exist; answers with it as the author sees
-    /// it. On SQLite creates are group-committed (sqlite/blog_writer.rs).
+    /// it. Creates are group-committed on SQLite (sqlite/blog_writer.rs) and batched on MySQL
+    /// (mysql/article_batches.rs).
     #[tracing::instrument(skip_all)]
     pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError> {
         if let Some(writer) = self.blog_writer() {
             return writer.insert(new).await;
+        }
+        if let Some(batches) = &self.article_batches {
+            return batches.insert(new).await;
         }
         // The users database is another database: the author reference is checked here, not by a foreign key.
         let author = self
@@ -189,14 +285,8 @@ impl<B: Backend> SqlStore<B> {
             .cloned()
             .ok_or(ServiceError::NotFound(Entity::User))?;
         let tags = Tags::new(new.tags.clone());
-        let row = retry_transaction(|| async {
-            let mut tx = self.blog.write.begin().await?;
-            let row = insert_article_row(&mut *tx, &new, &tags).await?;
-            insert_tags(&mut *tx, row.id, &tags).await?;
-            tx.commit().await?;
-            Ok(row)
-        })
-        .await?;
+        // Here the caller's going drops this future, and with it the transaction.
+        let row = insert_article_alone(&self.blog, &new, &tags, || false).await?;
         self.wrote();
         Ok(created_record(new, row, tags, author))
     }
@@ -252,7 +342,7 @@ impl<B: Backend> SqlStore<B> {
                 let mut q = SqlQuery::from("DELETE FROM article_tags WHERE article_id = ");
                 q.bind_int(Some(article.id));
                 tx.execute(&q).await?;
-                insert_tags(&mut *tx, article.id, tags).await?;
+                insert_tags(&mut *tx, &[(article.id, tags)]).await?;
                 let mut q = SqlQuery::from("UPDATE articles SET search_tags = ");
                 q.bind_text(&tags.search_text())
                     .push(" WHERE id = ")

@@ -21,6 +21,7 @@ mod tags;
 mod transfer;
 mod users;
 mod version_reads;
+mod writer;
 
 use std::{future::Future, path::Path, sync::Arc};
 
@@ -38,6 +39,7 @@ use crate::{
     error::ServiceError,
 };
 use backend::{Backend, Pools};
+use mysql::article_batches::ArticleBatches;
 use read_cache::ReadCache;
 use sql::SqlQuery;
 use sqlite::{blog_writer::BlogWriter, SoleWriter};
@@ -63,6 +65,9 @@ pub struct SqlStore<B: Backend> {
     freshness: Arc<Freshness>,
     /// What only the databases' sole writer can do (SQLite); `None` where replicas share them (MySQL).
     sole_writer: Option<SoleWriter>,
+    /// New articles written in batches where replicas share the databases (MySQL); SQLite's sole writer
+    /// group-commits them with its other writes.
+    article_batches: Option<ArticleBatches>,
 }
 
 /// How a store knows the version of its data, which moves with every write a cached read could show.
@@ -86,6 +91,7 @@ impl<B: Backend> Clone for SqlStore<B> {
             cache: Arc::clone(&self.cache),
             freshness: Arc::clone(&self.freshness),
             sole_writer: self.sole_writer.clone(),
+            article_batches: self.article_batches.clone(),
         }
     }
 }

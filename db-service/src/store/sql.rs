@@ -121,6 +121,33 @@ impl SqlQuery {
         }
     }
 
+    /// `(<texts>)`, for `… IN`, the way [`SqlQuery::push_id_list`] does ids.
+    pub fn push_text_list<'t>(
+        &mut self,
+        dialect: Dialect,
+        texts: impl ExactSizeIterator<Item = &'t str>,
+    ) -> &mut Self {
+        match dialect {
+            Dialect::Sqlite => {
+                let json = serde_json::Value::from(texts.collect::<Vec<_>>()).to_string();
+                self.push("(SELECT value FROM json_each(")
+                    .bind_text(&json)
+                    .push("))")
+            }
+            Dialect::Mysql if texts.len() == 0 => self.push("(NULL)"),
+            Dialect::Mysql => {
+                self.push("(");
+                for (i, text) in texts.enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.bind_text(text);
+                }
+                self.push(")")
+            }
+        }
+    }
+
     /// The statement, ready to run, with every value bound.
     pub fn query<'q, DB>(&'q self) -> Query<'q, DB, <DB as Database>::Arguments<'q>>
     where

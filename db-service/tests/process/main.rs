@@ -445,3 +445,180 @@ async fn healthcheck_succeeds_against_a_serving_instance_and_fails_once_it_stops
     assert!(!down.status.success(), "a stopped service is not healthy");
     assert!(String::from_utf8_lossy(&down.stderr).contains("no answer"));
 }
+
+/// On MySQL, new articles that queue while a batch is written go into the next one, written with one statement
+/// per table in one transaction (store/mysql/article_batches.rs): each caller still gets its own article, same
+/// titles (also one already taken) still get distinct slugs, and every tag is stored.
+#[tokio::test]
+async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() {
+    use sqlx::{Connection, Executor};
+
+    let database = conduit_testkit::fresh_database_name();
+    let server = conduit_testkit::test_server_setting("CONDUIT_TEST_MYSQL_URL");
+    let data = tempfile::tempdir().expect("temp dir");
+    let service = Service::start(
+        data.path(),
+        vec![("DATABASE_URL", format!("{server}/{database}"))],
+    )
+    .await;
+    let jake = service
+        .client
+        .create_user(&new_user("jake"))
+        .await
+        .expect("user");
+    let new = |i: usize| {
+        // Half share one title, which an article below already has.
+        let title = if i.is_multiple_of(2) {
+            "Same".to_owned()
+        } else {
+            format!("Own {i}")
+        };
+        NewArticle {
+            author: jake.id,
+            slug: title.to_lowercase().replace(' ', "-"),
+            title,
+            description: format!("#{i}"),
+            body: "b".into(),
+            tags: vec![format!("t{i}"), "queued".into()],
+        }
+    };
+    let first = service.client.create_article(&new(0)).await.expect("first");
+    assert_eq!(first.slug, "same");
+    let batches = || async {
+        let metrics = reqwest::get(format!("{}/metrics", service.socket.url()))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        sample(&metrics, "db_blog_batches_total").unwrap_or(0.0)
+    };
+    let before = batches().await;
+
+    // Hold the articles table, so that the first create waits in its transaction while the others queue.
+    let mut holder = sqlx::MySqlConnection::connect(&format!("{server}/{database}_blog"))
+        .await
+        .expect("connect to the blog database");
+    holder
+        .execute("LOCK TABLES articles WRITE")
+        .await
+        .expect("lock");
+    let creates: Vec<_> = (1..=24)
+        .map(|i| {
+            let client = service.client.clone();
+            let article = new(i);
+            tokio::spawn(async move { (i, client.create_article(&article).await) })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    holder.execute("UNLOCK TABLES").await.expect("unlock");
+
+    let mut slugs = std::collections::HashSet::from([first.slug.clone()]);
+    for create in creates {
+        let (i, created) = create.await.expect("task");
+        let created = created.expect("create");
+        assert_eq!(
+            created.description,
+            format!("#{i}"),
+            "a caller got another's article"
+        );
+        assert_eq!(created.tags, vec!["queued".to_owned(), format!("t{i}")]);
+        assert!(
+            slugs.insert(created.slug.clone()),
+            "duplicate slug {}",
+            created.slug
+        );
+        let stored = service
+            .client
+            .find_article_by_slug(&created.slug, ViewerQuery::default())
+            .await;
+        assert_eq!(stored.expect("stored"), created);
+    }
+    // The first create to reach the writer waited on the lock, alone or with a few others (or all: then one
+    // transaction did); everything that queued behind it was written in one more. One by one, 24 creates would
+    // be 24 transactions.
+    let transactions = batches().await - before;
+    assert!(
+        (1.0..=3.0).contains(&transactions),
+        "24 creates took {transactions} transactions"
+    );
+    let queued = ArticleFilter {
+        tag: Some("queued".into()),
+        ..ArticleFilter::default()
+    };
+    let page = service.client.list_articles(&queued).await.expect("list");
+    assert_eq!(page.total, 25);
+
+    // A batch the server refuses (one article's tag is longer than its column) is written again one article at a
+    // time: the others are stored, the refused one not at all.
+    holder
+        .execute("LOCK TABLES articles WRITE")
+        .await
+        .expect("lock");
+    let creates: Vec<_> = (100..108)
+        .map(|i| {
+            let client = service.client.clone();
+            let mut article = new(i);
+            if i == 104 {
+                article.tags.push("x".repeat(300));
+            }
+            tokio::spawn(async move { (i, client.create_article(&article).await) })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    holder.execute("UNLOCK TABLES").await.expect("unlock");
+    for create in creates {
+        let (i, created) = create.await.expect("task");
+        match created {
+            Err(_) if i == 104 => {}
+            Ok(created) if i != 104 => assert_eq!(created.description, format!("#{i}")),
+            other => panic!("create {i}: {other:?}"),
+        }
+    }
+    let page = service.client.list_articles(&queued).await.expect("list");
+    assert_eq!(page.total, 25 + 7);
+    assert!(!page.articles.iter().any(|a| a.description == "#104"));
+
+    // Creates whose callers give up while they wait are not stored: one by one or together, a client that
+    // tries again would get a duplicate.
+    let impatient =
+        DbClient::new(&service.socket.url(), TOKEN, Duration::from_millis(300)).expect("client");
+    holder
+        .execute("LOCK TABLES articles WRITE")
+        .await
+        .expect("lock");
+    let creates: Vec<_> = (200..206)
+        .map(|i| {
+            let client = impatient.clone();
+            let mut article = new(i);
+            article.tags = vec!["gone".into()];
+            tokio::spawn(async move { client.create_article(&article).await })
+        })
+        .collect();
+    for create in creates {
+        assert!(
+            create.await.expect("task").is_err(),
+            "answered while locked"
+        );
+    }
+    holder.execute("UNLOCK TABLES").await.expect("unlock");
+    // After them, a create that waits: once it is answered, the writer is past the abandoned ones.
+    service
+        .client
+        .create_article(&new(300))
+        .await
+        .expect("create");
+    let gone = ArticleFilter {
+        tag: Some("gone".into()),
+        ..ArticleFilter::default()
+    };
+    assert_eq!(
+        service
+            .client
+            .list_articles(&gone)
+            .await
+            .expect("list")
+            .total,
+        0
+    );
+}

@@ -4,6 +4,8 @@
 //! write at any time, so nothing is group-committed, and a cached read is served only while the databases'
 //! version (kept by triggers, see migrations `0003`/`0004` `data_version`) is the one it was read at.
 
+pub(super) mod article_batches;
+
 use std::{str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::{bail, Context};
@@ -68,6 +70,8 @@ pub async fn open(
         bail!("databases missing after opening");
     };
     tracing::info!(users = %format!("{name}_users"), blog = %format!("{name}_blog"), "using MySQL");
+    let article_batches = article_batches::ArticleBatches::start(&blog, &users)
+        .context("cannot start the writer of new articles")?;
     Ok(SqlStore {
         users: Pools::shared(users),
         blog: Pools::shared(blog),
@@ -77,6 +81,7 @@ pub async fn open(
             reads: VersionReads::default(),
         }),
         sole_writer: None,
+        article_batches: Some(article_batches),
     })
 }
 

@@ -18,10 +18,7 @@ use std::sync::{
 
 use db_client::{ArticleRecord, AuthorView, Entity, NewArticle, NewComment, UserId};
 use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool};
-use tokio::sync::{
-    mpsc::{self, error::TrySendError},
-    oneshot,
-};
+use tokio::sync::mpsc;
 
 use crate::store::read_cache::ReadCache;
 use crate::{
@@ -34,16 +31,12 @@ use crate::{
         rows::CommentRow,
         tags::{insert_tags, Tags},
         users::authors,
+        writer::{self, Reply, QUEUE_CAPACITY},
     },
 };
 
 /// Most writes made in one transaction (bounds the time a batch holds the writer).
 const MAX_BATCH: usize = 64;
-
-/// Most writes waiting for the writer; a write beyond is refused at once rather than queued without end.
-pub(crate) const QUEUE_CAPACITY: usize = 1024;
-
-type Reply<T> = oneshot::Sender<Result<T, ServiceError>>;
 
 /// A write waiting for the writer, with the channel its caller waits on.
 enum Job {
@@ -118,7 +111,7 @@ impl Job {
                     async |savepoint| {
                         let tags = Tags::new(article.tags.clone());
                         let row = insert_article_row(savepoint, article, &tags).await?;
-                        insert_tags(savepoint, row.id, &tags).await?;
+                        insert_tags(savepoint, &[(row.id, &tags)]).await?;
                         Ok((row, tags))
                     },
                 )
@@ -162,12 +155,7 @@ pub(crate) struct BlogWriter {
 
 impl BlogWriter {
     /// Starts the writer on `blog` (blog.db's single writer), reading authors from `users` (a users.db reader),
-    /// on a thread of its own; it ends when the last handle is dropped.
-    ///
-    /// Its own thread because the writer is one task that awaits every statement in turn: on the shared runtime
-    /// each of those awaits waited behind every ready read, so under load a batch of a few writes took
-    /// milliseconds of queueing (favorites averaged 16 ms in bench/mixed.sh at 32 connections, a direct
-    /// users.db write 4 ms). On its own thread it resumes as soon as SQLite answers.
+    /// on a thread of its own (store/writer.rs); it ends when the last handle is dropped.
     pub(crate) fn start(
         blog: SqlitePool,
         users: SqlitePool,
@@ -181,12 +169,7 @@ impl BlogWriter {
             cache,
             batches: Arc::clone(&batches),
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        std::thread::Builder::new()
-            .name("blog-writer".into())
-            .spawn(move || runtime.block_on(writer.run(queue)))?;
+        writer::spawn("blog-writer", writer.run(queue))?;
         Ok(Self { jobs, batches })
     }
 
@@ -229,13 +212,7 @@ impl BlogWriter {
     }
 
     async fn submit<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T, ServiceError> {
-        let (reply, answer) = oneshot::channel();
-        let stopped = || ServiceError::Internal(anyhow::anyhow!("the blog writer has stopped"));
-        self.jobs.try_send(job(reply)).map_err(|e| match e {
-            TrySendError::Full(_) => ServiceError::Busy,
-            TrySendError::Closed(_) => stopped(),
-        })?;
-        answer.await.map_err(|_| stopped())?
+        writer::submit(&self.jobs, job).await
     }
 
     /// Transactions committed so far.

@@ -49,6 +49,7 @@ pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<Sql
             blog_writer,
             _lock: Arc::new(lock),
         }),
+        article_batches: None,
     })
 }
 
