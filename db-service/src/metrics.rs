@@ -21,6 +21,8 @@ pub fn render(store: &Store) -> String {
         metrics::gauge!("db_pool_connections_open", &labels).set(f64::from(open));
         metrics::gauge!("db_pool_connections_idle", &labels).set(idle as f64);
     }
+    let (writer, queued) = store.writer_queue();
+    metrics::gauge!("db_writer_queued", "writer" => writer).set(queued as f64);
     handle().render()
 }
 

@@ -13,7 +13,7 @@ use super::{
     rows::{ArticleKey, ArticleRow},
     sql::{Dialect, SqlQuery},
     tags::{insert_tags, Tags},
-    SqlStore,
+    SqlStore, Writers,
 };
 use crate::error::ServiceError;
 
@@ -201,6 +201,9 @@ pub(super) async fn insert_article_alone<B: Backend>(
     abandoned: impl Fn() -> bool,
 ) -> Result<InsertedArticle, ServiceError> {
     retry_transaction(|| async {
+        if abandoned() {
+            return Err(ServiceError::Busy);
+        }
         let mut tx = blog.write.begin().await?;
         let row = insert_article_row(&mut *tx, new, tags).await?;
         insert_tags(&mut *tx, &[(row.id, tags)]).await?;
@@ -271,24 +274,10 @@ impl<B: Backend> SqlStore<B> {
     /// (mysql/article_batches.rs).
     #[tracing::instrument(skip_all)]
     pub async fn insert_article(&self, new: NewArticle) -> Result<ArticleRecord, ServiceError> {
-        if let Some(writer) = self.blog_writer() {
-            return writer.insert(new).await;
+        match &self.writers {
+            Writers::Sole(sole) => sole.blog_writer.insert(new).await,
+            Writers::Shared(batches) => batches.insert(new).await,
         }
-        if let Some(batches) = &self.article_batches {
-            return batches.insert(new).await;
-        }
-        // The users database is another database: the author reference is checked here, not by a foreign key.
-        let author = self
-            .authors(vec![new.author.0], None)
-            .await?
-            .get(new.author.0)
-            .cloned()
-            .ok_or(ServiceError::NotFound(Entity::User))?;
-        let tags = Tags::new(new.tags.clone());
-        // Here the caller's going drops this future, and with it the transaction.
-        let row = insert_article_alone(&self.blog, &new, &tags, || false).await?;
-        self.wrote();
-        Ok(created_record(new, row, tags, author))
     }
 
     /// The article with this slug as `viewer` sees it; from the read cache when fresh.

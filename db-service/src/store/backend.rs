@@ -191,18 +191,34 @@ where
             .with_max_times(5)
             .with_jitter(),
     )
-    .when(|e| match e {
-        ServiceError::Internal(e) => e
-            .downcast_ref::<sqlx::Error>()
-            .is_some_and(is_rolled_back_by_contention),
-        _ => false,
-    })
+    .when(is_contention)
     .await
 }
 
-/// Whether MySQL rolled a transaction back for a deadlock (1213) or a lock wait timeout (1205).
-fn is_rolled_back_by_contention(e: &sqlx::Error) -> bool {
-    matches!(mysql_error_number(e), Some(1205 | 1213))
+/// The database error behind `e`, if that is what it is.
+fn sqlx_error(e: &ServiceError) -> Option<&sqlx::Error> {
+    match e {
+        ServiceError::Internal(e) => e.downcast_ref::<sqlx::Error>(),
+        _ => None,
+    }
+}
+
+/// Whether MySQL rolled the transaction back for a deadlock (1213) or a lock wait timeout (1205).
+pub(super) fn is_contention(e: &ServiceError) -> bool {
+    sqlx_error(e).is_some_and(|e| matches!(mysql_error_number(e), Some(1205 | 1213)))
+}
+
+/// Whether a statement failed for the values of a row — a duplicate key (1062, or a conflict found before
+/// writing), or a value its column cannot hold (1048 NULL, 1264 out of range, 1366 invalid text, 1406 too
+/// long) — rather than for the server, the connection or the transaction.
+pub(super) fn refuses_one_row(e: &ServiceError) -> bool {
+    matches!(e, ServiceError::Conflict(_))
+        || sqlx_error(e).is_some_and(|e| {
+            matches!(
+                mysql_error_number(e),
+                Some(1048 | 1062 | 1264 | 1366 | 1406)
+            )
+        })
 }
 
 /// The MySQL error number of a database error.

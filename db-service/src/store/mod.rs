@@ -63,11 +63,17 @@ pub struct SqlStore<B: Backend> {
     cache: Arc<ReadCache>,
     /// How the data's version is known.
     freshness: Arc<Freshness>,
-    /// What only the databases' sole writer can do (SQLite); `None` where replicas share them (MySQL).
-    sole_writer: Option<SoleWriter>,
-    /// New articles written in batches where replicas share the databases (MySQL); SQLite's sole writer
-    /// group-commits them with its other writes.
-    article_batches: Option<ArticleBatches>,
+    /// Who batches writes: the databases' sole writer (SQLite) or this replica's writer of new articles (MySQL).
+    writers: Writers,
+}
+
+/// The writers that batch writes, on a thread of their own (store/writer.rs).
+#[derive(Debug, Clone)]
+enum Writers {
+    /// This process is the databases' only writer (SQLite): blog.db's group commit, and the data dir's lock.
+    Sole(SoleWriter),
+    /// Replicas share the databases (MySQL): this one batches its new articles.
+    Shared(ArticleBatches),
 }
 
 /// How a store knows the version of its data, which moves with every write a cached read could show.
@@ -90,8 +96,7 @@ impl<B: Backend> Clone for SqlStore<B> {
             blog: self.blog.clone(),
             cache: Arc::clone(&self.cache),
             freshness: Arc::clone(&self.freshness),
-            sole_writer: self.sole_writer.clone(),
-            article_batches: self.article_batches.clone(),
+            writers: self.writers.clone(),
         }
     }
 }
@@ -112,7 +117,7 @@ macro_rules! delegate_to_backend {
 
 delegate_to_backend! {
     /// Answers a trivial query on every pool: the databases are open and usable.
-    pub async fn ready(&self) -> Result<(), sqlx::Error>;
+    pub async fn ready(&self) -> Result<(), ServiceError>;
     /// Closes every connection (on SQLite, checkpointing the WAL).
     pub async fn close(&self) -> ();
     pub async fn insert_user(&self, new: &NewUser) -> Result<UserRecord, ServiceError>;
@@ -165,6 +170,14 @@ impl Store {
             Store::Mysql(store) => store.pool_usage(),
         }
     }
+
+    /// Writes waiting for the batching writer, named after it, for metrics.
+    pub fn writer_queue(&self) -> (&'static str, usize) {
+        match self {
+            Store::Sqlite(store) => store.writer_queue(),
+            Store::Mysql(store) => store.writer_queue(),
+        }
+    }
 }
 
 impl<B: Backend> SqlStore<B> {
@@ -213,7 +226,10 @@ impl<B: Backend> SqlStore<B> {
     /// The group-committing writer of blog.db (new articles, favorites, comments), where this process is the
     /// sole writer.
     fn blog_writer(&self) -> Option<&BlogWriter> {
-        self.sole_writer.as_ref().map(|w| &w.blog_writer)
+        match &self.writers {
+            Writers::Sole(sole) => Some(&sole.blog_writer),
+            Writers::Shared(_) => None,
+        }
     }
 
     /// Call after a write committed and before it is acknowledged: cached reads are stale from now on. (Where
@@ -228,7 +244,7 @@ impl<B: Backend> SqlStore<B> {
     fn named_pools(&self) -> Vec<(&'static str, &'static str, &sqlx::Pool<B>)> {
         let mut pools = Vec::with_capacity(4);
         for (name, db) in [("users", &self.users), ("blog", &self.blog)] {
-            if self.sole_writer.is_some() {
+            if let Writers::Sole(_) = self.writers {
                 pools.push((name, "read", &db.read));
                 pools.push((name, "write", &db.write));
             } else {
@@ -240,14 +256,34 @@ impl<B: Backend> SqlStore<B> {
 
     /// Connection counts per database and pool, as (database, pool, open, idle), for metrics.
     pub fn pool_usage(&self) -> Vec<(&'static str, &'static str, u32, usize)> {
-        self.named_pools()
+        let mut usage: Vec<_> = self
+            .named_pools()
             .into_iter()
             .map(|(db, name, pool)| (db, name, pool.size(), pool.num_idle()))
-            .collect()
+            .collect();
+        if let Writers::Shared(batches) = &self.writers {
+            usage.extend(batches.pool_usage());
+        }
+        usage
     }
 
-    /// Answers a trivial query on every pool.
-    pub async fn ready(&self) -> Result<(), sqlx::Error> {
+    /// Writes waiting for the batching writer, named after it, for metrics.
+    pub fn writer_queue(&self) -> (&'static str, usize) {
+        match &self.writers {
+            Writers::Sole(sole) => ("blog", sole.blog_writer.queued()),
+            Writers::Shared(batches) => ("new_articles", batches.queued()),
+        }
+    }
+
+    /// Answers a trivial query on every pool, once the batching writer is known to be running.
+    pub async fn ready(&self) -> Result<(), ServiceError> {
+        let stopped = match &self.writers {
+            Writers::Sole(sole) => sole.blog_writer.stopped(),
+            Writers::Shared(batches) => batches.stopped(),
+        };
+        if stopped {
+            return Err(anyhow::anyhow!("the batching writer has stopped").into());
+        }
         let select_one = sql::SqlQuery::from("SELECT 1");
         for (_, _, pool) in self.named_pools() {
             backend::Conn::execute(&mut *pool.acquire().await?, &select_one).await?;
@@ -259,6 +295,9 @@ impl<B: Backend> SqlStore<B> {
     pub async fn close(&self) {
         for (_, _, pool) in self.named_pools() {
             pool.close().await;
+        }
+        if let Writers::Shared(batches) = &self.writers {
+            batches.close().await;
         }
     }
 }

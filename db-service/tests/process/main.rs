@@ -87,6 +87,18 @@ impl Service {
         }
     }
 
+    /// The value of the sample `series` (name and labels as exposed) now; 0 before it is first recorded.
+    async fn metric(&self, series: &str) -> f64 {
+        let url = format!("{}/metrics", self.socket.url());
+        let text = reqwest::get(&url)
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        sample(&text, series).unwrap_or(0.0)
+    }
+
     /// SIGKILL: no chance to flush or close anything.
     async fn kill_hard(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -448,7 +460,8 @@ async fn healthcheck_succeeds_against_a_serving_instance_and_fails_once_it_stops
 
 /// On MySQL, new articles that queue while a batch is written go into the next one, written with one statement
 /// per table in one transaction (store/mysql/article_batches.rs): each caller still gets its own article, same
-/// titles (also one already taken) still get distinct slugs, and every tag is stored.
+/// titles (also one already taken) still get distinct slugs, and every tag is stored; a batch with a row the
+/// server refuses is written one by one, so only that article fails; creates whose callers gave up are not stored.
 #[tokio::test]
 async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() {
     use sqlx::{Connection, Executor};
@@ -484,38 +497,17 @@ async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() 
     };
     let first = service.client.create_article(&new(0)).await.expect("first");
     assert_eq!(first.slug, "same");
-    let batches = || async {
-        let metrics = reqwest::get(format!("{}/metrics", service.socket.url()))
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("metrics text");
-        sample(&metrics, "db_blog_batches_total").unwrap_or(0.0)
-    };
-    let before = batches().await;
 
-    // Hold the articles table, so that the first create waits in its transaction while the others queue.
+    // While the articles table is held, one create waits in its transaction and the writer takes no other: the
+    // creates sent after it queue, and are written together once the table is free.
     let mut holder = sqlx::MySqlConnection::connect(&format!("{server}/{database}_blog"))
         .await
         .expect("connect to the blog database");
-    holder
-        .execute("LOCK TABLES articles WRITE")
-        .await
-        .expect("lock");
-    let creates: Vec<_> = (1..=24)
-        .map(|i| {
-            let client = service.client.clone();
-            let article = new(i);
-            tokio::spawn(async move { (i, client.create_article(&article).await) })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    holder.execute("UNLOCK TABLES").await.expect("unlock");
-
+    let blog_database = format!("{database}_blog");
+    let before = service.metric("db_blog_batches_total").await;
     let mut slugs = std::collections::HashSet::from([first.slug.clone()]);
-    for create in creates {
-        let (i, created) = create.await.expect("task");
+    let articles = (1..=24).map(|i| (i, new(i))).collect();
+    for (i, created) in held_then_sent(&service, &mut holder, &blog_database, articles).await {
         let created = created.expect("create");
         assert_eq!(
             created.description,
@@ -534,47 +526,44 @@ async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() 
             .await;
         assert_eq!(stored.expect("stored"), created);
     }
-    // The first create to reach the writer waited on the lock, alone or with a few others (or all: then one
-    // transaction did); everything that queued behind it was written in one more. One by one, 24 creates would
-    // be 24 transactions.
-    let transactions = batches().await - before;
-    assert!(
-        (1.0..=3.0).contains(&transactions),
-        "24 creates took {transactions} transactions"
-    );
+    // The first create alone, then the 23 behind it together; one by one they would be 24 transactions.
+    assert_eq!(service.metric("db_blog_batches_total").await - before, 2.0);
     let queued = ArticleFilter {
         tag: Some("queued".into()),
         ..ArticleFilter::default()
     };
-    let page = service.client.list_articles(&queued).await.expect("list");
-    assert_eq!(page.total, 25);
+    assert_eq!(
+        service
+            .client
+            .list_articles(&queued)
+            .await
+            .expect("list")
+            .total,
+        25
+    );
 
-    // A batch the server refuses (one article's tag is longer than its column) is written again one article at a
-    // time: the others are stored, the refused one not at all.
-    holder
-        .execute("LOCK TABLES articles WRITE")
-        .await
-        .expect("lock");
-    let creates: Vec<_> = (100..108)
+    // One article's tag is longer than its column: the server refuses the batch, which is then written one by
+    // one, so only that article fails.
+    let articles = (100..=107)
         .map(|i| {
-            let client = service.client.clone();
             let mut article = new(i);
             if i == 104 {
                 article.tags.push("x".repeat(300));
             }
-            tokio::spawn(async move { (i, client.create_article(&article).await) })
+            (i, article)
         })
         .collect();
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    holder.execute("UNLOCK TABLES").await.expect("unlock");
-    for create in creates {
-        let (i, created) = create.await.expect("task");
+    for (i, created) in held_then_sent(&service, &mut holder, &blog_database, articles).await {
         match created {
             Err(_) if i == 104 => {}
             Ok(created) if i != 104 => assert_eq!(created.description, format!("#{i}")),
             other => panic!("create {i}: {other:?}"),
         }
     }
+    assert_eq!(
+        service.metric("db_article_batch_fallbacks_total").await,
+        1.0
+    );
     let page = service.client.list_articles(&queued).await.expect("list");
     assert_eq!(page.total, 25 + 7);
     assert!(!page.articles.iter().any(|a| a.description == "#104"));
@@ -621,4 +610,78 @@ async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() 
             .total,
         0
     );
+}
+
+/// Sends `articles` to be created while `holder` holds the articles table of `blog_database`: the first alone,
+/// which the writer takes and then waits for the table with, then the others, which queue behind it; then
+/// frees the table. Each article's index with what its create answered.
+async fn held_then_sent(
+    service: &Service,
+    holder: &mut sqlx::MySqlConnection,
+    blog_database: &str,
+    articles: Vec<(usize, NewArticle)>,
+) -> Vec<(usize, Result<db_client::ArticleRecord, DbError>)> {
+    use sqlx::Executor;
+
+    let send = |(i, article): (usize, NewArticle)| {
+        let client = service.client.clone();
+        tokio::spawn(async move { (i, client.create_article(&article).await) })
+    };
+    holder
+        .execute("LOCK TABLES articles WRITE")
+        .await
+        .expect("lock");
+    let mut articles = articles.into_iter();
+    let mut creates: Vec<_> = articles.next().into_iter().map(send).collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (waiting,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE DB = ? AND STATE LIKE 'Waiting for table%'",
+        )
+        .bind(blog_database)
+        .fetch_one(&mut *holder)
+        .await
+        .expect("processlist");
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no create waits for the table after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    creates.extend(articles.map(send));
+    let queued = (creates.len() - 1) as f64;
+    poll_until("creates queued", queued, || {
+        service.metric("db_writer_queued{writer=\"new_articles\"}")
+    })
+    .await;
+    holder.execute("UNLOCK TABLES").await.expect("unlock");
+    let mut answers = Vec::with_capacity(creates.len());
+    for create in creates {
+        answers.push(create.await.expect("task"));
+    }
+    answers
+}
+
+/// Polls `read` every 20 ms until it gives `want`, for at most 10 s.
+async fn poll_until<F, Fut>(what: &str, want: f64, mut read: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = f64>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let value = read().await;
+        if value == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: {value}, not {want}, after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -7,7 +7,9 @@
 //!
 //! Bounded like blog.db's writer on SQLite: at most [`QUEUE_CAPACITY`] creates wait (more are refused with
 //! `Busy`, 503), and one statement holds at most [`MAX_BATCH`] articles and [`MAX_BATCH_BYTES`] of their text
-//! (well below the server's `max_allowed_packet`, 16 MiB by default on MariaDB). A create whose caller has gone
+//! (below any server's `max_allowed_packet`: 16 MiB by default on MariaDB, 64 on MySQL 8). Only a refusal of
+//! one of its rows (a slug taken meanwhile, a value the server rejects) sends a batch one by one; anything else
+//! (the server away, a deadlock) fails the batch's creates with it. A create whose caller has gone
 //! is dropped before writing, and one whose caller leaves while it is written is deleted again (or rolled back)
 //! before the commit, so a client that tries again gets no duplicate (only a caller leaving during the commit
 //! itself can still find its article stored).
@@ -25,7 +27,7 @@ use crate::{
         articles::{
             created_record, insert_article_alone, insert_articles_together, InsertedArticle,
         },
-        backend::{Conn, Pools},
+        backend::{is_contention, refuses_one_row, Conn, Pools},
         sql::{Dialect, SqlQuery},
         tags::Tags,
         users::authors,
@@ -37,7 +39,7 @@ use crate::{
 const MAX_BATCH: usize = 64;
 
 /// Most text (titles, descriptions, bodies, tags) in one batch; a single article may exceed it alone.
-const MAX_BATCH_BYTES: usize = 4 << 20;
+const MAX_BATCH_BYTES: usize = 1 << 20;
 
 /// The writer's connections to blog's database: one batch at a time, or a batch's articles one by one.
 const BLOG_CONNECTIONS: u32 = 4;
@@ -75,32 +77,52 @@ impl Job {
 #[derive(Debug, Clone)]
 pub(crate) struct ArticleBatches {
     jobs: mpsc::Sender<Job>,
+    /// The writer's own connections, shown in metrics and closed with the store's.
+    blog: MySqlPool,
+    users: MySqlPool,
 }
 
 impl ArticleBatches {
     /// Starts the batch writer on a thread of its own (store/writer.rs), with connections of its own to the
-    /// databases of `blog` and `users`, opened on that thread, whose runtime drives their sockets. It ends when
-    /// the last handle is dropped.
+    /// databases of `blog` and `users`. It ends when the last handle is dropped.
     pub(crate) fn start(blog: &MySqlPool, users: &MySqlPool) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
-        let (blog, users) = (blog.connect_options(), users.connect_options());
-        writer::spawn("article-batches", async move {
-            let pool = |options: &sqlx::mysql::MySqlConnectOptions, connections| {
-                Pools::shared(
-                    MySqlPoolOptions::new()
-                        .max_connections(connections)
-                        .min_connections(0)
-                        .acquire_timeout(Duration::from_secs(10))
-                        .connect_lazy_with(options.clone()),
-                )
-            };
-            let writer = Writer {
-                blog: pool(&blog, BLOG_CONNECTIONS),
-                users: pool(&users, 1),
-            };
-            writer.run(queue).await;
-        })?;
-        Ok(Self { jobs })
+        let pool = |of: &MySqlPool, connections| {
+            MySqlPoolOptions::new()
+                .max_connections(connections)
+                .min_connections(0)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_lazy_with((*of.connect_options()).clone())
+        };
+        let (blog, users) = (pool(blog, BLOG_CONNECTIONS), pool(users, 1));
+        let writer = Writer {
+            blog: Pools::shared(blog.clone()),
+            users: Pools::shared(users.clone()),
+        };
+        writer::spawn("article-batches", writer.run(queue))?;
+        Ok(Self { jobs, blog, users })
+    }
+
+    /// The writer's connections as (database, pool, open, idle), for metrics.
+    pub(crate) fn pool_usage(&self) -> [(&'static str, &'static str, u32, usize); 2] {
+        [("blog", &self.blog), ("users", &self.users)]
+            .map(|(name, pool)| (name, "batches", pool.size(), pool.num_idle()))
+    }
+
+    /// Creates waiting for a batch.
+    pub(crate) fn queued(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
+    }
+
+    /// Whether the writer has stopped (it would only on a bug): every create would fail.
+    pub(crate) fn stopped(&self) -> bool {
+        self.jobs.is_closed()
+    }
+
+    /// Closes the writer's connections (once the batch in flight has let go of them).
+    pub(crate) async fn close(&self) {
+        self.blog.close().await;
+        self.users.close().await;
     }
 
     /// Stores `article` once its author is known to exist and returns it as the author sees it, once the
@@ -148,41 +170,46 @@ impl Writer {
         }
     }
 
-    /// Stores `jobs` — together when there are several, one by one when alone or when writing them together
-    /// failed before the commit — and answers each caller.
+    /// Stores `jobs` — together when there are several, one by one when alone or when the server refused a row
+    /// of them together — and answers each caller.
     async fn write(&self, jobs: Vec<Job>) {
-        metrics::histogram!("db_blog_batch_size").record(jobs.len() as f64);
         let known = match self.with_authors(jobs).await {
             Some(known) if !known.is_empty() => known,
             _ => return,
         };
         if known.len() > 1 {
-            match self.write_together(&known).await {
+            let error = match self.write_together(&known).await {
                 Ok(rows) => {
-                    metrics::counter!("db_blog_batches_total").increment(1);
+                    committed(rows.len());
                     for ((job, author), row) in known.into_iter().zip(rows) {
                         job.answer(Ok(row), author);
                     }
                     return;
                 }
-                Err(Failure::Commit(e)) => {
-                    let message = e.to_string();
-                    for (job, _) in known {
-                        job.fail(anyhow::anyhow!("the batch was not committed: {message}").into());
-                    }
+                Err(Failure::NotWritten(e)) if refuses_one_row(&e) => e,
+                Err(Failure::NotWritten(e)) => {
+                    fail_all(known, e);
                     return;
                 }
-                Err(Failure::NotWritten(e)) => {
-                    tracing::debug!(error = %e, articles = known.len(),
-                        "new articles not written together; writing them one by one");
+                Err(Failure::Commit(e)) => {
+                    fail_all(
+                        known,
+                        anyhow::anyhow!("the batch was not committed: {e}").into(),
+                    );
+                    return;
                 }
-            }
+            };
+            metrics::counter!("db_article_batch_fallbacks_total").increment(1);
+            tracing::debug!(%error, articles = known.len(), "a row of a batch was refused; writing it one by one");
         }
         join_all(known.into_iter().map(|(job, author)| async move {
             let gone = || job.reply.is_closed();
+            if gone() {
+                return;
+            }
             let row = insert_article_alone(&self.blog, &job.article, &job.tags, gone).await;
             if row.is_ok() {
-                metrics::counter!("db_blog_batches_total").increment(1);
+                committed(1);
             }
             job.answer(row, author);
         }))
@@ -240,6 +267,25 @@ impl Writer {
         }
         tx.commit().await.map_err(|e| Failure::Commit(e.into()))?;
         Ok(rows)
+    }
+}
+
+/// Counts a committed transaction of `articles` new articles.
+fn committed(articles: usize) {
+    metrics::histogram!("db_blog_batch_size").record(articles as f64);
+    metrics::counter!("db_blog_batches_total").increment(1);
+}
+
+/// Answers every caller of `jobs` with `error`: a deadlock or lock wait as `Busy` (503, worth another try).
+fn fail_all(jobs: Vec<(Job, AuthorView)>, error: ServiceError) {
+    let busy = is_contention(&error);
+    let message = error.to_string();
+    for (job, _) in jobs {
+        job.fail(if busy {
+            ServiceError::Busy
+        } else {
+            anyhow::anyhow!("{message}").into()
+        });
     }
 }
 

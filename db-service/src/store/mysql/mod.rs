@@ -20,7 +20,7 @@ use sqlx::{
 use super::{
     backend::{mysql_error_number, Pools},
     version_reads::VersionReads,
-    Freshness, SqlStore,
+    Freshness, SqlStore, Writers,
 };
 
 static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/mysql/users");
@@ -80,8 +80,7 @@ pub async fn open(
             version_query: version_query(&name),
             reads: VersionReads::default(),
         }),
-        sole_writer: None,
-        article_batches: Some(article_batches),
+        writers: Writers::Shared(article_batches),
     })
 }
 

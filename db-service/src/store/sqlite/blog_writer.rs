@@ -215,6 +215,16 @@ impl BlogWriter {
         writer::submit(&self.jobs, job).await
     }
 
+    /// Writes waiting for a batch.
+    pub(crate) fn queued(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
+    }
+
+    /// Whether the writer has stopped (it would only on a bug): every write would fail.
+    pub(crate) fn stopped(&self) -> bool {
+        self.jobs.is_closed()
+    }
+
     /// Transactions committed so far.
     #[cfg(test)]
     pub(crate) fn batches(&self) -> u64 {
@@ -236,7 +246,6 @@ impl Writer {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
             let mut jobs = std::mem::take(&mut batch);
-            metrics::histogram!("db_blog_batch_size").record(jobs.len() as f64);
             // The api timed out and closed the connection: nobody would learn of these writes, and a client that
             // tries again would only get a duplicate.
             jobs.retain(|job| !job.is_abandoned());
@@ -299,6 +308,7 @@ impl Writer {
             }
         };
         self.batches.fetch_add(1, Ordering::Relaxed);
+        metrics::histogram!("db_blog_batch_size").record(jobs.len() as f64);
         metrics::counter!("db_blog_batches_total").increment(1);
         if jobs.iter().any(|(job, _)| job.changes_cached_reads()) {
             self.cache.invalidate();

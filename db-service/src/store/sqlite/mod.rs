@@ -14,7 +14,7 @@ use sqlx::{
     Sqlite, SqlitePool,
 };
 
-use super::{backend::Pools, read_cache::ReadCache, Freshness, SqlStore};
+use super::{backend::Pools, read_cache::ReadCache, Freshness, SqlStore, Writers};
 use crate::{config::Durability, folder_lock::FolderLock};
 
 static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/users");
@@ -45,11 +45,10 @@ pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<Sql
         blog,
         cache,
         freshness: Arc::new(Freshness::Local),
-        sole_writer: Some(SoleWriter {
+        writers: Writers::Sole(SoleWriter {
             blog_writer,
             _lock: Arc::new(lock),
         }),
-        article_batches: None,
     })
 }
 
