@@ -67,15 +67,9 @@ impl Service {
     /// Polls `/metrics` until the sample `series` (name and labels as exposed) reaches `at_least`; returns the
     /// whole exposition then.
     async fn wait_for_metric(&self, series: &str, at_least: f64) -> String {
-        let url = format!("{}/metrics", self.socket.url());
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
-            let text = reqwest::get(&url)
-                .await
-                .expect("metrics")
-                .text()
-                .await
-                .expect("text");
+            let text = self.metrics().await;
             if sample(&text, series).is_some_and(|value| value >= at_least) {
                 return text;
             }
@@ -89,14 +83,26 @@ impl Service {
 
     /// The value of the sample `series` (name and labels as exposed) now; 0 before it is first recorded.
     async fn metric(&self, series: &str) -> f64 {
-        let url = format!("{}/metrics", self.socket.url());
-        let text = reqwest::get(&url)
+        sample(&self.metrics().await, series).unwrap_or(0.0)
+    }
+
+    /// The Prometheus exposition, now.
+    async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.socket.url()))
             .await
             .expect("metrics")
             .text()
             .await
-            .expect("text");
-        sample(&text, series).unwrap_or(0.0)
+            .expect("text")
+    }
+
+    /// The first page of articles tagged `tag`.
+    async fn tagged(&self, tag: &str) -> db_client::ArticlePage {
+        let filter = ArticleFilter {
+            tag: Some(tag.into()),
+            ..ArticleFilter::default()
+        };
+        self.client.list_articles(&filter).await.expect("list")
     }
 
     /// SIGKILL: no chance to flush or close anything.
@@ -528,19 +534,7 @@ async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() 
     }
     // The first create alone, then the 23 behind it together; one by one they would be 24 transactions.
     assert_eq!(service.metric("db_blog_batches_total").await - before, 2.0);
-    let queued = ArticleFilter {
-        tag: Some("queued".into()),
-        ..ArticleFilter::default()
-    };
-    assert_eq!(
-        service
-            .client
-            .list_articles(&queued)
-            .await
-            .expect("list")
-            .total,
-        25
-    );
+    assert_eq!(service.tagged("queued").await.total, 25);
 
     // One article's tag is longer than its column: the server refuses the batch, which is then written one by
     // one, so only that article fails.
@@ -564,7 +558,7 @@ async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() 
         service.metric("db_article_batch_fallbacks_total").await,
         1.0
     );
-    let page = service.client.list_articles(&queued).await.expect("list");
+    let page = service.tagged("queued").await;
     assert_eq!(page.total, 25 + 7);
     assert!(!page.articles.iter().any(|a| a.description == "#104"));
 
@@ -597,19 +591,7 @@ async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() 
         .create_article(&new(300))
         .await
         .expect("create");
-    let gone = ArticleFilter {
-        tag: Some("gone".into()),
-        ..ArticleFilter::default()
-    };
-    assert_eq!(
-        service
-            .client
-            .list_articles(&gone)
-            .await
-            .expect("list")
-            .total,
-        0
-    );
+    assert_eq!(service.tagged("gone").await.total, 0);
 }
 
 /// Sends `articles` to be created while `holder` holds the articles table of `blog_database`: the first alone,
