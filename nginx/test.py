@@ -253,6 +253,12 @@ def main() -> int:
         check("the 413 is the api's JSON error", headers.get("content-type", "").startswith("application/json")
               and json.loads(body) == {"errors": {"body": ["is too large"]}}, (headers, body[:80]))
 
+        # api/openapi.json documents a 414 for a request line over 8 KiB, from nginx, whatever the operation.
+        status, headers, _ = request(port, "GET", "/api/articles?q=" + "x" * (8 * 1024))
+        check("a request line over 8 KiB is refused with 414", status == 414, status)
+        status, _, _ = request(port, "GET", "/api/articles?q=" + "x" * (7 * 1024))
+        check("a request line of 7 KiB is passed on", status == 200, status)
+
         for path, expected in (("/api/users", "users"), ("/api/profiles/jake/follow", "users"),
                                ("/api/articles/a", "read"), ("/api/tags", "read")):
             status, _, body = request(port, "TRACE", path)
