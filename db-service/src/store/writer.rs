@@ -21,31 +21,72 @@ pub(crate) type Reply<T> = oneshot::Sender<Result<T, ServiceError>>;
 /// Most writes waiting for one writer; a write beyond is refused at once (503) rather than queued without end.
 pub(crate) const QUEUE_CAPACITY: usize = 1024;
 
-/// Runs `run` to its end on a new thread named `name`.
-pub(crate) fn spawn(
-    name: &str,
-    run: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(move || runtime.block_on(run))?;
-    Ok(())
+/// The sending end of a writer's bounded queue: how callers hand it writes. Cheap to clone.
+pub(crate) struct Queue<J> {
+    jobs: mpsc::Sender<J>,
 }
 
-/// Queues the job `job` makes around its reply channel and waits for the writer's answer: `Busy` when the queue
-/// is full.
-pub(crate) async fn submit<J, T>(
-    queue: &mpsc::Sender<J>,
-    job: impl FnOnce(Reply<T>) -> J,
-) -> Result<T, ServiceError> {
-    let (reply, answer) = oneshot::channel();
-    let stopped = || ServiceError::Internal(anyhow::anyhow!("a writer has stopped"));
-    queue.try_send(job(reply)).map_err(|e| match e {
-        TrySendError::Full(_) => ServiceError::Busy,
-        TrySendError::Closed(_) => stopped(),
-    })?;
-    answer.await.map_err(|_| stopped())?
+impl<J> Clone for Queue<J> {
+    fn clone(&self) -> Self {
+        Self {
+            jobs: self.jobs.clone(),
+        }
+    }
+}
+
+impl<J> std::fmt::Debug for Queue<J> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue")
+            .field("queued", &self.queued())
+            .finish()
+    }
+}
+
+impl<J: Send + 'static> Queue<J> {
+    /// Starts the writer `run` makes of the queue's receiving end, on a new thread named `name` with a runtime of
+    /// its own; it ends when the last `Queue` is dropped.
+    pub(crate) fn start<F>(
+        name: &str,
+        run: impl FnOnce(mpsc::Receiver<J>) -> F,
+    ) -> std::io::Result<Self>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let (jobs, received) = mpsc::channel(QUEUE_CAPACITY);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let run = run(received);
+        std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || runtime.block_on(run))?;
+        Ok(Self { jobs })
+    }
+
+    /// Queues the job `job` makes around its reply channel and waits for the writer's answer: `Busy` when the
+    /// queue is full.
+    pub(crate) async fn submit<T>(
+        &self,
+        job: impl FnOnce(Reply<T>) -> J,
+    ) -> Result<T, ServiceError> {
+        let (reply, answer) = oneshot::channel();
+        let stopped = || ServiceError::Internal(anyhow::anyhow!("a writer has stopped"));
+        self.jobs.try_send(job(reply)).map_err(|e| match e {
+            TrySendError::Full(_) => ServiceError::Busy,
+            TrySendError::Closed(_) => stopped(),
+        })?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+impl<J> Queue<J> {
+    /// Writes waiting for the writer.
+    pub(crate) fn queued(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
+    }
+
+    /// Whether the writer has stopped (it would only on a bug): every write would fail.
+    pub(crate) fn stopped(&self) -> bool {
+        self.jobs.is_closed()
+    }
 }

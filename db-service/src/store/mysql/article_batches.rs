@@ -5,11 +5,11 @@
 //! written as before. Another replica may write at any time, so a slug chosen here can be taken meanwhile: the
 //! batch's INSERT then fails as a whole and its articles are written one at a time, each finding a free slug.
 //!
-//! Bounded like blog.db's writer on SQLite: at most [`QUEUE_CAPACITY`] creates wait (more are refused with
-//! `Busy`, 503), and one statement holds at most [`MAX_BATCH`] articles and [`MAX_BATCH_BYTES`] of their text
-//! (below any server's `max_allowed_packet`: 16 MiB by default on MariaDB, 64 on MySQL 8). Only a refusal of
-//! one of its rows (a slug taken meanwhile, a value the server rejects) sends a batch one by one; anything else
-//! (the server away, a deadlock) fails the batch's creates with it. A create whose caller has gone
+//! Bounded like blog.db's writer on SQLite: at most `writer::QUEUE_CAPACITY` (1,024) creates wait (more are
+//! refused with `Busy`, 503), and one statement holds at most [`MAX_BATCH`] articles and [`MAX_BATCH_BYTES`] of
+//! their text (below any server's `max_allowed_packet`: 16 MiB by default on MariaDB, 64 on MySQL 8). Only a
+//! refusal of one of its rows (a slug taken meanwhile, a value the server rejects) sends a batch one by one;
+//! anything else (the server away, a deadlock) fails the batch's creates with it. A create whose caller has gone
 //! is dropped before writing, and one whose caller leaves while it is written is deleted again (or rolled back)
 //! before the commit, so a client that tries again gets no duplicate (only a caller leaving during the commit
 //! itself can still find its article stored).
@@ -31,7 +31,7 @@ use crate::{
         sql::{Dialect, SqlQuery},
         tags::Tags,
         users::authors,
-        writer::{self, Reply, QUEUE_CAPACITY},
+        writer::{Queue, Reply},
     },
 };
 
@@ -76,7 +76,7 @@ impl Job {
 /// Hands new articles to the batch writer. Cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct ArticleBatches {
-    jobs: mpsc::Sender<Job>,
+    jobs: Queue<Job>,
     /// The writer's own connections, shown in metrics and closed with the store's.
     blog: MySqlPool,
     users: MySqlPool,
@@ -86,7 +86,6 @@ impl ArticleBatches {
     /// Starts the batch writer on a thread of its own (store/writer.rs), with connections of its own to the
     /// databases of `blog` and `users`. It ends when the last handle is dropped.
     pub(crate) fn start(blog: &MySqlPool, users: &MySqlPool) -> std::io::Result<Self> {
-        let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
         let pool = |of: &MySqlPool, connections| {
             MySqlPoolOptions::new()
                 .max_connections(connections)
@@ -99,7 +98,7 @@ impl ArticleBatches {
             blog: Pools::shared(blog.clone()),
             users: Pools::shared(users.clone()),
         };
-        writer::spawn("article-batches", writer.run(queue))?;
+        let jobs = Queue::start("article-batches", |queue| writer.run(queue))?;
         Ok(Self { jobs, blog, users })
     }
 
@@ -111,12 +110,12 @@ impl ArticleBatches {
 
     /// Creates waiting for a batch.
     pub(crate) fn queued(&self) -> usize {
-        self.jobs.max_capacity() - self.jobs.capacity()
+        self.jobs.queued()
     }
 
     /// Whether the writer has stopped (it would only on a bug): every create would fail.
     pub(crate) fn stopped(&self) -> bool {
-        self.jobs.is_closed()
+        self.jobs.stopped()
     }
 
     /// Closes the writer's connections (once the batch in flight has let go of them).
@@ -129,12 +128,13 @@ impl ArticleBatches {
     /// transaction holding it has committed. `Busy` when the queue is full.
     pub(crate) async fn insert(&self, article: NewArticle) -> Result<ArticleRecord, ServiceError> {
         let tags = Tags::new(article.tags.clone());
-        writer::submit(&self.jobs, |reply| Job {
-            article,
-            tags,
-            reply,
-        })
-        .await
+        self.jobs
+            .submit(|reply| Job {
+                article,
+                tags,
+                reply,
+            })
+            .await
     }
 }
 

@@ -3,8 +3,8 @@
 //! N, and the authors of new articles are checked (and their profiles fetched) in one users.db query. Nothing
 //! waits for company: a lone write is committed at once. Each caller is answered only after its batch committed.
 //!
-//! Bounded by construction: the queue holds at most [`QUEUE_CAPACITY`] writes (more are refused with
-//! [`ServiceError::Busy`], 503). A write whose caller has gone (the api timed out and closed the connection) is
+//! Bounded by construction: the queue holds at most `writer::QUEUE_CAPACITY` (1,024) writes (more are refused
+//! with [`ServiceError::Busy`], 503). A write whose caller has gone (the api timed out and closed the connection) is
 //! dropped before the batch is written, and a new article or comment whose caller leaves while it is being
 //! written is rolled back alone, so a client that tries again gets no duplicate (only a caller leaving during the
 //! final commit can still find its write stored; a favorite is the same either way). New articles and comments
@@ -31,7 +31,7 @@ use crate::{
         rows::CommentRow,
         tags::{insert_tags, Tags},
         users::authors,
-        writer::{self, Reply, QUEUE_CAPACITY},
+        writer::{Queue, Reply},
     },
 };
 
@@ -147,7 +147,7 @@ impl Job {
 /// Hands blog.db writes to the batching writer task. Cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct BlogWriter {
-    jobs: mpsc::Sender<Job>,
+    jobs: Queue<Job>,
     /// Transactions committed so far.
     #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests of batching"))]
     batches: Arc<AtomicU64>,
@@ -161,7 +161,6 @@ impl BlogWriter {
         users: SqlitePool,
         cache: Arc<ReadCache>,
     ) -> std::io::Result<Self> {
-        let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
         let batches = Arc::new(AtomicU64::new(0));
         let writer = Writer {
             blog,
@@ -169,7 +168,7 @@ impl BlogWriter {
             cache,
             batches: Arc::clone(&batches),
         };
-        writer::spawn("blog-writer", writer.run(queue))?;
+        let jobs = Queue::start("blog-writer", |queue| writer.run(queue))?;
         Ok(Self { jobs, batches })
     }
 
@@ -212,17 +211,17 @@ impl BlogWriter {
     }
 
     async fn submit<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T, ServiceError> {
-        writer::submit(&self.jobs, job).await
+        self.jobs.submit(job).await
     }
 
     /// Writes waiting for a batch.
     pub(crate) fn queued(&self) -> usize {
-        self.jobs.max_capacity() - self.jobs.capacity()
+        self.jobs.queued()
     }
 
     /// Whether the writer has stopped (it would only on a bug): every write would fail.
     pub(crate) fn stopped(&self) -> bool {
-        self.jobs.is_closed()
+        self.jobs.stopped()
     }
 
     /// Transactions committed so far.
@@ -364,6 +363,8 @@ async fn under_savepoint<T>(
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    use crate::store::writer::QUEUE_CAPACITY;
 
     use db_client::{NewComment, UserId};
     use sqlx::Sqlite;
