@@ -32,7 +32,7 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 /// Most comment text one page of comments carries: a page ends before the comment that would start past this
 /// many bytes of bodies (it always holds at least one). A hundred comments of 10,000 four-byte characters would
 /// be 4 MB an answer; with this a page is at most 296 KiB of bodies, whoever wrote them (as JSON up to twice
-/// that, should every character be one JSON escapes, such as `"`).
+/// that, should every character be one that JSON escapes, such as `"`).
 pub const MAX_COMMENT_PAGE_BYTES: u64 = 256 * 1024;
 
 /// Deepest offset into a list of articles or comments: a page never walks more rows than this, however many

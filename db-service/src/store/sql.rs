@@ -51,14 +51,16 @@ impl SqlQuery {
     }
 
     pub fn bind_int(&mut self, value: Option<i64>) -> &mut Self {
-        self.sql.push('?');
-        self.params.push(Param::Int(value));
-        self
+        self.bind(Param::Int(value))
     }
 
     pub fn bind_text(&mut self, value: &str) -> &mut Self {
+        self.bind(Param::Text(value.to_owned()))
+    }
+
+    fn bind(&mut self, value: Param) -> &mut Self {
         self.sql.push('?');
-        self.params.push(Param::Text(value.to_owned()));
+        self.params.push(value);
         self
     }
 
@@ -99,49 +101,48 @@ impl SqlQuery {
     /// `(<ids>)`, for `… IN`: SQLite gets one JSON parameter expanded by `json_each`, so that one prepared
     /// statement serves any number of ids; MySQL gets one placeholder per id.
     pub fn push_id_list(&mut self, dialect: Dialect, ids: &[i64]) -> &mut Self {
-        match dialect {
-            Dialect::Sqlite => {
-                let json = serde_json::Value::from(ids.to_vec()).to_string();
-                self.push("(SELECT value FROM json_each(")
-                    .bind_text(&json)
-                    .push("))")
-            }
-            // `IN ()` is a syntax error; no id matches NULL.
-            Dialect::Mysql if ids.is_empty() => self.push("(NULL)"),
-            Dialect::Mysql => {
-                self.push("(");
-                for (i, id) in ids.iter().enumerate() {
-                    if i > 0 {
-                        self.push(", ");
-                    }
-                    self.bind_int(Some(*id));
-                }
-                self.push(")")
-            }
-        }
+        self.push_list(
+            dialect,
+            ids.iter().map(|id| Param::Int(Some(*id))).collect(),
+        )
     }
 
     /// `(<texts>)`, for `… IN`, the way [`SqlQuery::push_id_list`] does ids.
     pub fn push_text_list<'t>(
         &mut self,
         dialect: Dialect,
-        texts: impl ExactSizeIterator<Item = &'t str>,
+        texts: impl Iterator<Item = &'t str>,
     ) -> &mut Self {
+        self.push_list(
+            dialect,
+            texts.map(|text| Param::Text(text.to_owned())).collect(),
+        )
+    }
+
+    /// `(<values>)`, for `… IN`: one JSON parameter on SQLite, one placeholder per value on MySQL.
+    fn push_list(&mut self, dialect: Dialect, values: Vec<Param>) -> &mut Self {
         match dialect {
             Dialect::Sqlite => {
-                let json = serde_json::Value::from(texts.collect::<Vec<_>>()).to_string();
+                let json: Vec<serde_json::Value> = values
+                    .into_iter()
+                    .map(|value| match value {
+                        Param::Int(int) => int.into(),
+                        Param::Text(text) => text.into(),
+                    })
+                    .collect();
                 self.push("(SELECT value FROM json_each(")
-                    .bind_text(&json)
+                    .bind_text(&serde_json::Value::from(json).to_string())
                     .push("))")
             }
-            Dialect::Mysql if texts.len() == 0 => self.push("(NULL)"),
+            // `IN ()` is a syntax error; nothing matches NULL.
+            Dialect::Mysql if values.is_empty() => self.push("(NULL)"),
             Dialect::Mysql => {
                 self.push("(");
-                for (i, text) in texts.enumerate() {
+                for (i, value) in values.into_iter().enumerate() {
                     if i > 0 {
                         self.push(", ");
                     }
-                    self.bind_text(text);
+                    self.bind(value);
                 }
                 self.push(")")
             }
