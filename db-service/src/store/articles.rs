@@ -9,7 +9,7 @@ use std::{
 use db_client::{ArticleChanges, ArticleRecord, AuthorView, Entity, NewArticle, UserId};
 
 use super::{
-    backend::{retry_transaction, unique_violation, Backend, Conn, Pools},
+    backend::{retry_transaction, uncommitted, unique_violation, Backend, Conn, Pools},
     rows::{ArticleKey, ArticleRow},
     sql::{Dialect, SqlQuery},
     tags::{insert_tags, Tags},
@@ -204,9 +204,14 @@ pub(super) async fn insert_article_alone<B: Backend>(
         if abandoned() {
             return Err(ServiceError::Busy);
         }
-        let mut tx = blog.write.begin().await?;
-        let row = insert_article_row(&mut *tx, new, tags).await?;
-        insert_tags(&mut *tx, &[(row.id, tags)]).await?;
+        let (tx, row) = async {
+            let mut tx = blog.write.begin().await?;
+            let row = insert_article_row(&mut *tx, new, tags).await?;
+            insert_tags(&mut *tx, &[(row.id, tags)]).await?;
+            Ok::<_, ServiceError>((tx, row))
+        }
+        .await
+        .map_err(uncommitted)?;
         if abandoned() {
             tx.rollback().await?;
             return Err(ServiceError::Busy);

@@ -208,6 +208,24 @@ pub(super) fn is_contention(e: &ServiceError) -> bool {
     sqlx_error(e).is_some_and(|e| matches!(mysql_error_number(e), Some(1205 | 1213)))
 }
 
+/// An error met before a commit was tried, when nothing of the transaction is stored: a lost connection (the
+/// server restarted or dropped it, or none could be had in time) becomes `Busy` — 503, worth another try — and is
+/// logged here, as `Busy` is not; anything else is returned as it is. Not for errors of the commit itself, whose
+/// outcome is unknown.
+pub(super) fn uncommitted(e: ServiceError) -> ServiceError {
+    let lost = sqlx_error(&e).is_some_and(|e| {
+        matches!(
+            e,
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+        )
+    });
+    if !lost {
+        return e;
+    }
+    tracing::warn!(error = %e, "lost the database connection before a commit; nothing was written");
+    ServiceError::Busy
+}
+
 /// Whether a statement failed for the values of a row — a duplicate key (1062, or a conflict found before
 /// writing), or a value its column cannot hold (1048 NULL, 1264 out of range, 1366 invalid text, 1406 too
 /// long) — rather than for the server, the connection or the transaction.

@@ -594,6 +594,131 @@ async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() 
     assert_eq!(service.tagged("gone").await.total, 0);
 }
 
+/// The MySQL server drops the writer's connection in the middle of a batch (a failover, a proxy restart, a
+/// `wait_timeout`): every create of that batch is told to try again (503), none of them is stored, none is
+/// stored twice when the next batch runs, and the writer goes on with a new connection.
+#[tokio::test]
+async fn a_batch_whose_connection_the_server_drops_fails_whole_and_the_writer_goes_on_on_mysql() {
+    use sqlx::{Connection, Executor};
+
+    let database = conduit_testkit::fresh_database_name();
+    let server = conduit_testkit::test_server_setting("CONDUIT_TEST_MYSQL_URL");
+    let data = tempfile::tempdir().expect("temp dir");
+    let service = Service::start(
+        data.path(),
+        vec![("DATABASE_URL", format!("{server}/{database}"))],
+    )
+    .await;
+    let jake = service
+        .client
+        .create_user(&new_user("jake"))
+        .await
+        .expect("user");
+    let new = |i: usize| NewArticle {
+        author: jake.id,
+        slug: format!("dropped-{i}"),
+        title: format!("Dropped {i}"),
+        description: format!("#{i}"),
+        body: "b".into(),
+        tags: vec!["dropped".into()],
+    };
+    let blog_database = format!("{database}_blog");
+    let mut holder = sqlx::MySqlConnection::connect(&format!("{server}/{blog_database}"))
+        .await
+        .expect("connect to the blog database");
+    holder
+        .execute("LOCK TABLES articles WRITE")
+        .await
+        .expect("lock");
+    let send = |i: usize| {
+        let client = service.client.clone();
+        let article = new(i);
+        tokio::spawn(async move { client.create_article(&article).await })
+    };
+    // The first create alone, waiting for the table inside its transaction; then 23 queued behind it.
+    let mut creates = vec![send(0)];
+    let first_writer = waiting_for_the_table(&mut holder, &blog_database, &[]).await;
+    creates.extend((1..24).map(send));
+    poll_until("creates queued", 23.0, || {
+        service.metric("db_writer_queued{writer=\"new_articles\"}")
+    })
+    .await;
+    // The server drops the first batch's connection; the next batch (the 23) waits for the table on another
+    // connection, which the server drops too.
+    kill_connection(&mut holder, first_writer).await;
+    let second_writer = waiting_for_the_table(&mut holder, &blog_database, &[first_writer]).await;
+    kill_connection(&mut holder, second_writer).await;
+    for (i, create) in creates.into_iter().enumerate() {
+        let answer = create.await.expect("task");
+        assert!(
+            matches!(answer, Err(DbError::Unavailable(_))),
+            "create {i} on a dropped connection: {answer:?}"
+        );
+    }
+    holder.execute("UNLOCK TABLES").await.expect("unlock");
+
+    // Nothing of the failed batches is stored, now or after later batches ran; the writer works on.
+    let after = service
+        .client
+        .create_article(&new(100))
+        .await
+        .expect("a create after");
+    assert_eq!(after.slug, "dropped-100");
+    let page = service.tagged("dropped").await;
+    assert_eq!(
+        page.total,
+        1,
+        "{:?}",
+        page.articles.iter().map(|a| &a.slug).collect::<Vec<_>>()
+    );
+    // The callers who were told of a failure try again: each is stored once, under the slug it asked for.
+    for i in 0..24 {
+        let created = service.client.create_article(&new(i)).await.expect("retry");
+        assert_eq!(created.slug, format!("dropped-{i}"));
+    }
+    assert_eq!(service.tagged("dropped").await.total, 25);
+    let response = reqwest::get(format!("{}/readyz", service.socket.url()))
+        .await
+        .expect("readyz");
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+/// Waits until a connection other than `holder` and those in `seen` waits for a table of `blog_database`; its id.
+async fn waiting_for_the_table(
+    holder: &mut sqlx::MySqlConnection,
+    blog_database: &str,
+    seen: &[i64],
+) -> i64 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting: Vec<(i64,)> = sqlx::query_as(
+            "SELECT ID FROM information_schema.PROCESSLIST \
+             WHERE DB = ? AND STATE LIKE 'Waiting for table%' AND ID <> CONNECTION_ID()",
+        )
+        .bind(blog_database)
+        .fetch_all(&mut *holder)
+        .await
+        .expect("processlist");
+        if let Some((id,)) = waiting.into_iter().find(|(id,)| !seen.contains(id)) {
+            return id;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no new write waits for the table after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Drops connection `id` server-side, as a restarting server or proxy would.
+async fn kill_connection(holder: &mut sqlx::MySqlConnection, id: i64) {
+    use sqlx::Executor;
+    holder
+        .execute(format!("KILL CONNECTION {id}").as_str())
+        .await
+        .expect("kill the writer's connection");
+}
+
 /// Sends `articles` to be created while `holder` holds the articles table of `blog_database`: the first alone,
 /// which the writer takes and then waits for the table with, then the others, which queue behind it; then
 /// frees the table. Each article's index with what its create answered.

@@ -9,10 +9,11 @@
 //! refused with `Busy`, 503), and one statement holds at most [`MAX_BATCH`] articles and [`MAX_BATCH_BYTES`] of
 //! their text (below any server's `max_allowed_packet`: 16 MiB by default on MariaDB, 64 on MySQL 8). Only a
 //! refusal of one of its rows (a slug taken meanwhile, a value the server rejects) sends a batch one by one;
-//! anything else (the server away, a deadlock) fails the batch's creates with it. A create whose caller has gone
-//! is dropped before writing, and one whose caller leaves while it is written is deleted again (or rolled back)
-//! before the commit, so a client that tries again gets no duplicate (only a caller leaving during the commit
-//! itself can still find its article stored).
+//! anything else (a lost connection, a deadlock) fails the batch's creates with it — as 503, worth another try,
+//! when it happened before the commit, so nothing was stored. A create whose caller has gone is dropped before
+//! writing, and one whose caller leaves while it is written is deleted again (or rolled back) before the commit,
+//! so a client that tries again gets no duplicate (only a caller leaving during the commit itself can still find
+//! its article stored).
 
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ use crate::{
         articles::{
             created_record, insert_article_alone, insert_articles_together, InsertedArticle,
         },
-        backend::{is_contention, refuses_one_row, Conn, Pools},
+        backend::{is_contention, refuses_one_row, uncommitted, Conn, Pools},
         sql::{Dialect, SqlQuery},
         tags::Tags,
         users::authors,
@@ -276,9 +277,15 @@ fn committed(articles: usize) {
     metrics::counter!("db_blog_batches_total").increment(1);
 }
 
-/// Answers every caller of `jobs` with `error`: a deadlock or lock wait as `Busy` (503, worth another try).
+/// Answers every caller of `jobs` with `error`, met before any commit was tried (nothing of the batch is
+/// stored): a deadlock, a lock wait or a lost connection as `Busy` (503, worth another try).
 fn fail_all(jobs: Vec<(Job, AuthorView)>, error: ServiceError) {
-    let busy = is_contention(&error);
+    let error = if is_contention(&error) {
+        ServiceError::Busy
+    } else {
+        uncommitted(error)
+    };
+    let busy = matches!(error, ServiceError::Busy);
     let message = error.to_string();
     for (job, _) in jobs {
         job.fail(if busy {
