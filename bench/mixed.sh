@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A crowd of distinct users through nginx (the whole stack, release builds; ARTICLES articles, USERS users, each
 # with a token): about 80 % reads, 15 % favorite/unfavorite/follow, 5 % new articles and comments (bench/mixed.lua),
-# at 32 and at 256 connections. Prints throughput, p50/p99 and errors (non-2xx and socket errors); asserts nothing.
+# at 32 and at 256 connections. Prints throughput, p50/p99 and errors (non-2xx and socket errors), and the mean
+# time each route spent in the api (its own histograms); asserts nothing.
 # Usage: bench/mixed.sh   (ARTICLES=1000 USERS=1000 DURATION=10s; DATABASE_URL=mysql://… for MySQL)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +17,31 @@ need_wrk
 users=${USERS:-1000}
 start_seeded_stack "${ARTICLES:-1000}" "$users" "$users"
 export TOKENS=$BENCH_WORK/tokens SLUGS=$BENCH_WORK/slugs USERS=$users
+# The api's own latency histograms (sum and count per route and method), to tell where a run's time went.
+api_durations() {
+  curl -fs "http://127.0.0.1:$API_PORT/metrics" | grep '^api_request_duration_seconds_\(sum\|count\)' || true
+}
 for connections in 32 256; do
+  api_durations > "$BENCH_WORK/durations-before"
   printf 'mixed, %3d connections: ' "$connections"
   wrk -t2 -c"$connections" -d"${DURATION:-10s}" --latency -s bench/mixed.lua "$BASE_URL" | wrk_summary
+  api_durations > "$BENCH_WORK/durations-after"
+  # Mean time in the api per route during the run (requests nginx answered from its cache never reach it).
+  python3 - "$BENCH_WORK/durations-before" "$BENCH_WORK/durations-after" <<'PY'
+import re, sys
+def load(path):
+    sample = re.compile(r'api_request_duration_seconds_(sum|count)\{(.*)\} (\S+)')
+    return {(m[2], m[1]): float(m[3]) for m in map(sample.match, open(path)) if m}
+before, after = map(load, sys.argv[1:])
+rows = []
+for (labels, kind), count in after.items():
+    n = count - before.get((labels, kind), 0)
+    if kind == 'count' and n > 0:
+        seconds = after[(labels, 'sum')] - before.get((labels, 'sum'), 0)
+        route = re.search(r'route="([^"]*)"', labels)[1]
+        method = re.search(r'method="([^"]*)"', labels)[1]
+        rows.append((n, f'{method} {route}', seconds / n * 1000))
+for n, route, ms in sorted(rows, reverse=True):
+    print(f'  at the api: {route:<40} {int(n):7d} requests, mean {ms:6.2f} ms')
+PY
 done

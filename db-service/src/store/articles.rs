@@ -211,7 +211,7 @@ pub(super) async fn insert_article_alone<B: Backend>(
             Ok::<_, ServiceError>((tx, row))
         }
         .await
-        .map_err(uncommitted)?;
+        .map_err(|e| uncommitted(e, 1))?;
         if abandoned() {
             tx.rollback().await?;
             return Err(ServiceError::Busy);

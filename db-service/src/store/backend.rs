@@ -209,20 +209,22 @@ pub(super) fn is_contention(e: &ServiceError) -> bool {
 }
 
 /// An error met before a commit was tried, when nothing of the transaction is stored: a lost connection (the
-/// server restarted or dropped it, or none could be had in time) becomes `Busy` — 503, worth another try — and is
-/// logged here, as `Busy` is not; anything else is returned as it is. Not for errors of the commit itself, whose
-/// outcome is unknown.
-pub(super) fn uncommitted(e: ServiceError) -> ServiceError {
-    let lost = sqlx_error(&e).is_some_and(|e| {
-        matches!(
-            e,
-            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
-        )
-    });
-    if !lost {
-        return e;
-    }
-    tracing::warn!(error = %e, "lost the database connection before a commit; nothing was written");
+/// server restarted or dropped it) or none to be had in time becomes `Busy` — 503, worth another try — logged
+/// here with how many `writes` it failed, as `Busy` is not; anything else is returned as it is. Never for errors
+/// of the commit itself, whose outcome is unknown: a client told to try again could then store its write twice.
+/// Deadlocks and lock waits are returned unchanged, so that [`retry_transaction`] still retries them.
+pub(super) fn uncommitted(e: ServiceError, writes: usize) -> ServiceError {
+    let why = match sqlx_error(&e) {
+        Some(sqlx::Error::Io(_)) => "lost the database connection",
+        Some(sqlx::Error::PoolTimedOut) => "no database connection free in time",
+        Some(sqlx::Error::PoolClosed) => {
+            // Only while shutting down: the store closes its pools last.
+            tracing::debug!(writes, "the database pool is closed; nothing was written");
+            return ServiceError::Busy;
+        }
+        _ => return e,
+    };
+    tracing::warn!(error = %e, writes, "{why} before a commit; nothing was written");
     ServiceError::Busy
 }
 
@@ -260,4 +262,40 @@ pub(super) fn unique_violation(e: &sqlx::Error) -> Option<&str> {
         None => message,
     };
     key.rsplit(['.', ' ']).next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_lost_before_the_commit_is_worth_another_try() {
+        for lost in [
+            sqlx::Error::Io(std::io::ErrorKind::UnexpectedEof.into()),
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+        ] {
+            let answer = uncommitted(lost.into(), 3);
+            assert!(matches!(answer, ServiceError::Busy), "{answer:?}");
+        }
+    }
+
+    #[test]
+    fn other_errors_before_the_commit_are_returned_as_they_are() {
+        let answer = uncommitted(sqlx::Error::RowNotFound.into(), 1);
+        assert!(
+            sqlx_error(&answer).is_some_and(|e| matches!(e, sqlx::Error::RowNotFound)),
+            "{answer:?}"
+        );
+        let answer = uncommitted(ServiceError::NotFound(db_client::Entity::Article), 1);
+        assert!(matches!(answer, ServiceError::NotFound(_)), "{answer:?}");
+        // An error only described in words (as a failed commit's is passed on) is never taken for a lost
+        // connection.
+        let described: ServiceError =
+            anyhow::anyhow!("the batch's commit failed: {}", sqlx::Error::PoolTimedOut).into();
+        assert!(matches!(
+            uncommitted(described, 1),
+            ServiceError::Internal(_)
+        ));
+    }
 }

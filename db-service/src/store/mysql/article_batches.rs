@@ -126,7 +126,8 @@ impl ArticleBatches {
     }
 
     /// Stores `article` once its author is known to exist and returns it as the author sees it, once the
-    /// transaction holding it has committed. `Busy` when the queue is full.
+    /// transaction holding it has committed. `Busy` when the queue is full, or when a deadlock or a lost
+    /// connection failed its batch before the commit.
     pub(crate) async fn insert(&self, article: NewArticle) -> Result<ArticleRecord, ServiceError> {
         let tags = Tags::new(article.tags.clone());
         self.jobs
@@ -189,14 +190,15 @@ impl Writer {
                 }
                 Err(Failure::NotWritten(e)) if refuses_one_row(&e) => e,
                 Err(Failure::NotWritten(e)) => {
-                    fail_all(known, e);
+                    fail_uncommitted(known, e);
                     return;
                 }
                 Err(Failure::Commit(e)) => {
-                    fail_all(
-                        known,
-                        anyhow::anyhow!("the batch was not committed: {e}").into(),
-                    );
+                    // Whether the commit took effect is unknown: never "try again" (a retry could store twice).
+                    let answer = to_each_caller(e, "the batch's commit failed");
+                    for (job, _) in known {
+                        job.fail(answer());
+                    }
                     return;
                 }
             };
@@ -224,9 +226,10 @@ impl Writer {
         let authors = match authors(&self.users, ids, None).await {
             Ok(authors) => authors,
             Err(e) => {
-                let message = e.to_string();
+                // Before anything was written: a lost connection is worth another try.
+                let answer = to_each_caller(uncommitted(e, jobs.len()), "cannot read the authors");
                 for job in jobs {
-                    job.fail(anyhow::anyhow!("cannot read the author: {message}").into());
+                    job.fail(answer());
                 }
                 return None;
             }
@@ -277,22 +280,32 @@ fn committed(articles: usize) {
     metrics::counter!("db_blog_batches_total").increment(1);
 }
 
-/// Answers every caller of `jobs` with `error`, met before any commit was tried (nothing of the batch is
+/// Answers every caller of `jobs` with `error`, met before the batch's commit was tried (nothing of it is
 /// stored): a deadlock, a lock wait or a lost connection as `Busy` (503, worth another try).
-fn fail_all(jobs: Vec<(Job, AuthorView)>, error: ServiceError) {
+fn fail_uncommitted(jobs: Vec<(Job, AuthorView)>, error: ServiceError) {
     let error = if is_contention(&error) {
         ServiceError::Busy
     } else {
-        uncommitted(error)
+        uncommitted(error, jobs.len())
     };
-    let busy = matches!(error, ServiceError::Busy);
-    let message = error.to_string();
+    let answer = to_each_caller(error, "the batch was not written");
     for (job, _) in jobs {
-        job.fail(if busy {
+        job.fail(answer());
+    }
+}
+
+/// The answer for each of the callers one `error` failed (errors are not Clone): `Busy` as it is, anything else
+/// as an internal error carrying `context` and its message. A commit's error must not be `Busy` (see
+/// `backend::uncommitted`).
+fn to_each_caller(error: ServiceError, context: &str) -> impl Fn() -> ServiceError {
+    let busy = matches!(error, ServiceError::Busy);
+    let message = format!("{context}: {error}");
+    move || {
+        if busy {
             ServiceError::Busy
         } else {
             anyhow::anyhow!("{message}").into()
-        });
+        }
     }
 }
 
