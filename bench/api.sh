@@ -42,6 +42,9 @@ export TOKENS=$work/tokens
 run() { wrk -t2 -c"$1" -d"$duration" --latency "${@:2}"; }
 row() { # label connections path [signed]
   local out
+  # The previous row's last requests may still be in the api (1,000 connections queue up to a second of work):
+  # let them drain, so that each row measures its own load.
+  sleep 2
   if [ "${4:-}" = signed ]; then
     out=$(TARGET=$3 run "$2" -s "$work/signed.lua" "$base$3")
   else
