@@ -470,21 +470,15 @@ async fn healthcheck_succeeds_against_a_serving_instance_and_fails_once_it_stops
 /// server refuses is written one by one, so only that article fails; creates whose callers gave up are not stored.
 #[tokio::test]
 async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() {
-    use sqlx::{Connection, Executor};
+    use sqlx::Executor;
 
-    let database = conduit_testkit::fresh_database_name();
-    let server = conduit_testkit::test_server_setting("CONDUIT_TEST_MYSQL_URL");
-    let data = tempfile::tempdir().expect("temp dir");
-    let service = Service::start(
-        data.path(),
-        vec![("DATABASE_URL", format!("{server}/{database}"))],
-    )
-    .await;
-    let jake = service
-        .client
-        .create_user(&new_user("jake"))
-        .await
-        .expect("user");
+    let OnMysql {
+        service,
+        _data,
+        blog_database,
+        mut holder,
+        jake,
+    } = OnMysql::start().await;
     let new = |i: usize| {
         // Half share one title, which an article below already has.
         let title = if i.is_multiple_of(2) {
@@ -493,7 +487,7 @@ async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() 
             format!("Own {i}")
         };
         NewArticle {
-            author: jake.id,
+            author: jake,
             slug: title.to_lowercase().replace(' ', "-"),
             title,
             description: format!("#{i}"),
@@ -506,10 +500,6 @@ async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() 
 
     // While the articles table is held, one create waits in its transaction and the writer takes no other: the
     // creates sent after it queue, and are written together once the table is free.
-    let mut holder = sqlx::MySqlConnection::connect(&format!("{server}/{database}_blog"))
-        .await
-        .expect("connect to the blog database");
-    let blog_database = format!("{database}_blog");
     let before = service.metric("db_blog_batches_total").await;
     let mut slugs = std::collections::HashSet::from([first.slug.clone()]);
     let articles = (1..=24).map(|i| (i, new(i))).collect();
@@ -599,33 +589,23 @@ async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() 
 /// stored twice when the next batch runs, and the writer goes on with a new connection.
 #[tokio::test]
 async fn a_batch_whose_connection_the_server_drops_fails_whole_and_the_writer_goes_on_on_mysql() {
-    use sqlx::{Connection, Executor};
+    use sqlx::Executor;
 
-    let database = conduit_testkit::fresh_database_name();
-    let server = conduit_testkit::test_server_setting("CONDUIT_TEST_MYSQL_URL");
-    let data = tempfile::tempdir().expect("temp dir");
-    let service = Service::start(
-        data.path(),
-        vec![("DATABASE_URL", format!("{server}/{database}"))],
-    )
-    .await;
-    let jake = service
-        .client
-        .create_user(&new_user("jake"))
-        .await
-        .expect("user");
+    let OnMysql {
+        service,
+        _data,
+        blog_database,
+        mut holder,
+        jake,
+    } = OnMysql::start().await;
     let new = |i: usize| NewArticle {
-        author: jake.id,
+        author: jake,
         slug: format!("dropped-{i}"),
         title: format!("Dropped {i}"),
         description: format!("#{i}"),
         body: "b".into(),
         tags: vec!["dropped".into()],
     };
-    let blog_database = format!("{database}_blog");
-    let mut holder = sqlx::MySqlConnection::connect(&format!("{server}/{blog_database}"))
-        .await
-        .expect("connect to the blog database");
     holder
         .execute("LOCK TABLES articles WRITE")
         .await
@@ -688,6 +668,51 @@ async fn a_batch_whose_connection_the_server_drops_fails_whole_and_the_writer_go
         .await
         .expect("readyz");
     assert!(response.status().is_success(), "{}", response.status());
+}
+
+/// db-service on a fresh database of the test MySQL server, with one user.
+struct OnMysql {
+    service: Service,
+    /// Its data dir, removed when dropped.
+    _data: tempfile::TempDir,
+    /// The name of its blog database.
+    blog_database: String,
+    /// A connection of the test's own to that database.
+    holder: sqlx::MySqlConnection,
+    /// The user's id.
+    jake: UserId,
+}
+
+impl OnMysql {
+    async fn start() -> Self {
+        use sqlx::Connection;
+
+        let database = conduit_testkit::fresh_database_name();
+        let server = conduit_testkit::test_server_setting("CONDUIT_TEST_MYSQL_URL");
+        let data = tempfile::tempdir().expect("temp dir");
+        let service = Service::start(
+            data.path(),
+            vec![("DATABASE_URL", format!("{server}/{database}"))],
+        )
+        .await;
+        let jake = service
+            .client
+            .create_user(&new_user("jake"))
+            .await
+            .expect("user")
+            .id;
+        let blog_database = format!("{database}_blog");
+        let holder = sqlx::MySqlConnection::connect(&format!("{server}/{blog_database}"))
+            .await
+            .expect("connect to the blog database");
+        Self {
+            service,
+            _data: data,
+            blog_database,
+            holder,
+            jake,
+        }
+    }
 }
 
 /// Waits until a connection other than `holder` and those in `seen` waits for a table of `blog_database`; its id.
