@@ -40,11 +40,12 @@ end
 LUA
 export TOKENS=$work/tokens
 run() { wrk -t2 -c"$1" -d"$duration" --latency "${@:2}"; }
+# The previous row's last requests may still be in the api (1,000 connections queue up to a second of work): let
+# them drain, so that each measurement sees its own load only.
+settle() { sleep 2; }
 row() { # label connections path [signed]
   local out
-  # The previous row's last requests may still be in the api (1,000 connections queue up to a second of work):
-  # let them drain, so that each row measures its own load.
-  sleep 2
+  settle
   if [ "${4:-}" = signed ]; then
     out=$(TARGET=$3 run "$2" -s "$work/signed.lua" "$base$3")
   else
@@ -115,6 +116,7 @@ until curl -fs -o /dev/null "http://127.0.0.1:$static_port/list.json"; do
   [ $((SECONDS - waited)) -lt 10 ] || { echo "the bare nginx does not serve list.json" >&2; exit 1; }
   sleep 0.05
 done
+settle
 out=$(run 32 "http://127.0.0.1:$static_port/list.json")
 printf '%-44s %s\n' "the same bytes, static file, bare nginx:" "$(echo "$out" | wrk_summary)"
 echo "$out" | awk '/Requests\/sec/ {print $2}' > "$work/rps-static"
@@ -133,6 +135,7 @@ unique_posts_lua "$work/post.lua" /api/articles authorization "Token $(head -1 "
   '{"article":{"title":"Bench {unique}","description":"d","body":"b","tagList":["bench"]}}'
 before=$(curl -fs "$base/api/articles?limit=1" -H "authorization: Token $(head -1 "$work/tokens")" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["articlesCount"])')
+settle
 out=$(run 32 -s "$work/post.lua" "$base/api/articles")
 printf '%-44s %s\n' "POST /api/articles:" "$(echo "$out" | wrk_summary)"
 total=$(echo "$out" | awk '/requests in/ {print $1}')

@@ -10,7 +10,8 @@ wrk_summary() {
   awk '
     /Requests\/sec/ {rps=$2} /requests in/ {total=$1}
     /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
-    /Non-2xx/ {err+=$NF} /Socket errors/ {err+=1}
+    /Non-2xx/ {err+=$NF}
+    /Socket errors/ {for (i = 4; i <= NF; i += 2) {n = $i; sub(",", "", n); err += n}}
     END {printf "%s req/s, p50 %s, p99 %s, errors %d (%s requests)\n", rps, p50, p99, err, total}'
 }
 

@@ -209,14 +209,23 @@ pub(super) fn is_contention(e: &ServiceError) -> bool {
 }
 
 /// An error met before a commit was tried, when nothing of the transaction is stored: a lost connection (the
-/// server restarted or dropped it) or none to be had in time becomes `Busy` — 503, worth another try — logged
+/// server restarted or dropped it, or said so: MySQL 1040, 1053, 1927) or none to be had in time becomes `Busy` — 503, worth another try — logged
 /// here with how many `writes` it failed, as `Busy` is not; anything else is returned as it is. Never for errors
 /// of the commit itself, whose outcome is unknown: a client told to try again could then store its write twice.
 /// Deadlocks and lock waits are returned unchanged, so that [`retry_transaction`] still retries them.
 pub(super) fn uncommitted(e: ServiceError, writes: usize) -> ServiceError {
     let why = match sqlx_error(&e) {
-        Some(sqlx::Error::Io(_)) => "lost the database connection",
+        // Not invalid data: that is how rustls reports a certificate that does not verify, which will not pass.
+        Some(sqlx::Error::Io(io)) if io.kind() != std::io::ErrorKind::InvalidData => {
+            "lost the database connection"
+        }
         Some(sqlx::Error::PoolTimedOut) => "no database connection free in time",
+        // MySQL: too many connections, shutting down, this connection killed.
+        Some(db @ sqlx::Error::Database(_))
+            if matches!(mysql_error_number(db), Some(1040 | 1053 | 1927)) =>
+        {
+            "the database server dropped or refused the connection"
+        }
         Some(sqlx::Error::PoolClosed) => {
             // Only while shutting down: the store closes its pools last.
             tracing::debug!(writes, "the database pool is closed; nothing was written");
@@ -291,6 +300,8 @@ mod tests {
         assert!(matches!(answer, ServiceError::NotFound(_)), "{answer:?}");
         // An error only described in words (as a failed commit's is passed on) is never taken for a lost
         // connection.
+        let tls: ServiceError = sqlx::Error::Io(std::io::ErrorKind::InvalidData.into()).into();
+        assert!(matches!(uncommitted(tls, 1), ServiceError::Internal(_)));
         let described: ServiceError =
             anyhow::anyhow!("the batch's commit failed: {}", sqlx::Error::PoolTimedOut).into();
         assert!(matches!(

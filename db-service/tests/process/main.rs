@@ -472,9 +472,10 @@ async fn healthcheck_succeeds_against_a_serving_instance_and_fails_once_it_stops
 async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() {
     use sqlx::Executor;
 
+    // `_data` first: bindings are dropped last to first, and the data dir must outlive the service.
     let OnMysql {
-        service,
         _data,
+        service,
         blog_database,
         mut holder,
         jake,
@@ -591,9 +592,10 @@ async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() 
 async fn a_batch_whose_connection_the_server_drops_fails_whole_and_the_writer_goes_on_on_mysql() {
     use sqlx::Executor;
 
+    // `_data` first: bindings are dropped last to first, and the data dir must outlive the service.
     let OnMysql {
-        service,
         _data,
+        service,
         blog_database,
         mut holder,
         jake,
