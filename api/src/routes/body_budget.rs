@@ -2,11 +2,13 @@
 //! is held about twice while it is parsed: without a bound, a crowd sending the largest bodies would take memory
 //! in proportion to its size. A request with a body reserves its length (or, without a `Content-Length`, the
 //! largest allowed) from a shared budget before its body is read, and gives it back once answered. When the budget
-//! is spent it waits at most [`WAIT`], then gets 503 with `Retry-After`.
+//! is spent it waits at most [`WAIT`], then gets 503 with `Retry-After`. The body is then read whole before the
+//! request is handled (see [`reserve`]).
 
 use std::{sync::Arc, time::Duration};
 
 use axum::{
+    body::Body,
     extract::{Request, State},
     http::header,
     middleware::Next,
@@ -44,9 +46,21 @@ pub async fn reserve(State(budget): State<BodyBudget>, request: Request, next: N
     }
     // At most MAX_BODY_BYTES / UNIT, which fits a u32.
     let units = u32::try_from(units).unwrap_or(u32::MAX);
-    match tokio::time::timeout(WAIT, budget.0.acquire_many(units)).await {
-        Ok(Ok(_held)) => next.run(request).await,
-        _ => ApiError::Busy.into_response(),
+    let Ok(Ok(_held)) = tokio::time::timeout(WAIT, budget.0.acquire_many(units)).await else {
+        return ApiError::Busy.into_response();
+    };
+    // The whole body is read before the request is handled (into the room just reserved), so that one answered
+    // without reading it — a 401 comes before the JSON is parsed — leaves the connection clean: hyper closes a
+    // connection whose request body was left unread, and nginx, still sending that body, then answers its
+    // client 502 instead of our answer. A body that cannot be read whole within the limit is refused as too
+    // large (the limit is the usual reason; a client that left mid-body is not there to read the answer).
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(_) => ApiError::TooLarge.into_response(),
     }
 }
 

@@ -78,6 +78,44 @@ async fn oversized_bodies_are_refused_with_413() {
     assert_eq!(body["errors"]["body"], json!(["is too large"]));
 }
 
+/// A request refused before its body is read (no token: 401 before the JSON is parsed) still leaves the
+/// connection usable: the next request on it is answered. When the api closed such a connection, nginx — still
+/// sending the body — answered its client 502 (schemathesis found it as a 503 to a 600 KB create).
+#[tokio::test]
+async fn a_request_refused_before_its_body_is_read_leaves_the_connection_usable() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = spawn_app().await;
+    let host = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let body = format!(
+        r#"{{"article":{{"title":"t","description":"d","body":"{}"}}}}"#,
+        "x".repeat(600_000)
+    );
+    let requests = format!(
+        "POST /api/articles HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n{body}\
+         GET /api/tags HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(requests.as_bytes()).await.expect("send");
+    let mut answers = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answers),
+    )
+    .await
+    .expect("answered in time")
+    .expect("read");
+    let answers = String::from_utf8_lossy(&answers);
+    // Each answer's status line (the first body ends without a newline).
+    let statuses: Vec<&str> = answers
+        .match_indices("HTTP/1.1 ")
+        .filter_map(|(at, _)| answers.get(at + 9..at + 12))
+        .collect();
+    assert_eq!(statuses, ["401", "200"], "{answers}");
+}
+
 #[tokio::test]
 async fn unknown_routes_are_404s_in_the_realworld_shape() {
     let app = spawn_app().await;
