@@ -209,8 +209,9 @@ pub(super) fn is_contention(e: &ServiceError) -> bool {
 }
 
 /// An error met before a commit was tried, when nothing of the transaction is stored: a lost connection (the
-/// server restarted or dropped it, or said so: MySQL 1040, 1053, 1927) or none to be had in time becomes `Busy` — 503, worth another try — logged
-/// here with how many `writes` it failed, as `Busy` is not; anything else is returned as it is. Never for errors
+/// server restarted or dropped it, or said so: MySQL 1040, 1053, 1927) or none to be had in time becomes `Busy`
+/// — 503, worth another try — logged here with how many `writes` it failed, as `Busy` is not; anything else is
+/// returned as it is. Never for errors
 /// of the commit itself, whose outcome is unknown: a client told to try again could then store its write twice.
 /// Deadlocks and lock waits are returned unchanged, so that [`retry_transaction`] still retries them.
 pub(super) fn uncommitted(e: ServiceError, writes: usize) -> ServiceError {
@@ -298,10 +299,11 @@ mod tests {
         );
         let answer = uncommitted(ServiceError::NotFound(db_client::Entity::Article), 1);
         assert!(matches!(answer, ServiceError::NotFound(_)), "{answer:?}");
-        // An error only described in words (as a failed commit's is passed on) is never taken for a lost
-        // connection.
+        // Invalid data on the socket is how rustls reports a certificate that does not verify: not worth a retry.
         let tls: ServiceError = sqlx::Error::Io(std::io::ErrorKind::InvalidData.into()).into();
         assert!(matches!(uncommitted(tls, 1), ServiceError::Internal(_)));
+        // An error only described in words (as a failed commit's is passed on) is never taken for a lost
+        // connection.
         let described: ServiceError =
             anyhow::anyhow!("the batch's commit failed: {}", sqlx::Error::PoolTimedOut).into();
         assert!(matches!(

@@ -29,6 +29,8 @@ struct Service {
     extra_env: Vec<(&'static str, String)>,
     child: Option<Child>,
     client: DbClient,
+    /// A temporary data dir the service owns: removed after the process (fields drop in this order).
+    owned_data_dir: Option<tempfile::TempDir>,
 }
 
 impl Service {
@@ -41,6 +43,7 @@ impl Service {
             extra_env,
             child: None,
             client,
+            owned_data_dir: None,
         };
         service.restart().await;
         service
@@ -472,9 +475,7 @@ async fn healthcheck_succeeds_against_a_serving_instance_and_fails_once_it_stops
 async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() {
     use sqlx::Executor;
 
-    // `_data` first: bindings are dropped last to first, and the data dir must outlive the service.
     let OnMysql {
-        _data,
         service,
         blog_database,
         mut holder,
@@ -592,9 +593,7 @@ async fn new_articles_queued_together_are_written_in_one_transaction_on_mysql() 
 async fn a_batch_whose_connection_the_server_drops_fails_whole_and_the_writer_goes_on_on_mysql() {
     use sqlx::Executor;
 
-    // `_data` first: bindings are dropped last to first, and the data dir must outlive the service.
     let OnMysql {
-        _data,
         service,
         blog_database,
         mut holder,
@@ -674,9 +673,8 @@ async fn a_batch_whose_connection_the_server_drops_fails_whole_and_the_writer_go
 
 /// db-service on a fresh database of the test MySQL server, with one user.
 struct OnMysql {
+    /// Owning its data dir.
     service: Service,
-    /// Its data dir, removed when dropped.
-    _data: tempfile::TempDir,
     /// The name of its blog database.
     blog_database: String,
     /// A connection of the test's own to that database.
@@ -692,11 +690,12 @@ impl OnMysql {
         let database = conduit_testkit::fresh_database_name();
         let server = conduit_testkit::test_server_setting("CONDUIT_TEST_MYSQL_URL");
         let data = tempfile::tempdir().expect("temp dir");
-        let service = Service::start(
+        let mut service = Service::start(
             data.path(),
             vec![("DATABASE_URL", format!("{server}/{database}"))],
         )
         .await;
+        service.owned_data_dir = Some(data);
         let jake = service
             .client
             .create_user(&new_user("jake"))
@@ -709,7 +708,6 @@ impl OnMysql {
             .expect("connect to the blog database");
         Self {
             service,
-            _data: data,
             blog_database,
             holder,
             jake,
