@@ -1,14 +1,17 @@
 # A stack with data for the benchmarks. Source it after scripts/stack.sh; it defines functions and runs nothing.
 
-# Builds the release binaries (and the SPA if missing), writes a data set of $1 articles and $2 users with tokens for
+# Builds the release binaries unless BIN_DIR names others (and the SPA if missing), writes a data set of $1 articles and $2 users with tokens for
 # the first $3 (bench/seed.py), loads it with `db-service import` (into DATABASE_URL when set, else SQLite), and
 # starts the whole stack on it (start_stack). Exports BENCH_WORK (a scratch folder holding `tokens` and `slugs`,
 # removed at exit), BIN_DIR, JWT_SECRET and INTERNAL_TOKEN.
 start_seeded_stack() { # articles users tokens
   ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-  cargo build --release --locked -q -p db-service -p api
+  # BIN_DIR set: that folder's binaries as they are (to compare two builds), else this tree's, built now.
+  if [ -z "${BIN_DIR:-}" ]; then
+    cargo build --release --locked -q -p db-service -p api
+    export BIN_DIR=$conduit_root/target/release
+  fi
   [ -f "$conduit_root/web/dist/index.html" ] || make -s -C "$conduit_root" web
-  export BIN_DIR=$conduit_root/target/release
   export JWT_SECRET=bench-jwt-secret-of-enough-length-0123456789 INTERNAL_TOKEN=bench-internal-token-0123456789
   export LOGIN_ATTEMPTS_PER_IP_PER_MINUTE=1000 SIGNUPS_PER_IP_PER_MINUTE=1000 BACKUP_INTERVAL_SECS=0 RUST_LOG=warn
   export BENCH_WORK

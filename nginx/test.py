@@ -195,21 +195,23 @@ def main() -> int:
 
         # At the start of a second, so that both reads fall in it.
         time.sleep(1 - time.time() % 1 + 0.05)
-        first, again = seen("/api/articles?cached=1"), seen("/api/articles?cached=1")
-        check("an anonymous read is answered from the cache within its second", (first, again) == (1, 1), (first, again))
+        # A page is kept once it has been asked for twice within its second: the first read is not kept.
+        reads = [seen("/api/articles?cached=1") for _ in range(4)]
+        check("an anonymous read asked for again is answered from the cache within its second", reads == [1, 2, 2, 2], reads)
         signed_in = [seen("/api/articles?cached=1", {"Authorization": "Token t"}) for _ in range(2)]
-        check("signed-in reads always reach the api", signed_in == [2, 3], signed_in)
+        check("signed-in reads always reach the api", signed_in == [3, 4], signed_in)
         time.sleep(1.2)
-        later = seen("/api/articles?cached=1")
-        check("a cached answer lives at most a second", later == 4, later)
-        # A crowd asking for one page at once: one request fetches it, the others wait for it (no stampede).
+        later = [seen("/api/articles?cached=1") for _ in range(3)]
+        check("a cached answer lives at most a second", later == [5, 6, 6], later)
+        # A crowd asking for one page at once: the first passes, the second fetches it for the cache and the others
+        # wait for it (no stampede).
         time.sleep(1 - time.time() % 1 + 0.05)
         with ThreadPoolExecutor(50) as pool:
             crowd = set(pool.map(lambda _: seen("/api/articles?crowd=1"), range(50)))
-        check("a crowd's simultaneous misses reach the api once", crowd == {1}, sorted(crowd))
+        check("a crowd's simultaneous misses reach the api at most twice", crowd <= {1, 2}, sorted(crowd))
         time.sleep(1 - time.time() % 1 + 0.05)
-        first, again = seen("/api/profiles/jake?cached=1"), seen("/api/profiles/jake?cached=1")
-        check("anonymous profile reads are cached too", (first, again) == (1, 1), (first, again))
+        reads = [seen("/api/profiles/jake?cached=1") for _ in range(3)]
+        check("anonymous profile reads are cached too", reads == [1, 2, 2], reads)
         status, _, _ = request(port, "POST", "/api/articles?cached=2", b"{}")
         status, _, body = request(port, "POST", "/api/articles?cached=2", b"{}")
         check("writes are never cached", json.loads(body).get("seen") == 2, body)

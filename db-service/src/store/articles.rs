@@ -396,7 +396,7 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// The one article of `row` with its author.
-    async fn article_with_author(
+    pub(super) async fn article_with_author(
         &self,
         row: ArticleRow,
         viewer: Option<UserId>,

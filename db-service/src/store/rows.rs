@@ -109,6 +109,14 @@ pub(super) struct ArticleRow {
     pub updated_at: String,
 }
 
+/// An article row with the article's key, for a write that answers with the article.
+#[derive(sqlx::FromRow)]
+pub(super) struct KeyedArticleRow {
+    pub id: i64,
+    #[sqlx(flatten)]
+    pub row: ArticleRow,
+}
+
 impl ArticleRow {
     /// The record, with its author from `authors` and its tags in their one order, whatever order the database
     /// aggregated them in.

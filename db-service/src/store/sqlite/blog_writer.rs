@@ -27,8 +27,8 @@ use crate::{
         articles::{created_record, insert_article_row, InsertedArticle},
         backend::Pools,
         comments::write_comment,
-        favorites::write_favorite,
-        rows::CommentRow,
+        favorites::write_favorite_as_sole_writer,
+        rows::{ArticleRow, CommentRow},
         tags::{insert_tags, Tags},
         users::authors,
         writer::{Queue, Reply},
@@ -44,12 +44,12 @@ enum Job {
         article: NewArticle,
         reply: Reply<ArticleRecord>,
     },
-    /// Answered with the article's id.
+    /// Answered with the article as the user sees it after the write.
     Favorite {
         slug: String,
         user: UserId,
         favorite: bool,
-        reply: Reply<i64>,
+        reply: Reply<ArticleRow>,
     },
     Comment {
         slug: String,
@@ -61,7 +61,7 @@ enum Job {
 /// What one job wrote (or why it did not), kept until its batch commits.
 enum Written {
     Article(Result<(InsertedArticle, Tags), ServiceError>),
-    Favorite(Result<i64, ServiceError>),
+    Favorite(Result<ArticleRow, ServiceError>),
     Comment(Result<CommentRow, ServiceError>),
 }
 
@@ -99,11 +99,13 @@ impl Job {
                 user,
                 favorite,
                 ..
-            } => Written::Favorite(match write_favorite(tx, slug, *user, *favorite).await {
-                Err(missing @ ServiceError::NotFound(_)) => Err(missing),
-                Err(batch_error) => return Err(batch_error),
-                Ok(id) => Ok(id),
-            }),
+            } => Written::Favorite(
+                match write_favorite_as_sole_writer(tx, slug, *user, *favorite).await {
+                    Err(missing @ ServiceError::NotFound(_)) => Err(missing),
+                    Err(batch_error) => return Err(batch_error),
+                    Ok(row) => Ok(row),
+                },
+            ),
             Job::Create { article, .. } => Written::Article(
                 under_savepoint(
                     tx,
@@ -178,13 +180,14 @@ impl BlogWriter {
         self.submit(|reply| Job::Create { article, reply }).await
     }
 
-    /// Adds the article to `user`'s favorites or removes it (a no-op when already so); the article's id.
+    /// Adds the article to `user`'s favorites or removes it (a no-op when already so); the article as `user`
+    /// sees it right after the write.
     pub(crate) async fn set_favorite(
         &self,
         slug: &str,
         user: UserId,
         favorite: bool,
-    ) -> Result<i64, ServiceError> {
+    ) -> Result<ArticleRow, ServiceError> {
         let slug = slug.to_owned();
         self.submit(|reply| Job::Favorite {
             slug,
@@ -551,6 +554,68 @@ mod tests {
             .expect("comments");
         assert_eq!(comments, 3);
         assert_eq!(stored_titles(&store).await.len(), 4);
+    }
+
+    /// The favorites count and flag each caller is answered with come from the writer's transaction (no read
+    /// after the commit): each must be the article as it stood right after that caller's own write.
+    #[tokio::test]
+    async fn favorites_batched_together_are_each_answered_with_the_article_after_their_own_write() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, jake, writer) = store_with_jake(dir.path()).await;
+        let slug = writer
+            .insert(article(jake, "liked"))
+            .await
+            .expect("article")
+            .slug;
+        let mut fans = Vec::new();
+        for i in 0..8 {
+            let fan = store
+                .insert_user(&conduit_testkit::new_user(&format!("fan{i}")))
+                .await
+                .expect("user");
+            fans.push(fan.id);
+        }
+        // Every fan favorites twice (the second is a no-op) while the writer is busy: one batch, written in queue
+        // order, which is the order the tasks are spawned in (this test's runtime polls them one by one, in turn).
+        let favorite_all = |favorite: bool| {
+            let (writer, slug, fans) = (writer.clone(), slug.clone(), fans.clone());
+            move || {
+                fans.iter()
+                    .chain(&fans)
+                    .map(|&fan| {
+                        let (writer, slug) = (writer.clone(), slug.clone());
+                        tokio::spawn(async move {
+                            let row = writer.set_favorite(&slug, fan, favorite).await;
+                            row.map(|row| (row.favorited, row.favorites_count))
+                                .expect("favorite")
+                        })
+                    })
+                    .collect()
+            }
+        };
+        let before = writer.batches();
+        let answers = while_writer_busy(&store, favorite_all(true)).await;
+        assert!(
+            writer.batches() - before <= 2,
+            "{} transactions",
+            writer.batches() - before
+        );
+        // The fans' first favorites count 1 to 8, their repeats see all 8.
+        assert_eq!(
+            answers,
+            [1, 2, 3, 4, 5, 6, 7, 8, 8, 8, 8, 8, 8, 8, 8, 8].map(|count| (true, count))
+        );
+        let answers = while_writer_busy(&store, favorite_all(false)).await;
+        assert_eq!(
+            answers,
+            [7, 6, 5, 4, 3, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0].map(|count| (false, count))
+        );
+        // And the answers agree with a read after the commits.
+        let stored = store
+            .find_article_by_slug(&slug, Some(fans[0]))
+            .await
+            .expect("read");
+        assert_eq!((stored.favorited, stored.favorites_count), (false, 0));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
