@@ -9,8 +9,10 @@ start_seeded_stack() { # articles users tokens
   # BIN_DIR set: that folder's binaries as they are (to compare two builds), else this tree's, built now.
   if [ -z "${BIN_DIR:-}" ]; then
     cargo build --release --locked -q -p db-service -p api
-    export BIN_DIR=$conduit_root/target/release
+    BIN_DIR=$conduit_root/target/release
   fi
+  BIN_DIR=$(cd "$BIN_DIR" && pwd)
+  export BIN_DIR
   [ -f "$conduit_root/web/dist/index.html" ] || make -s -C "$conduit_root" web
   export JWT_SECRET=bench-jwt-secret-of-enough-length-0123456789 INTERNAL_TOKEN=bench-internal-token-0123456789
   export LOGIN_ATTEMPTS_PER_IP_PER_MINUTE=1000 SIGNUPS_PER_IP_PER_MINUTE=1000 BACKUP_INTERVAL_SECS=0 RUST_LOG=warn

@@ -188,6 +188,12 @@ def main() -> int:
         check("NGINX_WORKERS defaults to auto", workers("") == "worker_processes auto;", workers(""))
         for value in ("0", "2; user root", "auto;"):
             check(f"NGINX_WORKERS={value!r} is refused", workers(value) is None, workers(value))
+        # An earlier run's cache (perhaps laid out in other folders) is not kept: nginx could not manage it.
+        stale = os.path.join(work, "check-workers", "anonymous-cache", "a", "b2", "old-entry")
+        os.makedirs(os.path.dirname(stale))
+        open(stale, "w").close()
+        workers("2")
+        check("rendering removes an earlier run's anonymous cache", not os.path.exists(stale), stale)
 
         def seen(path, headers=None):
             status, _, body = request(port, "GET", path, headers=headers)

@@ -30,8 +30,6 @@ impl<T> Record for T where
 pub(crate) struct Done {
     /// The key the last insert generated.
     pub last_insert_id: i64,
-    /// Rows the statement inserted, changed or deleted, as the backend counts them.
-    pub rows_affected: u64,
 }
 
 /// A connection that runs [`SqlQuery`]s in its backend's SQL.
@@ -82,7 +80,6 @@ macro_rules! impl_conn {
                     let done = query.query::<$db>().execute(self).await?;
                     Ok(Done {
                         last_insert_id: $insert_id(&done),
-                        rows_affected: done.rows_affected(),
                     })
                 }
             }

@@ -5,7 +5,7 @@ use db_client::{ArticleRecord, Entity, UserId};
 use super::{
     articles::article_id_by_slug,
     backend::{retry_transaction, Backend, Conn},
-    rows::{ArticleRow, KeyedArticleRow},
+    rows::KeyedArticleRow,
     sql::{Relation, SqlQuery},
     SqlStore,
 };
@@ -32,30 +32,42 @@ pub(super) async fn write_favorite<C: Conn>(
     Ok(article_id)
 }
 
-/// [`write_favorite`] for the databases' sole writer (SQLite's group commit), answering with the article as `user`
-/// sees it once the write is made, so that no read is needed after the commit: the row is read in the same
-/// transaction before the write (the read that finds the article's id anyway) and corrected by what the write
-/// changed. Exact only because nothing else writes between the two statements; where replicas share the data
-/// (MySQL), a concurrent favorite could commit in between, so they read the article back after the commit.
+/// Bodies up to this size are read in the writer's transaction with a favorite; a larger one is read after the
+/// commit, so that a batch of favorites (at most 64) never has the single writer copy more than ~64 × this.
+pub(super) const BODY_READ_BY_THE_WRITER: usize = 64 * 1024;
+
+/// [`write_favorite`] for blog.db's only writer (SQLite's group commit), answering with the article as `user` sees it
+/// right after the write, so that the article need not be read again after the commit (its author's profile still
+/// is, from users.db): the row is read in the same transaction just before the write (the read that finds the
+/// article's id anyway), and its flag and count are corrected by what the write changed, which that flag tells.
+/// Exact because no other write can come between the two statements: SQLite lets one transaction write at a time,
+/// and every blog.db write goes through this one writer. Favorites batched together are answered as the
+/// transaction wrote them, one after another in queue order (each count includes the favorites before it). A body
+/// larger than [`BODY_READ_BY_THE_WRITER`] is left out (`None`) for the caller to read after the commit.
 pub(super) async fn write_favorite_as_sole_writer<C: Conn>(
     conn: &mut C,
     slug: &str,
     user: UserId,
     favorite: bool,
-) -> Result<ArticleRow, ServiceError> {
+) -> Result<KeyedArticleRow, ServiceError> {
     let mut q = SqlQuery::default();
-    C::DIALECT.select_articles(&mut q, Some(user), true);
+    C::DIALECT.with_viewer(&mut q, Some(user));
+    q.push(" ");
+    C::DIALECT.article_columns_with_body(
+        &mut q,
+        &format!("CASE WHEN OCTET_LENGTH(a.body) <= {BODY_READ_BY_THE_WRITER} THEN a.body END"),
+    );
     q.push(", a.id AS id FROM articles a WHERE a.slug = ")
         .bind_text(slug);
-    let KeyedArticleRow { id, mut row } = conn.fetch_found(&q, Entity::Article).await?;
-    let done = conn
-        .execute(&FAVORITES.set(C::DIALECT, user.0, id, favorite))
+    let mut keyed: KeyedArticleRow = conn.fetch_found(&q, Entity::Article).await?;
+    conn.execute(&FAVORITES.set(C::DIALECT, user.0, keyed.id, favorite))
         .await?;
-    if done.rows_affected > 0 {
+    let row = &mut keyed.row;
+    if row.favorited != favorite {
         row.favorites_count += if favorite { 1 } else { -1 };
+        row.favorited = favorite;
     }
-    row.favorited = favorite;
-    Ok(row)
+    Ok(keyed)
 }
 
 impl<B: Backend> SqlStore<B> {
@@ -70,9 +82,14 @@ impl<B: Backend> SqlStore<B> {
     ) -> Result<ArticleRecord, ServiceError> {
         // The group-committing writer moves the cache's version once per batch itself.
         if let Some(writer) = self.blog_writer() {
-            let row = writer.set_favorite(slug, user, favorite).await?;
-            return self.article_with_author(row, Some(user)).await;
+            let KeyedArticleRow { id, row } = writer.set_favorite(slug, user, favorite).await?;
+            return match row.body {
+                Some(_) => self.article_with_author(row, Some(user)).await,
+                None => self.read_back(id, user).await,
+            };
         }
+        // Where replicas share the data (MySQL), another's favorite could commit between a read and this write:
+        // the article is read back after the commit.
         let article_id = retry_transaction(|| async {
             let mut tx = self.blog.write.begin().await?;
             let article_id = write_favorite(&mut *tx, slug, user, favorite).await?;

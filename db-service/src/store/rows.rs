@@ -109,7 +109,7 @@ pub(super) struct ArticleRow {
     pub updated_at: String,
 }
 
-/// An article row with the article's key, for a write that answers with the article.
+/// An article row with the article's key, as a write that answers with the article reads it.
 #[derive(sqlx::FromRow)]
 pub(super) struct KeyedArticleRow {
     pub id: i64,

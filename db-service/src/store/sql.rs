@@ -303,7 +303,11 @@ impl Dialect {
 
     /// `SELECT <article columns>` of `articles a` as the viewer of [`Dialect::with_viewer`] sees them.
     pub fn article_columns(self, q: &mut SqlQuery, with_body: bool) {
-        let body = if with_body { "a.body" } else { "NULL" };
+        self.article_columns_with_body(q, if with_body { "a.body" } else { "NULL" });
+    }
+
+    /// [`Dialect::article_columns`] with `body` (an expression of `a`) as the body.
+    pub fn article_columns_with_body(self, q: &mut SqlQuery, body: &str) {
         let tags = match self {
             // In no particular order: rows put their tags in order when read (store::tags).
             Dialect::Sqlite => {

@@ -28,7 +28,7 @@ use crate::{
         backend::Pools,
         comments::write_comment,
         favorites::write_favorite_as_sole_writer,
-        rows::{ArticleRow, CommentRow},
+        rows::{CommentRow, KeyedArticleRow},
         tags::{insert_tags, Tags},
         users::authors,
         writer::{Queue, Reply},
@@ -49,7 +49,7 @@ enum Job {
         slug: String,
         user: UserId,
         favorite: bool,
-        reply: Reply<ArticleRow>,
+        reply: Reply<KeyedArticleRow>,
     },
     Comment {
         slug: String,
@@ -61,7 +61,7 @@ enum Job {
 /// What one job wrote (or why it did not), kept until its batch commits.
 enum Written {
     Article(Result<(InsertedArticle, Tags), ServiceError>),
-    Favorite(Result<ArticleRow, ServiceError>),
+    Favorite(Result<KeyedArticleRow, ServiceError>),
     Comment(Result<CommentRow, ServiceError>),
 }
 
@@ -181,13 +181,13 @@ impl BlogWriter {
     }
 
     /// Adds the article to `user`'s favorites or removes it (a no-op when already so); the article as `user`
-    /// sees it right after the write.
+    /// sees it right after the write, without a large body (store::favorites).
     pub(crate) async fn set_favorite(
         &self,
         slug: &str,
         user: UserId,
         favorite: bool,
-    ) -> Result<ArticleRow, ServiceError> {
+    ) -> Result<KeyedArticleRow, ServiceError> {
         let slug = slug.to_owned();
         self.submit(|reply| Job::Favorite {
             slug,
@@ -586,7 +586,7 @@ mod tests {
                         let (writer, slug) = (writer.clone(), slug.clone());
                         tokio::spawn(async move {
                             let row = writer.set_favorite(&slug, fan, favorite).await;
-                            row.map(|row| (row.favorited, row.favorites_count))
+                            row.map(|keyed| (keyed.row.favorited, keyed.row.favorites_count))
                                 .expect("favorite")
                         })
                     })
@@ -616,6 +616,42 @@ mod tests {
             .await
             .expect("read");
         assert_eq!((stored.favorited, stored.favorites_count), (false, 0));
+    }
+
+    /// The writer copies a body with a favorite only up to a bound; a larger one is read after the commit, and
+    /// either way the answer holds the whole body.
+    #[tokio::test]
+    async fn a_favorite_s_answer_has_the_whole_body_and_the_writer_copies_only_small_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, jake, writer) = store_with_jake(dir.path()).await;
+        let bound = crate::store::favorites::BODY_READ_BY_THE_WRITER;
+        for (title, size, copied_by_writer) in [("small", bound, true), ("large", bound + 1, false)]
+        {
+            let body = "x".repeat(size);
+            let slug = writer
+                .insert(NewArticle {
+                    body: body.clone(),
+                    ..article(jake, title)
+                })
+                .await
+                .expect("article")
+                .slug;
+            let by_writer = writer
+                .set_favorite(&slug, jake, true)
+                .await
+                .expect("favorite");
+            assert_eq!(by_writer.row.body.is_some(), copied_by_writer, "{title}");
+            let answer = store
+                .set_favorite(&slug, jake, false)
+                .await
+                .expect("unfavorite");
+            assert_eq!(answer.body.as_deref(), Some(body.as_str()), "{title}");
+            assert_eq!(
+                (answer.favorited, answer.favorites_count),
+                (false, 0),
+                "{title}"
+            );
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
