@@ -31,6 +31,10 @@ pub enum ServiceError {
     /// More work queued than the service takes on, or a request out of time: try again shortly.
     #[error("busy, try again shortly")]
     Busy,
+    /// The database refused a write for want of room (SQLite: the disk or its page limit is full; MySQL: a table
+    /// or the disk is full): nothing of it was stored. Reads go on; writes succeed again once there is room.
+    #[error("the database's storage is full")]
+    StorageFull,
     /// Anything unexpected: logged here, answered opaquely.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -38,7 +42,37 @@ pub enum ServiceError {
 
 impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
+        if is_storage_full(&e) {
+            return ServiceError::StorageFull;
+        }
         ServiceError::Internal(e.into())
+    }
+}
+
+/// Whether the database refused a write for want of room: SQLITE_FULL (13), MySQL 1114 (a table is full) or 1021
+/// (the disk is full).
+fn is_storage_full(e: &sqlx::Error) -> bool {
+    let Some(db) = e.as_database_error() else {
+        return false;
+    };
+    if let Some(sqlite) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+        return sqlx::error::DatabaseError::code(sqlite).as_deref() == Some("13");
+    }
+    db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+        .is_some_and(|mysql| matches!(mysql.number(), 1021 | 1114))
+}
+
+impl ServiceError {
+    /// The answer for each of the callers one error failed (errors are not Clone): `Busy` and `StorageFull` as
+    /// they are, anything else as an internal error carrying `context` and its message. A commit's error must not
+    /// be `Busy` (see `store::backend::uncommitted`).
+    pub fn into_answer_for_each_caller(self, context: &str) -> impl Fn() -> ServiceError {
+        let message = format!("{context}: {self}");
+        move || match &self {
+            ServiceError::Busy => ServiceError::Busy,
+            ServiceError::StorageFull => ServiceError::StorageFull,
+            _ => anyhow::anyhow!("{message}").into(),
+        }
     }
 }
 
@@ -52,6 +86,12 @@ impl IntoResponse for ServiceError {
             ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorKind::BadRequest),
             ServiceError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorKind::BadRequest),
             ServiceError::Busy => (StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Unavailable),
+            ServiceError::StorageFull => {
+                // The operator has to make room: said at error level, and counted for an alert.
+                tracing::error!("a write was refused: the database's storage is full");
+                crate::metrics::record_storage_full();
+                (StatusCode::INSUFFICIENT_STORAGE, ErrorKind::Unavailable)
+            }
             ServiceError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Internal)
@@ -75,5 +115,40 @@ impl IntoResponse for ServiceError {
             message,
         };
         (status, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_storage_is_507_and_reaches_the_api_as_unavailable() {
+        let response = ServiceError::StorageFull.into_response();
+        assert_eq!(response.status(), StatusCode::INSUFFICIENT_STORAGE);
+        let wire = WireError {
+            kind: ErrorKind::Unavailable,
+            entity: None,
+            field: None,
+            message: ServiceError::StorageFull.to_string(),
+        };
+        assert!(matches!(
+            db_client::DbError::from(wire),
+            db_client::DbError::Unavailable(_)
+        ));
+    }
+
+    #[test]
+    fn each_caller_of_a_failed_batch_is_told_a_full_storage_or_busy_as_it_is() {
+        let full = ServiceError::StorageFull.into_answer_for_each_caller("batch");
+        assert!(matches!(full(), ServiceError::StorageFull));
+        assert!(matches!(full(), ServiceError::StorageFull));
+        let busy = ServiceError::Busy.into_answer_for_each_caller("batch");
+        assert!(matches!(busy(), ServiceError::Busy));
+        let other = ServiceError::from(anyhow::anyhow!("disk I/O error"))
+            .into_answer_for_each_caller("batch");
+        assert!(
+            matches!(other(), ServiceError::Internal(e) if e.to_string() == "batch: disk I/O error")
+        );
     }
 }

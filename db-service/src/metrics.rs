@@ -23,7 +23,17 @@ pub fn render(store: &Store) -> String {
     }
     let (writer, queued) = store.writer_queue();
     metrics::gauge!("db_writer_queued", "writer" => writer).set(queued as f64);
+    // Shown from the first scrape on, at 0, so that an alert on its increase sees the first refused write too.
+    metrics::counter!(STORAGE_FULL).increment(0);
     handle().render()
+}
+
+/// Writes the database refused for want of room.
+const STORAGE_FULL: &str = "db_storage_full_total";
+
+/// Counts one write the database refused for want of room.
+pub fn record_storage_full() {
+    metrics::counter!(STORAGE_FULL).increment(1);
 }
 
 /// Records the outcome of one backup: `size` is `Some(bytes)` when it succeeded.

@@ -195,7 +195,7 @@ impl Writer {
                 }
                 Err(Failure::Commit(e)) => {
                     // Whether the commit took effect is unknown: never "try again" (a retry could store twice).
-                    let answer = to_each_caller(e, "the batch's commit failed");
+                    let answer = e.into_answer_for_each_caller("the batch's commit failed");
                     for (job, _) in known {
                         job.fail(answer());
                     }
@@ -227,7 +227,8 @@ impl Writer {
             Ok(authors) => authors,
             Err(e) => {
                 // Before anything was written: a lost connection is worth another try.
-                let answer = to_each_caller(uncommitted(e, jobs.len()), "cannot read the authors");
+                let answer = uncommitted(e, jobs.len())
+                    .into_answer_for_each_caller("cannot read the authors");
                 for job in jobs {
                     job.fail(answer());
                 }
@@ -288,24 +289,9 @@ fn fail_uncommitted(jobs: Vec<(Job, AuthorView)>, error: ServiceError) {
     } else {
         uncommitted(error, jobs.len())
     };
-    let answer = to_each_caller(error, "the batch was not written");
+    let answer = error.into_answer_for_each_caller("the batch was not written");
     for (job, _) in jobs {
         job.fail(answer());
-    }
-}
-
-/// The answer for each of the callers one `error` failed (errors are not Clone): `Busy` as it is, anything else
-/// as an internal error carrying `context` and its message. A commit's error must not be `Busy` (see
-/// `backend::uncommitted`).
-fn to_each_caller(error: ServiceError, context: &str) -> impl Fn() -> ServiceError {
-    let busy = matches!(error, ServiceError::Busy);
-    let message = format!("{context}: {error}");
-    move || {
-        if busy {
-            ServiceError::Busy
-        } else {
-            anyhow::anyhow!("{message}").into()
-        }
     }
 }
 

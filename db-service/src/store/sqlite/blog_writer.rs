@@ -302,9 +302,9 @@ impl Writer {
         let outcomes = match self.commit(&jobs).await {
             Ok(outcomes) => outcomes,
             Err(e) => {
-                let message = e.to_string();
+                let answer = e.into_answer_for_each_caller("the batch was not committed");
                 for (job, _) in jobs {
-                    job.fail(anyhow::anyhow!("the batch was not committed: {message}").into());
+                    job.fail(answer());
                 }
                 return;
             }
@@ -652,6 +652,113 @@ mod tests {
                 "{title}"
             );
         }
+    }
+
+    /// blog.db's writer connection held to the size it has now (as a full disk would hold it), or let go again.
+    async fn hold_blog_db_to_its_size(store: &SqlStore<Sqlite>, held: bool) {
+        let mut writer = store.blog.write.acquire().await.expect("writer");
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&mut *writer)
+            .await
+            .expect("page count");
+        let limit = if held { pages } else { 1 << 30 };
+        sqlx::query(&format!("PRAGMA max_page_count = {limit}"))
+            .execute(&mut *writer)
+            .await
+            .expect("page limit");
+    }
+
+    /// With no room left, writes are refused as `StorageFull` (503 at the api, worth another try) and nothing of
+    /// them is stored, whether they fail alone (a new article) or fail their batch (a favorite); reads go on, and
+    /// once there is room again the same writes succeed, without a restart.
+    #[tokio::test]
+    async fn a_full_disk_refuses_writes_as_storage_full_and_they_succeed_once_there_is_room() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, jake, writer) = store_with_jake(dir.path()).await;
+        let first = writer
+            .insert(article(jake, "first"))
+            .await
+            .expect("article")
+            .slug;
+        let big = || NewArticle {
+            body: "x".repeat(200_000),
+            ..article(jake, "big")
+        };
+        let mut fans = Vec::new();
+        for i in 0..1000 {
+            let fan = conduit_testkit::new_user(&format!("fan{i}"));
+            fans.push(store.insert_user(&fan).await.expect("user").id);
+        }
+        hold_blog_db_to_its_size(&store, true).await;
+        let refused = writer.insert(big()).await;
+        assert!(
+            matches!(refused, Err(ServiceError::StorageFull)),
+            "{refused:?}"
+        );
+        // Comments fail alone: written until the free pages blog.db had are used up.
+        let comment = || NewComment {
+            author: jake,
+            body: "y".repeat(4000),
+        };
+        let mut comments = 0;
+        let full = loop {
+            match writer.add_comment(&first, comment()).await {
+                Ok(_) if comments < 1000 => comments += 1,
+                outcome => break outcome.map(drop),
+            }
+        };
+        assert!(
+            matches!(full, Err(ServiceError::StorageFull)),
+            "{full:?} after {comments} comments"
+        );
+        let stored_comments: i64 = sqlx::query_scalar("SELECT count(*) FROM comments")
+            .fetch_one(&store.blog.read)
+            .await
+            .expect("comments");
+        assert_eq!(
+            stored_comments, comments,
+            "the refused comment is not stored"
+        );
+        // A favorite the full disk refuses fails its batch: every caller in it is told so.
+        let mut favorites = Vec::new();
+        for &fan in &fans {
+            favorites.push(writer.set_favorite(&first, fan, true).await.map(drop));
+        }
+        assert!(
+            favorites
+                .iter()
+                .any(|f| matches!(f, Err(ServiceError::StorageFull))),
+            "1,000 favorites fit in a full blog.db"
+        );
+        let read = store
+            .find_article_by_slug(&first, None)
+            .await
+            .expect("reads go on");
+        let stored = favorites.iter().filter(|f| f.is_ok()).count();
+        assert_eq!(
+            read.favorites_count, stored as u64,
+            "refused favorites are not stored"
+        );
+        assert_eq!(stored_titles(&store).await, ["first"]);
+
+        hold_blog_db_to_its_size(&store, false).await;
+        let created = writer.insert(big()).await.expect("room again");
+        assert_eq!(created.body.as_deref().map(str::len), Some(200_000));
+        for &fan in &fans {
+            writer
+                .set_favorite(&first, fan, true)
+                .await
+                .expect("room again");
+        }
+        let read = store
+            .find_article_by_slug(&first, None)
+            .await
+            .expect("read");
+        assert_eq!(read.favorites_count, 1000);
+        writer
+            .add_comment(&first, comment())
+            .await
+            .expect("room again");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
