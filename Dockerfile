@@ -137,10 +137,11 @@ RUN trunk build --offline --release --cargo-profile wasm-release
 FROM ${NGINX_IMAGE} AS frontend-root
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # Each program with the shared libraries ldd says it loads (and the dynamic loader), at their own paths; nginx
-# needs no dynamic module here. bash, env, cat, mkdir and envsubst run scripts/render-nginx and the health check.
+# needs no dynamic module here. bash, env, cat, mkdir, rm and envsubst run scripts/render-nginx and the health
+# check.
 RUN mkdir -p /rootfs/etc/nginx /rootfs/run/nginx /rootfs/usr/share/conduit \
  && for program in "$(command -v nginx)" "$(command -v bash)" "$(command -v env)" "$(command -v cat)" \
-                   "$(command -v mkdir)" "$(command -v envsubst)"; do \
+                   "$(command -v mkdir)" "$(command -v rm)" "$(command -v envsubst)"; do \
       for file in "$program" $(ldd "$program" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do \
         cp --parents --dereference "$file" /rootfs/; \
       done; \
