@@ -102,6 +102,7 @@ OUR_METRICS = exported_metrics()
 # Series from the cluster's own exporters that the rules and dashboard use: kubelet/cAdvisor, kube-state-metrics,
 # and ingress-nginx (the production overlay's Ingress controller).
 EXTERNAL_METRICS = {"container_cpu_usage_seconds_total", "container_memory_working_set_bytes",
+                    "kubelet_volume_stats_available_bytes", "kubelet_volume_stats_capacity_bytes",
                     "kube_pod_container_status_restarts_total", "nginx_ingress_controller_requests",
                     "nginx_ingress_controller_request_duration_seconds_bucket"}
 check("the services export the metrics the rules are about", {"db_backups_total", "db_backup_last_result",

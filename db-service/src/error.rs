@@ -33,8 +33,8 @@ pub enum ServiceError {
     Busy,
     /// The database refused a write for want of room (SQLite: the disk or its page limit is full; MySQL: a table
     /// or the disk is full): nothing of it was stored. Reads go on; writes succeed again once there is room.
-    #[error("the database's storage is full")]
-    StorageFull,
+    #[error("the database's storage is full: {0}")]
+    StorageFull(String),
     /// Anything unexpected: logged here, answered opaquely.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -43,7 +43,7 @@ pub enum ServiceError {
 impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
         if is_storage_full(&e) {
-            return ServiceError::StorageFull;
+            return ServiceError::StorageFull(e.to_string());
         }
         ServiceError::Internal(e.into())
     }
@@ -64,13 +64,13 @@ fn is_storage_full(e: &sqlx::Error) -> bool {
 
 impl ServiceError {
     /// The answer for each of the callers one error failed (errors are not Clone): `Busy` and `StorageFull` as
-    /// they are, anything else as an internal error carrying `context` and its message. A commit's error must not
-    /// be `Busy` (see `store::backend::uncommitted`).
+    /// they are, anything else as an internal error carrying `context` and its message. A commit's error must be
+    /// neither where its outcome is unknown (see `store::backend::uncommitted` and `commit_failed`).
     pub fn into_answer_for_each_caller(self, context: &str) -> impl Fn() -> ServiceError {
         let message = format!("{context}: {self}");
         move || match &self {
             ServiceError::Busy => ServiceError::Busy,
-            ServiceError::StorageFull => ServiceError::StorageFull,
+            ServiceError::StorageFull(why) => ServiceError::StorageFull(why.clone()),
             _ => anyhow::anyhow!("{message}").into(),
         }
     }
@@ -86,10 +86,8 @@ impl IntoResponse for ServiceError {
             ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorKind::BadRequest),
             ServiceError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorKind::BadRequest),
             ServiceError::Busy => (StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Unavailable),
-            ServiceError::StorageFull => {
-                // The operator has to make room: said at error level, and counted for an alert.
-                tracing::error!("a write was refused: the database's storage is full");
-                crate::metrics::record_storage_full();
+            ServiceError::StorageFull(why) => {
+                crate::metrics::record_storage_full(why);
                 (StatusCode::INSUFFICIENT_STORAGE, ErrorKind::Unavailable)
             }
             ServiceError::Internal(e) => {
@@ -124,13 +122,14 @@ mod tests {
 
     #[test]
     fn a_full_storage_is_507_and_reaches_the_api_as_unavailable() {
-        let response = ServiceError::StorageFull.into_response();
+        let full = || ServiceError::StorageFull("database or disk is full".into());
+        let response = full().into_response();
         assert_eq!(response.status(), StatusCode::INSUFFICIENT_STORAGE);
         let wire = WireError {
             kind: ErrorKind::Unavailable,
             entity: None,
             field: None,
-            message: ServiceError::StorageFull.to_string(),
+            message: full().to_string(),
         };
         assert!(matches!(
             db_client::DbError::from(wire),
@@ -140,9 +139,9 @@ mod tests {
 
     #[test]
     fn each_caller_of_a_failed_batch_is_told_a_full_storage_or_busy_as_it_is() {
-        let full = ServiceError::StorageFull.into_answer_for_each_caller("batch");
-        assert!(matches!(full(), ServiceError::StorageFull));
-        assert!(matches!(full(), ServiceError::StorageFull));
+        let full = ServiceError::StorageFull("disk".into()).into_answer_for_each_caller("batch");
+        assert!(matches!(full(), ServiceError::StorageFull(why) if why == "disk"));
+        assert!(matches!(full(), ServiceError::StorageFull(why) if why == "disk"));
         let busy = ServiceError::Busy.into_answer_for_each_caller("batch");
         assert!(matches!(busy(), ServiceError::Busy));
         let other = ServiceError::from(anyhow::anyhow!("disk I/O error"))

@@ -1,7 +1,10 @@
 //! db-service's own Prometheus metrics — connection pool usage and backup outcomes — beside the request metrics
 //! every service records (conduit_runtime::metrics).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use conduit_runtime::metrics::{handle, RequestMetrics};
 
@@ -31,9 +34,25 @@ pub fn render(store: &Store) -> String {
 /// Writes the database refused for want of room.
 const STORAGE_FULL: &str = "db_storage_full_total";
 
-/// Counts one write the database refused for want of room.
-pub fn record_storage_full() {
+/// Refusals since the last log line about them, and the second of that line.
+static REFUSED_SINCE_LOGGED: AtomicU64 = AtomicU64::new(0);
+static LOGGED_AT_SECOND: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one write the database refused for want of room (`why`: its message) and says so at error level — the
+/// operator has to make room — at most once a second, with how many were refused since, so that clients trying
+/// again cannot flood the log.
+pub fn record_storage_full(why: &str) {
     metrics::counter!(STORAGE_FULL).increment(1);
+    let refused = REFUSED_SINCE_LOGGED.fetch_add(1, Ordering::Relaxed) + 1;
+    let second = unix_seconds(SystemTime::now()) as u64;
+    if LOGGED_AT_SECOND.swap(second, Ordering::Relaxed) != second {
+        REFUSED_SINCE_LOGGED.fetch_sub(refused, Ordering::Relaxed);
+        tracing::error!(
+            refused,
+            error = why,
+            "writes refused: the database's storage is full"
+        );
+    }
 }
 
 /// Records the outcome of one backup: `size` is `Some(bytes)` when it succeeded.

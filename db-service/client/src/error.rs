@@ -16,7 +16,8 @@ pub enum ErrorKind {
     Unauthorized,
     /// The request was malformed.
     BadRequest,
-    /// The database is not ready (opening, migrating, shutting down).
+    /// Worth another try shortly, nothing written: the database is not ready (opening, migrating, shutting down),
+    /// db-service is busy (its queues are full), or the database's storage is full (507) until room is made.
     Unavailable,
     /// Anything else; details stay in db-service's log.
     Internal,
@@ -88,7 +89,7 @@ pub enum DbError {
         /// What the caller tried to change.
         entity: Entity,
     },
-    /// db-service could not be reached, timed out, or is not ready.
+    /// db-service could not be reached, timed out, is not ready or busy, or its database's storage is full.
     #[error("db-service unavailable: {0}")]
     Unavailable(String),
     /// db-service answered in a way the contract does not allow, or rejected our call.

@@ -9,7 +9,9 @@ use std::{
 use db_client::{ArticleChanges, ArticleRecord, AuthorView, Entity, NewArticle, UserId};
 
 use super::{
-    backend::{retry_transaction, uncommitted, unique_violation, Backend, Conn, Pools},
+    backend::{
+        commit_failed, retry_transaction, uncommitted, unique_violation, Backend, Conn, Pools,
+    },
     rows::{ArticleKey, ArticleRow},
     sql::{Dialect, SqlQuery},
     tags::{insert_tags, Tags},
@@ -216,7 +218,7 @@ pub(super) async fn insert_article_alone<B: Backend>(
             tx.rollback().await?;
             return Err(ServiceError::Busy);
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(commit_failed::<B>)?;
         Ok(row)
     })
     .await
@@ -343,7 +345,7 @@ impl<B: Backend> SqlStore<B> {
                     .bind_int(Some(article.id));
                 tx.execute(&q).await?;
             }
-            tx.commit().await?;
+            tx.commit().await.map_err(commit_failed::<B>)?;
             Ok(article.id)
         })
         .await?;
@@ -369,7 +371,7 @@ impl<B: Backend> SqlStore<B> {
                 q.bind_int(Some(article.id));
                 tx.execute(&q).await?;
             }
-            tx.commit().await?;
+            tx.commit().await.map_err(commit_failed::<B>)?;
             Ok(())
         })
         .await?;

@@ -238,6 +238,18 @@ pub(super) fn uncommitted(e: ServiceError, writes: usize) -> ServiceError {
     ServiceError::Busy
 }
 
+/// The error of a failed COMMIT on backend `B`. After any error there MySQL cannot tell whether the transaction
+/// took effect, so it is never answered as worth another try (a client that tried again could store its write
+/// twice): always `Internal`. SQLite writes a transaction's commit frame to the WAL last, so its SQLITE_FULL there
+/// means nothing was committed, and it stays `StorageFull`; its I/O errors (after which the frame may be there)
+/// stay `Internal`.
+pub(super) fn commit_failed<B: Backend>(e: sqlx::Error) -> ServiceError {
+    match B::DIALECT {
+        Dialect::Mysql => ServiceError::Internal(e.into()),
+        Dialect::Sqlite => e.into(),
+    }
+}
+
 /// Whether a statement failed for the values of a row — a duplicate key (1062, or a conflict found before
 /// writing), or a value its column cannot hold (1048 NULL, 1264 out of range, 1366 invalid text, 1406 too
 /// long) — rather than for the server, the connection or the transaction.

@@ -6,7 +6,7 @@ use db_client::{
 
 use super::{
     articles::article_id_by_slug,
-    backend::{retry_transaction, Backend, Conn},
+    backend::{commit_failed, retry_transaction, Backend, Conn},
     rows::CommentRow,
     sql::{Dialect, SqlQuery},
     SqlStore,
@@ -106,7 +106,7 @@ impl<B: Backend> SqlStore<B> {
                 retry_transaction(|| async {
                     let mut tx = self.blog.write.begin().await?;
                     let row = write_comment(&mut *tx, slug, new).await?;
-                    tx.commit().await?;
+                    tx.commit().await.map_err(commit_failed::<B>)?;
                     Ok(row)
                 })
                 .await?
@@ -138,7 +138,7 @@ impl<B: Backend> SqlStore<B> {
             let mut q = SqlQuery::from("DELETE FROM comments WHERE id = ");
             q.bind_int(Some(id));
             tx.execute(&q).await?;
-            tx.commit().await?;
+            tx.commit().await.map_err(commit_failed::<B>)?;
             Ok(())
         })
         .await

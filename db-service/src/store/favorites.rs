@@ -4,7 +4,7 @@ use db_client::{ArticleRecord, Entity, UserId};
 
 use super::{
     articles::article_id_by_slug,
-    backend::{retry_transaction, Backend, Conn},
+    backend::{commit_failed, retry_transaction, Backend, Conn},
     rows::KeyedArticleRow,
     sql::{Relation, SqlQuery},
     SqlStore,
@@ -93,7 +93,7 @@ impl<B: Backend> SqlStore<B> {
         let article_id = retry_transaction(|| async {
             let mut tx = self.blog.write.begin().await?;
             let article_id = write_favorite(&mut *tx, slug, user, favorite).await?;
-            tx.commit().await?;
+            tx.commit().await.map_err(commit_failed::<B>)?;
             Ok(article_id)
         })
         .await?;

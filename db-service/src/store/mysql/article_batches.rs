@@ -28,7 +28,7 @@ use crate::{
         articles::{
             created_record, insert_article_alone, insert_articles_together, InsertedArticle,
         },
-        backend::{is_contention, refuses_one_row, uncommitted, Conn, Pools},
+        backend::{commit_failed, is_contention, refuses_one_row, uncommitted, Conn, Pools},
         sql::{Dialect, SqlQuery},
         tags::Tags,
         users::authors,
@@ -270,7 +270,9 @@ impl Writer {
         if !gone.is_empty() {
             delete_articles(&mut tx, &gone).await.map_err(not_written)?;
         }
-        tx.commit().await.map_err(|e| Failure::Commit(e.into()))?;
+        tx.commit()
+            .await
+            .map_err(|e| Failure::Commit(commit_failed::<MySql>(e)))?;
         Ok(rows)
     }
 }
