@@ -3,7 +3,8 @@
 # with a token): about 80 % reads, 15 % favorite/unfavorite/follow, 5 % new articles and comments (bench/mixed.lua),
 # at 32 and at 256 connections. Prints throughput, p50/p99 and errors (non-2xx and socket errors), and the mean
 # time each route spent in the api (its own histograms); asserts nothing.
-# Usage: bench/mixed.sh   (ARTICLES=1000 USERS=1000 DURATION=10s; DATABASE_URL=mysql://… for MySQL)
+# Usage: bench/mixed.sh   (ARTICLES=1000 USERS=1000 DURATION=10s CONNECTIONS='32 256'; DATABASE_URL=mysql://… for
+# MySQL; BIN_DIR=folder to run other builds' binaries, bench/seeded.sh)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -19,30 +20,41 @@ start_seeded_stack "${ARTICLES:-1000}" "$users" "$users"
 export TOKENS=$BENCH_WORK/tokens SLUGS=$BENCH_WORK/slugs USERS=$users
 # The api's own latency histograms (sum and count per route and method), to tell where a run's time went.
 api_durations() {
-  curl -fs "http://127.0.0.1:$API_PORT/metrics" | grep -E '^api_request_duration_seconds_(sum|count)\{' \
+  curl -fs "http://127.0.0.1:$API_PORT/metrics" | grep -E '^api_request_duration_seconds_(sum|count|bucket)\{' \
     || echo "(no latency histograms from the api at :$API_PORT)" >&2
 }
-for connections in 32 256; do
+for connections in ${CONNECTIONS:-32 256}; do
   api_durations > "$BENCH_WORK/durations-before"
   printf 'mixed, %3d connections: ' "$connections"
   wrk -t2 -c"$connections" -d"${DURATION:-10s}" --latency -s bench/mixed.lua "$BASE_URL" | wrk_summary
   api_durations > "$BENCH_WORK/durations-after"
-  # Mean time in the api per route during the run (requests nginx answered from its cache never reach it).
+  # Mean time in the api per route during the run, and its share over 20 ms (requests nginx answered from its cache never reach it).
   python3 - "$BENCH_WORK/durations-before" "$BENCH_WORK/durations-after" <<'PY'
 import re, sys
+sample = re.compile(r'api_request_duration_seconds_(sum|count|bucket)\{(.*)\} (\S+)')
 def load(path):
-    sample = re.compile(r'api_request_duration_seconds_(sum|count)\{(.*)\} (\S+)')
-    return {(m[2], m[1]): float(m[3]) for m in map(sample.match, open(path)) if m}
-before, after = map(load, sys.argv[1:])
-rows = []
-for (labels, kind), count in after.items():
-    n = count - before.get((labels, kind), 0)
-    if kind == 'count' and n > 0 and 'route="/metrics"' not in labels:
-        seconds = after[(labels, 'sum')] - before.get((labels, 'sum'), 0)
+    values = {}
+    for m in map(sample.match, open(path)):
+        if not m:
+            continue
+        labels = m[2]
         route = re.search(r'route="([^"]*)"', labels)[1]
         method = re.search(r'method="([^"]*)"', labels)[1]
-        rows.append((n, f'{method} {route}', seconds / n * 1000))
-for n, route, ms in sorted(rows, reverse=True):
-    print(f'  at the api: {route:<40} {int(n):7d} requests, mean {ms:6.2f} ms')
+        le = re.search(r'le="([^"]*)"', labels)
+        key = (f'{method} {route}', m[1] + (le[1] if le else ''))
+        values[key] = values.get(key, 0) + float(m[3])  # summed over status codes
+    return values
+before, after = map(load, sys.argv[1:])
+delta = lambda key: after.get(key, 0) - before.get(key, 0)
+rows = []
+for (route, kind) in after:
+    n = delta((route, kind))
+    if kind == 'count' and n > 0 and '/metrics' not in route:
+        mean = delta((route, 'sum')) / n * 1000
+        # The tail: the share of the route's requests that took over 20 ms in the api.
+        over = 1 - delta((route, 'bucket0.02')) / n
+        rows.append((n, route, mean, over))
+for n, route, ms, over in sorted(rows, reverse=True):
+    print(f'  at the api: {route:<40} {int(n):7d} requests, mean {ms:6.2f} ms, over 20 ms {over:6.1%}')
 PY
 done

@@ -7,7 +7,7 @@ use db_client::{ArticleFilter, ArticlePage, UserId, MAX_OFFSET, MAX_PAGE_SIZE};
 
 use super::{
     backend::Backend,
-    rows::ArticleRow,
+    rows::{ArticleRow, CountedArticleRow},
     search::SearchTerms,
     sql::{Dialect, SqlQuery},
     SqlStore,
@@ -52,23 +52,24 @@ impl<B: Backend> SqlStore<B> {
                 total: 0,
             });
         };
-        let count = resolved.count_query(B::DIALECT);
-        let page = resolved.page_query(
-            B::DIALECT,
-            filter.viewer,
-            filter.with_bodies,
-            limit,
-            i64::try_from(offset).unwrap_or(i64::MAX),
-        );
-        let ((total,), rows) = tokio::try_join!(
-            async {
-                self.blog
-                    .fetch_optional::<(i64,)>(&count)
-                    .await?
-                    .ok_or_else(|| ServiceError::from(anyhow::anyhow!("a count returned no row")))
-            },
-            self.blog.fetch_all::<ArticleRow>(&page),
-        )?;
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let page =
+            resolved.page_query(B::DIALECT, filter.viewer, filter.with_bodies, limit, offset);
+        let (total, rows) = if resolved.search.is_some() {
+            // A search counts among its hits, which the page's own `WITH` defines: counted on the side.
+            let count = resolved.count_query(B::DIALECT);
+            tokio::try_join!(self.count(&count), self.blog.fetch_all::<ArticleRow>(&page))?
+        } else {
+            // The page carries its total in every row (one statement, one snapshot); a page past the end has no
+            // rows to carry it, so its total is counted then.
+            let rows = self.blog.fetch_all::<CountedArticleRow>(&page).await?;
+            let total = match rows.first() {
+                Some(row) => row.total,
+                None if offset == 0 => 0,
+                None => self.count(&resolved.count_query(B::DIALECT)).await?,
+            };
+            (total, rows.into_iter().map(|counted| counted.row).collect())
+        };
         let authors = self
             .authors(rows.iter().map(|r| r.author_id).collect(), filter.viewer)
             .await?;
@@ -79,6 +80,15 @@ impl<B: Backend> SqlStore<B> {
                 .collect::<Result<_, _>>()?,
             total: u64::try_from(total).unwrap_or(0),
         })
+    }
+
+    async fn count(&self, count: &SqlQuery) -> Result<i64, ServiceError> {
+        let (total,) = self
+            .blog
+            .fetch_optional::<(i64,)>(count)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("a count returned no row"))?;
+        Ok(total)
     }
 
     /// Turns a list call's usernames into ids. `None` when a filter names nobody (or the feed follows nobody),
@@ -186,7 +196,8 @@ impl ListFilter {
         }
     }
 
-    /// `SELECT … page` for `viewer`: newest first, or for a search most relevant first.
+    /// `SELECT … page` for `viewer`: newest first, or for a search most relevant first. Except for a search, each
+    /// row also carries the total number of matches ([`CountedArticleRow`]), counted once per statement.
     pub fn page_query(
         &self,
         dialect: Dialect,
@@ -199,6 +210,11 @@ impl ListFilter {
         self.push_with(dialect, &mut q, viewer);
         q.push(" ");
         dialect.article_columns(&mut q, with_bodies);
+        if self.search.is_none() {
+            q.push(", (")
+                .append(self.count_query(dialect))
+                .push(") AS total");
+        }
         let order_key = self.push_source(&mut q);
         self.push_conditions(dialect, &mut q);
         let order = match self.search {

@@ -109,6 +109,14 @@ pub(super) struct ArticleRow {
     pub updated_at: String,
 }
 
+/// A row of a list page with the list's total number of matches.
+#[derive(sqlx::FromRow)]
+pub(super) struct CountedArticleRow {
+    #[sqlx(flatten)]
+    pub row: ArticleRow,
+    pub total: i64,
+}
+
 /// An article row with the article's key, as a write that answers with the article reads it.
 #[derive(sqlx::FromRow)]
 pub(super) struct KeyedArticleRow {

@@ -50,6 +50,13 @@ impl SqlQuery {
         self
     }
 
+    /// Appends `other`'s text and values, e.g. a subquery built on its own.
+    pub fn append(&mut self, other: SqlQuery) -> &mut Self {
+        self.sql.push_str(&other.sql);
+        self.params.extend(other.params);
+        self
+    }
+
     pub fn bind_int(&mut self, value: Option<i64>) -> &mut Self {
         self.bind(Param::Int(value))
     }

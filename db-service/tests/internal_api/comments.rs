@@ -14,6 +14,21 @@ on_every_backend! {
         let bodies: Vec<_> = page.comments.iter().map(|c| c.body.as_str()).collect();
         assert_eq!(bodies, ["first", "second"]);
         assert_eq!(page.total, 2);
+        // The new comment is answered as it is stored and listed.
+        let listed = &page.comments[0];
+        assert_eq!(
+            (listed.id, &listed.created_at, &listed.updated_at, &listed.body),
+            (first.id, &first.created_at, &first.updated_at, &first.body)
+        );
+        assert_eq!(first.created_at.len(), "2026-01-01T00:00:00.000Z".len(), "{}", first.created_at);
+        let on_no_article = svc
+            .client
+            .create_comment("nope", &NewComment { author: anna.id, body: "lost".into() })
+            .await;
+        assert!(
+            matches!(on_no_article, Err(DbError::NotFound { entity: Entity::Article })),
+            "{on_no_article:?}"
+        );
 
         let refused = svc
             .client

@@ -40,6 +40,65 @@ on_every_backend! {
         }
     }
 
+    async fn every_filter_counts_its_matches_on_its_pages_and_past_its_end(svc: TestService) {
+        let [jake, anna] = svc.users(["jake", "anna"]).await;
+        for i in 0..3 {
+            svc.article(jake.id, &format!("Rust {i}"), &["rust"]).await;
+        }
+        svc.article(jake.id, "Go by jake", &["go"]).await;
+        svc.article(anna.id, "Rust by anna", &["rust"]).await;
+        svc.set_favorite("rust-1", anna.id, true).await;
+        svc.set_favorite("go-by-jake", anna.id, true).await;
+        svc.set_follow("jake", anna.id, true).await;
+
+        let filter = |edit: &dyn Fn(&mut ArticleFilter)| {
+            let mut filter = ArticleFilter {
+                limit: 2,
+                ..ArticleFilter::default()
+            };
+            edit(&mut filter);
+            filter
+        };
+        let cases: [(&str, ArticleFilter, u64); 8] = [
+            ("none", filter(&|_| {}), 5),
+            ("tag", filter(&|f| f.tag = Some("rust".into())), 4),
+            ("author", filter(&|f| f.author = Some("jake".into())), 4),
+            ("favorited", filter(&|f| f.favorited = Some("anna".into())), 2),
+            ("feed", filter(&|f| f.followed_by = Some(anna.id)), 4),
+            (
+                // Two filters: counted through the index rather than from a counter.
+                "tag and author",
+                filter(&|f| {
+                    f.tag = Some("rust".into());
+                    f.author = Some("jake".into());
+                }),
+                3,
+            ),
+            ("search", filter(&|f| f.q = Some("rust".into())), 4),
+            ("unused tag", filter(&|f| f.tag = Some("zig".into())), 0),
+        ];
+        for (name, first_page, total) in cases {
+            let page = svc.list(&first_page).await;
+            assert_eq!(page.total, total, "{name}, first page");
+            assert_eq!(page.articles.len() as u64, total.min(2), "{name}, first page");
+            // Past the end no row carries the total: it is counted on its own.
+            for offset in [total.saturating_sub(1), total, total + 7] {
+                let page = svc
+                    .list(&ArticleFilter {
+                        offset,
+                        ..first_page.clone()
+                    })
+                    .await;
+                assert_eq!(page.total, total, "{name} at offset {offset}");
+                assert_eq!(
+                    page.articles.len() as u64,
+                    total.saturating_sub(offset).min(2),
+                    "{name} at offset {offset}"
+                );
+            }
+        }
+    }
+
     async fn tags_are_listed_most_used_first(svc: TestService) {
         let jake = svc.user("jake").await;
         // Most used first is not alphabetical here, and the two used twice are ordered by name.
