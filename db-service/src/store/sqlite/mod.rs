@@ -109,7 +109,11 @@ async fn open_file(
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5))
         .pragma("temp_store", "memory");
+    // No ping before each acquire (sqlx's default): a connection to a local file has no network to lose, a ping is
+    // a round trip to the connection's thread like a statement (two thread wake-ups), and a connection that did
+    // break fails its next statement instead, as it could right after a ping.
     let write = SqlitePoolOptions::new()
+        .test_before_acquire(false)
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options.clone())
@@ -120,6 +124,7 @@ async fn open_file(
         .await
         .with_context(|| format!("cannot migrate {}", path.display()))?;
     let read = SqlitePoolOptions::new()
+        .test_before_acquire(false)
         .max_connections(reader_connections())
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
