@@ -42,7 +42,7 @@ def load(path):
         method = re.search(r'method="([^"]*)"', labels)[1]
         le = re.search(r'le="([^"]*)"', labels)
         key = (f'{method} {route}', m[1] + (le[1] if le else ''))
-        values[key] = values.get(key, 0) + float(m[3])  # summed over status codes
+        values[key] = float(m[3])
     return values
 before, after = map(load, sys.argv[1:])
 delta = lambda key: after.get(key, 0) - before.get(key, 0)
@@ -51,10 +51,10 @@ for (route, kind) in after:
     n = delta((route, kind))
     if kind == 'count' and n > 0 and '/metrics' not in route:
         mean = delta((route, 'sum')) / n * 1000
-        # The tail: the share of the route's requests that took over 20 ms in the api.
-        over = 1 - delta((route, 'bucket0.02')) / n
+        # The tail: the share of the route's requests that took over 20 ms in the api (buckets are cumulative).
+        over = f'{1 - delta((route, "bucket0.02")) / n:6.1%}' if (route, 'bucket0.02') in after else '     ?'
         rows.append((n, route, mean, over))
 for n, route, ms, over in sorted(rows, reverse=True):
-    print(f'  at the api: {route:<40} {int(n):7d} requests, mean {ms:6.2f} ms, over 20 ms {over:6.1%}')
+    print(f'  at the api: {route:<40} {int(n):7d} requests, mean {ms:6.2f} ms, over 20 ms {over}')
 PY
 done

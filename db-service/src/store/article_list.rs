@@ -55,8 +55,8 @@ impl<B: Backend> SqlStore<B> {
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let page =
             resolved.page_query(B::DIALECT, filter.viewer, filter.with_bodies, limit, offset);
-        let (total, rows) = if resolved.search.is_some() {
-            // A search counts among its hits, which the page's own `WITH` defines: counted on the side.
+        let (total, rows) = if !resolved.total_in_page() {
+            // Counted beside the page, on another reader.
             let count = resolved.count_query(B::DIALECT);
             tokio::try_join!(self.count(&count), self.blog.fetch_all::<ArticleRow>(&page))?
         } else {
@@ -130,6 +130,9 @@ impl<B: Backend> SqlStore<B> {
     }
 }
 
+/// Largest feed (in followed authors) whose total is counted in the page's own statement.
+const MAX_FEED_AUTHORS_COUNTED_IN_PAGE: usize = 1_000;
+
 /// The filters of one list call, resolved to ids.
 #[derive(Debug, Default, Clone)]
 pub(super) struct ListFilter {
@@ -196,8 +199,20 @@ impl ListFilter {
         }
     }
 
-    /// `SELECT … page` for `viewer`: newest first, or for a search most relevant first. Except for a search, each
-    /// row also carries the total number of matches ([`CountedArticleRow`]), counted once per statement.
+    /// Whether the page's rows carry the total ([`CountedArticleRow`]) rather than it being counted beside the
+    /// page. Not for a search, which counts among the hits its page's own `WITH` defines, nor for a feed of many
+    /// authors: the count would bind the author ids a second time, and MySQL binds each id on its own (at most
+    /// 65,535 values per statement).
+    pub fn total_in_page(&self) -> bool {
+        self.search.is_none()
+            && self
+                .feed_authors
+                .as_ref()
+                .is_none_or(|authors| authors.len() <= MAX_FEED_AUTHORS_COUNTED_IN_PAGE)
+    }
+
+    /// `SELECT … page` for `viewer`: newest first, or for a search most relevant first. When
+    /// [`ListFilter::total_in_page`], each row also carries the total number of matches, counted once per statement.
     pub fn page_query(
         &self,
         dialect: Dialect,
@@ -210,7 +225,7 @@ impl ListFilter {
         self.push_with(dialect, &mut q, viewer);
         q.push(" ");
         dialect.article_columns(&mut q, with_bodies);
-        if self.search.is_none() {
+        if self.total_in_page() {
             q.push(", (")
                 .append(self.count_query(dialect))
                 .push(") AS total");
@@ -445,6 +460,39 @@ mod tests {
                 !page.iter().any(|l| l.contains("TEMP B-TREE")),
                 "{name} sorts: {page:#?}"
             );
+        }
+    }
+
+    #[test]
+    fn pages_carry_their_total_except_searches_and_feeds_of_many_authors() {
+        let feed_of = |n: i64| ListFilter {
+            feed_authors: Some((1..=n).collect()),
+            ..ListFilter::default()
+        };
+        for (name, filter) in filters().into_iter().chain([
+            ("feed of 1,000", feed_of(1_000)),
+            ("feed of 1,001", feed_of(1_001)),
+        ]) {
+            let carried = !name.starts_with("search") && name != "feed of 1,001";
+            assert_eq!(filter.total_in_page(), carried, "{name}");
+            for dialect in [Dialect::Sqlite, Dialect::Mysql] {
+                let page = filter.page_query(dialect, None, false, 20, 0);
+                assert_eq!(
+                    page.sql.contains(") AS total"),
+                    carried,
+                    "{name}: {}",
+                    page.sql
+                );
+                if carried {
+                    // The count's values come right after the viewer's, in the count's own order.
+                    let count = filter.count_query(dialect);
+                    assert_eq!(
+                        format!("{:?}", &page.params[1..=count.params.len()]),
+                        format!("{:?}", count.params),
+                        "{name}"
+                    );
+                }
+            }
         }
     }
 
