@@ -2,16 +2,19 @@
 //! ([`Conn`], implemented for both connection types), pools for reads and writes ([`Pools`]), write transactions
 //! retried when the server rolled them back ([`retry_transaction`]), and the unique key a duplicate names.
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use backon::{ExponentialBuilder, Retryable};
 use db_client::Entity;
 use sqlx::{
-    mysql::MySqlRow, sqlite::SqliteRow, Database, FromRow, MySql, MySqlConnection, Pool, Sqlite,
-    SqliteConnection,
+    mysql::MySqlRow, pool::PoolConnection, sqlite::SqliteRow, Database, FromRow, MySql,
+    MySqlConnection, Pool, Sqlite, SqliteConnection,
 };
 
-use super::sql::{Dialect, SqlQuery};
+use super::{
+    held_readers::{HeldReaders, Lease},
+    sql::{Dialect, SqlQuery},
+};
 use crate::error::ServiceError;
 
 /// A row shape both backends can read.
@@ -123,11 +126,13 @@ pub(crate) trait Backend: Database<Connection: Conn> {
 impl<B: Database<Connection: Conn>> Backend for B {}
 
 /// The pools of one database. On SQLite `write` is the single writer connection and `read` a pool of read-only
-/// connections; on MySQL both are the same pool.
+/// connections, and readers are served from `held` ([`HeldReaders`]); on MySQL both are the same pool, which also
+/// serves readers.
 #[derive(Debug)]
 pub(crate) struct Pools<B: Backend> {
     pub read: Pool<B>,
     pub write: Pool<B>,
+    held: Option<Arc<HeldReaders<B>>>,
 }
 
 impl<B: Backend> Clone for Pools<B> {
@@ -135,6 +140,7 @@ impl<B: Backend> Clone for Pools<B> {
         Self {
             read: self.read.clone(),
             write: self.write.clone(),
+            held: self.held.clone(),
         }
     }
 }
@@ -145,12 +151,30 @@ impl<B: Backend> Pools<B> {
         Self {
             read: pool.clone(),
             write: pool,
+            held: None,
         }
+    }
+
+    /// A read pool and a write pool, with readers served from `held`.
+    pub fn with_held_readers(read: Pool<B>, write: Pool<B>, held: HeldReaders<B>) -> Self {
+        Self {
+            read,
+            write,
+            held: Some(Arc::new(held)),
+        }
+    }
+
+    /// A connection for reading.
+    pub async fn reader(&self) -> Result<Reader<'_, B>, ServiceError> {
+        Ok(match &self.held {
+            Some(held) => Reader::Held(held.lease().await?),
+            None => Reader::Pooled(self.read.acquire().await?),
+        })
     }
 
     /// Runs `query` on a reader and returns its rows.
     pub async fn fetch_all<R: Record>(&self, query: &SqlQuery) -> Result<Vec<R>, ServiceError> {
-        Ok(self.read.acquire().await?.fetch_all(query).await?)
+        Ok(self.reader().await?.fetch_all(query).await?)
     }
 
     /// Runs `query` on a reader and returns its row, if any.
@@ -158,7 +182,7 @@ impl<B: Backend> Pools<B> {
         &self,
         query: &SqlQuery,
     ) -> Result<Option<R>, ServiceError> {
-        Ok(self.read.acquire().await?.fetch_optional(query).await?)
+        Ok(self.reader().await?.fetch_optional(query).await?)
     }
 
     /// Runs `query` on a reader and returns its row; no row is `missing` not found.
@@ -167,12 +191,61 @@ impl<B: Backend> Pools<B> {
         query: &SqlQuery,
         missing: Entity,
     ) -> Result<R, ServiceError> {
-        self.read.acquire().await?.fetch_found(query, missing).await
+        self.reader().await?.fetch_found(query, missing).await
+    }
+
+    /// The held readers' (open, idle) connections, if readers are held.
+    pub fn held_usage(&self) -> Option<(u32, usize)> {
+        self.held.as_ref().map(|held| held.usage())
+    }
+
+    /// Closes the held readers (before the pools: `read` is then the only pool left to close for reads).
+    pub async fn close_held(&self) {
+        if let Some(held) = &self.held {
+            held.close().await;
+        }
     }
 
     /// Runs one statement on the writer, outside any explicit transaction.
     pub async fn execute(&self, query: &SqlQuery) -> Result<Done, ServiceError> {
         Ok(self.write.acquire().await?.execute(query).await?)
+    }
+}
+
+/// A reading connection: held (SQLite) or from the pool (MySQL).
+pub(crate) enum Reader<'a, B: Backend> {
+    Held(Lease<'a, B>),
+    Pooled(PoolConnection<B>),
+}
+
+impl<B: Backend> Conn for Reader<'_, B> {
+    const DIALECT: Dialect = B::DIALECT;
+
+    async fn execute<'a>(&'a mut self, query: &'a SqlQuery) -> Result<Done, sqlx::Error> {
+        match self {
+            Reader::Held(lease) => lease.execute(query).await,
+            Reader::Pooled(conn) => (**conn).execute(query).await,
+        }
+    }
+
+    async fn fetch_all<'a, R: Record>(
+        &'a mut self,
+        query: &'a SqlQuery,
+    ) -> Result<Vec<R>, sqlx::Error> {
+        match self {
+            Reader::Held(lease) => lease.fetch_all(query).await,
+            Reader::Pooled(conn) => (**conn).fetch_all(query).await,
+        }
+    }
+
+    async fn fetch_optional<'a, R: Record>(
+        &'a mut self,
+        query: &'a SqlQuery,
+    ) -> Result<Option<R>, sqlx::Error> {
+        match self {
+            Reader::Held(lease) => lease.fetch_optional(query).await,
+            Reader::Pooled(conn) => (**conn).fetch_optional(query).await,
+        }
     }
 }
 

@@ -73,7 +73,7 @@ impl<B: Backend> SqlStore<B> {
         limit: u32,
         offset: u64,
     ) -> Result<CommentPage, ServiceError> {
-        let mut conn = self.blog.read.acquire().await?;
+        let mut conn = self.blog.reader().await?;
         let mut q = SqlQuery::from("SELECT id, comments_count FROM articles WHERE slug = ");
         q.bind_text(slug);
         let (article_id, total): (i64, i64) = conn.fetch_found(&q, Entity::Article).await?;

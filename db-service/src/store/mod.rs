@@ -10,6 +10,7 @@ mod articles;
 mod backend;
 mod comments;
 mod favorites;
+mod held_readers;
 mod mysql;
 mod read_cache;
 mod rows;
@@ -261,6 +262,18 @@ impl<B: Backend> SqlStore<B> {
             .into_iter()
             .map(|(db, name, pool)| (db, name, pool.size(), pool.num_idle()))
             .collect();
+        // Readers held outside the read pools count as theirs.
+        for (db, pools) in [("users", &self.users), ("blog", &self.blog)] {
+            if let Some((open, idle)) = pools.held_usage() {
+                for row in usage
+                    .iter_mut()
+                    .filter(|row| row.0 == db && row.1 == "read")
+                {
+                    row.2 += open;
+                    row.3 += idle;
+                }
+            }
+        }
         if let Writers::Shared(batches) = &self.writers {
             usage.extend(batches.pool_usage());
         }
@@ -293,6 +306,8 @@ impl<B: Backend> SqlStore<B> {
 
     /// Closes every connection (on SQLite, checkpointing the WAL).
     pub async fn close(&self) {
+        self.users.close_held().await;
+        self.blog.close_held().await;
         for (_, _, pool) in self.named_pools() {
             pool.close().await;
         }

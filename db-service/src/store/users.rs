@@ -104,7 +104,7 @@ impl<B: Backend> SqlStore<B> {
 
     #[tracing::instrument(skip_all, fields(user_id = id.0))]
     pub async fn find_user_by_id(&self, id: UserId) -> Result<UserRecord, ServiceError> {
-        user_by_id(&mut *self.users.read.acquire().await?, id.0).await
+        user_by_id(&mut self.users.reader().await?, id.0).await
     }
 
     #[tracing::instrument(skip_all)]

@@ -160,13 +160,13 @@ impl BlogWriter {
     /// on a thread of its own (store/writer.rs); it ends when the last handle is dropped.
     pub(crate) fn start(
         blog: SqlitePool,
-        users: SqlitePool,
+        users: Pools<Sqlite>,
         cache: Arc<ReadCache>,
     ) -> std::io::Result<Self> {
         let batches = Arc::new(AtomicU64::new(0));
         let writer = Writer {
             blog,
-            users: Pools::shared(users),
+            users,
             cache,
             batches: Arc::clone(&batches),
         };

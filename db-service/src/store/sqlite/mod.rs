@@ -14,7 +14,9 @@ use sqlx::{
     Sqlite, SqlitePool,
 };
 
-use super::{backend::Pools, read_cache::ReadCache, Freshness, SqlStore, Writers};
+use super::{
+    backend::Pools, held_readers::HeldReaders, read_cache::ReadCache, Freshness, SqlStore, Writers,
+};
 use crate::{config::Durability, folder_lock::FolderLock};
 
 static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/users");
@@ -38,7 +40,7 @@ pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<Sql
     let blog = open_file(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
     let cache = Arc::new(ReadCache::default());
     let blog_writer =
-        blog_writer::BlogWriter::start(blog.write.clone(), users.read.clone(), Arc::clone(&cache))
+        blog_writer::BlogWriter::start(blog.write.clone(), users.clone(), Arc::clone(&cache))
             .context("cannot start blog.db's writer thread")?;
     Ok(SqlStore {
         users,
@@ -123,20 +125,24 @@ async fn open_file(
         .run(&write)
         .await
         .with_context(|| format!("cannot migrate {}", path.display()))?;
+    let reading = options.read_only(true);
+    // Requests read through held connections (store::held_readers); this pool serves the rest: readiness checks,
+    // backups.
     let read = SqlitePoolOptions::new()
         .test_before_acquire(false)
-        .max_connections(reader_connections())
+        .max_connections(2)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options.read_only(true))
+        .connect_with(reading.clone())
         .await
         .with_context(|| format!("cannot open {} for reading", path.display()))?;
-    Ok(Pools { read, write })
+    let held = HeldReaders::new(reading, reader_connections());
+    Ok(Pools::with_held_readers(read, write, held))
 }
 
 /// Readers per database: two per core (a reader waits on I/O at times), between 2 and 8. Each connection keeps
 /// its own page cache, so more than the CPUs can use only costs memory.
-fn reader_connections() -> u32 {
+fn reader_connections() -> usize {
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-    u32::try_from(cores * 2).unwrap_or(8).clamp(2, 8)
+    (cores * 2).clamp(2, 8)
 }

@@ -1,0 +1,290 @@
+//! Reader connections to a SQLite file, kept between uses outside sqlx's pool. sqlx pings every pooled connection
+//! as it goes back to its pool (sqlx-core 0.8, unconditionally): on SQLite a round trip to the connection's own
+//! thread — two thread wake-ups, as many as the read itself — that checks nothing a local file could lose. A
+//! connection kept here goes to the next reader as it is. A statement abandoned half-way (its request was dropped)
+//! needs no clean-up: the connection's thread runs commands in order, and stops sending the rows of one nobody
+//! reads. A connection whose thread is gone, or that failed at the transport, is closed instead of kept.
+//!
+//! Bounded like a pool: at most `max` connections, opened on first need; more readers wait their turn, for at most
+//! [`ACQUIRE_TIMEOUT`] (then `PoolTimedOut`, as sqlx's pool would answer).
+
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Mutex, PoisonError,
+    },
+    time::Duration,
+};
+
+use sqlx::{ConnectOptions, Connection, Database};
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use super::{
+    backend::{Conn, Done, Record},
+    sql::{Dialect, SqlQuery},
+};
+
+/// Longest wait for a free reader (sqlx's pools here wait as long).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) struct HeldReaders<B: Database> {
+    options: <B::Connection as Connection>::Options,
+    idle: Mutex<Vec<B::Connection>>,
+    /// One per connection that may be open: a lease holds one.
+    permits: Semaphore,
+    /// Connections open now, idle or leased.
+    open: AtomicUsize,
+    acquire_timeout: Duration,
+}
+
+impl<B: Database> std::fmt::Debug for HeldReaders<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (open, idle) = self.usage();
+        f.debug_struct("HeldReaders")
+            .field("open", &open)
+            .field("idle", &idle)
+            .finish()
+    }
+}
+
+impl<B: Database> HeldReaders<B> {
+    /// Up to `max` connections opened with `options` (read-only ones, for readers).
+    pub fn new(options: <B::Connection as Connection>::Options, max: usize) -> Self {
+        Self {
+            options,
+            idle: Mutex::new(Vec::with_capacity(max)),
+            permits: Semaphore::new(max),
+            open: AtomicUsize::new(0),
+            acquire_timeout: ACQUIRE_TIMEOUT,
+        }
+    }
+
+    /// A connection for one reader: the most recently used idle one, or a new one.
+    pub async fn lease(&self) -> Result<Lease<'_, B>, sqlx::Error> {
+        let permit = tokio::time::timeout(self.acquire_timeout, self.permits.acquire())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let idle = self.idle_list().pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = self.options.connect().await?;
+                self.open.fetch_add(1, Ordering::Relaxed);
+                conn
+            }
+        };
+        Ok(Lease {
+            conn: Some(conn),
+            readers: self,
+            _permit: permit,
+        })
+    }
+
+    /// (open, idle) connections, for metrics.
+    pub fn usage(&self) -> (u32, usize) {
+        let open = u32::try_from(self.open.load(Ordering::Relaxed)).unwrap_or(u32::MAX);
+        (open, self.idle_list().len())
+    }
+
+    /// Closes the idle connections and refuses new leases; a lease still out closes its connection when dropped.
+    pub async fn close(&self) {
+        self.permits.close();
+        let idle = std::mem::take(&mut *self.idle_list());
+        for conn in idle {
+            self.open.fetch_sub(1, Ordering::Relaxed);
+            let _ = conn.close().await;
+        }
+    }
+
+    fn idle_list(&self) -> std::sync::MutexGuard<'_, Vec<B::Connection>> {
+        // The list is only pushed to and popped from: a panic elsewhere cannot leave it half-changed.
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One reader's connection; back to the idle list when dropped, unless it broke.
+pub(crate) struct Lease<'a, B: Database> {
+    /// Present until the lease is dropped, or until a statement finds the connection broken.
+    conn: Option<B::Connection>,
+    readers: &'a HeldReaders<B>,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl<B: Database> Lease<'_, B> {
+    fn conn(&mut self) -> Result<&mut B::Connection, sqlx::Error> {
+        self.conn.as_mut().ok_or(sqlx::Error::WorkerCrashed)
+    }
+
+    /// `result` of a statement, after closing the connection if the error says it cannot be used again.
+    fn checked<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if let Err(e) = &result {
+            if breaks_the_connection(e) && self.conn.take().is_some() {
+                tracing::warn!(error = %e, "closing a reader connection");
+                self.readers.open.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        result
+    }
+}
+
+/// Errors after which a connection is not used again: its thread is gone, or its transport failed.
+fn breaks_the_connection(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::WorkerCrashed | sqlx::Error::Io(_) | sqlx::Error::Protocol(_)
+    )
+}
+
+impl<B: Database> Drop for Lease<'_, B> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if self.readers.permits.is_closed() {
+                // Closing: dropping the connection ends its thread, which closes the file.
+                self.readers.open.fetch_sub(1, Ordering::Relaxed);
+            } else {
+                self.readers.idle_list().push(conn);
+            }
+        }
+    }
+}
+
+impl<B> Conn for Lease<'_, B>
+where
+    B: Database<Connection: Conn>,
+{
+    const DIALECT: Dialect = <B::Connection as Conn>::DIALECT;
+
+    async fn execute<'a>(&'a mut self, query: &'a SqlQuery) -> Result<Done, sqlx::Error> {
+        let result = self.conn()?.execute(query).await;
+        self.checked(result)
+    }
+
+    async fn fetch_all<'a, R: Record>(
+        &'a mut self,
+        query: &'a SqlQuery,
+    ) -> Result<Vec<R>, sqlx::Error> {
+        let result = self.conn()?.fetch_all(query).await;
+        self.checked(result)
+    }
+
+    async fn fetch_optional<'a, R: Record>(
+        &'a mut self,
+        query: &'a SqlQuery,
+    ) -> Result<Option<R>, sqlx::Error> {
+        let result = self.conn()?.fetch_optional(query).await;
+        self.checked(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use sqlx::{sqlite::SqliteConnectOptions, Sqlite};
+
+    use super::*;
+
+    /// Readers of a fresh file in `dir`, at most `max` at once, waiting at most 200 ms for a turn.
+    fn readers(dir: &std::path::Path, max: usize) -> HeldReaders<Sqlite> {
+        let path = dir.join("held.db");
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .expect("options")
+            .create_if_missing(true);
+        HeldReaders {
+            acquire_timeout: Duration::from_millis(200),
+            ..HeldReaders::new(options, max)
+        }
+    }
+
+    /// A temporary table lives as long as its connection: it tells whether a lease got the same one.
+    async fn mark(lease: &mut Lease<'_, Sqlite>) {
+        lease
+            .execute(&SqlQuery::from("CREATE TEMP TABLE marked (x)"))
+            .await
+            .expect("mark");
+    }
+
+    async fn is_marked(lease: &mut Lease<'_, Sqlite>) -> bool {
+        let q = SqlQuery::from("SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'marked'");
+        let (n,): (i64,) = lease
+            .fetch_optional(&q)
+            .await
+            .expect("read")
+            .expect("a row");
+        n == 1
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_kept_for_the_next_reader_and_no_more_than_max_are_open() {
+        let dir = tempfile::tempdir().expect("dir");
+        let readers = readers(dir.path(), 2);
+        {
+            let mut first = readers.lease().await.expect("lease");
+            mark(&mut first).await;
+        }
+        assert_eq!(readers.usage(), (1, 1));
+        let mut again = readers.lease().await.expect("lease");
+        assert!(
+            is_marked(&mut again).await,
+            "the idle connection was reused"
+        );
+        let mut second = readers.lease().await.expect("a second connection");
+        assert!(!is_marked(&mut second).await, "a new connection");
+        assert_eq!(readers.usage(), (2, 0));
+        // Both are out: a third reader waits its turn, then gives up as a pool would.
+        let third = readers.lease().await;
+        assert!(
+            matches!(third, Err(sqlx::Error::PoolTimedOut)),
+            "{:?}",
+            third.err()
+        );
+        drop(second);
+        let _third = readers.lease().await.expect("a turn once one is back");
+        assert_eq!(readers.usage().0, 2);
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_broke_is_closed_not_kept() {
+        let dir = tempfile::tempdir().expect("dir");
+        let readers = readers(dir.path(), 2);
+        let mut lease = readers.lease().await.expect("lease");
+        mark(&mut lease).await;
+        // A failed statement leaves the connection usable: it is kept.
+        let failed = lease
+            .fetch_all::<(i64,)>(&SqlQuery::from("SELECT nope FROM nowhere"))
+            .await;
+        assert!(failed.is_err());
+        assert!(is_marked(&mut lease).await);
+        // A transport failure does not.
+        let broken = lease.checked::<()>(Err(sqlx::Error::WorkerCrashed));
+        assert!(broken.is_err());
+        assert_eq!(readers.usage(), (0, 0));
+        let again = lease.fetch_all::<(i64,)>(&SqlQuery::from("SELECT 1")).await;
+        assert!(
+            matches!(again, Err(sqlx::Error::WorkerCrashed)),
+            "{again:?}"
+        );
+        drop(lease);
+        let mut next = readers.lease().await.expect("a new connection");
+        assert!(!is_marked(&mut next).await);
+        assert_eq!(readers.usage(), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn closing_closes_the_idle_refuses_new_readers_and_closes_the_rest_as_they_come_back() {
+        let dir = tempfile::tempdir().expect("dir");
+        let readers = readers(dir.path(), 2);
+        let out = readers.lease().await.expect("lease");
+        drop(readers.lease().await.expect("lease"));
+        assert_eq!(readers.usage(), (2, 1));
+        readers.close().await;
+        assert_eq!(readers.usage(), (1, 0));
+        assert!(matches!(
+            readers.lease().await,
+            Err(sqlx::Error::PoolClosed)
+        ));
+        drop(out);
+        assert_eq!(readers.usage(), (0, 0));
+    }
+}
