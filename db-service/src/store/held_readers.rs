@@ -1,17 +1,17 @@
 //! Reader connections to a SQLite file, kept between uses outside sqlx's pool. sqlx pings every pooled connection
 //! as it goes back to its pool (sqlx-core 0.8, unconditionally): on SQLite a round trip to the connection's own
 //! thread — two thread wake-ups, as many as the read itself — that checks nothing a local file could lose. A
-//! connection kept here goes to the next reader as it is. A statement abandoned half-way (its request was dropped)
-//! needs no clean-up: the connection's thread runs commands in order, and stops sending the rows of one nobody
-//! reads. A connection whose thread is gone, or that failed at the transport, is closed instead of kept.
+//! connection whose statement finished goes to the next reader as it is. One whose statement was abandoned half-way
+//! (its request was dropped) is closed instead: its thread may still be running that statement, and the next reader
+//! would wait behind it. So is one whose thread or transport failed.
 //!
-//! Bounded like a pool: at most `max` connections, opened on first need; more readers wait their turn, for at most
-//! [`ACQUIRE_TIMEOUT`] (then `PoolTimedOut`, as sqlx's pool would answer).
+//! Bounded like a pool: at most `max` connections, opened on first need; more readers wait their turn (in order),
+//! for at most [`ACQUIRE_TIMEOUT`] (then `PoolTimedOut`, as sqlx's pool would answer).
 
 use std::{
     sync::{
         atomic::{AtomicUsize, Ordering},
-        Mutex, PoisonError,
+        Mutex, MutexGuard, PoisonError,
     },
     time::Duration,
 };
@@ -27,14 +27,24 @@ use super::{
 /// Longest wait for a free reader (sqlx's pools here wait as long).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Longest wait, when closing, for readers still at work to finish.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub(crate) struct HeldReaders<B: Database> {
     options: <B::Connection as Connection>::Options,
-    idle: Mutex<Vec<B::Connection>>,
+    idle: Mutex<Idle<B>>,
     /// One per connection that may be open: a lease holds one.
     permits: Semaphore,
+    max: u32,
     /// Connections open now, idle or leased.
     open: AtomicUsize,
     acquire_timeout: Duration,
+}
+
+/// The idle connections, and whether the readers are closed (then nothing joins the list).
+struct Idle<B: Database> {
+    connections: Vec<B::Connection>,
+    closed: bool,
 }
 
 impl<B: Database> std::fmt::Debug for HeldReaders<B> {
@@ -49,11 +59,15 @@ impl<B: Database> std::fmt::Debug for HeldReaders<B> {
 
 impl<B: Database> HeldReaders<B> {
     /// Up to `max` connections opened with `options` (read-only ones, for readers).
-    pub fn new(options: <B::Connection as Connection>::Options, max: usize) -> Self {
+    pub fn new(options: <B::Connection as Connection>::Options, max: u32) -> Self {
         Self {
             options,
-            idle: Mutex::new(Vec::with_capacity(max)),
-            permits: Semaphore::new(max),
+            idle: Mutex::new(Idle {
+                connections: Vec::new(),
+                closed: false,
+            }),
+            permits: Semaphore::new(max as usize),
+            max,
             open: AtomicUsize::new(0),
             acquire_timeout: ACQUIRE_TIMEOUT,
         }
@@ -61,11 +75,21 @@ impl<B: Database> HeldReaders<B> {
 
     /// A connection for one reader: the most recently used idle one, or a new one.
     pub async fn lease(&self) -> Result<Lease<'_, B>, sqlx::Error> {
+        // Closing waits for every permit: a reader arriving then is refused rather than queued behind it.
+        if self.idle().closed {
+            return Err(sqlx::Error::PoolClosed);
+        }
         let permit = tokio::time::timeout(self.acquire_timeout, self.permits.acquire())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?
             .map_err(|_| sqlx::Error::PoolClosed)?;
-        let idle = self.idle_list().pop();
+        let idle = {
+            let mut idle = self.idle();
+            if idle.closed {
+                return Err(sqlx::Error::PoolClosed);
+            }
+            idle.connections.pop()
+        };
         let conn = match idle {
             Some(conn) => conn,
             None => {
@@ -76,6 +100,7 @@ impl<B: Database> HeldReaders<B> {
         };
         Ok(Lease {
             conn: Some(conn),
+            in_statement: false,
             readers: self,
             _permit: permit,
         })
@@ -84,44 +109,65 @@ impl<B: Database> HeldReaders<B> {
     /// (open, idle) connections, for metrics.
     pub fn usage(&self) -> (u32, usize) {
         let open = u32::try_from(self.open.load(Ordering::Relaxed)).unwrap_or(u32::MAX);
-        (open, self.idle_list().len())
+        (open, self.idle().connections.len())
     }
 
-    /// Closes the idle connections and refuses new leases; a lease still out closes its connection when dropped.
+    /// Refuses new leases, waits (for at most [`CLOSE_TIMEOUT`]) for those out to come back, and closes every
+    /// connection; one that comes back later is closed then.
     pub async fn close(&self) {
-        self.permits.close();
-        let idle = std::mem::take(&mut *self.idle_list());
+        let idle = {
+            let mut idle = self.idle();
+            idle.closed = true;
+            std::mem::take(&mut idle.connections)
+        };
         for conn in idle {
-            self.open.fetch_sub(1, Ordering::Relaxed);
+            self.forget();
             let _ = conn.close().await;
         }
+        if tokio::time::timeout(CLOSE_TIMEOUT, self.permits.acquire_many(self.max))
+            .await
+            .is_err()
+        {
+            tracing::warn!("readers still at work after {CLOSE_TIMEOUT:?}; closing without them");
+        }
+        self.permits.close();
     }
 
-    fn idle_list(&self) -> std::sync::MutexGuard<'_, Vec<B::Connection>> {
-        // The list is only pushed to and popped from: a panic elsewhere cannot leave it half-changed.
+    /// One connection fewer is open (dropping a connection ends its thread, which closes the file).
+    fn forget(&self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn idle(&self) -> MutexGuard<'_, Idle<B>> {
+        // The list is only pushed to, popped from and taken whole: a panic elsewhere cannot leave it half-changed.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// One reader's connection; back to the idle list when dropped, unless it broke.
+/// One reader's connection; back to the idle list when dropped, unless it is not fit for the next reader.
 pub(crate) struct Lease<'a, B: Database> {
     /// Present until the lease is dropped, or until a statement finds the connection broken.
     conn: Option<B::Connection>,
+    /// A statement was started and has not finished: if the lease is dropped now, it was abandoned half-way.
+    in_statement: bool,
     readers: &'a HeldReaders<B>,
     _permit: SemaphorePermit<'a>,
 }
 
 impl<B: Database> Lease<'_, B> {
-    fn conn(&mut self) -> Result<&mut B::Connection, sqlx::Error> {
+    /// The connection, marked busy until [`Lease::finished`].
+    fn start(&mut self) -> Result<&mut B::Connection, sqlx::Error> {
+        self.in_statement = true;
         self.conn.as_mut().ok_or(sqlx::Error::WorkerCrashed)
     }
 
     /// `result` of a statement, after closing the connection if the error says it cannot be used again.
-    fn checked<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+    fn finished<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        self.in_statement = false;
         if let Err(e) = &result {
             if breaks_the_connection(e) && self.conn.take().is_some() {
                 tracing::warn!(error = %e, "closing a reader connection");
-                self.readers.open.fetch_sub(1, Ordering::Relaxed);
+                self.readers.forget();
             }
         }
         result
@@ -138,13 +184,15 @@ fn breaks_the_connection(e: &sqlx::Error) -> bool {
 
 impl<B: Database> Drop for Lease<'_, B> {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            if self.readers.permits.is_closed() {
-                // Closing: dropping the connection ends its thread, which closes the file.
-                self.readers.open.fetch_sub(1, Ordering::Relaxed);
-            } else {
-                self.readers.idle_list().push(conn);
-            }
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        let mut idle = self.readers.idle();
+        if self.in_statement || idle.closed {
+            drop(idle);
+            self.readers.forget();
+        } else {
+            idle.connections.push(conn);
         }
     }
 }
@@ -156,24 +204,24 @@ where
     const DIALECT: Dialect = <B::Connection as Conn>::DIALECT;
 
     async fn execute<'a>(&'a mut self, query: &'a SqlQuery) -> Result<Done, sqlx::Error> {
-        let result = self.conn()?.execute(query).await;
-        self.checked(result)
+        let result = self.start()?.execute(query).await;
+        self.finished(result)
     }
 
     async fn fetch_all<'a, R: Record>(
         &'a mut self,
         query: &'a SqlQuery,
     ) -> Result<Vec<R>, sqlx::Error> {
-        let result = self.conn()?.fetch_all(query).await;
-        self.checked(result)
+        let result = self.start()?.fetch_all(query).await;
+        self.finished(result)
     }
 
     async fn fetch_optional<'a, R: Record>(
         &'a mut self,
         query: &'a SqlQuery,
     ) -> Result<Option<R>, sqlx::Error> {
-        let result = self.conn()?.fetch_optional(query).await;
-        self.checked(result)
+        let result = self.start()?.fetch_optional(query).await;
+        self.finished(result)
     }
 }
 
@@ -186,7 +234,7 @@ mod tests {
     use super::*;
 
     /// Readers of a fresh file in `dir`, at most `max` at once, waiting at most 200 ms for a turn.
-    fn readers(dir: &std::path::Path, max: usize) -> HeldReaders<Sqlite> {
+    fn readers(dir: &std::path::Path, max: u32) -> HeldReaders<Sqlite> {
         let path = dir.join("held.db");
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
             .expect("options")
@@ -257,7 +305,7 @@ mod tests {
         assert!(failed.is_err());
         assert!(is_marked(&mut lease).await);
         // A transport failure does not.
-        let broken = lease.checked::<()>(Err(sqlx::Error::WorkerCrashed));
+        let broken = lease.finished::<()>(Err(sqlx::Error::WorkerCrashed));
         assert!(broken.is_err());
         assert_eq!(readers.usage(), (0, 0));
         let again = lease.fetch_all::<(i64,)>(&SqlQuery::from("SELECT 1")).await;
@@ -272,19 +320,63 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn closing_closes_the_idle_refuses_new_readers_and_closes_the_rest_as_they_come_back() {
+    async fn a_reader_abandoned_half_way_leaves_its_connection_closed_not_busy_for_the_next() {
+        let dir = tempfile::tempdir().expect("dir");
+        let readers = readers(dir.path(), 1);
+        let mut lease = readers.lease().await.expect("lease");
+        mark(&mut lease).await;
+        // A statement that runs for seconds, dropped (as a request is when its client leaves) after 50 ms.
+        let slow = SqlQuery::from(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) \
+             SELECT COUNT(*) FROM n",
+        );
+        let abandoned =
+            tokio::time::timeout(Duration::from_millis(50), lease.fetch_all::<(i64,)>(&slow)).await;
+        assert!(abandoned.is_err(), "the statement should still be running");
+        drop(lease);
+        assert_eq!(readers.usage(), (0, 0), "closed, not kept");
+        // The next reader gets a fresh connection at once, not one still counting.
+        let started = std::time::Instant::now();
+        let mut next = readers.lease().await.expect("lease");
+        assert!(!is_marked(&mut next).await);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        // A statement that finished leaves its connection for the next reader.
+        mark(&mut next).await;
+        drop(next);
+        assert!(is_marked(&mut readers.lease().await.expect("lease")).await);
+    }
+
+    #[tokio::test]
+    async fn closing_refuses_new_readers_waits_for_those_at_work_and_closes_every_connection() {
         let dir = tempfile::tempdir().expect("dir");
         let readers = readers(dir.path(), 2);
         let out = readers.lease().await.expect("lease");
         drop(readers.lease().await.expect("lease"));
         assert_eq!(readers.usage(), (2, 1));
-        readers.close().await;
-        assert_eq!(readers.usage(), (1, 0));
+        let give_back_later = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            // Closing has begun: no new reader gets in.
+            assert!(matches!(
+                readers.lease().await,
+                Err(sqlx::Error::PoolClosed)
+            ));
+            assert_eq!(readers.usage(), (1, 0), "the idle one is closed at once");
+            drop(out);
+        };
+        let started = std::time::Instant::now();
+        tokio::join!(readers.close(), give_back_later);
+        assert!(
+            started.elapsed() >= Duration::from_millis(100),
+            "close waited for the reader"
+        );
+        assert_eq!(readers.usage(), (0, 0));
         assert!(matches!(
             readers.lease().await,
             Err(sqlx::Error::PoolClosed)
         ));
-        drop(out);
-        assert_eq!(readers.usage(), (0, 0));
     }
 }

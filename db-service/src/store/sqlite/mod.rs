@@ -142,7 +142,7 @@ async fn open_file(
 
 /// Readers per database: two per core (a reader waits on I/O at times), between 2 and 8. Each connection keeps
 /// its own page cache, so more than the CPUs can use only costs memory.
-fn reader_connections() -> usize {
+fn reader_connections() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-    (cores * 2).clamp(2, 8)
+    u32::try_from(cores * 2).unwrap_or(8).clamp(2, 8)
 }
