@@ -2,8 +2,9 @@
 //! as it goes back to its pool (sqlx-core 0.8, unconditionally): on SQLite a round trip to the connection's own
 //! thread — two thread wake-ups, as many as the read itself — that checks nothing a local file could lose. A
 //! connection whose statement finished goes to the next reader as it is. One whose statement was abandoned half-way
-//! (its request was dropped) is closed instead: its thread may still be running that statement, and the next reader
-//! would wait behind it. So is one whose thread or transport failed.
+//! (its request was dropped) may still be running it on its thread, which notices only when it next hands over a
+//! row: it is closed instead, and keeps its turn until its thread has finished, so that readers who leave cannot
+//! make more than `max` statements run at once. So is one whose statement failed other than in the database.
 //!
 //! Bounded like a pool: at most `max` connections, opened on first need; more readers wait their turn (in order),
 //! for at most [`ACQUIRE_TIMEOUT`] (then `PoolTimedOut`, as sqlx's pool would answer).
@@ -11,7 +12,7 @@
 use std::{
     sync::{
         atomic::{AtomicUsize, Ordering},
-        Mutex, MutexGuard, PoisonError,
+        Arc, Mutex, MutexGuard, PoisonError,
     },
     time::Duration,
 };
@@ -33,11 +34,11 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) struct HeldReaders<B: Database> {
     options: <B::Connection as Connection>::Options,
     idle: Mutex<Idle<B>>,
-    /// One per connection that may be open: a lease holds one.
-    permits: Semaphore,
+    /// One per connection that may be open: a lease holds one, and so does a connection being closed.
+    permits: Arc<Semaphore>,
     max: u32,
-    /// Connections open now, idle or leased.
-    open: AtomicUsize,
+    /// Connections open now: idle, leased or being closed.
+    open: Arc<AtomicUsize>,
     acquire_timeout: Duration,
 }
 
@@ -66,9 +67,9 @@ impl<B: Database> HeldReaders<B> {
                 connections: Vec::new(),
                 closed: false,
             }),
-            permits: Semaphore::new(max as usize),
+            permits: Arc::new(Semaphore::new(max as usize)),
             max,
-            open: AtomicUsize::new(0),
+            open: Arc::new(AtomicUsize::new(0)),
             acquire_timeout: ACQUIRE_TIMEOUT,
         }
     }
@@ -94,15 +95,19 @@ impl<B: Database> HeldReaders<B> {
             Some(conn) => conn,
             None => {
                 let conn = self.options.connect().await?;
+                if self.idle().closed {
+                    // Closing began while this one was opening.
+                    return Err(sqlx::Error::PoolClosed);
+                }
                 self.open.fetch_add(1, Ordering::Relaxed);
                 conn
             }
         };
         Ok(Lease {
             conn: Some(conn),
-            in_statement: false,
+            fit: true,
             readers: self,
-            _permit: permit,
+            permit: Some(permit),
         })
     }
 
@@ -144,55 +149,69 @@ impl<B: Database> HeldReaders<B> {
     }
 }
 
-/// One reader's connection; back to the idle list when dropped, unless it is not fit for the next reader.
+/// One reader's connection; back to the idle list when dropped, if it is fit for the next reader.
 pub(crate) struct Lease<'a, B: Database> {
-    /// Present until the lease is dropped, or until a statement finds the connection broken.
+    /// Present until the lease is dropped.
     conn: Option<B::Connection>,
-    /// A statement was started and has not finished: if the lease is dropped now, it was abandoned half-way.
-    in_statement: bool,
+    /// No statement is under way on the connection, and none failed other than in the database. Unset while a
+    /// statement runs: if the lease is dropped then, the statement was abandoned half-way.
+    fit: bool,
     readers: &'a HeldReaders<B>,
-    _permit: SemaphorePermit<'a>,
+    /// Present until the lease is dropped.
+    permit: Option<SemaphorePermit<'a>>,
 }
 
 impl<B: Database> Lease<'_, B> {
-    /// The connection, marked busy until [`Lease::finished`].
+    /// The connection, for one statement ([`Lease::finished`] ends it); refused once the connection is unfit.
     fn start(&mut self) -> Result<&mut B::Connection, sqlx::Error> {
-        self.in_statement = true;
+        if !self.fit {
+            return Err(sqlx::Error::WorkerCrashed);
+        }
+        self.fit = false;
         self.conn.as_mut().ok_or(sqlx::Error::WorkerCrashed)
     }
 
-    /// `result` of a statement, after closing the connection if the error says it cannot be used again.
+    /// `result` of a statement. The connection stays fit unless the statement failed other than in the database
+    /// (its thread gone, its transport failed, or a row it could not decode, after which its thread may still be
+    /// stepping through the statement).
     fn finished<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
-        self.in_statement = false;
-        if let Err(e) = &result {
-            if breaks_the_connection(e) && self.conn.take().is_some() {
-                tracing::warn!(error = %e, "closing a reader connection");
-                self.readers.forget();
-            }
+        match &result {
+            Ok(_) | Err(sqlx::Error::Database(_)) => self.fit = true,
+            Err(e) => tracing::warn!(error = %e, "closing a reader connection"),
         }
         result
     }
 }
 
-/// Errors after which a connection is not used again: its thread is gone, or its transport failed.
-fn breaks_the_connection(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::WorkerCrashed | sqlx::Error::Io(_) | sqlx::Error::Protocol(_)
-    )
-}
-
 impl<B: Database> Drop for Lease<'_, B> {
     fn drop(&mut self) {
-        let Some(conn) = self.conn.take() else {
+        let (Some(conn), Some(permit)) = (self.conn.take(), self.permit.take()) else {
             return;
         };
-        let mut idle = self.readers.idle();
-        if self.in_statement || idle.closed {
-            drop(idle);
-            self.readers.forget();
-        } else {
-            idle.connections.push(conn);
+        let readers = self.readers;
+        if self.fit {
+            let mut idle = readers.idle();
+            if !idle.closed {
+                idle.connections.push(conn);
+                return;
+            }
+        }
+        // Closed when its thread has finished what it was doing; until then the connection keeps its turn.
+        permit.forget();
+        let (permits, open) = (Arc::clone(&readers.permits), Arc::clone(&readers.open));
+        let closed = async move {
+            let _ = conn.close().await;
+            open.fetch_sub(1, Ordering::Relaxed);
+            permits.add_permits(1);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(closed)),
+            // Outside a runtime (never, in this service): dropping the connection ends its thread after the
+            // statement, but without holding the turn.
+            Err(_) => {
+                readers.open.fetch_sub(1, Ordering::Relaxed);
+                readers.permits.add_permits(1);
+            }
         }
     }
 }
@@ -292,58 +311,77 @@ mod tests {
         assert_eq!(readers.usage().0, 2);
     }
 
+    /// Waits (up to 30 s) until `readers` have `open` connections and `free` turns.
+    async fn settles(readers: &HeldReaders<Sqlite>, open: u32, free: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while (readers.usage().0, readers.permits.available_permits()) != (open, free) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "open {:?}, free turns {}",
+                readers.usage(),
+                readers.permits.available_permits()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     #[tokio::test]
     async fn a_connection_that_broke_is_closed_not_kept() {
         let dir = tempfile::tempdir().expect("dir");
         let readers = readers(dir.path(), 2);
         let mut lease = readers.lease().await.expect("lease");
         mark(&mut lease).await;
-        // A failed statement leaves the connection usable: it is kept.
+        // A statement the database refused leaves the connection usable: it is kept.
         let failed = lease
             .fetch_all::<(i64,)>(&SqlQuery::from("SELECT nope FROM nowhere"))
             .await;
-        assert!(failed.is_err());
+        assert!(
+            matches!(failed, Err(sqlx::Error::Database(_))),
+            "{failed:?}"
+        );
         assert!(is_marked(&mut lease).await);
-        // A transport failure does not.
-        let broken = lease.finished::<()>(Err(sqlx::Error::WorkerCrashed));
-        assert!(broken.is_err());
-        assert_eq!(readers.usage(), (0, 0));
+        // A row that cannot be decoded does not (sqlx may leave the statement running).
+        let undecodable = lease
+            .fetch_all::<(i64,)>(&SqlQuery::from("SELECT 'text'"))
+            .await;
+        assert!(undecodable.is_err());
         let again = lease.fetch_all::<(i64,)>(&SqlQuery::from("SELECT 1")).await;
         assert!(
             matches!(again, Err(sqlx::Error::WorkerCrashed)),
             "{again:?}"
         );
         drop(lease);
+        settles(&readers, 0, 2).await;
         let mut next = readers.lease().await.expect("a new connection");
         assert!(!is_marked(&mut next).await);
-        assert_eq!(readers.usage(), (1, 0));
     }
 
     #[tokio::test]
-    async fn a_reader_abandoned_half_way_leaves_its_connection_closed_not_busy_for_the_next() {
+    async fn a_reader_abandoned_half_way_keeps_its_turn_until_its_thread_is_done_and_is_not_kept() {
         let dir = tempfile::tempdir().expect("dir");
-        let readers = readers(dir.path(), 1);
+        let readers = readers(dir.path(), 2);
         let mut lease = readers.lease().await.expect("lease");
         mark(&mut lease).await;
-        // A statement that runs for seconds, dropped (as a request is when its client leaves) after 50 ms.
+        // A statement that runs for a while, dropped (as a request is when its client leaves) after 50 ms.
         let slow = SqlQuery::from(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) \
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) \
              SELECT COUNT(*) FROM n",
         );
         let abandoned =
             tokio::time::timeout(Duration::from_millis(50), lease.fetch_all::<(i64,)>(&slow)).await;
         assert!(abandoned.is_err(), "the statement should still be running");
         drop(lease);
-        assert_eq!(readers.usage(), (0, 0), "closed, not kept");
-        // The next reader gets a fresh connection at once, not one still counting.
-        let started = std::time::Instant::now();
+        // Not idle, and its thread still holds a turn: the next reader gets a fresh connection and the other turn.
+        assert_eq!(readers.usage(), (1, 0));
         let mut next = readers.lease().await.expect("lease");
         assert!(!is_marked(&mut next).await);
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "{:?}",
-            started.elapsed()
+        assert_eq!(
+            readers.permits.available_permits(),
+            0,
+            "the abandoned statement keeps its turn"
         );
+        // Once its thread has finished, the connection is closed and the turn is free again.
+        settles(&readers, 1, 1).await;
         // A statement that finished leaves its connection for the next reader.
         mark(&mut next).await;
         drop(next);
