@@ -1,12 +1,13 @@
 //! Favorites: which user likes which article. Counts are kept on the article by triggers.
 
 use db_client::{ArticleRecord, Entity, UserId};
+use sqlx::SqliteConnection;
 
 use super::{
     articles::article_id_by_slug,
     backend::{commit_failed, retry_transaction, Backend, Conn},
     rows::KeyedArticleRow,
-    sql::{Relation, SqlQuery},
+    sql::{Dialect, Relation, SqlQuery},
     SqlStore,
 };
 use crate::error::ServiceError;
@@ -38,30 +39,42 @@ pub(super) const BODY_READ_BY_THE_WRITER: usize = 64 * 1024;
 
 /// [`write_favorite`] for blog.db's only writer (SQLite's group commit), answering with the article as `user` sees it
 /// right after the write, so that the article need not be read again after the commit (its author's profile still
-/// is, from users.db): the row is read in the same transaction just before the write (the read that finds the
-/// article's id anyway), and its flag and count are corrected by what the write changed, which that flag tells.
-/// Exact because no other write can come between the two statements: SQLite lets one transaction write at a time,
-/// and every blog.db write goes through this one writer. Favorites batched together are answered as the
-/// transaction wrote them, one after another in queue order (each count includes the favorites before it). A body
-/// larger than [`BODY_READ_BY_THE_WRITER`] is left out (`None`) for the caller to read after the commit.
-pub(super) async fn write_favorite_as_sole_writer<C: Conn>(
-    conn: &mut C,
+/// is, from users.db): the row is read in the same transaction just before the write, and its flag and count are
+/// corrected by what the write changed, which that flag tells. Exact because no other write can come between the
+/// two statements: SQLite lets one transaction write at a time, and every blog.db write goes through this one
+/// writer. Favorites batched together are answered as the transaction wrote them, one after another in queue order
+/// (each count includes the favorites before it). A body larger than [`BODY_READ_BY_THE_WRITER`] is left out
+/// (`None`) for the caller to read after the commit.
+///
+/// The read and the write go as one query (`SELECT …; INSERT …`, the write finding the article by its slug again):
+/// each query is a round trip to the connection's thread, and the single writer's round trips are what a crowd's
+/// writes queue behind.
+pub(super) async fn write_favorite_as_sole_writer(
+    conn: &mut SqliteConnection,
     slug: &str,
     user: UserId,
     favorite: bool,
 ) -> Result<KeyedArticleRow, ServiceError> {
+    let d = Dialect::Sqlite;
     let mut q = SqlQuery::default();
-    C::DIALECT.with_viewer(&mut q, Some(user));
+    d.with_viewer(&mut q, Some(user));
     q.push(" ");
-    C::DIALECT.article_columns_with_body(
+    d.article_columns_with_body(
         &mut q,
         &format!("CASE WHEN OCTET_LENGTH(a.body) <= {BODY_READ_BY_THE_WRITER} THEN a.body END"),
     );
     q.push(", a.id AS id FROM articles a WHERE a.slug = ")
-        .bind_text(slug);
-    let mut keyed: KeyedArticleRow = conn.fetch_found(&q, Entity::Article).await?;
-    conn.execute(&FAVORITES.set(C::DIALECT, user.0, keyed.id, favorite))
-        .await?;
+        .bind_text(slug)
+        .push("; ");
+    let mut article = SqlQuery::from("(SELECT id FROM articles WHERE slug = ");
+    article.bind_text(slug).push(")");
+    q.append(FAVORITES.set_to(d, user.0, article, favorite));
+    // All rows, not the first: a query stopped at its first row would never run the write after it.
+    let read: Vec<KeyedArticleRow> = conn.fetch_all(&q).await?;
+    let mut keyed = read
+        .into_iter()
+        .next()
+        .ok_or(ServiceError::NotFound(Entity::Article))?;
     let row = &mut keyed.row;
     if row.favorited != favorite {
         row.favorites_count += if favorite { 1 } else { -1 };

@@ -207,6 +207,15 @@ pub(crate) struct Relation {
 impl Relation {
     /// The statement that makes (`owner`, `other`) a pair (`on`) or not; either is a no-op when already so.
     pub fn set(self, dialect: Dialect, owner: i64, other: i64, on: bool) -> SqlQuery {
+        let mut id = SqlQuery::default();
+        id.bind_int(Some(other));
+        self.set_to(dialect, owner, id, on)
+    }
+
+    /// [`Relation::set`] with the other side given by `other`, a scalar expression (e.g. a subquery finding an id
+    /// by name): nothing is written when it is NULL, on SQLite (whose `INSERT OR IGNORE` skips a row that breaks
+    /// `NOT NULL`, as every key column is).
+    pub fn set_to(self, dialect: Dialect, owner: i64, other: SqlQuery, on: bool) -> SqlQuery {
         let Self {
             table,
             owner: owner_column,
@@ -217,7 +226,7 @@ impl Relation {
             let mut q = SqlQuery::from(format!("DELETE FROM {table} WHERE {owner_column} = "));
             q.bind_int(Some(owner))
                 .push(&format!(" AND {other_column} = "))
-                .bind_int(Some(other));
+                .append(other);
             return q;
         }
         let stamp = if stamped { ", created_at" } else { "" };
@@ -226,10 +235,7 @@ impl Relation {
                 table,
                 &format!("{owner_column}, {other_column}{stamp}"),
             ));
-        q.push("(")
-            .bind_int(Some(owner))
-            .push(", ")
-            .bind_int(Some(other));
+        q.push("(").bind_int(Some(owner)).push(", ").append(other);
         if stamped {
             q.push(&format!(", {}", dialect.now()));
         }

@@ -7,9 +7,14 @@
 //! with [`ServiceError::Busy`], 503). A write whose caller has gone (the api timed out and closed the connection) is
 //! dropped before the batch is written, and a new article or comment whose caller leaves while it is being
 //! written is rolled back alone, so a client that tries again gets no duplicate (only a caller leaving during the
-//! final commit can still find its write stored; a favorite is the same either way). New articles and comments
-//! are written under savepoints, so one that fails rolls back alone; a favorite is one statement, and a database
+//! final commit can still find its write stored; a favorite is the same either way). New articles are written
+//! under savepoints, so one that fails rolls back alone; a favorite or a comment is one statement, and a database
 //! error fails the batch.
+//!
+//! Every statement is a round trip to the connection's thread, and while writes keep coming each waits for the
+//! batches before it: so the writer keeps its connection from one batch to the next while its queue is not empty
+//! (returning it to sqlx's pool costs one more, a ping), up to [`BATCHES_PER_LEASE`] batches, so that blog.db's
+//! other writes (edits and deletions, which take the same pool's one connection) wait at most that long.
 
 use std::sync::{
     atomic::{AtomicU64, Ordering},
@@ -17,7 +22,7 @@ use std::sync::{
 };
 
 use db_client::{ArticleRecord, AuthorView, Entity, NewArticle, NewComment, UserId};
-use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{pool::PoolConnection, Connection, Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::mpsc;
 
 use crate::store::read_cache::ReadCache;
@@ -25,10 +30,11 @@ use crate::{
     error::ServiceError,
     store::{
         articles::{created_record, insert_article_row, InsertedArticle},
-        backend::{commit_failed, Pools},
+        backend::{commit_failed, Conn, Pools},
         comments::write_comment,
         favorites::write_favorite_as_sole_writer,
         rows::{CommentRow, KeyedArticleRow},
+        sql::SqlQuery,
         tags::{insert_tags, Tags},
         users::authors,
         writer::{Queue, Reply},
@@ -37,6 +43,9 @@ use crate::{
 
 /// Most writes made in one transaction (bounds the time a batch holds the writer).
 const MAX_BATCH: usize = 64;
+
+/// Most batches written on the connection before it goes back to the pool, where edits and deletions wait for it.
+const BATCHES_PER_LEASE: u32 = 8;
 
 /// A write waiting for the writer, with the channel its caller waits on.
 enum Job {
@@ -88,10 +97,10 @@ impl Job {
         !matches!(self, Job::Comment { .. })
     }
 
-    /// Makes the write in the batch's transaction. A favorite is one statement after a read: its article
-    /// missing is its own outcome, and anything else fails the batch (SQLite may have rolled the whole
-    /// transaction back). The others write several rows, each under a savepoint so that one failing rolls back
-    /// alone.
+    /// Makes the write in the batch's transaction. A favorite or a comment is one statement (a favorite's with a
+    /// read): its article missing is its own outcome, and anything else fails the batch (SQLite may have rolled
+    /// the whole transaction back). A new article writes several rows, under a savepoint so that one failing
+    /// rolls back alone.
     async fn write(&self, tx: &mut SqliteConnection) -> Result<Written, ServiceError> {
         Ok(match self {
             Job::Favorite {
@@ -119,14 +128,21 @@ impl Job {
                 )
                 .await?,
             ),
-            Job::Comment { slug, comment, .. } => Written::Comment(
-                under_savepoint(
-                    tx,
-                    || self.is_abandoned(),
-                    async |savepoint| write_comment(savepoint, slug, comment).await,
-                )
-                .await?,
-            ),
+            // One statement (`INSERT … SELECT … RETURNING`), which SQLite undoes alone if it fails, so no savepoint
+            // (two more round trips to the writer's connection); one whose caller left meanwhile is deleted again.
+            Job::Comment { slug, comment, .. } => {
+                Written::Comment(match write_comment(tx, slug, comment).await {
+                    Err(missing @ ServiceError::NotFound(_)) => Err(missing),
+                    Err(batch_error) => return Err(batch_error),
+                    Ok(row) if self.is_abandoned() => {
+                        let mut delete = SqlQuery::from("DELETE FROM comments WHERE id = ");
+                        delete.bind_int(Some(row.id));
+                        tx.execute(&delete).await?;
+                        Err(ServiceError::Busy)
+                    }
+                    Ok(row) => Ok(row),
+                })
+            }
         })
     }
 
@@ -246,6 +262,7 @@ struct Writer {
 impl Writer {
     async fn run(self, mut queue: mpsc::Receiver<Job>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
+        let mut lease = Lease::default();
         while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
             let mut jobs = std::mem::take(&mut batch);
             // The api timed out and closed the connection: nobody would learn of these writes, and a client that
@@ -253,7 +270,10 @@ impl Writer {
             jobs.retain(|job| !job.is_abandoned());
             let known = self.with_authors(jobs).await;
             if !known.is_empty() {
-                self.write(known).await;
+                self.write(known, &mut lease).await;
+            }
+            if queue.is_empty() {
+                lease.conn = None;
             }
         }
     }
@@ -298,8 +318,8 @@ impl Writer {
 
     /// Commits the writes of `jobs` in one transaction and answers each caller: with its own outcome once the
     /// batch committed, or with the batch's error (nothing of it is stored).
-    async fn write(&self, jobs: Vec<(Job, Option<AuthorView>)>) {
-        let outcomes = match self.commit(&jobs).await {
+    async fn write(&self, jobs: Vec<(Job, Option<AuthorView>)>, lease: &mut Lease) {
+        let outcomes = match self.commit(&jobs, lease).await {
             Ok(outcomes) => outcomes,
             Err(e) => {
                 let answer = e.into_answer_for_each_caller("the batch was not committed");
@@ -321,13 +341,17 @@ impl Writer {
     }
 
     /// Makes every job's write in one transaction and commits it; each outcome is that job's own. After a failure
-    /// the connection is closed rather than returned: SQLite may have rolled the transaction back under sqlx,
-    /// whose idea of the nesting depth would then be wrong.
+    /// the connection is closed rather than kept: SQLite may have rolled the transaction back under sqlx, whose
+    /// idea of the nesting depth would then be wrong.
     async fn commit(
         &self,
         jobs: &[(Job, Option<AuthorView>)],
+        lease: &mut Lease,
     ) -> Result<Vec<Written>, ServiceError> {
-        let mut conn = self.blog.acquire().await?;
+        let (mut conn, batches) = match lease.conn.take() {
+            Some(conn) => (conn, lease.batches + 1),
+            None => (self.blog.acquire().await?, 1),
+        };
         let written = async {
             let mut tx = conn.begin().await?;
             let mut outcomes = Vec::with_capacity(jobs.len());
@@ -340,9 +364,22 @@ impl Writer {
         .await;
         if written.is_err() {
             let _ = conn.close().await;
+        } else if batches < BATCHES_PER_LEASE {
+            *lease = Lease {
+                conn: Some(conn),
+                batches,
+            };
         }
         written
     }
+}
+
+/// blog.db's connection while the writer keeps it between batches, and how many batches it has written since it
+/// was taken from the pool.
+#[derive(Default)]
+struct Lease {
+    conn: Option<PoolConnection<Sqlite>>,
+    batches: u32,
 }
 
 /// Runs `write` under a savepoint of `tx`: kept if it succeeds and its caller still waits, rolled back alone
@@ -695,7 +732,7 @@ mod tests {
             matches!(refused, Err(ServiceError::StorageFull(_))),
             "{refused:?}"
         );
-        // Comments fail alone: written until the free pages blog.db had are used up.
+        // Comments are written until the free pages blog.db had are used up; then one fails its batch.
         let comment = || NewComment {
             author: jake,
             body: "y".repeat(4000),
@@ -719,9 +756,11 @@ mod tests {
             stored_comments, comments,
             "the refused comment is not stored"
         );
-        // A favorite the full disk refuses fails its batch: every caller in it is told so. (A failed batch closes
-        // the writer's connection, and this test's limit goes with it: it is set again, as a full disk stays
-        // full.) Once one is refused, so is every later one: they all need the page there is no room for.
+        // A failed batch closes the writer's connection, and this test's limit goes with it: it is set again after
+        // each, as a full disk stays full.
+        hold_blog_db_to_its_size(&store, true).await;
+        // A favorite the full disk refuses fails its batch too: every caller in it is told so. Once one is
+        // refused, so is every later one: they all need the page there is no room for.
         let mut favorites = Vec::new();
         for &fan in &fans {
             let favorite = writer.set_favorite(&first, fan, true).await.map(drop);
@@ -796,6 +835,110 @@ mod tests {
         }
         assert_eq!(stored_titles(&store).await, vec!["good 1", "good 2"]);
         assert_queued_creates_batched(&writer);
+    }
+
+    /// A comment is written without a savepoint: one whose caller leaves while it is being written is deleted
+    /// again in the same transaction, and its article's comment count is as before.
+    #[tokio::test]
+    async fn a_comment_whose_caller_left_while_it_was_written_is_taken_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, jake, writer) = store_with_jake(dir.path()).await;
+        let slug = writer
+            .insert(article(jake, "commented"))
+            .await
+            .expect("article")
+            .slug;
+        let comment = |body: &str, reply| Job::Comment {
+            slug: slug.clone(),
+            comment: NewComment {
+                author: jake,
+                body: body.into(),
+            },
+            reply,
+        };
+        let (kept_reply, _waiting) = tokio::sync::oneshot::channel();
+        let (left_reply, gone) = tokio::sync::oneshot::channel();
+        drop(gone);
+        let mut conn = store.blog.write.acquire().await.expect("writer");
+        let mut tx = conn.begin().await.expect("begin");
+        let kept = comment("kept", kept_reply)
+            .write(&mut tx)
+            .await
+            .expect("write");
+        assert!(matches!(kept, Written::Comment(Ok(ref row)) if row.body == "kept"));
+        let left = comment("left", left_reply)
+            .write(&mut tx)
+            .await
+            .expect("write");
+        assert!(
+            matches!(left, Written::Comment(Err(ServiceError::Busy))),
+            "a comment whose caller left was answered as written"
+        );
+        tx.commit().await.expect("commit");
+        drop(conn);
+        let (bodies, count): (String, i64) = sqlx::query_as(
+            "SELECT (SELECT group_concat(body) FROM comments), comments_count FROM articles",
+        )
+        .fetch_one(&store.blog.read)
+        .await
+        .expect("comments");
+        assert_eq!((bodies.as_str(), count), ("kept", 1));
+    }
+
+    /// While writes keep coming the writer keeps blog.db's connection from one batch to the next, but gives it
+    /// back every BATCHES_PER_LEASE batches: an edit, which takes the same connection from the pool, is not
+    /// starved (it would wait until the pool's 10 s timeout and fail).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_edit_gets_the_connection_while_writes_keep_coming() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, jake, writer) = store_with_jake(dir.path()).await;
+        let slug = writer
+            .insert(article(jake, "busy"))
+            .await
+            .expect("article")
+            .slug;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // More writers than one batch takes, so the queue is never empty between batches.
+        let flood: Vec<_> = (0..3 * MAX_BATCH)
+            .map(|i| {
+                let (writer, slug, stop) = (writer.clone(), slug.clone(), Arc::clone(&stop));
+                tokio::spawn(async move {
+                    let mut favorite = i % 2 == 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        writer
+                            .set_favorite(&slug, jake, favorite)
+                            .await
+                            .expect("favorite");
+                        favorite = !favorite;
+                    }
+                })
+            })
+            .collect();
+        while writer.batches() < 20 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let before = writer.batches();
+        let changes = db_client::ArticleChanges {
+            editor: jake,
+            title: None,
+            slug: None,
+            description: Some("edited while busy".into()),
+            body: None,
+            tags: None,
+        };
+        let edited = store.update_article(&slug, &changes).await;
+        let during = writer.batches() - before;
+        stop.store(true, Ordering::Relaxed);
+        for task in flood {
+            task.await.expect("favorites");
+        }
+        assert_eq!(
+            edited
+                .expect("the edit waited for the writer's connection")
+                .description,
+            "edited while busy"
+        );
+        assert!(during > 0, "the writer was idle during the edit");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
