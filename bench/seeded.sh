@@ -35,7 +35,11 @@ print_peak_memory() {
   local name pid
   for name in api db-service; do
     pid=$(pgrep -f "^$BIN_DIR/$name" | head -1)
-    awk -v n="$name" '/^VmHWM/ {printf "peak RSS %s: %.1f MiB\n", n, $2 / 1024}' "/proc/$pid/status"
+    # Now, apart: the process's own memory, and file pages mapped (its binary, and db-service's SQLite maps, counted once per
+    # connection here though the kernel holds each page once, as page cache).
+    awk -v n="$name" '/^VmHWM/ {hwm = $2} /^RssAnon/ {own = $2} /^RssFile/ {file = $2}
+      END {printf "peak RSS %s: %.1f MiB (now %.1f MiB own, %.1f MiB file pages)\n", n, hwm / 1024, own / 1024, file / 1024}' \
+      "/proc/$pid/status"
   done
   # nginx: its master and workers together (this machine runs no other nginx during benchmarks).
   pgrep -x nginx | while read -r pid; do cat "/proc/$pid/status"; done |

@@ -1,6 +1,6 @@
 //! Configuration, read once at startup from flags or the environment.
 
-use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use conduit_runtime::config::{self, secret, Environment, LogFormat, SecretError};
@@ -23,7 +23,11 @@ pub struct Cli {
     /// Address to listen on.
     #[arg(long, env = "API_ADDR", default_value = "127.0.0.1:3000")]
     addr: SocketAddr,
-    /// Base URL of db-service.
+    /// A Unix socket to serve on as well, for a proxy on the same machine (an earlier run's socket there is
+    /// replaced).
+    #[arg(long, env = "API_UNIX_SOCKET")]
+    unix_socket: Option<PathBuf>,
+    /// Base URL of db-service: `http://host:port`, or `unix:/path/to/socket` for one on the same machine.
     #[arg(long, env = "DB_SERVICE_URL", default_value = "http://127.0.0.1:3001")]
     db_service_url: String,
     /// Shared secret sent to db-service. Required unless CONDUIT_ENV=dev.
@@ -115,6 +119,8 @@ impl Role {
 pub struct Config {
     /// Address to listen on.
     pub addr: SocketAddr,
+    /// A Unix socket to serve on as well.
+    pub unix_socket: Option<PathBuf>,
     /// Base URL of db-service.
     pub db_service_url: String,
     /// Shared secret sent to db-service.
@@ -164,6 +170,7 @@ impl Cli {
         let internal_token = config::internal_token(self.internal_token, self.env)?;
         Ok(Config {
             addr: self.addr,
+            unix_socket: self.unix_socket,
             db_service_url: self.db_service_url,
             internal_token,
             jwt_secret,

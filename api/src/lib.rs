@@ -33,15 +33,25 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::new(&config)?;
+    let unix = config
+        .unix_socket
+        .as_deref()
+        .map(|path| {
+            conduit_runtime::serve::bind_unix(path).map_err(|e| {
+                anyhow::anyhow!("cannot listen on {} (API_UNIX_SOCKET): {e}", path.display())
+            })
+        })
+        .transpose()?;
     let pruning = tokio::spawn(state.limits.clone().prune_forever());
     let app = routes::router(state, config.role);
     tracing::info!(
         addr = %listener.local_addr()?,
+        unix_socket = config.unix_socket.as_ref().map(|path| tracing::field::display(path.display())),
         role = config.role.name(),
         db_service = %config.db_service_url,
         "api listening"
     );
-    let served = conduit_runtime::serve::serve(listener, app, shutdown).await;
+    let served = conduit_runtime::serve::serve_also_on_unix(listener, unix, app, shutdown).await;
     pruning.abort();
     served?;
     tracing::info!("api stopped");

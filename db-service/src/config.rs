@@ -66,6 +66,10 @@ pub struct Settings {
         default_value = "127.0.0.1:3001"
     )]
     addr: SocketAddr,
+    /// A Unix socket to serve on as well, for an api on the same machine (an earlier run's socket there is
+    /// replaced).
+    #[arg(long, global = true, env = "DB_SERVICE_UNIX_SOCKET")]
+    unix_socket: Option<PathBuf>,
     /// `mysql://user:password@host:3306/name` keeps the data on a MySQL/MariaDB server, in databases `name_users`
     /// and `name_blog`; unset: SQLite files in DATA_DIR.
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
@@ -121,6 +125,12 @@ pub struct Settings {
         default_value = "full"
     )]
     synchronous: Durability,
+    /// SQLite: how much of each database file its connections read through a memory map, in MiB (0: none, every
+    /// page is read with a system call). Mapped pages are the kernel's page cache of the file, shared by every
+    /// connection, but a read error on the volume then stops the process (SIGBUS) instead of failing a request.
+    #[arg(long, global = true, env = "SQLITE_MMAP_MIB", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(0..=2047))]
+    sqlite_mmap_mib: u32,
     /// Most requests handled at once; more wait their turn.
     #[arg(
         long,
@@ -264,6 +274,8 @@ pub struct Storage {
     pub object_store: ObjectStoreSettings,
     /// How far a commit must reach before it is acknowledged.
     pub synchronous: Durability,
+    /// SQLite: MiB of each file read through a memory map.
+    pub sqlite_mmap_mib: u32,
 }
 
 /// Validated configuration of a serving db-service.
@@ -271,6 +283,8 @@ pub struct Storage {
 pub struct Config {
     /// Address to listen on.
     pub addr: SocketAddr,
+    /// A Unix socket to serve on as well.
+    pub unix_socket: Option<PathBuf>,
     /// Data and backup locations.
     pub storage: Storage,
     /// Time between scheduled backups; `None` when turned off.
@@ -353,6 +367,7 @@ impl Settings {
             remote,
             object_store: self.object_store.settings()?,
             synchronous: self.synchronous,
+            sqlite_mmap_mib: self.sqlite_mmap_mib,
         })
     }
 
@@ -362,6 +377,7 @@ impl Settings {
         let internal_token = config::internal_token(self.internal_token, self.env)?;
         Ok(Config {
             addr: self.addr,
+            unix_socket: self.unix_socket,
             storage,
             backup_interval: (self.backup_interval_secs > 0)
                 .then(|| Duration::from_secs(self.backup_interval_secs)),

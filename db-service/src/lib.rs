@@ -40,6 +40,19 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let backups = Backups::new(&config.storage)?;
     let store = Store::open(&config.storage).await?;
+    // Bound once the store is open: its folder lock keeps a second db-service on the same data from getting here.
+    let unix = config
+        .unix_socket
+        .as_deref()
+        .map(|path| {
+            conduit_runtime::serve::bind_unix(path).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot listen on {} (DB_SERVICE_UNIX_SOCKET): {e}",
+                    path.display()
+                )
+            })
+        })
+        .transpose()?;
     let state = AppState {
         store: store.clone(),
         backups: backups.clone(),
@@ -64,13 +77,14 @@ pub async fn run(
     };
     tracing::info!(
         addr = %listener.local_addr()?,
+        unix_socket = config.unix_socket.as_ref().map(|path| tracing::field::display(path.display())),
         backend = if matches!(config.storage.backend, Backend::Sqlite) { "sqlite" } else { "mysql" },
         data_dir = %config.storage.data_dir.display(),
         backup_dir = %config.storage.backup_dir.display(),
         backup_url = %config.storage.remote.as_ref().map_or_else(|| "-".to_owned(), |r| r.location.to_string()),
         "db-service listening"
     );
-    let served = conduit_runtime::serve::serve(listener, app, shutdown).await;
+    let served = conduit_runtime::serve::serve_also_on_unix(listener, unix, app, shutdown).await;
     if let Some(schedule) = schedule {
         schedule.abort();
     }

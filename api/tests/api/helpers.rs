@@ -20,6 +20,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     db: Option<Child>,
     db_socket: Socket,
+    /// db-service's Unix socket, when the stack talks over them.
+    db_unix_socket: Option<PathBuf>,
     data_dir: tempfile::TempDir,
     api: Child,
     _api_socket: Socket,
@@ -40,11 +42,16 @@ fn db_service_binary() -> PathBuf {
     path
 }
 
-/// db-service's log (JSON lines, per-request events included) goes to `data_dir/db-service.log`.
-async fn start_db_service(socket: &Socket, data_dir: &Path) -> Child {
+/// db-service's log (JSON lines, per-request events included) goes to `data_dir/db-service.log`. It serves on
+/// `unix_socket` too, when given.
+async fn start_db_service(socket: &Socket, data_dir: &Path, unix_socket: Option<&Path>) -> Child {
     let log = log_file(data_dir, "db-service.log");
+    let mut command = Command::new(db_service_binary());
+    if let Some(path) = unix_socket {
+        command.env("DB_SERVICE_UNIX_SOCKET", path);
+    }
     let mut child = socket
-        .hand_to(&mut Command::new(db_service_binary()))
+        .hand_to(&mut command)
         .env("DATA_DIR", data_dir)
         .env("INTERNAL_TOKEN", INTERNAL_TOKEN)
         .env("CONDUIT_ENV", "production")
@@ -76,34 +83,64 @@ pub async fn spawn_app_with_users<const N: usize>(names: [&str; N]) -> (TestApp,
 
 /// Like [`spawn_app`], with extra environment for the api process (e.g. `API_ROLE`).
 pub async fn spawn_app_with(api_env: &[(&str, &str)]) -> TestApp {
-    spawn(api_env, false).await
+    spawn(api_env, Front::None).await
 }
 
 /// The stack as the internet sees it: db-service, api, and our nginx in front (its rendered config, trusting
 /// forwarded addresses from loopback only, so a test can play the load balancer with `X-Forwarded-For`). The api
 /// logs requests at `info` into [`TestApp::api_log`].
 pub async fn spawn_behind_nginx(api_env: &[(&str, &str)]) -> TestApp {
-    spawn(api_env, true).await
+    spawn(api_env, Front::Nginx).await
 }
 
-async fn spawn(api_env: &[(&str, &str)], behind_nginx: bool) -> TestApp {
+/// [`spawn_behind_nginx`] as scripts/run-stack runs it on one machine: nginx reaches the api, and the api
+/// db-service, only over Unix sockets (each service still serves its TCP port, where the tests wait for it).
+pub async fn spawn_over_unix_sockets() -> TestApp {
+    spawn(&[], Front::NginxOverUnixSockets).await
+}
+
+/// What stands in front of the api.
+#[derive(Clone, Copy, PartialEq)]
+enum Front {
+    None,
+    Nginx,
+    NginxOverUnixSockets,
+}
+
+async fn spawn(api_env: &[(&str, &str)], front: Front) -> TestApp {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
         .expect("http client");
     let data_dir = tempfile::tempdir().expect("temp dir");
+    let over_unix = front == Front::NginxOverUnixSockets;
+    let unix_socket = |name: &str| over_unix.then(|| data_dir.path().join(name));
+    let (db_unix_socket, api_unix_socket) = (unix_socket("db.sock"), unix_socket("api.sock"));
     let db_socket = Socket::new();
-    let db = start_db_service(&db_socket, data_dir.path()).await;
+    let db = start_db_service(&db_socket, data_dir.path(), db_unix_socket.as_deref()).await;
 
     let api_socket = Socket::new();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_api"));
+    match (&db_unix_socket, &api_unix_socket) {
+        (Some(db), Some(api)) => command
+            .env("DB_SERVICE_URL", format!("unix:{}", db.display()))
+            .env("API_UNIX_SOCKET", api),
+        _ => command.env("DB_SERVICE_URL", db_socket.url()),
+    };
     let mut api = api_socket
-        .hand_to(&mut Command::new(env!("CARGO_BIN_EXE_api")))
-        .env("DB_SERVICE_URL", db_socket.url())
+        .hand_to(&mut command)
         .env("INTERNAL_TOKEN", INTERNAL_TOKEN)
         .env("JWT_SECRET", JWT_SECRET)
         .env("DB_TIMEOUT_MS", "2000")
         .env("CONDUIT_ENV", "production")
-        .env("RUST_LOG", if behind_nginx { "info" } else { "error" })
+        .env(
+            "RUST_LOG",
+            if front == Front::None {
+                "error"
+            } else {
+                "info"
+            },
+        )
         .envs(api_env.iter().copied())
         .stdout(Stdio::null())
         .stderr(log_file(data_dir.path(), "api.log"))
@@ -111,11 +148,15 @@ async fn spawn(api_env: &[(&str, &str)], behind_nginx: bool) -> TestApp {
         .spawn()
         .expect("start api");
     wait_ready(&format!("{}/readyz", api_socket.url()), &mut api).await;
-    let (address, nginx) = if behind_nginx {
-        let (address, nginx) = start_nginx(&api_socket, data_dir.path()).await;
-        (address, Some(nginx))
-    } else {
+    let (address, nginx) = if front == Front::None {
         (api_socket.url(), None)
+    } else {
+        let upstream = match &api_unix_socket {
+            Some(path) => format!("unix:{}", path.display()),
+            None => api_socket.addr().to_string(),
+        };
+        let (address, nginx) = start_nginx(&upstream, data_dir.path()).await;
+        (address, Some(nginx))
     };
 
     TestApp {
@@ -123,6 +164,7 @@ async fn spawn(api_env: &[(&str, &str)], behind_nginx: bool) -> TestApp {
         http,
         db: Some(db),
         db_socket,
+        db_unix_socket,
         data_dir,
         api,
         _api_socket: api_socket,
@@ -141,7 +183,7 @@ fn log_file(data_dir: &Path, name: &str) -> std::fs::File {
 
 /// Our nginx config (scripts/render-nginx) in front of the api, serving a stub SPA; its URL and process. nginx
 /// binds its own port, so one is picked by binding and releasing — tried again if another process took it.
-async fn start_nginx(api: &Socket, data_dir: &Path) -> (String, Child) {
+async fn start_nginx(api: &str, data_dir: &Path) -> (String, Child) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let web_root = data_dir.join("web");
     std::fs::create_dir_all(&web_root).expect("web root");
@@ -157,8 +199,8 @@ async fn start_nginx(api: &Socket, data_dir: &Path) -> (String, Child) {
             .arg(&run_dir)
             .env("LISTEN", format!("127.0.0.1:{port}"))
             .env("WEB_ROOT", &web_root)
-            .env("USERS_UPSTREAM", api.addr().to_string())
-            .env("POSTS_UPSTREAM", api.addr().to_string())
+            .env("USERS_UPSTREAM", api)
+            .env("POSTS_UPSTREAM", api)
             .env("REAL_IP_FROM", "127.0.0.1")
             // Tests read their own writes anonymously at once; nginx/test.py tests the anonymous read cache.
             .env("ANONYMOUS_READ_CACHE", "off")
@@ -328,7 +370,14 @@ impl TestApp {
 
     /// Starts db-service again on the same socket with the same data.
     pub async fn restart_db_service(&mut self) {
-        self.db = Some(start_db_service(&self.db_socket, self.data_dir.path()).await);
+        self.db = Some(
+            start_db_service(
+                &self.db_socket,
+                self.data_dir.path(),
+                self.db_unix_socket.as_deref(),
+            )
+            .await,
+        );
     }
 }
 

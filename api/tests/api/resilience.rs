@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with_users};
+use crate::helpers::{spawn_app, spawn_app_with_users, spawn_over_unix_sockets};
 
 #[tokio::test]
 async fn the_api_answers_503_while_db_service_is_down_and_recovers_when_it_returns() {
@@ -20,6 +20,33 @@ async fn the_api_answers_503_while_db_service_is_down_and_recovers_when_it_retur
     assert_eq!(body["articles"][0]["title"], "Survives restarts");
     let (status, _) = app.get("/api/user", Some(&token)).await;
     assert_eq!(status, 200);
+}
+
+/// The single-node stack (scripts/run-stack): nginx → api → db-service over Unix sockets only. A db-service that
+/// was killed leaves its socket behind; the next one replaces it, and the api's calls find it again.
+#[tokio::test]
+async fn the_stack_over_unix_sockets_serves_and_recovers_from_a_killed_db_service() {
+    let mut app = spawn_over_unix_sockets().await;
+    let token = app.register("jake").await;
+    let article = app.create_article(&token, "Over sockets", &["unix"]).await;
+    let slug = article["slug"].as_str().expect("slug");
+    let (status, body) = app
+        .get(&format!("/api/articles/{slug}"), Some(&token))
+        .await;
+    assert_eq!(
+        (status, body["article"]["title"].as_str()),
+        (200, Some("Over sockets")),
+        "{body}"
+    );
+
+    app.kill_db_service().await;
+    let (status, body) = app.get("/api/articles", None).await;
+    assert_eq!(status, 503, "{body}");
+
+    app.restart_db_service().await;
+    let (status, body) = app.get("/api/articles?tag=unix", Some(&token)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["articles"][0]["title"], "Over sockets");
 }
 
 #[tokio::test]

@@ -27,21 +27,42 @@ struct Shared {
     token: HeaderValue,
 }
 
+/// How a db-service URL names a Unix socket: `unix:` and the socket's absolute path.
+const UNIX_SCHEME: &str = "unix:";
+
+/// The address calls over a Unix socket are made to.
+const UNIX_BASE: &str = "http://db-service/";
+
 impl DbClient {
-    /// A client for db-service at `base_url` (e.g. `http://127.0.0.1:3001`); every call fails with
-    /// [`DbError::Unavailable`] after `timeout`.
+    /// A client for db-service at `base_url` (e.g. `http://127.0.0.1:3001`, or `unix:/run/conduit/db.sock` for a
+    /// db-service on the same machine serving a Unix socket); every call fails with [`DbError::Unavailable`] after
+    /// `timeout`.
     pub fn new(base_url: &str, token: &str, timeout: Duration) -> Result<Self, DbError> {
-        let base = Url::parse(base_url)
-            .map_err(|e| DbError::Protocol(format!("invalid db-service URL {base_url:?}: {e}")))?;
+        let unix_socket = base_url.strip_prefix(UNIX_SCHEME);
+        let base = match unix_socket {
+            // Every call goes to the socket; the address only names it in requests and logs.
+            Some(_) => Url::parse(UNIX_BASE),
+            None => Url::parse(base_url),
+        }
+        .map_err(|e| DbError::Protocol(format!("invalid db-service URL {base_url:?}: {e}")))?;
         if base.cannot_be_a_base() {
             return Err(DbError::Protocol(format!(
                 "db-service URL {base_url:?} cannot take paths"
             )));
         }
+        if unix_socket.is_some_and(|path| !path.starts_with('/')) {
+            return Err(DbError::Protocol(format!(
+                "db-service URL {base_url:?} must name the socket by its absolute path"
+            )));
+        }
         let mut token = HeaderValue::from_str(token)
             .map_err(|_| DbError::Protocol("internal token is not a valid header value".into()))?;
         token.set_sensitive(true);
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder();
+        if let Some(path) = unix_socket {
+            http = http.unix_socket(path);
+        }
+        let http = http
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(2)))
             // Shorter than db-service's idle limit (conduit_runtime::serve::HEADER_READ_TIMEOUT, 30 s), so the

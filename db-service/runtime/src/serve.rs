@@ -2,8 +2,12 @@
 //! keep-alive connection that stays idle as long —, a bound on connections held at once (each keeps buffers), and
 //! a graceful shutdown that lets in-flight requests finish. (axum's own `serve` sets neither bound: a client could
 //! hold a connection open forever sending nothing, and a crowd's connections grow memory without limit.)
+//!
+//! Besides its TCP address a service can also serve on a Unix socket, for a proxy or client on the same machine
+//! (the single-node stack, scripts/run-stack): the kernel hands a message across one with less work than across
+//! loopback TCP, which a crowd's requests, each crossing two hops, pay on every call.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use axum::{extract::ConnectInfo, Router};
 use hyper::body::Incoming;
@@ -12,8 +16,9 @@ use hyper_util::{
     server::graceful::GracefulShutdown,
 };
 use tokio::{
-    net::{TcpListener, TcpSocket},
-    sync::Semaphore,
+    io::{AsyncRead, AsyncWrite},
+    net::{TcpListener, TcpSocket, UnixListener},
+    sync::{OwnedSemaphorePermit, Semaphore},
 };
 use tower::ServiceExt;
 
@@ -56,6 +61,36 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(ACCEPT_BACKLOG)
 }
 
+/// A Unix socket at `path`, replacing one an earlier run left there. A socket some process still serves is not
+/// taken over (`AddrInUse`), nor is a path that is anything but a socket (`AlreadyExists`).
+pub fn bind_unix(path: &Path) -> std::io::Result<UnixListener> {
+    use std::{io::ErrorKind, os::unix::fs::FileTypeExt};
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => {
+            match std::os::unix::net::UnixStream::connect(path) {
+                Ok(_) => {
+                    return Err(std::io::Error::new(
+                        ErrorKind::AddrInUse,
+                        format!("{} is served by another process", path.display()),
+                    ))
+                }
+                // Nobody accepts on it: left by a process that has ended.
+                Err(e) if e.kind() == ErrorKind::ConnectionRefused => std::fs::remove_file(path)?,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(_) => {
+            return Err(std::io::Error::new(
+                ErrorKind::AlreadyExists,
+                format!("{} exists and is not a socket", path.display()),
+            ))
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    UnixListener::bind(path)
+}
+
 /// Raises this process's soft limit on open files towards [`WANTED_OPEN_FILES`] (no privilege needed up to the
 /// hard limit), and says what it got: below [`MAX_CONNECTIONS`], connections past it fail to be accepted.
 fn raise_open_file_limit() {
@@ -76,13 +111,25 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    serve_at_most(MAX_CONNECTIONS, listener, app, shutdown).await
+    serve_at_most(MAX_CONNECTIONS, listener, None, app, shutdown).await
 }
 
-/// [`serve`] with `max_connections` held at once.
+/// [`serve`] on `listener` and, when given, on the Unix socket `unix` too, with [`MAX_CONNECTIONS`] held at once
+/// over both. Requests over the Unix socket carry no `ConnectInfo` (their peer is a process on this machine).
+pub async fn serve_also_on_unix(
+    listener: TcpListener,
+    unix: Option<UnixListener>,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_at_most(MAX_CONNECTIONS, listener, unix, app, shutdown).await
+}
+
+/// [`serve_also_on_unix`] with `max_connections` held at once.
 async fn serve_at_most(
     max_connections: usize,
     listener: TcpListener,
+    unix: Option<UnixListener>,
     app: Router,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -91,7 +138,11 @@ async fn serve_at_most(
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .max_header_size(MAX_HEADER_BYTES);
-    let graceful = GracefulShutdown::new();
+    let server = Server {
+        http,
+        app,
+        graceful: GracefulShutdown::new(),
+    };
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let slot = tokio::select! {
@@ -99,29 +150,64 @@ async fn serve_at_most(
             () = &mut shutdown => break,
         };
         let Ok(slot) = slot else { break };
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    if let Err(e) = stream.set_nodelay(true) {
+                        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+                    }
+                    server.spawn(stream, Some(peer), slot);
+                }
+                Err(e) => pause_after_accept_error(&e).await,
+            },
+            accepted = accept_unix(unix.as_ref()) => match accepted {
+                Ok(stream) => server.spawn(stream, None, slot),
+                Err(e) => pause_after_accept_error(&e).await,
+            },
             () = &mut shutdown => break,
-        };
-        let (stream, peer) = match accepted {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                pause_after_accept_error(&e).await;
-                continue;
-            }
-        };
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-        let app = app.clone();
+    }
+    drop(listener);
+    drop(unix);
+    server.graceful.shutdown().await;
+    Ok(())
+}
+
+/// The next connection on `unix`; never, without one.
+async fn accept_unix(unix: Option<&UnixListener>) -> std::io::Result<tokio::net::UnixStream> {
+    match unix {
+        Some(unix) => Ok(unix.accept().await?.0),
+        None => std::future::pending().await,
+    }
+}
+
+/// What serving each accepted connection takes.
+struct Server {
+    http: hyper::server::conn::http1::Builder,
+    app: Router,
+    graceful: GracefulShutdown,
+}
+
+impl Server {
+    /// Serves `stream` on a task of its own, holding `slot` until it closes; `peer` is the client's address, when
+    /// it has one.
+    fn spawn<S>(&self, stream: S, peer: Option<SocketAddr>, slot: OwnedSemaphorePermit)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let app = self.app.clone();
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let mut request = request.map(axum::body::Body::new);
-            request
-                .extensions_mut()
-                .insert(ConnectInfo::<SocketAddr>(peer));
+            if let Some(peer) = peer {
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo::<SocketAddr>(peer));
+            }
             app.clone().oneshot(request)
         });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let connection = self
+            .graceful
+            .watch(self.http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection closed with an error");
@@ -129,9 +215,6 @@ async fn serve_at_most(
             drop(slot);
         });
     }
-    drop(listener);
-    graceful.shutdown().await;
-    Ok(())
 }
 
 /// A refused or reset connection is the client's business; anything else (out of file descriptors, say) would
@@ -172,10 +255,110 @@ mod tests {
             }),
         );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(serve_at_most(max_connections, listener, app, async {
+        tokio::spawn(serve_at_most(max_connections, listener, None, app, async {
             let _ = stopped.await;
         }));
         (addr, stop)
+    }
+
+    /// A folder of its own under the system's temporary folder, removed at the end of the test.
+    struct TempFolder(std::path::PathBuf);
+
+    impl TempFolder {
+        fn new(name: &str) -> Self {
+            let path = std::env::temp_dir().join(format!("conduit-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&path);
+            std::fs::create_dir_all(&path).expect("temp folder");
+            Self(path)
+        }
+    }
+
+    impl Drop for TempFolder {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// Sends `GET path` on a new connection to the Unix socket at `socket` and returns the whole answer.
+    async fn ask_unix(socket: &Path, path: &str) -> String {
+        let mut stream = tokio::net::UnixStream::connect(socket)
+            .await
+            .expect("connect");
+        stream
+            .write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+            )
+            .await
+            .expect("write");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.expect("read");
+        answer
+    }
+
+    #[tokio::test]
+    async fn a_unix_socket_is_served_beside_the_tcp_address_and_a_stale_one_replaced() {
+        let folder = TempFolder::new("serve-unix");
+        let socket = folder.0.join("api.sock");
+        // An earlier run's socket, left behind: replaced.
+        drop(std::os::unix::net::UnixListener::bind(&socket).expect("stale socket"));
+        let unix = bind_unix(&socket).expect("bind over a stale socket");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = Router::new()
+            .route("/hello", axum::routing::get(|| async { "hello" }))
+            .route(
+                "/peer",
+                axum::routing::get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move {
+                    peer.ip().to_string()
+                }),
+            );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_at_most(2, listener, Some(unix), app, async {
+            let _ = stopped.await;
+        }));
+
+        let hello = ask_unix(&socket, "/hello").await;
+        assert!(
+            hello.starts_with("HTTP/1.1 200") && hello.ends_with("hello"),
+            "{hello}"
+        );
+        // A Unix socket's peer has no address: a handler that needs one is refused, not handed a made-up one.
+        let peer = ask_unix(&socket, "/peer").await;
+        assert!(peer.starts_with("HTTP/1.1 500"), "{peer}");
+        let tcp = reqwest::get(format!("http://{addr}/peer"))
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("body");
+        assert_eq!(tcp, "127.0.0.1");
+
+        let _ = stop.send(());
+        server.await.expect("server task").expect("served");
+        assert!(
+            tokio::net::UnixStream::connect(&socket).await.is_err(),
+            "the socket is still served after shutdown"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_socket_another_process_serves_is_not_taken_over() {
+        let folder = TempFolder::new("serve-in-use");
+        let socket = folder.0.join("db.sock");
+        let _serving = std::os::unix::net::UnixListener::bind(&socket).expect("first");
+        let refused = bind_unix(&socket).expect_err("took over a served socket");
+        assert_eq!(refused.kind(), std::io::ErrorKind::AddrInUse);
+        assert!(std::os::unix::net::UnixStream::connect(&socket).is_ok());
+    }
+
+    #[test]
+    fn a_path_that_is_not_a_socket_is_not_replaced() {
+        let folder = TempFolder::new("serve-not-socket");
+        let path = folder.0.join("data.db");
+        std::fs::write(&path, "keep me").expect("file");
+        let refused = bind_unix(&path).expect_err("bound over a file");
+        assert_eq!(refused.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&path).expect("file"), "keep me");
     }
 
     #[tokio::test]

@@ -48,7 +48,9 @@ pub(super) const BODY_READ_BY_THE_WRITER: usize = 64 * 1024;
 ///
 /// The read and the write go as one query (`SELECT …; INSERT …`, the write finding the article by its slug again):
 /// each query is a round trip to the connection's thread, and the single writer's round trips are what a crowd's
-/// writes queue behind.
+/// writes queue behind. sqlx's SQLite driver runs every statement of a query, binding the `?`s in order; sqlx
+/// calls several statements in one prepared query deprecated (launchbadge/sqlx#3108), so an upgrade that drops it
+/// fails the writer's tests (favorites no longer stored) rather than passing unnoticed.
 pub(super) async fn write_favorite_as_sole_writer(
     conn: &mut SqliteConnection,
     slug: &str,

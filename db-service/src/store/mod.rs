@@ -144,9 +144,14 @@ impl Store {
     /// Opens (creating and migrating if needed) the databases `storage` names.
     pub async fn open(storage: &Storage) -> anyhow::Result<Self> {
         Ok(match &storage.backend {
-            BackendChoice::Sqlite => {
-                Self::Sqlite(sqlite::open(&storage.data_dir, storage.synchronous).await?)
-            }
+            BackendChoice::Sqlite => Self::Sqlite(
+                sqlite::open(
+                    &storage.data_dir,
+                    storage.synchronous,
+                    storage.sqlite_mmap_mib,
+                )
+                .await?,
+            ),
             BackendChoice::Mysql {
                 url,
                 max_connections,

@@ -64,6 +64,7 @@ fn test_config(
 ) -> Config {
     Config {
         addr,
+        unix_socket: None,
         storage: Storage {
             backend,
             data_dir: data_dir.to_owned(),
@@ -72,6 +73,7 @@ fn test_config(
             remote: None,
             object_store: ObjectStoreSettings::default(),
             synchronous: Durability::Full,
+            sqlite_mmap_mib: 256,
         },
         backup_interval: None,
         max_concurrent_requests: 64,

@@ -7,18 +7,21 @@
 //! with [`ServiceError::Busy`], 503). A write whose caller has gone (the api timed out and closed the connection) is
 //! dropped before the batch is written, and a new article or comment whose caller leaves while it is being
 //! written is rolled back alone, so a client that tries again gets no duplicate (only a caller leaving during the
-//! final commit can still find its write stored; a favorite is the same either way). New articles are written
-//! under savepoints, so one that fails rolls back alone; a favorite or a comment is one statement, and a database
-//! error fails the batch.
+//! final commit can still find its write stored; a favorite is the same either way). New articles and comments
+//! are written under savepoints, so one that fails rolls back alone; a favorite is one query (its read and its
+//! write), and a database error fails the batch.
 //!
-//! Every statement is a round trip to the connection's thread, and while writes keep coming each waits for the
+//! Every query is a round trip to the connection's thread, and while writes keep coming each waits for the
 //! batches before it: so the writer keeps its connection from one batch to the next while its queue is not empty
-//! (returning it to sqlx's pool costs one more, a ping), up to [`BATCHES_PER_LEASE`] batches, so that blog.db's
-//! other writes (edits and deletions, which take the same pool's one connection) wait at most that long.
+//! (returning it to sqlx's pool costs one more, a ping), for at most [`LEASE`], so that blog.db's other users of
+//! that one connection (edits and deletions, readiness checks) wait at most that long and one batch more.
 
-use std::sync::{
-    atomic::{AtomicU64, Ordering},
-    Arc,
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
 };
 
 use db_client::{ArticleRecord, AuthorView, Entity, NewArticle, NewComment, UserId};
@@ -30,11 +33,10 @@ use crate::{
     error::ServiceError,
     store::{
         articles::{created_record, insert_article_row, InsertedArticle},
-        backend::{commit_failed, Conn, Pools},
+        backend::{commit_failed, Pools},
         comments::write_comment,
         favorites::write_favorite_as_sole_writer,
         rows::{CommentRow, KeyedArticleRow},
-        sql::SqlQuery,
         tags::{insert_tags, Tags},
         users::authors,
         writer::{Queue, Reply},
@@ -44,8 +46,9 @@ use crate::{
 /// Most writes made in one transaction (bounds the time a batch holds the writer).
 const MAX_BATCH: usize = 64;
 
-/// Most batches written on the connection before it goes back to the pool, where edits and deletions wait for it.
-const BATCHES_PER_LEASE: u32 = 8;
+/// How long the writer keeps its connection while writes keep coming, before it goes back to the pool where edits,
+/// deletions and readiness checks wait for it (a batch takes a few milliseconds under load).
+const LEASE: Duration = Duration::from_millis(10);
 
 /// A write waiting for the writer, with the channel its caller waits on.
 enum Job {
@@ -97,10 +100,12 @@ impl Job {
         !matches!(self, Job::Comment { .. })
     }
 
-    /// Makes the write in the batch's transaction. A favorite or a comment is one statement (a favorite's with a
-    /// read): its article missing is its own outcome, and anything else fails the batch (SQLite may have rolled
-    /// the whole transaction back). A new article writes several rows, under a savepoint so that one failing
-    /// rolls back alone.
+    /// Makes the write in the batch's transaction. A favorite is one query, a read and a write: its article
+    /// missing is its own outcome, and anything else fails the batch (SQLite may have rolled the whole
+    /// transaction back). The others are written under a savepoint, so that one failing rolls back alone: a new
+    /// article writes several rows, and a comment — one statement, which SQLite would undo alone — can fail for
+    /// want of room (a long one needs pages a favorite does not), and the savepoint tells whether SQLite kept the
+    /// transaction.
     async fn write(&self, tx: &mut SqliteConnection) -> Result<Written, ServiceError> {
         Ok(match self {
             Job::Favorite {
@@ -128,21 +133,14 @@ impl Job {
                 )
                 .await?,
             ),
-            // One statement (`INSERT … SELECT … RETURNING`), which SQLite undoes alone if it fails, so no savepoint
-            // (two more round trips to the writer's connection); one whose caller left meanwhile is deleted again.
-            Job::Comment { slug, comment, .. } => {
-                Written::Comment(match write_comment(tx, slug, comment).await {
-                    Err(missing @ ServiceError::NotFound(_)) => Err(missing),
-                    Err(batch_error) => return Err(batch_error),
-                    Ok(row) if self.is_abandoned() => {
-                        let mut delete = SqlQuery::from("DELETE FROM comments WHERE id = ");
-                        delete.bind_int(Some(row.id));
-                        tx.execute(&delete).await?;
-                        Err(ServiceError::Busy)
-                    }
-                    Ok(row) => Ok(row),
-                })
-            }
+            Job::Comment { slug, comment, .. } => Written::Comment(
+                under_savepoint(
+                    tx,
+                    || self.is_abandoned(),
+                    async |savepoint| write_comment(savepoint, slug, comment).await,
+                )
+                .await?,
+            ),
         })
     }
 
@@ -262,7 +260,7 @@ struct Writer {
 impl Writer {
     async fn run(self, mut queue: mpsc::Receiver<Job>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
-        let mut lease = Lease::default();
+        let mut lease: Lease = None;
         while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
             let mut jobs = std::mem::take(&mut batch);
             // The api timed out and closed the connection: nobody would learn of these writes, and a client that
@@ -273,7 +271,7 @@ impl Writer {
                 self.write(known, &mut lease).await;
             }
             if queue.is_empty() {
-                lease.conn = None;
+                lease = None;
             }
         }
     }
@@ -348,9 +346,9 @@ impl Writer {
         jobs: &[(Job, Option<AuthorView>)],
         lease: &mut Lease,
     ) -> Result<Vec<Written>, ServiceError> {
-        let (mut conn, batches) = match lease.conn.take() {
-            Some(conn) => (conn, lease.batches + 1),
-            None => (self.blog.acquire().await?, 1),
+        let (mut conn, taken) = match lease.take() {
+            Some(leased) => leased,
+            None => (self.blog.acquire().await?, Instant::now()),
         };
         let written = async {
             let mut tx = conn.begin().await?;
@@ -364,23 +362,15 @@ impl Writer {
         .await;
         if written.is_err() {
             let _ = conn.close().await;
-        } else if batches < BATCHES_PER_LEASE {
-            *lease = Lease {
-                conn: Some(conn),
-                batches,
-            };
+        } else if taken.elapsed() < LEASE {
+            *lease = Some((conn, taken));
         }
         written
     }
 }
 
-/// blog.db's connection while the writer keeps it between batches, and how many batches it has written since it
-/// was taken from the pool.
-#[derive(Default)]
-struct Lease {
-    conn: Option<PoolConnection<Sqlite>>,
-    batches: u32,
-}
+/// blog.db's connection while the writer keeps it between batches, with when it was taken from the pool.
+type Lease = Option<(PoolConnection<Sqlite>, Instant)>;
 
 /// Runs `write` under a savepoint of `tx`: kept if it succeeds and its caller still waits, rolled back alone
 /// otherwise (a caller that has gone would only get a duplicate when its client tries again). The outer error
@@ -414,7 +404,7 @@ mod tests {
 
     /// A store in `dir` with one user, jake, and its article writer.
     async fn store_with_jake(dir: &std::path::Path) -> (SqlStore<Sqlite>, UserId, BlogWriter) {
-        let store = crate::store::sqlite::open(dir, Durability::Full)
+        let store = crate::store::sqlite::open(dir, Durability::Full, 256)
             .await
             .expect("open");
         let jake = store
@@ -732,7 +722,7 @@ mod tests {
             matches!(refused, Err(ServiceError::StorageFull(_))),
             "{refused:?}"
         );
-        // Comments are written until the free pages blog.db had are used up; then one fails its batch.
+        // Comments fail alone: written until the free pages blog.db had are used up.
         let comment = || NewComment {
             author: jake,
             body: "y".repeat(4000),
@@ -756,11 +746,9 @@ mod tests {
             stored_comments, comments,
             "the refused comment is not stored"
         );
-        // A failed batch closes the writer's connection, and this test's limit goes with it: it is set again after
-        // each, as a full disk stays full.
-        hold_blog_db_to_its_size(&store, true).await;
-        // A favorite the full disk refuses fails its batch too: every caller in it is told so. Once one is
-        // refused, so is every later one: they all need the page there is no room for.
+        // A favorite the full disk refuses fails its batch: every caller in it is told so. (A failed batch closes
+        // the writer's connection, and this test's limit goes with it: it is set again, as a full disk stays
+        // full.) Once one is refused, so is every later one: they all need the page there is no room for.
         let mut favorites = Vec::new();
         for &fan in &fans {
             let favorite = writer.set_favorite(&first, fan, true).await.map(drop);
@@ -837,57 +825,9 @@ mod tests {
         assert_queued_creates_batched(&writer);
     }
 
-    /// A comment is written without a savepoint: one whose caller leaves while it is being written is deleted
-    /// again in the same transaction, and its article's comment count is as before.
-    #[tokio::test]
-    async fn a_comment_whose_caller_left_while_it_was_written_is_taken_back() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (store, jake, writer) = store_with_jake(dir.path()).await;
-        let slug = writer
-            .insert(article(jake, "commented"))
-            .await
-            .expect("article")
-            .slug;
-        let comment = |body: &str, reply| Job::Comment {
-            slug: slug.clone(),
-            comment: NewComment {
-                author: jake,
-                body: body.into(),
-            },
-            reply,
-        };
-        let (kept_reply, _waiting) = tokio::sync::oneshot::channel();
-        let (left_reply, gone) = tokio::sync::oneshot::channel();
-        drop(gone);
-        let mut conn = store.blog.write.acquire().await.expect("writer");
-        let mut tx = conn.begin().await.expect("begin");
-        let kept = comment("kept", kept_reply)
-            .write(&mut tx)
-            .await
-            .expect("write");
-        assert!(matches!(kept, Written::Comment(Ok(ref row)) if row.body == "kept"));
-        let left = comment("left", left_reply)
-            .write(&mut tx)
-            .await
-            .expect("write");
-        assert!(
-            matches!(left, Written::Comment(Err(ServiceError::Busy))),
-            "a comment whose caller left was answered as written"
-        );
-        tx.commit().await.expect("commit");
-        drop(conn);
-        let (bodies, count): (String, i64) = sqlx::query_as(
-            "SELECT (SELECT group_concat(body) FROM comments), comments_count FROM articles",
-        )
-        .fetch_one(&store.blog.read)
-        .await
-        .expect("comments");
-        assert_eq!((bodies.as_str(), count), ("kept", 1));
-    }
-
     /// While writes keep coming the writer keeps blog.db's connection from one batch to the next, but gives it
-    /// back every BATCHES_PER_LEASE batches: an edit, which takes the same connection from the pool, is not
-    /// starved (it would wait until the pool's 10 s timeout and fail).
+    /// back after LEASE: an edit, which takes the same connection from the pool, is not starved (it would wait
+    /// until the pool's 10 s timeout and fail).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_edit_gets_the_connection_while_writes_keep_coming() {
         let dir = tempfile::tempdir().expect("tempdir");

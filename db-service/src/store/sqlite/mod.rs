@@ -31,13 +31,31 @@ pub struct SoleWriter {
     _lock: Arc<FolderLock>,
 }
 
-/// Opens (creating if needed) and migrates `users.db` and `blog.db` under `data_dir`, locking it.
-pub async fn open(data_dir: &Path, durability: Durability) -> anyhow::Result<SqlStore<Sqlite>> {
+/// Opens (creating if needed) and migrates `users.db` and `blog.db` under `data_dir`, locking it; connections read
+/// up to `mmap_mib` MiB of each file through a memory map.
+pub async fn open(
+    data_dir: &Path,
+    durability: Durability,
+    mmap_mib: u32,
+) -> anyhow::Result<SqlStore<Sqlite>> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
     let lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
-    let users = open_file(&data_dir.join(USERS_FILE), &USERS_MIGRATIONS, durability).await?;
-    let blog = open_file(&data_dir.join(BLOG_FILE), &BLOG_MIGRATIONS, durability).await?;
+    let mmap_bytes = u64::from(mmap_mib) << 20;
+    let users = open_file(
+        &data_dir.join(USERS_FILE),
+        &USERS_MIGRATIONS,
+        durability,
+        mmap_bytes,
+    )
+    .await?;
+    let blog = open_file(
+        &data_dir.join(BLOG_FILE),
+        &BLOG_MIGRATIONS,
+        durability,
+        mmap_bytes,
+    )
+    .await?;
     let cache = Arc::new(ReadCache::default());
     let blog_writer =
         blog_writer::BlogWriter::start(blog.write.clone(), users.clone(), Arc::clone(&cache))
@@ -91,18 +109,20 @@ pub async fn open_snapshot_sources(
 const USERS_FILE: &str = "users.db";
 const BLOG_FILE: &str = "blog.db";
 
-/// How much of each file a connection reads through a memory map rather than `read()` calls. A reader's page cache
-/// is emptied whenever a write committed since its last read (SQLite's WAL mode), which under a crowd's writes is
-/// nearly every read: mapped, the file's pages come straight from the kernel's page cache, without a system call
-/// and a copy per page. The mapped pages are that page cache, shared by every connection, not memory of the
-/// process's own; pages written since the last checkpoint are still read from the WAL.
-const MMAP_BYTES: u64 = 256 * 1024 * 1024;
-
 /// One file: a one-connection writer pool and a read-only reader pool.
+///
+/// Connections read the first `mmap_bytes` of the file through a memory map. A reader's page cache is emptied
+/// whenever a write committed since its last read (SQLite's WAL mode), which under a crowd's writes is nearly
+/// every read: mapped, the file's pages come from the kernel's page cache without a system call and a copy each.
+/// Those pages are the file's page cache, counted once by the container's memory (and given back under pressure,
+/// as any page cache), though each connection's mapping shows them in the process's RSS; pages written since the
+/// last checkpoint are still read from the WAL. The cost: a read error on the volume stops the process (SIGBUS)
+/// rather than failing one request. SQLITE_MMAP_MIB=0 turns it off.
 async fn open_file(
     path: &Path,
     migrations: &Migrator,
     durability: Durability,
+    mmap_bytes: u64,
 ) -> anyhow::Result<Pools<Sqlite>> {
     let url = format!("sqlite://{}", path.display());
     let options = SqliteConnectOptions::from_str(&url)
@@ -118,7 +138,7 @@ async fn open_file(
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5))
         .pragma("temp_store", "memory")
-        .pragma("mmap_size", MMAP_BYTES.to_string());
+        .pragma("mmap_size", mmap_bytes.to_string());
     // No ping before each acquire (sqlx's default): a connection to a local file has no network to lose, a ping is
     // a round trip to the connection's thread like a statement (two thread wake-ups), and a connection that did
     // break fails its next statement instead, as it could right after a ping.
@@ -161,9 +181,16 @@ mod tests {
     use crate::store::backend::Conn;
 
     #[tokio::test]
-    async fn every_connection_maps_its_file() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(dir.path(), Durability::Full).await.expect("open");
+    async fn every_connection_maps_as_much_of_its_file_as_configured() {
+        for mib in [0, 3] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store = open(dir.path(), Durability::Full, mib).await.expect("open");
+            let expected = i64::from(mib) << 20;
+            assert_maps(&store, expected).await;
+        }
+    }
+
+    async fn assert_maps(store: &SqlStore<Sqlite>, expected: i64) {
         let pragma = crate::store::sql::SqlQuery::from("PRAGMA mmap_size");
         for pools in [&store.users, &store.blog] {
             let mut reader = pools.reader().await.expect("reader");
@@ -176,7 +203,6 @@ mod tests {
                 .fetch_one(&pools.write)
                 .await
                 .expect("writer");
-            let expected = i64::try_from(MMAP_BYTES).expect("fits");
             assert_eq!(
                 (held, pooled, writer),
                 (Some((expected,)), expected, expected)
