@@ -194,6 +194,23 @@ def main() -> int:
         open(stale, "w").close()
         workers("2")
         check("rendering removes an earlier run's anonymous cache", not os.path.exists(stale), stale)
+        # ANONYMOUS_CACHE_DIR puts the cache elsewhere (scripts/run-stack: a private folder on a tmpfs): rendering
+        # empties it, dotfiles too, but keeps the folder itself and its mode, which may have been made private.
+        elsewhere = os.path.join(work, "cache-elsewhere")
+        os.makedirs(os.path.join(elsewhere, "c"))
+        open(os.path.join(elsewhere, ".old-entry"), "w").close()
+        os.chmod(elsewhere, 0o700)
+        check_dir = os.path.join(work, "check-workers")
+        moved = subprocess.run([os.path.join(ROOT, "scripts", "render-nginx"), check_dir],
+                               env=dict(env, ANONYMOUS_CACHE_DIR=elsewhere), capture_output=True, text=True)
+        with open(os.path.join(check_dir, "anonymous-cache-zone.conf")) as f:
+            zone = f.read()
+        check("ANONYMOUS_CACHE_DIR holds the anonymous cache",
+              moved.returncode == 0 and f"proxy_cache_path {elsewhere} " in zone, moved.stderr + zone)
+        left = os.listdir(elsewhere)
+        mode = oct(os.stat(elsewhere).st_mode & 0o777)
+        check("rendering empties ANONYMOUS_CACHE_DIR and keeps the folder", left == [] and mode == "0o700",
+              (left, mode))
 
         def seen(path, headers=None):
             status, _, body = request(port, "GET", path, headers=headers)
