@@ -59,9 +59,11 @@ ratio() { awk -v a="$(rps "$1")" -v b="$(rps "$2")" 'BEGIN {printf "%.0f %%", 10
 
 # A second front door on the same api without nginx's anonymous read cache: anonymous requests that go all the
 # way, like signed-in ones always do.
+# It reaches the api as the stack's nginx does (a Unix socket when there is one: scripts/run-stack).
 uncached_port=$(free_port)
-LISTEN=127.0.0.1:$uncached_port WEB_ROOT=$root/web/dist USERS_UPSTREAM=127.0.0.1:$API_PORT \
-  POSTS_UPSTREAM=127.0.0.1:$API_PORT ANONYMOUS_READ_CACHE=off \
+api_upstream=$(cat "$DATA_DIR/.run/api-upstream" 2>/dev/null || echo "127.0.0.1:$API_PORT")
+LISTEN=127.0.0.1:$uncached_port WEB_ROOT=$root/web/dist USERS_UPSTREAM=$api_upstream \
+  POSTS_UPSTREAM=$api_upstream ANONYMOUS_READ_CACHE=off \
   scripts/render-nginx "$work/uncached" >/dev/null
 nginx -p "$work/uncached" -c "$work/uncached/nginx.conf" -g "master_process off;" 2>/dev/null & uncached_pid=$!
 until curl -fs -o /dev/null "http://127.0.0.1:$uncached_port/api/tags"; do sleep 0.05; done

@@ -91,7 +91,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
 }
 
 /// The client, by address: `X-Real-IP` as set by our nginx in front (which takes forwarded addresses only from
-/// the proxies it is configured to trust), else the TCP peer.
+/// the proxies it is configured to trust), else the TCP peer (a Unix socket's peer has none: 0.0.0.0).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Client);
 

@@ -33,15 +33,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::new(&config)?;
-    let unix = config
-        .unix_socket
-        .as_deref()
-        .map(|path| {
-            conduit_runtime::serve::bind_unix(path).map_err(|e| {
-                anyhow::anyhow!("cannot listen on {} (API_UNIX_SOCKET): {e}", path.display())
-            })
-        })
-        .transpose()?;
+    let unix = match config.unix_socket.as_deref() {
+        Some(path) => Some(conduit_runtime::serve::bind_unix(path).await.map_err(|e| {
+            anyhow::anyhow!("cannot listen on {} (API_UNIX_SOCKET): {e}", path.display())
+        })?),
+        None => None,
+    };
     let pruning = tokio::spawn(state.limits.clone().prune_forever());
     let app = routes::router(state, config.role);
     tracing::info!(

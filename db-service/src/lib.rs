@@ -41,18 +41,15 @@ pub async fn run(
     let backups = Backups::new(&config.storage)?;
     let store = Store::open(&config.storage).await?;
     // Bound once the store is open: its folder lock keeps a second db-service on the same data from getting here.
-    let unix = config
-        .unix_socket
-        .as_deref()
-        .map(|path| {
-            conduit_runtime::serve::bind_unix(path).map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot listen on {} (DB_SERVICE_UNIX_SOCKET): {e}",
-                    path.display()
-                )
-            })
-        })
-        .transpose()?;
+    let unix = match config.unix_socket.as_deref() {
+        Some(path) => Some(conduit_runtime::serve::bind_unix(path).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {} (DB_SERVICE_UNIX_SOCKET): {e}",
+                path.display()
+            )
+        })?),
+        None => None,
+    };
     let state = AppState {
         store: store.clone(),
         backups: backups.clone(),

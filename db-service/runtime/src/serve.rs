@@ -62,21 +62,28 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// A Unix socket at `path`, replacing one an earlier run left there. A socket some process still serves is not
-/// taken over (`AddrInUse`), nor is a path that is anything but a socket (`AlreadyExists`).
-pub fn bind_unix(path: &Path) -> std::io::Result<UnixListener> {
+/// taken over (`AddrInUse`) — nor one whose process does not answer within [`STALE_SOCKET_PROBE`], which may be
+/// hung with a full queue —, and a path that is anything but a socket is not touched (`AlreadyExists`).
+pub async fn bind_unix(path: &Path) -> std::io::Result<UnixListener> {
     use std::{io::ErrorKind, os::unix::fs::FileTypeExt};
+    let in_use = || {
+        std::io::Error::new(
+            ErrorKind::AddrInUse,
+            format!("{} is served by another process", path.display()),
+        )
+    };
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => {
-            match std::os::unix::net::UnixStream::connect(path) {
-                Ok(_) => {
-                    return Err(std::io::Error::new(
-                        ErrorKind::AddrInUse,
-                        format!("{} is served by another process", path.display()),
-                    ))
-                }
+            match tokio::time::timeout(STALE_SOCKET_PROBE, tokio::net::UnixStream::connect(path))
+                .await
+            {
+                Ok(Ok(_)) | Err(_) => return Err(in_use()),
                 // Nobody accepts on it: left by a process that has ended.
-                Err(e) if e.kind() == ErrorKind::ConnectionRefused => std::fs::remove_file(path)?,
-                Err(e) => return Err(e),
+                Ok(Err(e)) if e.kind() == ErrorKind::ConnectionRefused => {
+                    std::fs::remove_file(path)?
+                }
+                Ok(Err(e)) if e.kind() == ErrorKind::WouldBlock => return Err(in_use()),
+                Ok(Err(e)) => return Err(e),
             }
         }
         Ok(_) => {
@@ -90,6 +97,9 @@ pub fn bind_unix(path: &Path) -> std::io::Result<UnixListener> {
     }
     UnixListener::bind(path)
 }
+
+/// How long [`bind_unix`] waits for a process serving a socket already there to take a connection.
+const STALE_SOCKET_PROBE: Duration = Duration::from_secs(1);
 
 /// Raises this process's soft limit on open files towards [`WANTED_OPEN_FILES`] (no privilege needed up to the
 /// hard limit), and says what it got: below [`MAX_CONNECTIONS`], connections past it fail to be accepted.
@@ -301,7 +311,7 @@ mod tests {
         let socket = folder.0.join("api.sock");
         // An earlier run's socket, left behind: replaced.
         drop(std::os::unix::net::UnixListener::bind(&socket).expect("stale socket"));
-        let unix = bind_unix(&socket).expect("bind over a stale socket");
+        let unix = bind_unix(&socket).await.expect("bind over a stale socket");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = Router::new()
@@ -346,17 +356,19 @@ mod tests {
         let folder = TempFolder::new("serve-in-use");
         let socket = folder.0.join("db.sock");
         let _serving = std::os::unix::net::UnixListener::bind(&socket).expect("first");
-        let refused = bind_unix(&socket).expect_err("took over a served socket");
+        let refused = bind_unix(&socket)
+            .await
+            .expect_err("took over a served socket");
         assert_eq!(refused.kind(), std::io::ErrorKind::AddrInUse);
         assert!(std::os::unix::net::UnixStream::connect(&socket).is_ok());
     }
 
-    #[test]
-    fn a_path_that_is_not_a_socket_is_not_replaced() {
+    #[tokio::test]
+    async fn a_path_that_is_not_a_socket_is_not_replaced() {
         let folder = TempFolder::new("serve-not-socket");
         let path = folder.0.join("data.db");
         std::fs::write(&path, "keep me").expect("file");
-        let refused = bind_unix(&path).expect_err("bound over a file");
+        let refused = bind_unix(&path).await.expect_err("bound over a file");
         assert_eq!(refused.kind(), std::io::ErrorKind::AlreadyExists);
         assert_eq!(std::fs::read_to_string(&path).expect("file"), "keep me");
     }

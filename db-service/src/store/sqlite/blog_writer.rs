@@ -266,6 +266,13 @@ impl Writer {
             // The api timed out and closed the connection: nobody would learn of these writes, and a client that
             // tries again would only get a duplicate.
             jobs.retain(|job| !job.is_abandoned());
+            // Not kept while authors are read (a users.db read) past its time.
+            if lease
+                .as_ref()
+                .is_some_and(|(_, taken)| taken.elapsed() >= LEASE)
+            {
+                lease = None;
+            }
             let known = self.with_authors(jobs).await;
             if !known.is_empty() {
                 self.write(known, &mut lease).await;
@@ -823,6 +830,54 @@ mod tests {
         }
         assert_eq!(stored_titles(&store).await, vec!["good 1", "good 2"]);
         assert_queued_creates_batched(&writer);
+    }
+
+    /// A comment whose caller leaves while it is being written is rolled back alone (its savepoint), and its
+    /// article's comment count is as before.
+    #[tokio::test]
+    async fn a_comment_whose_caller_left_while_it_was_written_is_rolled_back_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, jake, writer) = store_with_jake(dir.path()).await;
+        let slug = writer
+            .insert(article(jake, "commented"))
+            .await
+            .expect("article")
+            .slug;
+        let comment = |body: &str, reply| Job::Comment {
+            slug: slug.clone(),
+            comment: NewComment {
+                author: jake,
+                body: body.into(),
+            },
+            reply,
+        };
+        let (kept_reply, _waiting) = tokio::sync::oneshot::channel();
+        let (left_reply, gone) = tokio::sync::oneshot::channel();
+        let mut conn = store.blog.write.acquire().await.expect("writer");
+        let mut tx = conn.begin().await.expect("begin");
+        let kept = comment("kept", kept_reply)
+            .write(&mut tx)
+            .await
+            .expect("write");
+        assert!(matches!(kept, Written::Comment(Ok(ref row)) if row.body == "kept"));
+        let left = comment("left", left_reply);
+        // Its caller gives up once the job was taken into the batch (the writer checks before writing, and again
+        // before keeping the write).
+        drop(gone);
+        let left = left.write(&mut tx).await.expect("write");
+        assert!(
+            matches!(left, Written::Comment(Err(ServiceError::Busy))),
+            "a comment whose caller left was answered as written"
+        );
+        tx.commit().await.expect("commit");
+        drop(conn);
+        let (bodies, count): (String, i64) = sqlx::query_as(
+            "SELECT (SELECT group_concat(body) FROM comments), comments_count FROM articles",
+        )
+        .fetch_one(&store.blog.read)
+        .await
+        .expect("comments");
+        assert_eq!((bodies.as_str(), count), ("kept", 1));
     }
 
     /// While writes keep coming the writer keeps blog.db's connection from one batch to the next, but gives it
