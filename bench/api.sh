@@ -61,12 +61,16 @@ ratio() { awk -v a="$(rps "$1")" -v b="$(rps "$2")" 'BEGIN {printf "%.0f %%", 10
 # way, like signed-in ones always do.
 # It reaches the api as the stack's nginx does (a Unix socket when there is one: scripts/run-stack).
 uncached_port=$(free_port)
-api_upstream=$(cat "$DATA_DIR/.run/api-upstream" 2>/dev/null || echo "127.0.0.1:$API_PORT")
+api_upstream=$(cat "${RUN_DIR:-$DATA_DIR/.run}/api-upstream" 2>/dev/null || echo "127.0.0.1:$API_PORT")
 LISTEN=127.0.0.1:$uncached_port WEB_ROOT=$root/web/dist USERS_UPSTREAM=$api_upstream \
   POSTS_UPSTREAM=$api_upstream ANONYMOUS_READ_CACHE=off \
   scripts/render-nginx "$work/uncached" >/dev/null
 nginx -p "$work/uncached" -c "$work/uncached/nginx.conf" -g "master_process off;" 2>/dev/null & uncached_pid=$!
-until curl -fs -o /dev/null "http://127.0.0.1:$uncached_port/api/tags"; do sleep 0.05; done
+deadline=$((SECONDS + 10))
+until curl -fs -o /dev/null "http://127.0.0.1:$uncached_port/api/tags"; do
+  [ $SECONDS -lt $deadline ] || { echo "the uncached nginx did not reach the api ($api_upstream)" >&2; exit 1; }
+  sleep 0.05
+done
 
 row "GET /api/articles, anonymous" 32 "/api/articles?limit=20" "" list
 base=http://127.0.0.1:$uncached_port row "GET /api/articles, anonymous, no nginx cache" 32 "/api/articles?limit=20" "" uncached

@@ -195,10 +195,12 @@ def main() -> int:
         workers("2")
         check("rendering removes an earlier run's anonymous cache", not os.path.exists(stale), stale)
         # ANONYMOUS_CACHE_DIR puts the cache elsewhere (scripts/run-stack: a private folder on a tmpfs): rendering
-        # empties it, dotfiles too, but keeps the folder itself and its mode, which may have been made private.
+        # removes nginx's entries there (a folder per hex digit) and nothing else, and keeps the folder and its
+        # mode, which may have been made private.
         elsewhere = os.path.join(work, "cache-elsewhere")
         os.makedirs(os.path.join(elsewhere, "c"))
-        open(os.path.join(elsewhere, ".old-entry"), "w").close()
+        open(os.path.join(elsewhere, "c", "old-entry"), "w").close()
+        open(os.path.join(elsewhere, "not-nginx's"), "w").close()
         os.chmod(elsewhere, 0o700)
         check_dir = os.path.join(work, "check-workers")
         moved = subprocess.run([os.path.join(ROOT, "scripts", "render-nginx"), check_dir],
@@ -209,8 +211,12 @@ def main() -> int:
               moved.returncode == 0 and f"proxy_cache_path {elsewhere} " in zone, moved.stderr + zone)
         left = os.listdir(elsewhere)
         mode = oct(os.stat(elsewhere).st_mode & 0o777)
-        check("rendering empties ANONYMOUS_CACHE_DIR and keeps the folder", left == [] and mode == "0o700",
-              (left, mode))
+        check("rendering removes nginx's entries from ANONYMOUS_CACHE_DIR, nothing else, and keeps the folder",
+              left == ["not-nginx's"] and mode == "0o700", (left, mode))
+        relative = subprocess.run([os.path.join(ROOT, "scripts", "render-nginx"), check_dir],
+                                  env=dict(env, ANONYMOUS_CACHE_DIR="cache; evil"), capture_output=True, text=True)
+        check("an ANONYMOUS_CACHE_DIR nginx cannot take as it is is refused",
+              relative.returncode != 0 and "ANONYMOUS_CACHE_DIR" in relative.stderr, relative.stderr)
 
         def seen(path, headers=None):
             status, _, body = request(port, "GET", path, headers=headers)

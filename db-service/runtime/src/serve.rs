@@ -271,24 +271,6 @@ mod tests {
         (addr, stop)
     }
 
-    /// A folder of its own under the system's temporary folder, removed at the end of the test.
-    struct TempFolder(std::path::PathBuf);
-
-    impl TempFolder {
-        fn new(name: &str) -> Self {
-            let path = std::env::temp_dir().join(format!("conduit-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&path);
-            std::fs::create_dir_all(&path).expect("temp folder");
-            Self(path)
-        }
-    }
-
-    impl Drop for TempFolder {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
     /// Sends `GET path` on a new connection to the Unix socket at `socket` and returns the whole answer.
     async fn ask_unix(socket: &Path, path: &str) -> String {
         let mut stream = tokio::net::UnixStream::connect(socket)
@@ -307,8 +289,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_unix_socket_is_served_beside_the_tcp_address_and_a_stale_one_replaced() {
-        let folder = TempFolder::new("serve-unix");
-        let socket = folder.0.join("api.sock");
+        let folder = tempfile::tempdir().expect("temp folder");
+        let socket = folder.path().join("api.sock");
         // An earlier run's socket, left behind: replaced.
         drop(std::os::unix::net::UnixListener::bind(&socket).expect("stale socket"));
         let unix = bind_unix(&socket).await.expect("bind over a stale socket");
@@ -353,8 +335,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_socket_another_process_serves_is_not_taken_over() {
-        let folder = TempFolder::new("serve-in-use");
-        let socket = folder.0.join("db.sock");
+        let folder = tempfile::tempdir().expect("temp folder");
+        let socket = folder.path().join("db.sock");
         let _serving = std::os::unix::net::UnixListener::bind(&socket).expect("first");
         let refused = bind_unix(&socket)
             .await
@@ -365,8 +347,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_path_that_is_not_a_socket_is_not_replaced() {
-        let folder = TempFolder::new("serve-not-socket");
-        let path = folder.0.join("data.db");
+        let folder = tempfile::tempdir().expect("temp folder");
+        let path = folder.path().join("data.db");
         std::fs::write(&path, "keep me").expect("file");
         let refused = bind_unix(&path).await.expect_err("bound over a file");
         assert_eq!(refused.kind(), std::io::ErrorKind::AlreadyExists);

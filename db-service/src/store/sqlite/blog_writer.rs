@@ -14,7 +14,8 @@
 //! Every query is a round trip to the connection's thread, and while writes keep coming each waits for the
 //! batches before it: so the writer keeps its connection from one batch to the next while its queue is not empty
 //! (returning it to sqlx's pool costs one more, a ping), for at most [`LEASE`], so that blog.db's other users of
-//! that one connection (edits and deletions, readiness checks) wait at most that long and one batch more.
+//! that one connection (edits and deletions, readiness checks) wait at most that long and one batch more (with
+//! the read of its new articles' authors).
 
 use std::{
     sync::{

@@ -42,20 +42,12 @@ pub async fn open(
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
     let lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
     let mmap_bytes = u64::from(mmap_mib) << 20;
-    let users = open_file(
-        &data_dir.join(USERS_FILE),
-        &USERS_MIGRATIONS,
-        durability,
-        mmap_bytes,
-    )
-    .await?;
-    let blog = open_file(
-        &data_dir.join(BLOG_FILE),
-        &BLOG_MIGRATIONS,
-        durability,
-        mmap_bytes,
-    )
-    .await?;
+    let open = |name: &str, migrations: &'static Migrator| {
+        let path = data_dir.join(name);
+        async move { open_file(&path, migrations, durability, mmap_bytes).await }
+    };
+    let users = open(USERS_FILE, &USERS_MIGRATIONS).await?;
+    let blog = open(BLOG_FILE, &BLOG_MIGRATIONS).await?;
     let cache = Arc::new(ReadCache::default());
     let blog_writer =
         blog_writer::BlogWriter::start(blog.write.clone(), users.clone(), Arc::clone(&cache))
