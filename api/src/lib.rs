@@ -48,7 +48,7 @@ pub async fn run(
         db_service = %config.db_service_url,
         "api listening"
     );
-    let served = conduit_runtime::serve::serve_also_on_unix(listener, unix, app, shutdown).await;
+    let served = conduit_runtime::serve::serve(listener, unix, app, shutdown).await;
     pruning.abort();
     served?;
     tracing::info!("api stopped");

@@ -81,7 +81,7 @@ pub async fn run(
         backup_url = %config.storage.remote.as_ref().map_or_else(|| "-".to_owned(), |r| r.location.to_string()),
         "db-service listening"
     );
-    let served = conduit_runtime::serve::serve_also_on_unix(listener, unix, app, shutdown).await;
+    let served = conduit_runtime::serve::serve(listener, unix, app, shutdown).await;
     if let Some(schedule) = schedule {
         schedule.abort();
     }

@@ -114,19 +114,11 @@ fn raise_open_file_limit() {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then waits for in-flight requests. Handlers can read the
-/// peer's address through `ConnectInfo<SocketAddr>`.
+/// Serves `app` on `listener` and, when given, on the Unix socket `unix` too, until `shutdown` completes, then
+/// waits for in-flight requests; [`MAX_CONNECTIONS`] are held at once over both. Handlers can read a TCP peer's
+/// address through `ConnectInfo<SocketAddr>`; requests over the Unix socket carry none (their peer is a process on
+/// this machine).
 pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
-    serve_at_most(MAX_CONNECTIONS, listener, None, app, shutdown).await
-}
-
-/// [`serve`] on `listener` and, when given, on the Unix socket `unix` too, with [`MAX_CONNECTIONS`] held at once
-/// over both. Requests over the Unix socket carry no `ConnectInfo` (their peer is a process on this machine).
-pub async fn serve_also_on_unix(
     listener: TcpListener,
     unix: Option<UnixListener>,
     app: Router,
@@ -135,7 +127,7 @@ pub async fn serve_also_on_unix(
     serve_at_most(MAX_CONNECTIONS, listener, unix, app, shutdown).await
 }
 
-/// [`serve_also_on_unix`] with `max_connections` held at once.
+/// [`serve`] with `max_connections` held at once.
 async fn serve_at_most(
     max_connections: usize,
     listener: TcpListener,

@@ -246,14 +246,19 @@ pub(super) fn created_record(
     }
 }
 
+/// `SELECT id FROM articles WHERE slug = ?`: the article's id, as a statement or (in parentheses) a subquery.
+pub(super) fn select_article_id(slug: &str) -> SqlQuery {
+    let mut q = SqlQuery::from("SELECT id FROM articles WHERE slug = ");
+    q.bind_text(slug);
+    q
+}
+
 /// The id of the article with this slug, or `NotFound`.
 pub(super) async fn article_id_by_slug(
     conn: &mut impl Conn,
     slug: &str,
 ) -> Result<i64, ServiceError> {
-    let mut q = SqlQuery::from("SELECT id FROM articles WHERE slug = ");
-    q.bind_text(slug);
-    conn.fetch_found::<(i64,)>(&q, Entity::Article)
+    conn.fetch_found::<(i64,)>(&select_article_id(slug), Entity::Article)
         .await
         .map(|(id,)| id)
 }

@@ -4,7 +4,7 @@ use db_client::{ArticleRecord, Entity, UserId};
 use sqlx::SqliteConnection;
 
 use super::{
-    articles::article_id_by_slug,
+    articles::{article_id_by_slug, select_article_id},
     backend::{commit_failed, retry_transaction, Backend, Conn},
     rows::KeyedArticleRow,
     sql::{Dialect, Relation, SqlQuery},
@@ -68,8 +68,8 @@ pub(super) async fn write_favorite_as_sole_writer(
     q.push(", a.id AS id FROM articles a WHERE a.slug = ")
         .bind_text(slug)
         .push("; ");
-    let mut article = SqlQuery::from("(SELECT id FROM articles WHERE slug = ");
-    article.bind_text(slug).push(")");
+    let mut article = SqlQuery::from("(");
+    article.append(select_article_id(slug)).push(")");
     q.append(FAVORITES.set_to(d, user.0, article, favorite));
     // All rows, not the first: a query stopped at its first row would never run the write after it.
     let read: Vec<KeyedArticleRow> = conn.fetch_all(&q).await?;

@@ -267,18 +267,17 @@ impl Writer {
             // The api timed out and closed the connection: nobody would learn of these writes, and a client that
             // tries again would only get a duplicate.
             jobs.retain(|job| !job.is_abandoned());
-            // Not kept while authors are read (a users.db read) past its time.
-            if lease
-                .as_ref()
-                .is_some_and(|(_, taken)| taken.elapsed() >= LEASE)
-            {
-                lease = None;
-            }
             let known = self.with_authors(jobs).await;
             if !known.is_empty() {
                 self.write(known, &mut lease).await;
             }
-            if queue.is_empty() {
+            // Back to the pool, where edits, deletions and readiness checks wait for it, when no write waits or
+            // once kept LEASE.
+            if queue.is_empty()
+                || lease
+                    .as_ref()
+                    .is_some_and(|(_, taken)| taken.elapsed() >= LEASE)
+            {
                 lease = None;
             }
         }
@@ -370,7 +369,7 @@ impl Writer {
         .await;
         if written.is_err() {
             let _ = conn.close().await;
-        } else if taken.elapsed() < LEASE {
+        } else {
             *lease = Some((conn, taken));
         }
         written
