@@ -2,7 +2,7 @@
 # A crowd of distinct users through nginx (the whole stack, release builds; ARTICLES articles, USERS users, each
 # with a token): about 80 % reads, 15 % favorite/unfavorite/follow, 5 % new articles and comments (bench/mixed.lua),
 # at 32 and at 256 connections. Prints throughput, p50/p99 and errors (non-2xx and socket errors), and the mean
-# time each route spent in the api (its own histograms); asserts nothing.
+# time each route spent in the api (its own histograms) and how blog.db's writer batched; asserts nothing.
 # Usage: bench/mixed.sh   (ARTICLES=1000 USERS=1000 DURATION=10s CONNECTIONS='32 256'; DATABASE_URL=mysql://… for
 # MySQL; BIN_DIR=folder to run other builds' binaries, bench/seeded.sh)
 set -euo pipefail
@@ -23,11 +23,21 @@ api_durations() {
   curl -fs "http://127.0.0.1:$API_PORT/metrics" | grep -E '^api_request_duration_seconds_(sum|count|bucket)\{' \
     || echo "(no latency histograms from the api at :$API_PORT)" >&2
 }
+# blog.db's group commit so far: transactions and the writes they held (SQLite only; MySQL batches new articles
+# alone). Their change over a run tells how long a batch held the writer: the run's length over its batches.
+writer_batches() {
+  curl -fs "http://127.0.0.1:$DB_PORT/metrics" |
+    awk '/^db_blog_batches_total / {b = $2} /^db_blog_batch_size_sum / {w = $2} END {print b + 0, w + 0}'
+}
 for connections in ${CONNECTIONS:-32 256}; do
   api_durations > "$BENCH_WORK/durations-before"
+  read -r batches_before writes_before < <(writer_batches)
   printf 'mixed, %3d connections: ' "$connections"
   wrk -t2 -c"$connections" -d"${DURATION:-10s}" --latency -s bench/mixed.lua "$BASE_URL" | wrk_summary
   api_durations > "$BENCH_WORK/durations-after"
+  read -r batches_after writes_after < <(writer_batches)
+  awk -v b=$((batches_after - batches_before)) -v w=$((writes_after - writes_before)) 'BEGIN {
+    if (b > 0) printf "  blog.db writer: %d transactions holding %d writes (%.1f each)\n", b, w, w / b }'
   # Mean time in the api per route during the run, and its share over 20 ms (requests nginx answered from its cache never reach it).
   python3 - "$BENCH_WORK/durations-before" "$BENCH_WORK/durations-after" <<'PY'
 import re, sys
