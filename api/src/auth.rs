@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::{
     extract::FromRequestParts,
-    http::{header::AUTHORIZATION, request::Parts},
+    http::{header::AUTHORIZATION, request::Parts, Method},
 };
 use db_client::{UserId, ViewerQuery};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -83,7 +83,9 @@ impl TokenKeys {
     }
 }
 
-/// A signed-in caller: requests without a valid token are answered 401.
+/// A signed-in caller: requests without a valid token are answered 401. A request that writes (any method but GET
+/// and HEAD) counts as one of the caller's writes, and once their allowance is spent is answered 429 before
+/// anything of it is read or written (rate_limit.rs).
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     /// Who is calling.
@@ -153,10 +155,14 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        MaybeAuthUser::from_request_parts(parts, state)
+        let user = MaybeAuthUser::from_request_parts(parts, state)
             .await?
             .0
-            .ok_or(ApiError::Unauthorized)
+            .ok_or(ApiError::Unauthorized)?;
+        if !matches!(parts.method, Method::GET | Method::HEAD) {
+            state.limits.write(user.id)?;
+        }
+        Ok(user)
     }
 }
 

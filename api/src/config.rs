@@ -62,6 +62,10 @@ pub struct Cli {
     /// Sign-ups allowed per client address per minute.
     #[arg(long, env = "SIGNUPS_PER_IP_PER_MINUTE", default_value = "10")]
     signups_per_ip: NonZeroU32,
+    /// Writes (new articles and comments, favorites, follows, edits, deletions) allowed per user per minute, each
+    /// as a burst.
+    #[arg(long, env = "WRITES_PER_USER_PER_MINUTE", default_value = "120")]
+    writes_per_user: NonZeroU32,
     /// `dev` allows built-in secrets; `production` requires real ones.
     #[arg(long, env = "CONDUIT_ENV", value_enum, default_value = "production")]
     env: Environment,
@@ -182,6 +186,7 @@ impl Cli {
                 logins_per_client: self.login_attempts_per_ip,
                 logins_per_account_and_client: self.login_attempts_per_account,
                 signups_per_client: self.signups_per_ip,
+                writes_per_user: self.writes_per_user,
             },
             log_format: self.log_format,
         })

@@ -1,7 +1,10 @@
 //! Rate limits on what costs a password hash — logins and sign-ups — keyed so that no client can spend another's
 //! allowance: per client address (an IPv6 client by its /64, which one subscriber usually holds whole), and for
 //! logins also per account *and* client, so guessing at someone's password from one place never locks its owner
-//! out from another.
+//! out from another. And on writes, per user: every write waits for a commit on a database's one writer and takes
+//! room on its disk, so one account writing as fast as it can would slow everyone's writes and fill the disk
+//! (counted by the `AuthUser` extractor, after the token was found current, so that a revoked token spends nothing).
+//! Each api process keeps its own buckets: behind N replicas a client can have up to N times each allowance.
 
 use std::{
     net::{IpAddr, Ipv6Addr},
@@ -11,6 +14,8 @@ use std::{
 };
 
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use db_client::UserId;
 
 use crate::error::ApiError;
 
@@ -36,6 +41,7 @@ pub struct Quotas {
     pub logins_per_client: NonZeroU32,
     pub logins_per_account_and_client: NonZeroU32,
     pub signups_per_client: NonZeroU32,
+    pub writes_per_user: NonZeroU32,
 }
 
 /// Keyed token buckets for logins and sign-ups. Cheap to clone.
@@ -44,6 +50,7 @@ pub struct Limits {
     logins_by_client: Arc<DefaultKeyedRateLimiter<Client>>,
     logins_by_account: Arc<DefaultKeyedRateLimiter<(String, Client)>>,
     signups_by_client: Arc<DefaultKeyedRateLimiter<Client>>,
+    writes_by_user: Arc<DefaultKeyedRateLimiter<UserId>>,
 }
 
 impl Limits {
@@ -57,6 +64,9 @@ impl Limits {
             ))),
             signups_by_client: Arc::new(RateLimiter::dashmap(Quota::per_minute(
                 quotas.signups_per_client,
+            ))),
+            writes_by_user: Arc::new(RateLimiter::dashmap(Quota::per_minute(
+                quotas.writes_per_user,
             ))),
         }
     }
@@ -77,6 +87,12 @@ impl Limits {
         refuse_when_empty("signup", self.signups_by_client.check_key(&client))
     }
 
+    /// Counts one write (a new article, comment, favorite, follow, edit or deletion) by `user`; 429 with the wait
+    /// once their bucket is empty.
+    pub fn write(&self, user: UserId) -> Result<(), ApiError> {
+        refuse_when_empty("writes", self.writes_by_user.check_key(&user))
+    }
+
     /// Forgets buckets that have refilled, so memory stays bounded by recent clients. Runs until dropped.
     pub async fn prune_forever(self) {
         let mut ticks = tokio::time::interval(Duration::from_secs(60));
@@ -85,9 +101,11 @@ impl Limits {
             self.logins_by_client.retain_recent();
             self.logins_by_account.retain_recent();
             self.signups_by_client.retain_recent();
+            self.writes_by_user.retain_recent();
             self.logins_by_client.shrink_to_fit();
             self.logins_by_account.shrink_to_fit();
             self.signups_by_client.shrink_to_fit();
+            self.writes_by_user.shrink_to_fit();
         }
     }
 }
@@ -118,6 +136,7 @@ mod tests {
             logins_per_client: n(per_client),
             logins_per_account_and_client: n(per_account),
             signups_per_client: n(signups),
+            writes_per_user: n(2),
         })
     }
 
@@ -150,6 +169,18 @@ mod tests {
         assert!(limits.login(ip, "b@x.io").is_ok());
         assert!(limits.login(ip, "c@x.io").is_err());
         assert!(limits.login(client("127.0.0.2"), "c@x.io").is_ok());
+    }
+
+    #[test]
+    fn a_user_is_refused_after_their_burst_of_writes_and_nobody_else_is() {
+        let limits = limits(100, 100, 1);
+        assert!(limits.write(UserId(1)).is_ok());
+        assert!(limits.write(UserId(1)).is_ok());
+        assert!(matches!(
+            limits.write(UserId(1)),
+            Err(ApiError::TooManyRequests { what: "writes", retry_after }) if retry_after >= 1
+        ));
+        assert!(limits.write(UserId(2)).is_ok());
     }
 
     #[test]

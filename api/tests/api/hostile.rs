@@ -118,7 +118,8 @@ async fn a_megabyte_email_is_a_422_and_stays_out_of_the_log() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn eleven_hundred_articles_with_one_title_each_get_their_own_slug() {
-    let app = spawn_behind_nginx(&[]).await;
+    // One user writes them all: well past the default write allowance.
+    let app = spawn_behind_nginx(&[("WRITES_PER_USER_PER_MINUTE", "100000")]).await;
     let token = app.register("jake").await;
     let mut slugs = std::collections::HashSet::new();
     for _ in 0..(1100 / 50) {
@@ -143,7 +144,8 @@ async fn eleven_hundred_articles_with_one_title_each_get_their_own_slug() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_article_with_two_thousand_large_comments_is_read_a_bounded_page_at_a_time() {
-    let app = spawn_behind_nginx(&[]).await;
+    // One user writes them all: well past the default write allowance.
+    let app = spawn_behind_nginx(&[("WRITES_PER_USER_PER_MINUTE", "100000")]).await;
     let token = app.register("jake").await;
     app.create_article(&token, "Discussed", &[]).await;
     let body = "💬".repeat(9_000);
@@ -368,4 +370,50 @@ async fn bodies_held_at_once_are_bounded_by_the_body_budget() {
     let admitted = outcomes.iter().filter(|o| *o == "admitted").count();
     let refused = outcomes.iter().filter(|o| *o == "503").count();
     assert_eq!((admitted, refused), (16, 24), "{outcomes:?}");
+}
+
+/// One account writing as fast as it can is held to its allowance (WRITES_PER_USER_PER_MINUTE, each a burst):
+/// past it every write is refused with 429 and a Retry-After, nothing of it done, while that account still reads,
+/// and other accounts still write.
+#[tokio::test]
+async fn one_account_s_writes_are_held_to_its_allowance_and_nobody_else_s_are() {
+    let app = spawn_behind_nginx(&[("WRITES_PER_USER_PER_MINUTE", "3")]).await;
+    let jake = app.register("jake").await;
+    let jane = app.register("jane").await;
+    let slug = app.create_article(&jake, "Hot", &[]).await["slug"]
+        .as_str()
+        .expect("slug")
+        .to_owned();
+    let favorite = format!("/api/articles/{slug}/favorite");
+    let (status, _) = app.post(&favorite, Some(&jake), json!({})).await;
+    assert_eq!(status, 200);
+    let (status, _) = app.comment(&slug, Some(&jake), "first").await;
+    assert_eq!(status, 201);
+
+    let refused = app
+        .send(
+            app.request(reqwest::Method::DELETE, &favorite)
+                .header("authorization", format!("Token {jake}")),
+        )
+        .await;
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    let body: serde_json::Value = refused.json().await.expect("JSON");
+    assert!(body["errors"]["writes"].is_array(), "{body}");
+
+    // The refused unfavorite was not made; jake still reads; jane's allowance is her own.
+    let (status, article) = app.get(&format!("/api/articles/{slug}"), Some(&jake)).await;
+    assert_eq!(status, 200);
+    assert_eq!(article["article"]["favorited"], true);
+    let (status, _) = app.get("/api/articles/feed", Some(&jake)).await;
+    assert_eq!(status, 200);
+    let (status, favorited) = app.post(&favorite, Some(&jane), json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(favorited["article"]["favoritesCount"], 2);
 }
