@@ -84,8 +84,9 @@ impl TokenKeys {
 }
 
 /// A signed-in caller: requests without a valid token are answered 401. A request that writes (any method but GET
-/// and HEAD) counts as one of the caller's writes, and once their allowance is spent is answered 429 before
-/// anything of it is read or written (rate_limit.rs).
+/// and HEAD) counts as one of the caller's write attempts, and once their allowance is spent is answered 429
+/// before its body is parsed or anything is written (rate_limit.rs). Its body has been read by then, within the
+/// body budget (routes/body_budget.rs: answering before the body is read would have nginx answer 502).
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     /// Who is calling.

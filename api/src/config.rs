@@ -62,8 +62,8 @@ pub struct Cli {
     /// Sign-ups allowed per client address per minute.
     #[arg(long, env = "SIGNUPS_PER_IP_PER_MINUTE", default_value = "10")]
     signups_per_ip: NonZeroU32,
-    /// Writes (new articles and comments, favorites, follows, edits, deletions) allowed per user per minute, each
-    /// as a burst.
+    /// Write attempts (new articles and comments, favorites, follows, edits, deletions, settings changes) allowed
+    /// per user per minute, each as a burst.
     #[arg(long, env = "WRITES_PER_USER_PER_MINUTE", default_value = "120")]
     writes_per_user: NonZeroU32,
     /// `dev` allows built-in secrets; `production` requires real ones.

@@ -31,7 +31,8 @@ pub enum ApiError {
     /// A unique value is taken (409, NOTES.md #4).
     #[error("{0} has already been taken")]
     Conflict(String),
-    /// Too many attempts at `what` (`login`, `signup`) from one client; retry after this many seconds (429).
+    /// Too many attempts at `what` (`login`, `signup`) from one client, or too many `writes` by one user; retry
+    /// after this many seconds (429).
     #[error("too many requests")]
     TooManyRequests {
         what: &'static str,
@@ -109,10 +110,13 @@ impl IntoResponse for ApiError {
             ),
             ApiError::TooLarge => single(StatusCode::PAYLOAD_TOO_LARGE, "body", "is too large"),
             ApiError::TooManyRequests { what, retry_after } => {
-                let body = ErrorBody::single(
-                    what,
-                    format!("has too many attempts, try again in {retry_after} s"),
-                );
+                // Shown by the SPA as "<field> <message>".
+                let message = match what {
+                    "writes" => "are coming too fast",
+                    _ => "has too many attempts",
+                };
+                let body =
+                    ErrorBody::single(what, format!("{message}, try again in {retry_after} s"));
                 let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
                 response
                     .headers_mut()

@@ -1,10 +1,11 @@
 //! Rate limits on what costs a password hash — logins and sign-ups — keyed so that no client can spend another's
 //! allowance: per client address (an IPv6 client by its /64, which one subscriber usually holds whole), and for
 //! logins also per account *and* client, so guessing at someone's password from one place never locks its owner
-//! out from another. And on writes, per user: every write waits for a commit on a database's one writer and takes
-//! room on its disk, so one account writing as fast as it can would slow everyone's writes and fill the disk
-//! (counted by the `AuthUser` extractor, after the token was found current, so that a revoked token spends nothing).
-//! Each api process keeps its own buckets: behind N replicas a client can have up to N times each allowance.
+//! out from another. And on write attempts, per user: every write waits for a commit by a database's one writer,
+//! so one account writing as fast as it can would slow everyone's writes (counted by the `AuthUser` extractor once
+//! the token was found current, as far as this process knows: token_versions.rs). It bounds how fast an account
+//! writes, not how much: a quota on what an account stores would be another limit. Each api process keeps its own
+//! buckets: behind N processes serving the same requests, a client has up to N times each allowance.
 
 use std::{
     net::{IpAddr, Ipv6Addr},
@@ -44,7 +45,7 @@ pub struct Quotas {
     pub writes_per_user: NonZeroU32,
 }
 
-/// Keyed token buckets for logins and sign-ups. Cheap to clone.
+/// Keyed token buckets for logins, sign-ups and writes. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Limits {
     logins_by_client: Arc<DefaultKeyedRateLimiter<Client>>,
@@ -87,8 +88,8 @@ impl Limits {
         refuse_when_empty("signup", self.signups_by_client.check_key(&client))
     }
 
-    /// Counts one write (a new article, comment, favorite, follow, edit or deletion) by `user`; 429 with the wait
-    /// once their bucket is empty.
+    /// Counts one write attempt (a new article or comment, a favorite, a follow, an edit, a deletion, a settings
+    /// change) by `user`; 429 with the wait once their bucket is empty.
     pub fn write(&self, user: UserId) -> Result<(), ApiError> {
         refuse_when_empty("writes", self.writes_by_user.check_key(&user))
     }

@@ -405,7 +405,11 @@ async fn one_account_s_writes_are_held_to_its_allowance_and_nobody_else_s_are() 
         .expect("Retry-After in seconds");
     assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
     let body: serde_json::Value = refused.json().await.expect("JSON");
-    assert!(body["errors"]["writes"].is_array(), "{body}");
+    let message = body["errors"]["writes"][0].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("are coming too fast, try again in "),
+        "{body}"
+    );
 
     // The refused unfavorite was not made; jake still reads; jane's allowance is her own.
     let (status, article) = app.get(&format!("/api/articles/{slug}"), Some(&jake)).await;
