@@ -31,13 +31,9 @@ pub enum ApiError {
     /// A unique value is taken (409, NOTES.md #4).
     #[error("{0} has already been taken")]
     Conflict(String),
-    /// Too many attempts at `what` (`login`, `signup`) from one client, or too many `writes` by one user; retry
-    /// after this many seconds (429).
+    /// Too many attempts at `what`; retry after this many seconds (429).
     #[error("too many requests")]
-    TooManyRequests {
-        what: &'static str,
-        retry_after: u64,
-    },
+    TooManyRequests { what: Limited, retry_after: u64 },
     /// More password hashing asked for than the cores can do without queueing for long (503).
     #[error("too busy")]
     Busy,
@@ -69,6 +65,36 @@ impl From<DbError> for ApiError {
                 ApiError::Unavailable
             }
             DbError::Protocol(detail) => ApiError::Internal(anyhow::anyhow!(detail)),
+        }
+    }
+}
+
+/// What a 429 limits (rate_limit.rs), as its answer names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limited {
+    /// Logins from one client address, or at one account from one address.
+    Login,
+    /// Sign-ups from one client address.
+    Signup,
+    /// Write attempts by one user.
+    Writes,
+}
+
+impl Limited {
+    /// The error body's field.
+    fn field(self) -> &'static str {
+        match self {
+            Limited::Login => "login",
+            Limited::Signup => "signup",
+            Limited::Writes => "writes",
+        }
+    }
+
+    /// What follows the field: the SPA shows the two together ("writes are coming too fast, …").
+    fn message(self) -> &'static str {
+        match self {
+            Limited::Login | Limited::Signup => "has too many attempts",
+            Limited::Writes => "are coming too fast",
         }
     }
 }
@@ -110,13 +136,10 @@ impl IntoResponse for ApiError {
             ),
             ApiError::TooLarge => single(StatusCode::PAYLOAD_TOO_LARGE, "body", "is too large"),
             ApiError::TooManyRequests { what, retry_after } => {
-                // Shown by the SPA as "<field> <message>".
-                let message = match what {
-                    "writes" => "are coming too fast",
-                    _ => "has too many attempts",
-                };
-                let body =
-                    ErrorBody::single(what, format!("{message}, try again in {retry_after} s"));
+                let body = ErrorBody::single(
+                    what.field(),
+                    format!("{}, try again in {retry_after} s", what.message()),
+                );
                 let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
                 response
                     .headers_mut()

@@ -18,7 +18,7 @@ use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use db_client::UserId;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Limited};
 
 /// A client as the limits see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,9 +75,9 @@ impl Limits {
     /// Counts one login at `account` (an already validated, lower-cased e-mail) from `client`; 429 with the wait
     /// once either bucket is empty.
     pub fn login(&self, client: Client, account: &str) -> Result<(), ApiError> {
-        refuse_when_empty("login", self.logins_by_client.check_key(&client))?;
+        refuse_when_empty(Limited::Login, self.logins_by_client.check_key(&client))?;
         refuse_when_empty(
-            "login",
+            Limited::Login,
             self.logins_by_account
                 .check_key(&(account.to_owned(), client)),
         )
@@ -85,13 +85,13 @@ impl Limits {
 
     /// Counts one sign-up from `client`; 429 with the wait once its bucket is empty.
     pub fn signup(&self, client: Client) -> Result<(), ApiError> {
-        refuse_when_empty("signup", self.signups_by_client.check_key(&client))
+        refuse_when_empty(Limited::Signup, self.signups_by_client.check_key(&client))
     }
 
     /// Counts one write attempt (a new article or comment, a favorite, a follow, an edit, a deletion, a settings
     /// change) by `user`; 429 with the wait once their bucket is empty.
     pub fn write(&self, user: UserId) -> Result<(), ApiError> {
-        refuse_when_empty("writes", self.writes_by_user.check_key(&user))
+        refuse_when_empty(Limited::Writes, self.writes_by_user.check_key(&user))
     }
 
     /// Forgets buckets that have refilled, so memory stays bounded by recent clients. Runs until dropped.
@@ -112,16 +112,22 @@ impl Limits {
 }
 
 fn refuse_when_empty(
-    what: &'static str,
+    what: Limited,
     outcome: Result<(), governor::NotUntil<<governor::clock::DefaultClock as Clock>::Instant>>,
 ) -> Result<(), ApiError> {
     outcome.map_err(|not_until| {
         let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
         ApiError::TooManyRequests {
             what,
-            retry_after: wait.as_secs().max(1),
+            retry_after: whole_seconds_up(wait),
         }
     })
+}
+
+/// `wait` in whole seconds, rounded up and at least 1: a client that waits as long as `Retry-After` says finds
+/// room again.
+fn whole_seconds_up(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 #[cfg(test)]
@@ -154,7 +160,7 @@ mod tests {
         }
         assert!(matches!(
             limits.login(attacker, "jake@example.com"),
-            Err(ApiError::TooManyRequests { what: "login", retry_after }) if retry_after >= 1
+            Err(ApiError::TooManyRequests { what: Limited::Login, retry_after }) if retry_after >= 1
         ));
         // The owner, elsewhere, signs in as usual.
         assert!(limits
@@ -179,9 +185,17 @@ mod tests {
         assert!(limits.write(UserId(1)).is_ok());
         assert!(matches!(
             limits.write(UserId(1)),
-            Err(ApiError::TooManyRequests { what: "writes", retry_after }) if retry_after >= 1
+            Err(ApiError::TooManyRequests { what: Limited::Writes, retry_after }) if retry_after >= 1
         ));
         assert!(limits.write(UserId(2)).is_ok());
+    }
+
+    #[test]
+    fn retry_after_is_the_wait_rounded_up_to_whole_seconds() {
+        assert_eq!(whole_seconds_up(Duration::ZERO), 1);
+        assert_eq!(whole_seconds_up(Duration::from_millis(400)), 1);
+        assert_eq!(whole_seconds_up(Duration::from_secs(1)), 1);
+        assert_eq!(whole_seconds_up(Duration::from_millis(1900)), 2);
     }
 
     #[test]
