@@ -263,6 +263,16 @@ mod tests {
         (addr, stop)
     }
 
+    /// The peer address the server at `addr` saw for a TCP request (its `/peer` route).
+    async fn peer_over_tcp(addr: SocketAddr) -> String {
+        reqwest::get(format!("http://{addr}/peer"))
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("body")
+    }
+
     /// Sends `GET path` on a new connection to the Unix socket at `socket` and returns the whole answer.
     async fn ask_unix(socket: &Path, path: &str) -> String {
         let mut stream = tokio::net::UnixStream::connect(socket)
@@ -309,13 +319,7 @@ mod tests {
         // A Unix socket's peer has no address: a handler that needs one is refused, not handed a made-up one.
         let peer = ask_unix(&socket, "/peer").await;
         assert!(peer.starts_with("HTTP/1.1 500"), "{peer}");
-        let tcp = reqwest::get(format!("http://{addr}/peer"))
-            .await
-            .expect("get")
-            .text()
-            .await
-            .expect("body");
-        assert_eq!(tcp, "127.0.0.1");
+        assert_eq!(peer_over_tcp(addr).await, "127.0.0.1");
 
         let _ = stop.send(());
         server.await.expect("server task").expect("served");
@@ -350,13 +354,7 @@ mod tests {
     #[tokio::test]
     async fn handlers_see_the_peer_address() {
         let (addr, _stop) = spawn_server().await;
-        let body = reqwest::get(format!("http://{addr}/peer"))
-            .await
-            .expect("get")
-            .text()
-            .await
-            .expect("body");
-        assert_eq!(body, "127.0.0.1");
+        assert_eq!(peer_over_tcp(addr).await, "127.0.0.1");
     }
 
     #[tokio::test(start_paused = true)]
