@@ -21,9 +21,8 @@ duration=${DURATION:-8s}
 . bench/seeded.sh
 start_seeded_stack "$articles" "$users" 20
 work=$BENCH_WORK
-static_pid=
 uncached_pid=
-trap 'kill $static_pid $uncached_pid 2>/dev/null; stop_stack; rm -rf "$work"' EXIT
+trap 'kill $uncached_pid 2>/dev/null; stop_stack; rm -rf "$work"' EXIT
 base=$BASE_URL
 slug=$(sed -n '500p' "$work/slugs"); slug=${slug:-$(head -1 "$work/slugs")}
 
@@ -89,43 +88,10 @@ row "GET /api/articles/:slug, anonymous, 1,000 conns" 1000 "/api/articles/$slug"
 row "GET /api/articles, signed in, 1,000 conns" 1000 "/api/articles?limit=20" signed signed1000
 
 # The reference: the list's very bytes as a static file, served by a bare nginx.
-mkdir -p "$work/static/www" "$work/static/run"
-curl -fs "$base/api/articles?limit=20" > "$work/static/www/list.json"
-# nginx's workers run as nobody: let them reach the file (mktemp's folder is private).
-chmod a+x "$work" "$work/static"
-chmod -R a+rX "$work/static/www"
-static_port=$(free_port)
-cat > "$work/static/nginx.conf" <<CONF
-daemon off;
-worker_processes auto;
-worker_rlimit_nofile 65536;
-pid $work/static/run/nginx.pid;
-error_log stderr error;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  client_body_temp_path $work/static/run/body;
-  proxy_temp_path $work/static/run/proxy;
-  fastcgi_temp_path $work/static/run/fastcgi;
-  uwsgi_temp_path $work/static/run/uwsgi;
-  scgi_temp_path $work/static/run/scgi;
-  server {
-    listen 127.0.0.1:$static_port backlog=4096;
-    root $work/static/www;
-    location / { default_type application/json; }
-  }
-}
-CONF
-nginx -p "$work/static" -c "$work/static/nginx.conf" & static_pid=$!
-waited=$SECONDS
-until curl -fs -o /dev/null "http://127.0.0.1:$static_port/list.json"; do
-  [ $((SECONDS - waited)) -lt 10 ] || { echo "the bare nginx does not serve list.json" >&2; exit 1; }
-  sleep 0.05
-done
 settle
-out=$(run 32 "http://127.0.0.1:$static_port/list.json")
-printf '%-44s %s\n' "the same bytes, static file, bare nginx:" "$(echo "$out" | wrk_summary)"
-echo "$out" | awk '/Requests\/sec/ {print $2}' > "$work/rps-static"
+static_reference "$work/static" "$base/api/articles?limit=20" > "$work/static.out"
+printf '%-44s %s\n' "the same bytes, static file, bare nginx:" "$(wrk_summary < "$work/static.out")"
+awk '/Requests\/sec/ {print $2}' "$work/static.out" > "$work/rps-static"
 
 echo "-- ratios"
 echo "signed-in list / anonymous list:        $(ratio signed list)   (target ≥ 80 %)"

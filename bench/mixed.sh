@@ -2,7 +2,8 @@
 # A crowd of distinct users through nginx (the whole stack, release builds; ARTICLES articles, USERS users, each
 # with a token): about 80 % reads, 15 % favorite/unfavorite/follow, 5 % new articles and comments (bench/mixed.lua),
 # at 32 and at 256 connections. Prints throughput, p50/p99 and errors (non-2xx and socket errors), and the mean
-# time each route spent in the api (its own histograms) and how blog.db's writer batched; asserts nothing.
+# time each route spent in the api (its own histograms) and how blog.db's writer batched, then the machine's speed
+# in the same run (the list's bytes as a static file from a bare nginx, as bench/api.sh); asserts nothing.
 # Usage: bench/mixed.sh   (ARTICLES=1000 USERS=1000 DURATION=10s CONNECTIONS='32 256'; DATABASE_URL=mysql://… for
 # MySQL; BIN_DIR=folder to run other builds' binaries, bench/seeded.sh)
 set -euo pipefail
@@ -68,3 +69,7 @@ for n, route, ms, over in sorted(rows, reverse=True):
     print(f'  at the api: {route:<40} {int(n):7d} requests, mean {ms:6.2f} ms, over 20 ms {over}')
 PY
 done
+# The same run's reference: what the machine does with the simplest request there is, so that this run's figures
+# can be set beside another's.
+static_reference "$BENCH_WORK/static" "$BASE_URL/api/articles?limit=20" | wrk_summary |
+  sed 's/^/the list as a static file, bare nginx, 32 connections: /'
