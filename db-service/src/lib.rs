@@ -17,7 +17,7 @@ pub use store::Counts;
 /// The log filter when `RUST_LOG` is unset: info, with sqlx's per-statement lines only when they are slow or fail.
 pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sqlx::query=error";
 
-use std::{future::Future, path::Path, sync::Arc, time::Duration};
+use std::{future::Future, path::Path, time::Duration};
 
 use db_client::BackupReport;
 use tokio::net::TcpListener;
@@ -50,12 +50,7 @@ pub async fn run(
         })?),
         None => None,
     };
-    let state = AppState {
-        store: store.clone(),
-        backups: backups.clone(),
-        internal_token: Arc::new(config.internal_token),
-        searches: Default::default(),
-    };
+    let state = AppState::new(store.clone(), backups.clone(), config.internal_token);
     let app = routes::router(state, config.max_concurrent_requests);
     let schedule = match (config.backup_interval, store.snapshot_sources()) {
         (Some(every), Some(_)) => {

@@ -7,17 +7,42 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::{backup::Backups, error::ServiceError, store::Store};
 
-/// Cheap to clone: the store's pools are reference-counted, the token is behind an `Arc`.
+/// Shared by every request; cloning it (axum does, several times per request: the route, the token check, the
+/// handler) is one reference count. Cloning the store itself touches every pool's and writer's count, which was
+/// 7 % of db-service's CPU serving cached reads (perf, bench/api.sh's signed-in rows).
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Shared {
     /// Both databases.
     pub store: Store,
     /// Where backups go.
     pub backups: Backups,
     /// The internal token callers must present.
-    pub internal_token: Arc<SecretString>,
+    pub internal_token: SecretString,
     /// Whose turn it is to search.
     pub searches: SearchTurns,
+}
+
+impl AppState {
+    pub fn new(store: Store, backups: Backups, internal_token: SecretString) -> Self {
+        Self(Arc::new(Shared {
+            store,
+            backups,
+            internal_token,
+            searches: SearchTurns::default(),
+        }))
+    }
 }
 
 /// Searches run one at a time (one answered from the read cache takes its turn only briefly). A search for a word most articles hold reads the
