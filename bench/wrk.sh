@@ -6,12 +6,12 @@ need_wrk() {
 }
 
 # Reads `wrk --latency` output on stdin and prints "N req/s, p50 …, p99 …, errors N (N requests)"; errors, when
-# there are any, are itemized ("errors 3 [timeout 2, non-2xx 1]"), since a timeout and a 503 mean different things.
+# there are any, are itemized ("errors 3 [timeout 2, status>=400 1]"): a timeout and a 503 mean different things.
 wrk_summary() {
   awk '
     /Requests\/sec/ {rps=$2} /requests in/ {total=$1}
     /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
-    /Non-2xx/ {err+=$NF; if ($NF > 0) kinds = kinds sep "non-2xx " $NF; sep = ", "}
+    /Non-2xx/ {err+=$NF; if ($NF > 0) {kinds = kinds sep "status>=400 " $NF; sep = ", "}}
     /Socket errors/ {for (i = 3; i < NF; i += 2) {n = $(i + 1); sub(",", "", n); err += n
       if (n > 0) {kinds = kinds sep $i " " n; sep = ", "}}}
     END {printf "%s req/s, p50 %s, p99 %s, errors %d%s (%s requests)\n", rps, p50, p99, err,
@@ -34,15 +34,18 @@ end
 LUA
 }
 
-# The machine's speed, as issue 15 measures it: the bytes at URL $2 saved as a static file and served by a bare
-# nginx (its own prefix under folder $1), wrk 2 threads × 32 connections for DURATION (8s); prints wrk's output.
-# Figures from different runs compare only beside this one: the machine's speed drifts by a third within minutes.
-static_reference() { # folder url
-  local dir=$1 port pid waited out
+# The machine's speed, as issue 15 measures it: the bytes at URL $1 saved as a static file and served by a bare
+# nginx from a folder of its own, wrk 2 threads × 32 connections for DURATION (8s); prints wrk's output. Figures
+# from different runs compare only beside this one: the machine's speed drifts by a third within minutes. The
+# nginx's pid is in STATIC_REFERENCE_PID while it runs, for the caller's exit trap (set -e may leave early).
+STATIC_REFERENCE_PID=
+static_reference() { # url
+  local dir port waited out
+  dir=$(mktemp -d)
   mkdir -p "$dir/www" "$dir/run"
-  curl -fs "$2" > "$dir/www/list.json"
-  # nginx's workers run as nobody: let them reach the file (mktemp's folders are private).
-  chmod a+x "$(dirname "$dir")" "$dir"
+  curl -fs "$1" > "$dir/www/list.json"
+  # nginx's workers run as nobody: let them into this folder (mktemp's are private), and no further.
+  chmod 755 "$dir"
   chmod -R a+rX "$dir/www"
   port=$(free_port)
   cat > "$dir/nginx.conf" <<CONF
@@ -66,14 +69,30 @@ http {
   }
 }
 CONF
-  nginx -p "$dir" -c "$dir/nginx.conf" 2>/dev/null & pid=$!
+  # Its own output goes to a file: holding the caller's stdout open would keep a pipe reading it from ending.
+  nginx -p "$dir" -c "$dir/nginx.conf" < /dev/null > "$dir/run/output" 2>&1 &
+  STATIC_REFERENCE_PID=$!
   waited=$SECONDS
   until curl -fs -o /dev/null "http://127.0.0.1:$port/list.json"; do
-    [ $((SECONDS - waited)) -lt 10 ] || { echo "the bare nginx does not serve list.json" >&2; kill $pid; return 1; }
+    if [ $((SECONDS - waited)) -ge 10 ] || ! kill -0 "$STATIC_REFERENCE_PID" 2>/dev/null; then
+      echo "the bare nginx does not serve list.json:" >&2
+      grep -v 'setrlimit' "$dir/run/output" >&2 || true
+      stop_static_reference
+      rm -rf "$dir"
+      return 1
+    fi
     sleep 0.05
   done
   out=$(wrk -t2 -c32 -d"${DURATION:-8s}" --latency "http://127.0.0.1:$port/list.json")
-  kill $pid
-  wait $pid 2>/dev/null || true
+  stop_static_reference
+  rm -rf "$dir"
   echo "$out"
+}
+
+# Stops static_reference's nginx, if one runs.
+stop_static_reference() {
+  [ -n "$STATIC_REFERENCE_PID" ] || return 0
+  kill "$STATIC_REFERENCE_PID" 2>/dev/null || true
+  wait "$STATIC_REFERENCE_PID" 2>/dev/null || true
+  STATIC_REFERENCE_PID=
 }

@@ -19,7 +19,7 @@ use std::{
 use bytes::Bytes;
 use db_client::{ArticleFilter, ArticleRecord, UserId};
 
-/// Entries per map; past it, stale entries go first, then only as many others as a new one needs.
+/// Entries per map; past it, stale entries go first, then the least recently used (Generational::put).
 const MAX_ENTRIES: usize = 512;
 
 /// Bytes of values per map, evicted as [`MAX_ENTRIES`] is (k8s/README.md, "Memory"): with three maps, the cache
@@ -125,9 +125,20 @@ struct Generational<K, V>(Mutex<Entries<K, V>>);
 
 #[derive(Debug)]
 struct Entries<K, V> {
-    map: HashMap<K, (u64, Arc<V>)>,
+    map: HashMap<K, Entry<V>>,
     /// The values' weight, summed.
     bytes: usize,
+    /// Counts gets and puts: an entry's `used` is the count at its last one, so no two entries share it.
+    clock: u64,
+}
+
+#[derive(Debug)]
+struct Entry<V> {
+    /// The data's version when the value was read.
+    version: u64,
+    value: Arc<V>,
+    /// When it was last served or stored ([`Entries::clock`]).
+    used: u64,
 }
 
 impl<K, V> Default for Generational<K, V> {
@@ -135,7 +146,15 @@ impl<K, V> Default for Generational<K, V> {
         Self(Mutex::new(Entries {
             map: HashMap::new(),
             bytes: 0,
+            clock: 0,
         }))
+    }
+}
+
+impl<K, V> Entries<K, V> {
+    fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
     }
 }
 
@@ -145,17 +164,18 @@ impl<K: Eq + Hash, V: Weight> Generational<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
-        let entries = self.0.lock().ok()?;
-        entries
-            .map
-            .get(key)
-            .filter(|(stored, _)| *stored == version)
-            .map(|(_, value)| Arc::clone(value))
+        let mut entries = self.0.lock().ok()?;
+        let now = entries.tick();
+        let entry = entries.map.get_mut(key).filter(|e| e.version == version)?;
+        entry.used = now;
+        Some(Arc::clone(&entry.value))
     }
 
-    /// Stores `value`; when the map would pass its bounds, first drops what is stale, then as many other
-    /// entries as it takes (whichever the map yields first), never the whole map for one large value. A value
-    /// larger than the whole bound is not kept.
+    /// Stores `value`. When the map would pass its bounds, what is stale goes first, then the least recently
+    /// used entries: for want of room in entries, an eighth of them at once (so that a crowd of one-off reads
+    /// does not sort the map on every put), for want of bytes, as many as the new value needs — never the whole
+    /// map for one large value. A value larger than the whole bound is not kept. Evicting by use keeps what
+    /// many readers ask for (the home page) while one-off reads, or a reader making up filters, pass through.
     fn put(&self, key: K, version: u64, value: Arc<V>) {
         let weight = value.weight();
         if weight > MAX_BYTES {
@@ -164,29 +184,45 @@ impl<K: Eq + Hash, V: Weight> Generational<K, V> {
         let Ok(mut entries) = self.0.lock() else {
             return;
         };
-        let Entries { map, bytes } = &mut *entries;
-        if let Some((_, replaced)) = map.remove(&key) {
-            *bytes -= replaced.weight();
+        let used = entries.tick();
+        let Entries { map, bytes, .. } = &mut *entries;
+        if let Some(replaced) = map.remove(&key) {
+            *bytes -= replaced.value.weight();
         }
         if map.len() >= MAX_ENTRIES || *bytes + weight > MAX_BYTES {
-            map.retain(|_, (stored, _)| *stored == version);
-            *bytes = map.values().map(|(_, v)| v.weight()).sum();
+            map.retain(|_, e| e.version == version);
+            *bytes = map.values().map(|e| e.value.weight()).sum();
         }
-        let mut extra_entries = (map.len() + 1).saturating_sub(MAX_ENTRIES);
-        let mut extra_bytes = (*bytes + weight).saturating_sub(MAX_BYTES);
-        if extra_entries > 0 || extra_bytes > 0 {
-            map.retain(|_, (_, v)| {
-                if extra_entries == 0 && extra_bytes == 0 {
-                    return true;
+        let entries_wanted = if map.len() >= MAX_ENTRIES {
+            MAX_ENTRIES - MAX_ENTRIES / 8
+        } else {
+            MAX_ENTRIES
+        };
+        if map.len() >= entries_wanted || *bytes + weight > MAX_BYTES {
+            let mut by_use: Vec<(u64, usize)> =
+                map.values().map(|e| (e.used, e.value.weight())).collect();
+            by_use.sort_unstable();
+            let (mut count, mut held) = (map.len(), *bytes);
+            let mut keep_from = 0;
+            for (used, freed) in by_use {
+                if count < entries_wanted && held + weight <= MAX_BYTES {
+                    break;
                 }
-                let freed = v.weight();
-                extra_entries = extra_entries.saturating_sub(1);
-                extra_bytes = extra_bytes.saturating_sub(freed);
-                *bytes -= freed;
-                false
-            });
+                count -= 1;
+                held -= freed;
+                keep_from = used + 1;
+            }
+            map.retain(|_, e| e.used >= keep_from);
+            *bytes = held;
         }
-        map.insert(key, (version, value));
+        map.insert(
+            key,
+            Entry {
+                version,
+                value,
+                used,
+            },
+        );
         *bytes += weight;
     }
 }
@@ -249,7 +285,12 @@ mod tests {
             .lists
             .0
             .lock()
-            .map(|e| (e.bytes, e.map.values().map(|(_, v)| v.len()).sum::<usize>()))
+            .map(|e| {
+                (
+                    e.bytes,
+                    e.map.values().map(|e| e.value.len()).sum::<usize>(),
+                )
+            })
             .unwrap_or_default();
         assert_eq!(counted, actual);
         assert!(counted <= MAX_BYTES);
@@ -285,5 +326,34 @@ mod tests {
                 0
             )
             .is_some());
+    }
+
+    #[test]
+    fn what_readers_keep_asking_for_outlives_a_flood_of_one_off_reads() {
+        let cache = ReadCache::default();
+        let hot = |offset| ArticleFilter { offset, ..key() };
+        let cold = |author: u64| ArticleFilter {
+            author: Some(format!("one-off-{author}")),
+            ..key()
+        };
+        for offset in 0..20 {
+            cache.put_list(hot(offset), 0, page(offset));
+        }
+        for round in 0..(MAX_ENTRIES as u64 * 3) {
+            cache.put_list(cold(round), 0, page(round));
+            let asked_for = round % 20;
+            assert_eq!(
+                cache.list(&hot(asked_for), 0),
+                Some(page(asked_for)),
+                "a page read every 20 puts was evicted after {round} one-off reads"
+            );
+        }
+        let held = cache
+            .lists
+            .0
+            .lock()
+            .map(|e| e.map.len())
+            .unwrap_or_default();
+        assert!(held <= MAX_ENTRIES, "{held} entries");
     }
 }
