@@ -22,8 +22,8 @@ use db_client::{ArticleFilter, ArticleRecord, UserId};
 /// Entries per map; past it, stale entries go first, then the least recently used (Generational::put).
 const MAX_ENTRIES: usize = 512;
 
-/// Bytes of values per map, evicted as [`MAX_ENTRIES`] is (k8s/README.md, "Memory"): with three maps, the cache
-/// holds at most about 3 × this.
+/// Bytes of values per map, evicted the same way (k8s/README.md, "Memory"): with three maps, the cache holds at
+/// most about 3 × this.
 const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, Default)]
@@ -130,6 +130,8 @@ struct Entries<K, V> {
     bytes: usize,
     /// Counts gets and puts: an entry's `used` is the count at its last one, so no two entries share it.
     clock: u64,
+    /// The newest version a value was stored at: entries read at older ones are stale.
+    newest: u64,
 }
 
 #[derive(Debug)]
@@ -137,6 +139,8 @@ struct Entry<V> {
     /// The data's version when the value was read.
     version: u64,
     value: Arc<V>,
+    /// The value's [`Weight`], computed once.
+    weight: usize,
     /// When it was last served or stored ([`Entries::clock`]).
     used: u64,
 }
@@ -147,6 +151,7 @@ impl<K, V> Default for Generational<K, V> {
             map: HashMap::new(),
             bytes: 0,
             clock: 0,
+            newest: 0,
         }))
     }
 }
@@ -171,11 +176,12 @@ impl<K: Eq + Hash, V: Weight> Generational<K, V> {
         Some(Arc::clone(&entry.value))
     }
 
-    /// Stores `value`. When the map would pass its bounds, what is stale goes first, then the least recently
-    /// used entries: for want of room in entries, an eighth of them at once (so that a crowd of one-off reads
-    /// does not sort the map on every put), for want of bytes, as many as the new value needs — never the whole
-    /// map for one large value. A value larger than the whole bound is not kept. Evicting by use keeps what
-    /// many readers ask for (the home page) while one-off reads, or a reader making up filters, pass through.
+    /// Stores `value`, read at `version`; one read at an older version than the newest stored is dropped (a slow
+    /// read finishing late), since newer readers could not be served it. When the map would pass a bound, what
+    /// is stale goes first, then the least recently used entries, down to 7/8 of the bounds after the insert, so
+    /// that a crowd of one-off reads sorts the map about once in 64 puts rather than on each. Evicting by use
+    /// keeps what many readers ask for (the home page) while one-off reads, or a reader making up filters, pass
+    /// through. A value larger than the whole bound is not kept.
     fn put(&self, key: K, version: u64, value: Arc<V>) {
         let weight = value.weight();
         if weight > MAX_BYTES {
@@ -184,28 +190,27 @@ impl<K: Eq + Hash, V: Weight> Generational<K, V> {
         let Ok(mut entries) = self.0.lock() else {
             return;
         };
+        if version < entries.newest {
+            return;
+        }
+        entries.newest = version;
         let used = entries.tick();
         let Entries { map, bytes, .. } = &mut *entries;
         if let Some(replaced) = map.remove(&key) {
-            *bytes -= replaced.value.weight();
+            *bytes -= replaced.weight;
         }
         if map.len() >= MAX_ENTRIES || *bytes + weight > MAX_BYTES {
             map.retain(|_, e| e.version == version);
-            *bytes = map.values().map(|e| e.value.weight()).sum();
+            *bytes = map.values().map(|e| e.weight).sum();
         }
-        let entries_wanted = if map.len() >= MAX_ENTRIES {
-            MAX_ENTRIES - MAX_ENTRIES / 8
-        } else {
-            MAX_ENTRIES
-        };
-        if map.len() >= entries_wanted || *bytes + weight > MAX_BYTES {
-            let mut by_use: Vec<(u64, usize)> =
-                map.values().map(|e| (e.used, e.value.weight())).collect();
+        if map.len() >= MAX_ENTRIES || *bytes + weight > MAX_BYTES {
+            let (max_count, max_bytes) = (MAX_ENTRIES - MAX_ENTRIES / 8, MAX_BYTES - MAX_BYTES / 8);
+            let mut by_use: Vec<(u64, usize)> = map.values().map(|e| (e.used, e.weight)).collect();
             by_use.sort_unstable();
             let (mut count, mut held) = (map.len(), *bytes);
             let mut keep_from = 0;
             for (used, freed) in by_use {
-                if count < entries_wanted && held + weight <= MAX_BYTES {
+                if count < max_count && held + weight <= max_bytes {
                     break;
                 }
                 count -= 1;
@@ -220,6 +225,7 @@ impl<K: Eq + Hash, V: Weight> Generational<K, V> {
             Entry {
                 version,
                 value,
+                weight,
                 used,
             },
         );
@@ -348,12 +354,35 @@ mod tests {
                 "a page read every 20 puts was evicted after {round} one-off reads"
             );
         }
-        let held = cache
+        let (held, counted, actual) = cache
             .lists
             .0
             .lock()
-            .map(|e| e.map.len())
+            .map(|e| {
+                let actual = e.map.values().map(|e| e.value.len()).sum::<usize>();
+                (e.map.len(), e.bytes, actual)
+            })
             .unwrap_or_default();
-        assert!(held <= MAX_ENTRIES, "{held} entries");
+        // Evicted by the eighth: never past the bound, never much below it.
+        assert!(
+            (MAX_ENTRIES - MAX_ENTRIES / 8..=MAX_ENTRIES).contains(&held),
+            "{held} entries"
+        );
+        assert_eq!(counted, actual);
+    }
+
+    #[test]
+    fn a_late_read_at_an_older_version_is_not_kept_and_evicts_nothing() {
+        let cache = ReadCache::default();
+        // A full map at version 5, then a read that began at version 4 finishes.
+        for offset in 1..=MAX_ENTRIES as u64 {
+            cache.put_list(ArticleFilter { offset, ..key() }, 5, page(offset));
+        }
+        cache.put_list(key(), 4, page(0));
+        assert_eq!(cache.list(&key(), 4), None);
+        for offset in 1..=MAX_ENTRIES as u64 {
+            let fresh = ArticleFilter { offset, ..key() };
+            assert_eq!(cache.list(&fresh, 5), Some(page(offset)), "offset {offset}");
+        }
     }
 }
