@@ -27,7 +27,7 @@ pub use backup::BackupSource;
 use crate::{
     backup::{Backups, Upload},
     config::{Backend, Config, Storage},
-    state::AppState,
+    state::Shared,
     store::Store,
 };
 
@@ -50,7 +50,7 @@ pub async fn run(
         })?),
         None => None,
     };
-    let state = AppState::new(store.clone(), backups.clone(), config.internal_token);
+    let state = Shared::new_state(store.clone(), backups.clone(), config.internal_token);
     let app = routes::router(state, config.max_concurrent_requests);
     let schedule = match (config.backup_interval, store.snapshot_sources()) {
         (Some(every), Some(_)) => {

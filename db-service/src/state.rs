@@ -10,16 +10,7 @@ use crate::{backup::Backups, error::ServiceError, store::Store};
 /// Shared by every request; cloning it (axum does, several times per request: the route, the token check, the
 /// handler) is one reference count. Cloning the store itself touches every pool's and writer's count, which was
 /// 7.2 % of db-service's perf samples serving cached reads (signed-in `/api/tags` through the stack).
-#[derive(Debug, Clone)]
-pub struct AppState(Arc<Shared>);
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
+pub type AppState = Arc<Shared>;
 
 /// What [`AppState`] holds.
 #[derive(Debug)]
@@ -34,14 +25,14 @@ pub struct Shared {
     pub searches: SearchTurns,
 }
 
-impl AppState {
-    pub fn new(store: Store, backups: Backups, internal_token: SecretString) -> Self {
-        Self(Arc::new(Shared {
+impl Shared {
+    pub fn new_state(store: Store, backups: Backups, internal_token: SecretString) -> AppState {
+        Arc::new(Self {
             store,
             backups,
             internal_token,
             searches: SearchTurns::default(),
-        }))
+        })
     }
 }
 
