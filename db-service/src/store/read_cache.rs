@@ -19,8 +19,11 @@ use std::{
 use bytes::Bytes;
 use db_client::{ArticleFilter, ArticleRecord, UserId};
 
-/// Entries per map; past it, stale entries go first, then the least recently used (Generational::put).
-const MAX_ENTRIES: usize = 512;
+/// Entries per map; past it, stale entries go first, then the least recently used (Generational::put). Pages are
+/// kept per viewer, so this is how many readers' pages a map holds between writes: at 512, a thousand signed-in
+/// readers evicted each other (bench/api.sh). [`MAX_BYTES`] binds first for lists (a page is 5–10 KiB); the keys,
+/// not counted in it, take about 1 MiB per map at this bound.
+const MAX_ENTRIES: usize = 4096;
 
 /// Bytes of values per map, evicted the same way (k8s/README.md, "Memory"): with three maps, the cache holds at
 /// most about 3 × this.
