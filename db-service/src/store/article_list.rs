@@ -31,8 +31,11 @@ impl<B: Backend> SqlStore<B> {
             |cache, version| cache.list(&key, version),
             async {
                 let page = self.query_articles(filter, limit, offset).await?;
-                let json =
+                let mut json =
                     serde_json::to_vec(&page).map_err(|e| ServiceError::Internal(e.into()))?;
+                // The cache counts a page by its length: without this, the vector's spare capacity (up to as
+                // much again) would be held uncounted.
+                json.shrink_to_fit();
                 Ok(Bytes::from(json))
             },
             |cache, version, json| cache.put_list(key.clone(), version, json.clone()),

@@ -21,8 +21,9 @@ use db_client::{ArticleFilter, ArticleRecord, UserId};
 
 /// Entries per map; past it, stale entries go first, then the least recently used (Generational::put). Pages are
 /// kept per viewer, so this is how many readers' pages a map holds between writes: at 512, a thousand signed-in
-/// readers evicted each other (bench/api.sh). [`MAX_BYTES`] binds first for lists (a page is 5–10 KiB); the keys,
-/// not counted in it, take about 1 MiB per map at this bound.
+/// readers evicted each other (bench/api.sh). [`MAX_BYTES`] binds first for lists (a page is 5–10 KiB). Keys are
+/// not counted in it: the table and its keys take about 1.5 MiB per map, and up to about 7.5 MiB for lists whose
+/// filters all carry the longest tag, author, favorited and search strings the api lets through.
 const MAX_ENTRIES: usize = 4096;
 
 /// Bytes of values per map, evicted the same way (k8s/README.md, "Memory"): with three maps, the cache holds at
@@ -182,7 +183,7 @@ impl<K: Eq + Hash, V: Weight> Generational<K, V> {
     /// Stores `value`, read at `version`; one read at an older version than the newest stored is dropped (a slow
     /// read finishing late), since newer readers could not be served it. When the map would pass a bound, what
     /// is stale goes first, then the least recently used entries, down to 7/8 of the bounds after the insert, so
-    /// that a crowd of one-off reads sorts the map about once in 64 puts rather than on each. Evicting by use
+    /// that a crowd of one-off reads sorts the map once in about 512 puts rather than on each. Evicting by use
     /// keeps what many readers ask for (the home page) while one-off reads, or a reader making up filters, pass
     /// through. A value larger than the whole bound is not kept.
     fn put(&self, key: K, version: u64, value: Arc<V>) {
