@@ -71,7 +71,6 @@ PY
 done
 # The same run's reference: what the machine does with the simplest request there is, so that this run's figures
 # can be set beside another's. The last run's queued requests drain first.
-trap 'stop_static_reference; stop_stack; rm -rf "$BENCH_WORK"' EXIT
 sleep 2
 static_reference "$BASE_URL/api/articles?limit=20" > "$BENCH_WORK/static.out"
 printf 'the list as a static file, bare nginx, 32 connections: %s\n' "$(wrk_summary < "$BENCH_WORK/static.out")"

@@ -28,7 +28,9 @@ start_seeded_stack() { # articles users tokens
   rm -f "$BENCH_WORK/seed.jsonl"
   echo "seeded $1 articles and $2 users in $((SECONDS - started)) s"
   start_stack
-  trap 'stop_stack; rm -rf "$BENCH_WORK"' EXIT
+  # A static-file reference (bench/wrk.sh) left running when set -e ends the script early goes too.
+  trap 'if declare -F stop_static_reference >/dev/null; then stop_static_reference; fi
+    stop_stack; rm -rf "$BENCH_WORK"' EXIT
 }
 
 # The peak resident memory (VmHWM) of the stack's api and db-service so far, in MiB: what the memory limits in
