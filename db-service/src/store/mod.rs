@@ -246,6 +246,29 @@ impl<B: Backend> SqlStore<B> {
         }
     }
 
+    /// [`SqlStore::wrote`] for a change of a user's name, bio or image (or e-mail, password): cached profiles are
+    /// stale too.
+    fn wrote_profile(&self) {
+        if let Freshness::Local = *self.freshness {
+            self.cache.profiles_changed();
+        }
+        self.wrote();
+    }
+
+    /// [`SqlStore::wrote`] for a follow or unfollow by `follower`: whom they follow, as cached, is stale too.
+    fn wrote_follow(&self, follower: UserId) {
+        if let Freshness::Local = *self.freshness {
+            self.cache.followees_changed(follower);
+        }
+        self.wrote();
+    }
+
+    /// Whether this process is the data's only writer (SQLite), so that the read cache alone knows when it
+    /// changes.
+    fn sole_writer(&self) -> bool {
+        matches!(*self.freshness, Freshness::Local)
+    }
+
     /// Every pool of both databases, named (database, pool); on MySQL a database's one pool is named `shared`.
     fn named_pools(&self) -> Vec<(&'static str, &'static str, &sqlx::Pool<B>)> {
         let mut pools = Vec::with_capacity(4);

@@ -6,6 +6,11 @@
 //! transaction as every write, so several replicas stay exact. Each map is bounded by entries and by bytes: an
 //! article may carry a body of about a megabyte, so a bound on entries alone would let a reader who asks for many
 //! large articles (or feeds of them) grow the cache to gigabytes.
+//!
+//! Two more maps hold what nearly every read needs from users.db, versioned more finely, since the writes a crowd
+//! makes (favorites, follows, comments) rarely change them: authors' profiles, stale only when a profile changes
+//! ([`ReadCache::profiles_changed`]), and whom each reader follows, stale only when that reader follows or
+//! unfollows someone ([`ReadCache::followees_changed`]).
 
 use std::{
     collections::HashMap,
@@ -17,7 +22,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use db_client::{ArticleFilter, ArticleRecord, UserId};
+use db_client::{ArticleFilter, ArticleRecord, AuthorView, UserId};
 
 /// Entries per map; past it, stale entries go first, then the least recently used (Generational::put). Pages are
 /// kept per viewer, so this is how many readers' pages a map holds between writes: at 512, a thousand signed-in
@@ -26,17 +31,49 @@ use db_client::{ArticleFilter, ArticleRecord, UserId};
 /// filters all carry the longest tag, author, favorited and search strings the api lets through.
 const MAX_ENTRIES: usize = 4096;
 
-/// Bytes of values per map, evicted the same way (k8s/README.md, "Memory"): with three maps, the cache holds at
-/// most about 3 × this.
+/// Bytes of values per map, evicted the same way (k8s/README.md, "Memory"): with five maps, the cache holds at
+/// most about 5 × this.
 const MAX_BYTES: usize = 16 * 1024 * 1024;
 
-#[derive(Debug, Default)]
+/// Followers share this many versions of whom they follow (by id, modulo): a follow makes the cached followees
+/// of the others in its follower's stripe stale too, which costs them one read.
+const FOLLOWER_STRIPES: usize = 1024;
+
+/// Largest set of followees kept: a reader who follows more has them read with each page, as before this cache.
+pub const MAX_CACHED_FOLLOWEES: usize = 4096;
+
+#[derive(Debug)]
 pub struct ReadCache {
     /// The version of data only this process writes (SQLite).
     local_version: AtomicU64,
     lists: Generational<ArticleFilter, Bytes>,
     articles: Generational<(String, Option<UserId>), ArticleRecord>,
     tags: Generational<(), Vec<String>>,
+    /// Moves when a user's name, bio or image changes.
+    profiles_version: AtomicU64,
+    /// Users' public profiles by id, `following` always false (it is the viewer's, from `followees`).
+    profiles: Generational<i64, AuthorView>,
+    /// Counts follows and unfollows: each stripe holds its value at the last one by a follower of the stripe.
+    follow_clock: AtomicU64,
+    follower_versions: Box<[AtomicU64]>,
+    /// Whom each follower follows, sorted, at their stripe's version.
+    followees: Generational<i64, Vec<i64>>,
+}
+
+impl Default for ReadCache {
+    fn default() -> Self {
+        Self {
+            local_version: AtomicU64::default(),
+            lists: Generational::default(),
+            articles: Generational::default(),
+            tags: Generational::default(),
+            profiles_version: AtomicU64::default(),
+            profiles: Generational::default(),
+            follow_clock: AtomicU64::default(),
+            follower_versions: (0..FOLLOWER_STRIPES).map(|_| AtomicU64::new(0)).collect(),
+            followees: Generational::per_key(),
+        }
+    }
 }
 
 impl ReadCache {
@@ -81,6 +118,56 @@ impl ReadCache {
     pub fn put_tags(&self, version: u64, tags: Arc<Vec<String>>) {
         self.tags.put((), version, tags);
     }
+
+    /// The version cached profiles are valid at.
+    pub fn profiles_version(&self) -> u64 {
+        self.profiles_version.load(Ordering::Acquire)
+    }
+
+    /// Marks every cached profile as stale. Call after a user's name, bio or image changed and before that is
+    /// acknowledged.
+    pub fn profiles_changed(&self) {
+        self.profiles_version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The cached profiles among `ids`, read at `version`.
+    pub fn profiles(&self, ids: &[i64], version: u64) -> Vec<(i64, Arc<AuthorView>)> {
+        self.profiles.get_each(ids, version)
+    }
+
+    pub fn put_profiles(&self, version: u64, profiles: Vec<(i64, Arc<AuthorView>)>) {
+        self.profiles.put_each(version, profiles);
+    }
+
+    /// The version `follower`'s cached followees are valid at.
+    pub fn followees_version(&self, follower: UserId) -> u64 {
+        self.follower_versions[follower_stripe(follower)].load(Ordering::Acquire)
+    }
+
+    /// Marks `follower`'s cached followees (and those of their stripe) as stale. Call after they followed or
+    /// unfollowed someone and before that is acknowledged.
+    pub fn followees_changed(&self, follower: UserId) {
+        let now = self.follow_clock.fetch_add(1, Ordering::AcqRel) + 1;
+        self.follower_versions[follower_stripe(follower)].store(now, Ordering::Release);
+    }
+
+    /// Whom `follower` follows, sorted, if read at `version`.
+    pub fn followees(&self, follower: UserId, version: u64) -> Option<Arc<Vec<i64>>> {
+        self.followees.get(&follower.0, version)
+    }
+
+    /// Keeps whom `follower` follows (sorted), read at `version`, unless they are more than
+    /// [`MAX_CACHED_FOLLOWEES`].
+    pub fn put_followees(&self, follower: UserId, version: u64, followees: Arc<Vec<i64>>) {
+        if followees.len() <= MAX_CACHED_FOLLOWEES {
+            self.followees.put(follower.0, version, followees);
+        }
+    }
+}
+
+fn follower_stripe(follower: UserId) -> usize {
+    // Ids are positive; any other value still lands in a stripe.
+    (follower.0.unsigned_abs() % FOLLOWER_STRIPES as u64) as usize
 }
 
 /// About how many bytes a cached value holds.
@@ -97,6 +184,23 @@ impl Weight for Bytes {
 impl Weight for Vec<String> {
     fn weight(&self) -> usize {
         self.iter().map(|s| s.len() + size_of::<String>()).sum()
+    }
+}
+
+impl Weight for Vec<i64> {
+    fn weight(&self) -> usize {
+        self.len() * size_of::<i64>() + size_of::<Self>()
+    }
+}
+
+impl Weight for AuthorView {
+    fn weight(&self) -> usize {
+        [Some(&self.username), self.bio.as_ref(), self.image.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(String::len)
+            .sum::<usize>()
+            + size_of::<Self>()
     }
 }
 
@@ -123,9 +227,14 @@ impl Weight for ArticleRecord {
     }
 }
 
-/// A map whose entries are valid only at the version they were read at.
+/// A map whose entries are valid only at the version they were read at: one version for the whole map (the
+/// default), or one per key ([`Generational::per_key`]).
 #[derive(Debug)]
-struct Generational<K, V>(Mutex<Entries<K, V>>);
+struct Generational<K, V> {
+    entries: Mutex<Entries<K, V>>,
+    /// Whether each key has a version of its own: then no version tells that an entry of another key is stale.
+    per_key: bool,
+}
 
 #[derive(Debug)]
 struct Entries<K, V> {
@@ -151,12 +260,26 @@ struct Entry<V> {
 
 impl<K, V> Default for Generational<K, V> {
     fn default() -> Self {
-        Self(Mutex::new(Entries {
-            map: HashMap::new(),
-            bytes: 0,
-            clock: 0,
-            newest: 0,
-        }))
+        Self {
+            entries: Mutex::new(Entries {
+                map: HashMap::new(),
+                bytes: 0,
+                clock: 0,
+                newest: 0,
+            }),
+            per_key: false,
+        }
+    }
+}
+
+impl<K, V> Generational<K, V> {
+    /// A map whose keys each have their own version: a put is kept whatever other keys' versions are, and is
+    /// evicted only by use.
+    fn per_key() -> Self {
+        Self {
+            per_key: true,
+            ..Self::default()
+        }
     }
 }
 
@@ -173,11 +296,36 @@ impl<K: Eq + Hash, V: Weight> Generational<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
-        let mut entries = self.0.lock().ok()?;
+        let mut entries = self.entries.lock().ok()?;
         let now = entries.tick();
         let entry = entries.map.get_mut(key).filter(|e| e.version == version)?;
         entry.used = now;
         Some(Arc::clone(&entry.value))
+    }
+
+    /// [`Generational::get`] of each of `keys`, under one lock: the keys found, with their values.
+    fn get_each(&self, keys: &[K], version: u64) -> Vec<(K, Arc<V>)>
+    where
+        K: Clone,
+    {
+        let Ok(mut entries) = self.entries.lock() else {
+            return Vec::new();
+        };
+        let now = entries.tick();
+        keys.iter()
+            .filter_map(|key| {
+                let entry = entries.map.get_mut(key).filter(|e| e.version == version)?;
+                entry.used = now;
+                Some((key.clone(), Arc::clone(&entry.value)))
+            })
+            .collect()
+    }
+
+    /// [`Generational::put`] of each of `values`, all read at `version`.
+    fn put_each(&self, version: u64, values: Vec<(K, Arc<V>)>) {
+        for (key, value) in values {
+            self.put(key, version, value);
+        }
     }
 
     /// Stores `value`, read at `version`; one read at an older version than the newest stored is dropped (a slow
@@ -191,19 +339,21 @@ impl<K: Eq + Hash, V: Weight> Generational<K, V> {
         if weight > MAX_BYTES {
             return;
         }
-        let Ok(mut entries) = self.0.lock() else {
+        let Ok(mut entries) = self.entries.lock() else {
             return;
         };
-        if version < entries.newest {
-            return;
+        if !self.per_key {
+            if version < entries.newest {
+                return;
+            }
+            entries.newest = version;
         }
-        entries.newest = version;
         let used = entries.tick();
         let Entries { map, bytes, .. } = &mut *entries;
         if let Some(replaced) = map.remove(&key) {
             *bytes -= replaced.weight;
         }
-        if map.len() >= MAX_ENTRIES || *bytes + weight > MAX_BYTES {
+        if !self.per_key && (map.len() >= MAX_ENTRIES || *bytes + weight > MAX_BYTES) {
             map.retain(|_, e| e.version == version);
             *bytes = map.values().map(|e| e.weight).sum();
         }
@@ -269,7 +419,7 @@ mod tests {
         assert!(
             cache
                 .lists
-                .0
+                .entries
                 .lock()
                 .map(|e| e.map.len())
                 .unwrap_or(usize::MAX)
@@ -293,7 +443,7 @@ mod tests {
         }
         let (counted, actual) = cache
             .lists
-            .0
+            .entries
             .lock()
             .map(|e| {
                 (
@@ -310,7 +460,7 @@ mod tests {
             .is_some());
         let kept = cache
             .lists
-            .0
+            .entries
             .lock()
             .map(|e| e.map.len())
             .unwrap_or_default();
@@ -324,7 +474,12 @@ mod tests {
         for offset in 0..100 {
             cache.put_list(ArticleFilter { offset, ..key() }, 0, megabyte.clone());
         }
-        let bytes = cache.lists.0.lock().map(|e| e.bytes).unwrap_or(usize::MAX);
+        let bytes = cache
+            .lists
+            .entries
+            .lock()
+            .map(|e| e.bytes)
+            .unwrap_or(usize::MAX);
         assert!(bytes <= MAX_BYTES, "{bytes} bytes held");
         // The newest page is served.
         assert!(cache
@@ -360,7 +515,7 @@ mod tests {
         }
         let (held, counted, actual) = cache
             .lists
-            .0
+            .entries
             .lock()
             .map(|e| {
                 let actual = e.map.values().map(|e| e.value.len()).sum::<usize>();
@@ -388,5 +543,72 @@ mod tests {
             let fresh = ArticleFilter { offset, ..key() };
             assert_eq!(cache.list(&fresh, 5), Some(page(offset)), "offset {offset}");
         }
+    }
+
+    fn followees(ids: &[i64]) -> Arc<Vec<i64>> {
+        Arc::new(ids.to_vec())
+    }
+
+    #[test]
+    fn a_follow_makes_stale_whom_its_follower_follows_and_no_one_else_outside_their_stripe() {
+        let cache = ReadCache::default();
+        let (anna, ben, anna_s_neighbour) =
+            (UserId(1), UserId(2), UserId(1 + FOLLOWER_STRIPES as i64));
+        for (user, ids) in [(anna, [7]), (ben, [8]), (anna_s_neighbour, [9])] {
+            let version = cache.followees_version(user);
+            cache.put_followees(user, version, followees(&ids));
+        }
+        cache.followees_changed(anna);
+        assert_eq!(cache.followees(anna, cache.followees_version(anna)), None);
+        assert_eq!(
+            cache.followees(anna_s_neighbour, cache.followees_version(anna_s_neighbour)),
+            None
+        );
+        assert_eq!(
+            cache.followees(ben, cache.followees_version(ben)),
+            Some(followees(&[8]))
+        );
+        // What anna now follows is kept at her new version, whatever the other stripes' versions.
+        let version = cache.followees_version(anna);
+        cache.put_followees(anna, version, followees(&[7, 8]));
+        cache.put_followees(ben, cache.followees_version(ben), followees(&[8, 9]));
+        assert_eq!(cache.followees(anna, version), Some(followees(&[7, 8])));
+        assert_eq!(
+            cache.followees(ben, cache.followees_version(ben)),
+            Some(followees(&[8, 9]))
+        );
+    }
+
+    #[test]
+    fn a_follower_of_more_than_the_bound_is_not_kept() {
+        let cache = ReadCache::default();
+        let many: Vec<i64> = (1..=MAX_CACHED_FOLLOWEES as i64 + 1).collect();
+        cache.put_followees(UserId(1), 0, Arc::new(many));
+        assert_eq!(cache.followees(UserId(1), 0), None);
+    }
+
+    #[test]
+    fn a_profile_change_makes_every_cached_profile_stale() {
+        let cache = ReadCache::default();
+        let profile = |name: &str| {
+            Arc::new(AuthorView {
+                username: name.into(),
+                bio: None,
+                image: None,
+                following: false,
+            })
+        };
+        let version = cache.profiles_version();
+        cache.put_profiles(version, vec![(1, profile("jake")), (2, profile("anna"))]);
+        let found = cache.profiles(&[1, 2, 3], version);
+        assert_eq!(
+            found
+                .iter()
+                .map(|(id, p)| (*id, p.username.as_str()))
+                .collect::<Vec<_>>(),
+            vec![(1, "jake"), (2, "anna")]
+        );
+        cache.profiles_changed();
+        assert!(cache.profiles(&[1, 2], cache.profiles_version()).is_empty());
     }
 }

@@ -69,6 +69,34 @@ impl FromIterator<AuthorRow> for Authors {
 }
 
 impl Authors {
+    /// Profiles (whose `following` is not the viewer's) as a viewer who follows `followees` (sorted; `None`:
+    /// nobody, as anonymous) sees them.
+    pub(super) fn as_followed(
+        profiles: Vec<(i64, std::sync::Arc<AuthorView>)>,
+        followees: Option<&[i64]>,
+    ) -> Self {
+        Self(
+            profiles
+                .into_iter()
+                .map(|(id, profile)| {
+                    let following = followees.is_some_and(|f| f.binary_search(&id).is_ok());
+                    (
+                        id,
+                        AuthorView {
+                            following,
+                            ..AuthorView::clone(&profile)
+                        },
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// Each user's id and profile.
+    pub(super) fn into_profiles(self) -> impl Iterator<Item = (i64, AuthorView)> {
+        self.0.into_iter()
+    }
+
     /// The profile of user `id`, if that user exists.
     pub(super) fn get(&self, id: i64) -> Option<&AuthorView> {
         self.0.get(&id)

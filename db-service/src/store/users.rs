@@ -1,9 +1,12 @@
 //! Users, profiles and follows (the user service's database).
 
+use std::{collections::HashSet, sync::Arc};
+
 use db_client::{AuthorView, Entity, NewUser, UserChanges, UserId, UserRecord};
 
 use super::{
     backend::{unique_violation, Backend, Conn, Pools, Record},
+    read_cache::MAX_CACHED_FOLLOWEES,
     rows::{AuthorRow, Authors, UserRow},
     sql::{Relation, SqlQuery},
     SqlStore,
@@ -97,8 +100,8 @@ impl<B: Backend> SqlStore<B> {
         let mut conn = self.users.write.acquire().await?;
         conn.execute(&q).await.map_err(user_conflict)?;
         let updated = user_by_id(&mut *conn, id.0).await;
-        // Cached articles carry their author's name, bio and image.
-        self.wrote();
+        // Cached articles and profiles carry their author's name, bio and image.
+        self.wrote_profile();
         updated
     }
 
@@ -176,8 +179,8 @@ impl<B: Backend> SqlStore<B> {
             }
             other => other,
         })?;
-        // Cached pages show whether their viewer follows each author.
-        self.wrote();
+        // Cached pages show whether their viewer follows each author, from whom the viewer follows.
+        self.wrote_follow(follower);
         self.find_profile(username, Some(follower)).await
     }
 
@@ -192,21 +195,96 @@ impl<B: Backend> SqlStore<B> {
             .map(|(id,)| id))
     }
 
-    /// Ids of the users `follower` follows.
-    pub(super) async fn followee_ids(&self, follower: UserId) -> Result<Vec<i64>, ServiceError> {
+    /// Ids of the users `follower` follows, sorted.
+    pub(super) async fn followee_ids(
+        &self,
+        follower: UserId,
+    ) -> Result<Arc<Vec<i64>>, ServiceError> {
+        match self.cached_followees(follower).await? {
+            Some(followees) => Ok(followees),
+            None => Ok(Arc::new(self.read_followees(follower, None).await?)),
+        }
+    }
+
+    /// Whom `follower` follows, sorted, from the read cache (read into it on a miss) where this process is the
+    /// data's only writer; `None` elsewhere, or when they follow more than [`MAX_CACHED_FOLLOWEES`].
+    async fn cached_followees(
+        &self,
+        follower: UserId,
+    ) -> Result<Option<Arc<Vec<i64>>>, ServiceError> {
+        if !self.sole_writer() {
+            return Ok(None);
+        }
+        let version = self.cache.followees_version(follower);
+        if let Some(hit) = self.cache.followees(follower, version) {
+            return Ok(Some(hit));
+        }
+        let followees = self
+            .read_followees(follower, Some(MAX_CACHED_FOLLOWEES + 1))
+            .await?;
+        if followees.len() > MAX_CACHED_FOLLOWEES {
+            return Ok(None);
+        }
+        let followees = Arc::new(followees);
+        self.cache
+            .put_followees(follower, version, Arc::clone(&followees));
+        Ok(Some(followees))
+    }
+
+    /// Ids of the users `follower` follows, sorted, at most `limit` of them.
+    async fn read_followees(
+        &self,
+        follower: UserId,
+        limit: Option<usize>,
+    ) -> Result<Vec<i64>, ServiceError> {
         let mut q = SqlQuery::from("SELECT followee_id FROM follows WHERE follower_id = ");
-        q.bind_int(Some(follower.0));
+        q.bind_int(Some(follower.0)).push(" ORDER BY followee_id");
+        if let Some(limit) = limit {
+            q.push(" LIMIT ")
+                .bind_int(Some(i64::try_from(limit).unwrap_or(i64::MAX)));
+        }
         let rows: Vec<(i64,)> = self.users.fetch_all(&q).await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
-    /// The profiles of users `ids` as `viewer` sees them, in one query.
+    /// The profiles of users `ids` as `viewer` sees them. Where this process is the data's only writer, from
+    /// the read cache — profiles, and whom the viewer follows — with only what it lacks read from users.db;
+    /// elsewhere in one query.
     pub(super) async fn authors(
         &self,
-        ids: Vec<i64>,
+        mut ids: Vec<i64>,
         viewer: Option<UserId>,
     ) -> Result<Authors, ServiceError> {
-        authors(&self.users, ids, viewer).await
+        if !self.sole_writer() {
+            return authors(&self.users, ids, viewer).await;
+        }
+        let followees = match viewer {
+            None => None,
+            Some(viewer) => match self.cached_followees(viewer).await? {
+                Some(followees) => Some(followees),
+                // Too many to keep: the profiles come with the viewer's flags, in one query.
+                None => return authors(&self.users, ids, Some(viewer)).await,
+            },
+        };
+        ids.sort_unstable();
+        ids.dedup();
+        let version = self.cache.profiles_version();
+        let mut profiles = self.cache.profiles(&ids, version);
+        if profiles.len() < ids.len() {
+            let found: HashSet<i64> = profiles.iter().map(|(id, _)| *id).collect();
+            let missing = ids.into_iter().filter(|id| !found.contains(id)).collect();
+            let read: Vec<(i64, Arc<AuthorView>)> = authors(&self.users, missing, None)
+                .await?
+                .into_profiles()
+                .map(|(id, profile)| (id, Arc::new(profile)))
+                .collect();
+            self.cache.put_profiles(version, read.clone());
+            profiles.extend(read);
+        }
+        Ok(Authors::as_followed(
+            profiles,
+            followees.as_deref().map(Vec::as_slice),
+        ))
     }
 }
 
