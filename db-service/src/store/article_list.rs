@@ -127,7 +127,7 @@ impl<B: Backend> SqlStore<B> {
             if authors.is_empty() {
                 return Ok(None);
             }
-            resolved.feed_authors = Some(authors.to_vec());
+            resolved.feed_authors = Some(authors);
         }
         Ok(Some(resolved))
     }

@@ -15,7 +15,7 @@ use super::{
     rows::{ArticleKey, ArticleRow},
     sql::{Dialect, SqlQuery},
     tags::{insert_tags, Tags},
-    SqlStore, Writers,
+    Change, SqlStore, Writers,
 };
 use crate::error::ServiceError;
 
@@ -324,37 +324,41 @@ impl<B: Backend> SqlStore<B> {
         changes: &ArticleChanges,
     ) -> Result<ArticleRecord, ServiceError> {
         let tags = changes.tags.clone().map(Tags::new);
-        let id = retry_transaction(|| async {
-            let mut tx = self.blog.write.begin().await?;
-            let article = authored_article(&mut *tx, slug, changes.editor).await?;
-            if let (Some(_), Some(base)) = (&changes.title, &changes.slug) {
-                write_under_free_slug(&mut *tx, base, Slugged::Renamed(article.id)).await?;
-            }
-            let mut q = SqlQuery::from("UPDATE articles SET ");
-            q.push_changes(&[
-                ("title", changes.title.as_deref()),
-                ("description", changes.description.as_deref()),
-                ("body", changes.body.as_deref()),
-            ])
-            .push(&format!(", updated_at = {} WHERE id = ", B::DIALECT.now()))
-            .bind_int(Some(article.id));
-            tx.execute(&q).await?;
-            if let Some(tags) = &tags {
-                let mut q = SqlQuery::from("DELETE FROM article_tags WHERE article_id = ");
-                q.bind_int(Some(article.id));
+        let (blog, slug, edit) = (self.blog.clone(), slug.to_owned(), changes.clone());
+        let write = async move {
+            retry_transaction(|| async {
+                let (slug, changes) = (slug.as_str(), &edit);
+                let mut tx = blog.write.begin().await?;
+                let article = authored_article(&mut *tx, slug, changes.editor).await?;
+                if let (Some(_), Some(base)) = (&changes.title, &changes.slug) {
+                    write_under_free_slug(&mut *tx, base, Slugged::Renamed(article.id)).await?;
+                }
+                let mut q = SqlQuery::from("UPDATE articles SET ");
+                q.push_changes(&[
+                    ("title", changes.title.as_deref()),
+                    ("description", changes.description.as_deref()),
+                    ("body", changes.body.as_deref()),
+                ])
+                .push(&format!(", updated_at = {} WHERE id = ", B::DIALECT.now()))
+                .bind_int(Some(article.id));
                 tx.execute(&q).await?;
-                insert_tags(&mut *tx, &[(article.id, tags)]).await?;
-                let mut q = SqlQuery::from("UPDATE articles SET search_tags = ");
-                q.bind_text(&tags.search_text())
-                    .push(" WHERE id = ")
-                    .bind_int(Some(article.id));
-                tx.execute(&q).await?;
-            }
-            tx.commit().await.map_err(commit_failed::<B>)?;
-            Ok(article.id)
-        })
-        .await?;
-        self.wrote();
+                if let Some(tags) = &tags {
+                    let mut q = SqlQuery::from("DELETE FROM article_tags WHERE article_id = ");
+                    q.bind_int(Some(article.id));
+                    tx.execute(&q).await?;
+                    insert_tags(&mut *tx, &[(article.id, tags)]).await?;
+                    let mut q = SqlQuery::from("UPDATE articles SET search_tags = ");
+                    q.bind_text(&tags.search_text())
+                        .push(" WHERE id = ")
+                        .bind_int(Some(article.id));
+                    tx.execute(&q).await?;
+                }
+                tx.commit().await.map_err(commit_failed::<B>)?;
+                Ok(article.id)
+            })
+            .await
+        };
+        let id = self.write_then_mark_stale(Change::Blog, write).await?;
         self.read_back(id, changes.editor).await
     }
 
@@ -363,25 +367,27 @@ impl<B: Backend> SqlStore<B> {
     /// removes, and one way for both backends is one way to test.
     #[tracing::instrument(skip_all, fields(slug))]
     pub async fn delete_article(&self, slug: &str, by: UserId) -> Result<(), ServiceError> {
-        retry_transaction(|| async {
-            let mut tx = self.blog.write.begin().await?;
-            let article = authored_article(&mut *tx, slug, by).await?;
-            for statement in [
-                "DELETE FROM article_tags WHERE article_id = ",
-                "DELETE FROM favorites WHERE article_id = ",
-                "DELETE FROM comments WHERE article_id = ",
-                "DELETE FROM articles WHERE id = ",
-            ] {
-                let mut q = SqlQuery::from(statement.to_owned());
-                q.bind_int(Some(article.id));
-                tx.execute(&q).await?;
-            }
-            tx.commit().await.map_err(commit_failed::<B>)?;
-            Ok(())
-        })
-        .await?;
-        self.wrote();
-        Ok(())
+        let (blog, slug) = (self.blog.clone(), slug.to_owned());
+        let write = async move {
+            retry_transaction(|| async {
+                let mut tx = blog.write.begin().await?;
+                let article = authored_article(&mut *tx, &slug, by).await?;
+                for statement in [
+                    "DELETE FROM article_tags WHERE article_id = ",
+                    "DELETE FROM favorites WHERE article_id = ",
+                    "DELETE FROM comments WHERE article_id = ",
+                    "DELETE FROM articles WHERE id = ",
+                ] {
+                    let mut q = SqlQuery::from(statement.to_owned());
+                    q.bind_int(Some(article.id));
+                    tx.execute(&q).await?;
+                }
+                tx.commit().await.map_err(commit_failed::<B>)?;
+                Ok(())
+            })
+            .await
+        };
+        self.write_then_mark_stale(Change::Blog, write).await
     }
 
     /// Reads an article just written, as `viewer` sees it. On SQLite a reader suffices: each statement starts a

@@ -77,6 +77,18 @@ enum Writers {
     Shared(ArticleBatches),
 }
 
+/// What a write may change of the cached reads: any changes some (lists, articles, tags are cached at one
+/// version); these also change what is cached at finer versions.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    /// Articles, tags, favorites.
+    Blog,
+    /// A user's name, bio or image.
+    Profile,
+    /// Whom `follower` follows.
+    Follow(UserId),
+}
+
 /// How a store knows the version of its data, which moves with every write a cached read could show.
 #[derive(Debug)]
 enum Freshness {
@@ -238,29 +250,38 @@ impl<B: Backend> SqlStore<B> {
         }
     }
 
-    /// Call after a write committed and before it is acknowledged: cached reads are stale from now on. (Where
-    /// replicas share the data, the transaction itself moved the version.)
-    fn wrote(&self) {
-        if let Freshness::Local = *self.freshness {
-            self.cache.invalidate();
-        }
+    /// Runs `write` to its end, then marks what it may have changed as stale — also when it failed, since it may
+    /// have committed first — before its caller hears of it. In a task of its own: a caller that stops waiting
+    /// (its request timed out) must not stop the marking after a commit, or the cache would go on serving what the
+    /// write replaced. (Where replicas share the data, the transaction itself moved the version.)
+    async fn write_then_mark_stale<T: Send + 'static>(
+        &self,
+        change: Change,
+        write: impl Future<Output = Result<T, ServiceError>> + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let store = self.clone();
+        let write_and_mark = async move {
+            let written = write.await;
+            store.mark_stale(change);
+            written
+        };
+        tokio::spawn(tracing::Instrument::in_current_span(write_and_mark))
+            .await
+            .map_err(|e| ServiceError::Internal(e.into()))?
     }
 
-    /// [`SqlStore::wrote`] for a change of a user's name, bio or image (or e-mail, password): cached profiles are
-    /// stale too.
-    fn wrote_profile(&self) {
-        if let Freshness::Local = *self.freshness {
-            self.cache.profiles_changed();
+    /// Marks the cached reads `change` may have changed as stale. Call after a write committed and before it is
+    /// acknowledged, from where nothing can stop it in between ([`SqlStore::write_then_mark_stale`]).
+    fn mark_stale(&self, change: Change) {
+        if !self.sole_writer() {
+            return;
         }
-        self.wrote();
-    }
-
-    /// [`SqlStore::wrote`] for a follow or unfollow by `follower`: whom they follow, as cached, is stale too.
-    fn wrote_follow(&self, follower: UserId) {
-        if let Freshness::Local = *self.freshness {
-            self.cache.followees_changed(follower);
+        match change {
+            Change::Blog => {}
+            Change::Profile => self.cache.profiles_changed(),
+            Change::Follow(follower) => self.cache.followees_changed(follower),
         }
-        self.wrote();
+        self.cache.invalidate();
     }
 
     /// Whether this process is the data's only writer (SQLite), so that the read cache alone knows when it

@@ -24,7 +24,8 @@ use std::{
 use bytes::Bytes;
 use db_client::{ArticleFilter, ArticleRecord, AuthorView, UserId};
 
-/// Entries per map; past it, stale entries go first, then the least recently used (Generational::put). Pages are
+/// Entries per map; past it, stale entries go first (in a map of one version), then the least recently used
+/// (Generational::put). Pages are
 /// kept per viewer, so this is how many readers' pages a map holds between writes: at 512, a thousand signed-in
 /// readers evicted each other (bench/api.sh). [`MAX_BYTES`] binds first for lists (a page is 5–10 KiB). Keys are
 /// not counted in it: the table and its keys take about 1.5 MiB per map, and up to about 7.5 MiB for lists whose
@@ -39,7 +40,8 @@ const MAX_BYTES: usize = 16 * 1024 * 1024;
 /// of the others in its follower's stripe stale too, which costs them one read.
 const FOLLOWER_STRIPES: usize = 1024;
 
-/// Largest set of followees kept: a reader who follows more has them read with each page, as before this cache.
+/// Most followees listed for one reader (32 KiB); of a reader who follows more, only that is kept
+/// ([`Followees::TooMany`]), and whether they follow each author is read with each page.
 pub const MAX_CACHED_FOLLOWEES: usize = 4096;
 
 #[derive(Debug)]
@@ -56,8 +58,8 @@ pub struct ReadCache {
     /// Counts follows and unfollows: each stripe holds its value at the last one by a follower of the stripe.
     follow_clock: AtomicU64,
     follower_versions: Box<[AtomicU64]>,
-    /// Whom each follower follows, sorted, at their stripe's version.
-    followees: Generational<i64, Vec<i64>>,
+    /// Whom each follower follows, at their stripe's version.
+    followees: Generational<i64, Followees>,
 }
 
 impl Default for ReadCache {
@@ -148,19 +150,45 @@ impl ReadCache {
     /// unfollowed someone and before that is acknowledged.
     pub fn followees_changed(&self, follower: UserId) {
         let now = self.follow_clock.fetch_add(1, Ordering::AcqRel) + 1;
-        self.follower_versions[follower_stripe(follower)].store(now, Ordering::Release);
+        // Two follows in one stripe may get here out of order: its version only ever grows.
+        self.follower_versions[follower_stripe(follower)].fetch_max(now, Ordering::AcqRel);
     }
 
-    /// Whom `follower` follows, sorted, if read at `version`.
-    pub fn followees(&self, follower: UserId, version: u64) -> Option<Arc<Vec<i64>>> {
+    /// Whom `follower` follows, if read at `version`.
+    pub fn followees(&self, follower: UserId, version: u64) -> Option<Arc<Followees>> {
         self.followees.get(&follower.0, version)
     }
 
-    /// Keeps whom `follower` follows (sorted), read at `version`, unless they are more than
-    /// [`MAX_CACHED_FOLLOWEES`].
-    pub fn put_followees(&self, follower: UserId, version: u64, followees: Arc<Vec<i64>>) {
-        if followees.len() <= MAX_CACHED_FOLLOWEES {
-            self.followees.put(follower.0, version, followees);
+    /// Keeps whom `follower` follows, read at `version`.
+    pub fn put_followees(&self, follower: UserId, version: u64, followees: Arc<Followees>) {
+        self.followees.put(follower.0, version, followees);
+    }
+}
+
+/// Whom one user follows.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Followees {
+    /// Their ids, sorted, without spare capacity (the cache counts them by length).
+    Listed(Vec<i64>),
+    /// More than [`MAX_CACHED_FOLLOWEES`]: read from the database each time.
+    TooMany,
+}
+
+impl Followees {
+    /// The first `MAX_CACHED_FOLLOWEES + 1` ids of whom a user follows, sorted, as kept.
+    pub fn from_sorted(mut ids: Vec<i64>) -> Self {
+        if ids.len() > MAX_CACHED_FOLLOWEES {
+            return Followees::TooMany;
+        }
+        ids.shrink_to_fit();
+        Followees::Listed(ids)
+    }
+
+    /// The ids, sorted, unless there are too many to keep.
+    pub fn ids(&self) -> Option<&[i64]> {
+        match self {
+            Followees::Listed(ids) => Some(ids),
+            Followees::TooMany => None,
         }
     }
 }
@@ -187,9 +215,13 @@ impl Weight for Vec<String> {
     }
 }
 
-impl Weight for Vec<i64> {
+impl Weight for Followees {
     fn weight(&self) -> usize {
-        self.len() * size_of::<i64>() + size_of::<Self>()
+        let ids = match self {
+            Followees::Listed(ids) => ids.capacity(),
+            Followees::TooMany => 0,
+        };
+        ids * size_of::<i64>() + size_of::<Self>()
     }
 }
 
@@ -206,7 +238,6 @@ impl Weight for AuthorView {
 
 impl Weight for ArticleRecord {
     fn weight(&self) -> usize {
-        let author = &self.author;
         [
             Some(&self.slug),
             Some(&self.title),
@@ -214,14 +245,12 @@ impl Weight for ArticleRecord {
             self.body.as_ref(),
             Some(&self.created_at),
             Some(&self.updated_at),
-            Some(&author.username),
-            author.bio.as_ref(),
-            author.image.as_ref(),
         ]
         .into_iter()
         .flatten()
         .map(String::len)
         .sum::<usize>()
+            + self.author.weight()
             + self.tags.weight()
             + size_of::<Self>()
     }
@@ -243,7 +272,8 @@ struct Entries<K, V> {
     bytes: usize,
     /// Counts gets and puts: an entry's `used` is the count at its last one, so no two entries share it.
     clock: u64,
-    /// The newest version a value was stored at: entries read at older ones are stale.
+    /// The newest version a value was stored at: entries read at older ones are stale. Unused where each key has
+    /// a version of its own.
     newest: u64,
 }
 
@@ -311,9 +341,9 @@ impl<K: Eq + Hash, V: Weight> Generational<K, V> {
         let Ok(mut entries) = self.entries.lock() else {
             return Vec::new();
         };
-        let now = entries.tick();
         keys.iter()
             .filter_map(|key| {
+                let now = entries.tick();
                 let entry = entries.map.get_mut(key).filter(|e| e.version == version)?;
                 entry.used = now;
                 Some((key.clone(), Arc::clone(&entry.value)))
@@ -329,8 +359,9 @@ impl<K: Eq + Hash, V: Weight> Generational<K, V> {
     }
 
     /// Stores `value`, read at `version`; one read at an older version than the newest stored is dropped (a slow
-    /// read finishing late), since newer readers could not be served it. When the map would pass a bound, what
-    /// is stale goes first, then the least recently used entries, down to 7/8 of the bounds after the insert, so
+    /// read finishing late), since newer readers could not be served it — where each key has its own version,
+    /// older than that key's entry. When the map would pass a bound, what is stale goes first (in a map of one
+    /// version), then the least recently used entries, down to 7/8 of the bounds after the insert, so
     /// that a crowd of one-off reads sorts the map once in about 512 puts rather than on each. Evicting by use
     /// keeps what many readers ask for (the home page) while one-off reads, or a reader making up filters, pass
     /// through. A value larger than the whole bound is not kept.
@@ -350,6 +381,10 @@ impl<K: Eq + Hash, V: Weight> Generational<K, V> {
         }
         let used = entries.tick();
         let Entries { map, bytes, .. } = &mut *entries;
+        if self.per_key && map.get(&key).is_some_and(|kept| kept.version > version) {
+            // A slow read finishing after a newer one of the same key.
+            return;
+        }
         if let Some(replaced) = map.remove(&key) {
             *bytes -= replaced.weight;
         }
@@ -545,8 +580,8 @@ mod tests {
         }
     }
 
-    fn followees(ids: &[i64]) -> Arc<Vec<i64>> {
-        Arc::new(ids.to_vec())
+    fn followees(ids: &[i64]) -> Arc<Followees> {
+        Arc::new(Followees::from_sorted(ids.to_vec()))
     }
 
     #[test]
@@ -580,11 +615,39 @@ mod tests {
     }
 
     #[test]
-    fn a_follower_of_more_than_the_bound_is_not_kept() {
-        let cache = ReadCache::default();
+    fn of_a_follower_of_more_than_the_bound_only_that_is_kept() {
         let many: Vec<i64> = (1..=MAX_CACHED_FOLLOWEES as i64 + 1).collect();
-        cache.put_followees(UserId(1), 0, Arc::new(many));
-        assert_eq!(cache.followees(UserId(1), 0), None);
+        let kept = Followees::from_sorted(many);
+        assert_eq!(kept, Followees::TooMany);
+        assert!(kept.weight() < 64);
+        let just_enough: Vec<i64> = (1..=MAX_CACHED_FOLLOWEES as i64).collect();
+        assert_eq!(
+            Followees::from_sorted(just_enough).ids().map(<[i64]>::len),
+            Some(MAX_CACHED_FOLLOWEES)
+        );
+    }
+
+    #[test]
+    fn a_slow_read_does_not_replace_a_newer_one_of_the_same_follower() {
+        let cache = ReadCache::default();
+        let anna = UserId(1);
+        let old = cache.followees_version(anna);
+        cache.followees_changed(anna);
+        let new = cache.followees_version(anna);
+        cache.put_followees(anna, new, followees(&[2, 3]));
+        cache.put_followees(anna, old, followees(&[2]));
+        assert_eq!(cache.followees(anna, new), Some(followees(&[2, 3])));
+    }
+
+    #[test]
+    fn listed_followees_are_weighed_by_what_they_hold() {
+        let mut grown = Vec::with_capacity(4096);
+        grown.extend(1..=2049_i64);
+        let kept = Followees::from_sorted(grown);
+        assert_eq!(
+            kept.weight(),
+            2049 * size_of::<i64>() + size_of::<Followees>()
+        );
     }
 
     #[test]

@@ -6,10 +6,10 @@ use db_client::{AuthorView, Entity, NewUser, UserChanges, UserId, UserRecord};
 
 use super::{
     backend::{unique_violation, Backend, Conn, Pools, Record},
-    read_cache::MAX_CACHED_FOLLOWEES,
+    read_cache::{Followees, ReadCache, MAX_CACHED_FOLLOWEES},
     rows::{AuthorRow, Authors, UserRow},
     sql::{Relation, SqlQuery},
-    SqlStore,
+    Change, SqlStore,
 };
 use crate::error::ServiceError;
 
@@ -97,12 +97,21 @@ impl<B: Backend> SqlStore<B> {
         }
         q.push(&format!(", updated_at = {} WHERE id = ", B::DIALECT.now()))
             .bind_int(Some(id.0));
-        let mut conn = self.users.write.acquire().await?;
-        conn.execute(&q).await.map_err(user_conflict)?;
-        let updated = user_by_id(&mut *conn, id.0).await;
-        // Cached articles and profiles carry their author's name, bio and image.
-        self.wrote_profile();
-        updated
+        // Cached articles and profiles carry their author's name, bio and image; nothing cached shows the rest.
+        let public = [&changes.username, &changes.bio, &changes.image]
+            .iter()
+            .any(|change| change.is_some());
+        let users = self.users.clone();
+        let write = async move {
+            let mut conn = users.write.acquire().await?;
+            conn.execute(&q).await.map_err(user_conflict)?;
+            user_by_id(&mut *conn, id.0).await
+        };
+        if public {
+            self.write_then_mark_stale(Change::Profile, write).await
+        } else {
+            write.await
+        }
     }
 
     #[tracing::instrument(skip_all, fields(user_id = id.0))]
@@ -168,19 +177,22 @@ impl<B: Backend> SqlStore<B> {
             return Err(ServiceError::Forbidden(Entity::Profile));
         }
         let q = FOLLOWS.set(B::DIALECT, follower.0, followee, follow);
-        self.users.execute(&q).await.map_err(|e| match e {
-            ServiceError::Internal(inner)
-                if inner
-                    .downcast_ref::<sqlx::Error>()
-                    .and_then(sqlx::Error::as_database_error)
-                    .is_some_and(|db| db.is_foreign_key_violation()) =>
-            {
-                ServiceError::NotFound(Entity::User)
-            }
-            other => other,
-        })?;
+        let users = self.users.clone();
+        let write = async move { users.execute(&q).await };
         // Cached pages show whether their viewer follows each author, from whom the viewer follows.
-        self.wrote_follow(follower);
+        self.write_then_mark_stale(Change::Follow(follower), write)
+            .await
+            .map_err(|e| match e {
+                ServiceError::Internal(inner)
+                    if inner
+                        .downcast_ref::<sqlx::Error>()
+                        .and_then(sqlx::Error::as_database_error)
+                        .is_some_and(|db| db.is_foreign_key_violation()) =>
+                {
+                    ServiceError::NotFound(Entity::User)
+                }
+                other => other,
+            })?;
         self.find_profile(username, Some(follower)).await
     }
 
@@ -196,22 +208,20 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// Ids of the users `follower` follows, sorted.
-    pub(super) async fn followee_ids(
-        &self,
-        follower: UserId,
-    ) -> Result<Arc<Vec<i64>>, ServiceError> {
-        match self.cached_followees(follower).await? {
-            Some(followees) => Ok(followees),
-            None => Ok(Arc::new(self.read_followees(follower, None).await?)),
+    pub(super) async fn followee_ids(&self, follower: UserId) -> Result<Vec<i64>, ServiceError> {
+        let cached = self.cached_followees(follower).await?;
+        match cached.as_deref().and_then(Followees::ids) {
+            Some(ids) => Ok(ids.to_vec()),
+            None => self.read_followees(follower, None).await,
         }
     }
 
-    /// Whom `follower` follows, sorted, from the read cache (read into it on a miss) where this process is the
-    /// data's only writer; `None` elsewhere, or when they follow more than [`MAX_CACHED_FOLLOWEES`].
+    /// Whom `follower` follows, from the read cache (read into it on a miss: at most
+    /// [`MAX_CACHED_FOLLOWEES`] + 1 rows) where this process is the data's only writer; `None` elsewhere.
     async fn cached_followees(
         &self,
         follower: UserId,
-    ) -> Result<Option<Arc<Vec<i64>>>, ServiceError> {
+    ) -> Result<Option<Arc<Followees>>, ServiceError> {
         if !self.sole_writer() {
             return Ok(None);
         }
@@ -219,13 +229,10 @@ impl<B: Backend> SqlStore<B> {
         if let Some(hit) = self.cache.followees(follower, version) {
             return Ok(Some(hit));
         }
-        let followees = self
+        let read = self
             .read_followees(follower, Some(MAX_CACHED_FOLLOWEES + 1))
             .await?;
-        if followees.len() > MAX_CACHED_FOLLOWEES {
-            return Ok(None);
-        }
-        let followees = Arc::new(followees);
+        let followees = Arc::new(Followees::from_sorted(read));
         self.cache
             .put_followees(follower, version, Arc::clone(&followees));
         Ok(Some(followees))
@@ -261,31 +268,43 @@ impl<B: Backend> SqlStore<B> {
         let followees = match viewer {
             None => None,
             Some(viewer) => match self.cached_followees(viewer).await? {
-                Some(followees) => Some(followees),
+                Some(followees) if followees.ids().is_some() => Some(followees),
                 // Too many to keep: the profiles come with the viewer's flags, in one query.
-                None => return authors(&self.users, ids, Some(viewer)).await,
+                _ => return authors(&self.users, ids, Some(viewer)).await,
             },
         };
         ids.sort_unstable();
         ids.dedup();
-        let version = self.cache.profiles_version();
-        let mut profiles = self.cache.profiles(&ids, version);
-        if profiles.len() < ids.len() {
-            let found: HashSet<i64> = profiles.iter().map(|(id, _)| *id).collect();
-            let missing = ids.into_iter().filter(|id| !found.contains(id)).collect();
-            let read: Vec<(i64, Arc<AuthorView>)> = authors(&self.users, missing, None)
-                .await?
-                .into_profiles()
-                .map(|(id, profile)| (id, Arc::new(profile)))
-                .collect();
-            self.cache.put_profiles(version, read.clone());
-            profiles.extend(read);
-        }
+        let profiles = cached_profiles(&self.users, &self.cache, ids).await?;
         Ok(Authors::as_followed(
             profiles,
-            followees.as_deref().map(Vec::as_slice),
+            followees.as_deref().and_then(Followees::ids),
         ))
     }
+}
+
+/// The public profiles (`following` false) of users `ids` (each once), from `cache`, with only what it lacks read
+/// from users.db (and kept). Only where this process is the data's only writer: the cache is not told of other
+/// writers' changes.
+pub(super) async fn cached_profiles<B: Backend>(
+    users: &Pools<B>,
+    cache: &ReadCache,
+    ids: Vec<i64>,
+) -> Result<Vec<(i64, Arc<AuthorView>)>, ServiceError> {
+    let version = cache.profiles_version();
+    let mut profiles = cache.profiles(&ids, version);
+    if profiles.len() < ids.len() {
+        let found: HashSet<i64> = profiles.iter().map(|(id, _)| *id).collect();
+        let missing = ids.into_iter().filter(|id| !found.contains(id)).collect();
+        let read: Vec<(i64, Arc<AuthorView>)> = authors(users, missing, None)
+            .await?
+            .into_profiles()
+            .map(|(id, profile)| (id, Arc::new(profile)))
+            .collect();
+        cache.put_profiles(version, read.clone());
+        profiles.extend(read);
+    }
+    Ok(profiles)
 }
 
 /// The profiles of users `ids` (each fetched once, however often it appears) as `viewer` sees them, in one query
@@ -301,4 +320,74 @@ pub(super) async fn authors<B: Backend>(
     q.push(" WHERE u.id IN ").push_id_list(B::DIALECT, &ids);
     let rows: Vec<AuthorRow> = users.fetch_all(&q).await?;
     Ok(rows.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sqlx::Sqlite;
+
+    use super::*;
+    use crate::config::Durability;
+
+    async fn store_with(names: [&str; 2]) -> (tempfile::TempDir, SqlStore<Sqlite>, [UserId; 2]) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::store::sqlite::open(dir.path(), Durability::Full, 256)
+            .await
+            .expect("open");
+        let mut ids = [UserId(0); 2];
+        for (id, name) in ids.iter_mut().zip(names) {
+            *id = store
+                .insert_user(&conduit_testkit::new_user(name))
+                .await
+                .expect("user")
+                .id;
+        }
+        (dir, store, ids)
+    }
+
+    /// A profile change and a follow whose callers stop waiting while they wait for users.db's writer (their
+    /// requests timed out) are still made, and every read shows them at once: none is answered from what the
+    /// cache held before.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_whose_callers_left_are_made_and_no_read_shows_what_they_replaced() {
+        let (_dir, store, [jake, anna]) = store_with(["jake", "anna"]).await;
+        let seen = |authors: Authors| authors.get(jake.0).cloned();
+        let before = seen(store.authors(vec![jake.0], Some(anna)).await.expect("read"));
+        assert_eq!(
+            before.map(|a| (a.bio, a.following)),
+            Some((None, false)),
+            "the cache is warm with jake as anna sees him"
+        );
+        let busy = store.users.write.acquire().await.expect("writer");
+        let bio = UserChanges {
+            bio: Some("moved".into()),
+            ..UserChanges::default()
+        };
+        let patience = Duration::from_millis(200);
+        let left = tokio::time::timeout(patience, store.update_user(jake, &bio)).await;
+        assert!(left.is_err(), "the change did not wait for the writer");
+        let left = tokio::time::timeout(patience, store.set_follow("jake", anna, true)).await;
+        assert!(left.is_err(), "the follow did not wait for the writer");
+        drop(busy);
+        let made = || async {
+            store
+                .find_profile("jake", Some(anna))
+                .await
+                .is_ok_and(|p| p.bio.is_some() && p.following)
+        };
+        for _ in 0..250 {
+            if made().await {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(made().await, "the writes were dropped with their callers");
+        let after = seen(store.authors(vec![jake.0], Some(anna)).await.expect("read"));
+        assert_eq!(
+            after.map(|a| (a.bio, a.following)),
+            Some((Some("moved".into()), true))
+        );
+    }
 }

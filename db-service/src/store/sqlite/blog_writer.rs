@@ -1,6 +1,7 @@
 //! Group commit for blog.db: new articles, favorites and comments that arrive while a commit is in flight are
 //! written together in the next transaction, so N concurrent writes cost one BEGIN/COMMIT and one fsync instead of
-//! N, and the authors of new articles are checked (and their profiles fetched) in one users.db query. Nothing
+//! N, and the authors of new articles are checked (their profiles taken from the read cache, the others read in
+//! one users.db query). Nothing
 //! waits for company: a lone write is committed at once. Each caller is answered only after its batch committed.
 //!
 //! Bounded by construction: the queue holds at most `writer::QUEUE_CAPACITY` (1,024) writes (more are refused
@@ -37,9 +38,9 @@ use crate::{
         backend::{commit_failed, Pools},
         comments::write_comment,
         favorites::write_favorite_as_sole_writer,
-        rows::{CommentRow, KeyedArticleRow},
+        rows::{Authors, CommentRow, KeyedArticleRow},
         tags::{insert_tags, Tags},
-        users::authors,
+        users::cached_profiles,
         writer::{Queue, Reply},
     },
 };
@@ -296,8 +297,9 @@ impl Writer {
         let authors = if ids.is_empty() {
             Ok(Default::default())
         } else {
-            authors(&self.users, ids, None)
+            cached_profiles(&self.users, &self.cache, ids)
                 .await
+                .map(|profiles| Authors::as_followed(profiles, None))
                 .map_err(|e| e.to_string())
         };
         let mut known = Vec::with_capacity(jobs.len());
