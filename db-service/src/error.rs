@@ -63,6 +63,19 @@ fn is_storage_full(e: &sqlx::Error) -> bool {
 }
 
 impl ServiceError {
+    /// Whether a write that failed with this stored nothing: it was refused before or by its statement. After
+    /// any other failure (the database's, or one out of time) a commit may have happened.
+    pub fn wrote_nothing(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Conflict(_)
+                | ServiceError::NotFound(_)
+                | ServiceError::Forbidden(_)
+                | ServiceError::BadRequest(_)
+                | ServiceError::StorageFull(_)
+        )
+    }
+
     /// The answer for each of the callers one error failed (errors are not Clone): `Busy` and `StorageFull` as
     /// they are, anything else as an internal error carrying `context` and its message. A commit's error must be
     /// neither where its outcome is unknown (see `store::backend::uncommitted` and `commit_failed`).

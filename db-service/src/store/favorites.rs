@@ -8,7 +8,7 @@ use super::{
     backend::{commit_failed, retry_transaction, Backend, Conn},
     rows::KeyedArticleRow,
     sql::{Dialect, Relation, SqlQuery},
-    Change, SqlStore,
+    SqlStore,
 };
 use crate::error::ServiceError;
 
@@ -112,7 +112,6 @@ impl<B: Backend> SqlStore<B> {
             Ok(article_id)
         })
         .await?;
-        self.mark_stale(Change::Blog);
         self.read_back(article_id, user).await
     }
 }

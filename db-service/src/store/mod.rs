@@ -77,8 +77,8 @@ enum Writers {
     Shared(ArticleBatches),
 }
 
-/// What a write may change of the cached reads: any changes some (lists, articles, tags are cached at one
-/// version); these also change what is cached at finer versions.
+/// What a write may change of the cached reads. Every write makes the lists, articles and tags cached at the data's
+/// version stale; some also make stale what is cached at finer versions.
 #[derive(Debug, Clone, Copy)]
 enum Change {
     /// Articles, tags, favorites.
@@ -87,6 +87,27 @@ enum Change {
     Profile,
     /// Whom `follower` follows.
     Follow(UserId),
+}
+
+/// Marks `change` stale in `store`'s cache when dropped, unless `store` was taken.
+struct MarksStale<B: Backend> {
+    store: Option<SqlStore<B>>,
+    change: Change,
+}
+
+impl<B: Backend> MarksStale<B> {
+    /// Marks nothing after all.
+    fn disarm(&mut self) {
+        self.store = None;
+    }
+}
+
+impl<B: Backend> Drop for MarksStale<B> {
+    fn drop(&mut self) {
+        if let Some(store) = &self.store {
+            store.mark_stale(self.change);
+        }
+    }
 }
 
 /// How a store knows the version of its data, which moves with every write a cached read could show.
@@ -250,19 +271,37 @@ impl<B: Backend> SqlStore<B> {
         }
     }
 
-    /// Runs `write` to its end, then marks what it may have changed as stale — also when it failed, since it may
-    /// have committed first — before its caller hears of it. In a task of its own: a caller that stops waiting
-    /// (its request timed out) must not stop the marking after a commit, or the cache would go on serving what the
-    /// write replaced. (Where replicas share the data, the transaction itself moved the version.)
+    /// Runs `write`, then marks what it may have changed as stale before its caller hears of it — unless it failed
+    /// having written nothing ([`ServiceError::wrote_nothing`]), so that failing requests cannot flush the cache.
+    /// Where this process is the data's sole writer, in a task of its own: a caller that stops waiting (its
+    /// request timed out) must not stop the marking after a commit, or the cache would go on serving what the
+    /// write replaced. At most [`sqlite::DETACHED_WRITES`] such tasks run at once, so callers who leave cannot
+    /// pile them up: the others wait in their caller, where leaving still cancels them. (Where replicas share
+    /// the data, the transaction itself moves the version, in the caller.)
     async fn write_then_mark_stale<T: Send + 'static>(
         &self,
         change: Change,
         write: impl Future<Output = Result<T, ServiceError>> + Send + 'static,
     ) -> Result<T, ServiceError> {
-        let store = self.clone();
+        let Writers::Sole(sole) = &self.writers else {
+            return write.await;
+        };
+        let slot = Arc::clone(&sole.detached_writes)
+            .acquire_owned()
+            .await
+            .map_err(|e| ServiceError::Internal(e.into()))?;
+        let mut marks = MarksStale {
+            store: Some(self.clone()),
+            change,
+        };
         let write_and_mark = async move {
             let written = write.await;
-            store.mark_stale(change);
+            if written.as_ref().is_err_and(ServiceError::wrote_nothing) {
+                marks.disarm();
+            }
+            drop(slot);
+            // Marks here, before the caller hears of the write, or — should the write panic — as the task unwinds.
+            drop(marks);
             written
         };
         tokio::spawn(tracing::Instrument::in_current_span(write_and_mark))

@@ -326,7 +326,7 @@ pub(super) async fn authors<B: Backend>(
 mod tests {
     use std::time::Duration;
 
-    use sqlx::Sqlite;
+    use sqlx::{ConnectOptions, Sqlite};
 
     use super::*;
     use crate::config::Durability;
@@ -347,47 +347,90 @@ mod tests {
         (dir, store, ids)
     }
 
-    /// A profile change and a follow whose callers stop waiting while they wait for users.db's writer (their
-    /// requests timed out) are still made, and every read shows them at once: none is answered from what the
-    /// cache held before.
+    /// A profile change and a follow whose callers stop waiting once their statements were sent (their requests
+    /// timed out while users.db was locked) are still made, and every read shows them: none is answered from
+    /// what the cache held before.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writes_whose_callers_left_are_made_and_no_read_shows_what_they_replaced() {
-        let (_dir, store, [jake, anna]) = store_with(["jake", "anna"]).await;
-        let seen = |authors: Authors| authors.get(jake.0).cloned();
-        let before = seen(store.authors(vec![jake.0], Some(anna)).await.expect("read"));
+        let (dir, store, [jake, anna]) = store_with(["jake", "anna"]).await;
+        let seen = || async {
+            let authors = store.authors(vec![jake.0], Some(anna)).await.expect("read");
+            authors.get(jake.0).map(|a| (a.bio.clone(), a.following))
+        };
         assert_eq!(
-            before.map(|a| (a.bio, a.following)),
+            seen().await,
             Some((None, false)),
-            "the cache is warm with jake as anna sees him"
+            "the cache holds jake as anna sees him"
         );
-        let busy = store.users.write.acquire().await.expect("writer");
+        // Another connection holds users.db's write lock, so the statements wait in SQLite's busy handler.
+        let mut locker = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join("users.db"))
+            .connect()
+            .await
+            .expect("connect");
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut locker)
+            .await
+            .expect("lock");
         let bio = UserChanges {
             bio: Some("moved".into()),
             ..UserChanges::default()
         };
-        let patience = Duration::from_millis(200);
+        let patience = Duration::from_millis(300);
         let left = tokio::time::timeout(patience, store.update_user(jake, &bio)).await;
-        assert!(left.is_err(), "the change did not wait for the writer");
+        assert!(left.is_err(), "the change did not wait for the lock");
         let left = tokio::time::timeout(patience, store.set_follow("jake", anna, true)).await;
-        assert!(left.is_err(), "the follow did not wait for the writer");
-        drop(busy);
-        let made = || async {
-            store
-                .find_profile("jake", Some(anna))
-                .await
-                .is_ok_and(|p| p.bio.is_some() && p.following)
-        };
+        assert!(left.is_err(), "the follow did not wait for the lock");
+        sqlx::query("ROLLBACK")
+            .execute(&mut locker)
+            .await
+            .expect("unlock");
+        // The writes finish after their callers left; the cache must not outlive them.
+        let made = Some((Some("moved".to_owned()), true));
         for _ in 0..250 {
-            if made().await {
-                break;
+            if seen().await == made {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert!(made().await, "the writes were dropped with their callers");
-        let after = seen(store.authors(vec![jake.0], Some(anna)).await.expect("read"));
         assert_eq!(
-            after.map(|a| (a.bio, a.following)),
-            Some((Some("moved".into()), true))
+            seen().await,
+            made,
+            "a write was dropped, or the cache kept what it replaced"
         );
+    }
+
+    /// A write refused before it stored anything (a taken name, a missing user) leaves the cache as it was: a
+    /// stream of failing requests cannot flush it for everyone.
+    #[tokio::test]
+    async fn refused_writes_leave_the_cache_as_it_was() {
+        let (_dir, store, [jake, _anna]) = store_with(["jake", "anna"]).await;
+        let versions = |store: &SqlStore<Sqlite>| {
+            (
+                store.cache.local_version(),
+                store.cache.profiles_version(),
+                store.cache.followees_version(jake),
+            )
+        };
+        let before = versions(&store);
+        let taken = UserChanges {
+            username: Some("anna".into()),
+            ..UserChanges::default()
+        };
+        assert!(matches!(
+            store.update_user(jake, &taken).await,
+            Err(ServiceError::Conflict("username"))
+        ));
+        assert!(matches!(
+            store.set_follow("nobody", jake, true).await,
+            Err(ServiceError::NotFound(_))
+        ));
+        assert_eq!(versions(&store), before);
+        let bio = UserChanges {
+            bio: Some("written".into()),
+            ..UserChanges::default()
+        };
+        store.update_user(jake, &bio).await.expect("update");
+        assert_ne!(versions(&store), before, "a write that stored marks");
     }
 }

@@ -1,8 +1,8 @@
 //! Group commit for blog.db: new articles, favorites and comments that arrive while a commit is in flight are
 //! written together in the next transaction, so N concurrent writes cost one BEGIN/COMMIT and one fsync instead of
 //! N, and the authors of new articles are checked (their profiles taken from the read cache, the others read in
-//! one users.db query). Nothing
-//! waits for company: a lone write is committed at once. Each caller is answered only after its batch committed.
+//! one users.db query). Nothing waits for company: a lone write is committed at once. Each caller is answered
+//! only after its batch committed.
 //!
 //! Bounded by construction: the queue holds at most `writer::QUEUE_CAPACITY` (1,024) writes (more are refused
 //! with [`ServiceError::Busy`], 503). A write whose caller has gone (the api timed out and closed the connection) is
@@ -359,16 +359,24 @@ impl Writer {
             Some(leased) => leased,
             None => (self.blog.acquire().await?, Instant::now()),
         };
+        let begun = Instant::now();
         let written = async {
             let mut tx = conn.begin().await?;
             let mut outcomes = Vec::with_capacity(jobs.len());
             for (job, _) in jobs {
                 outcomes.push(job.write(&mut tx).await?);
             }
+            let committing = Instant::now();
             tx.commit().await.map_err(commit_failed::<Sqlite>)?;
+            // The COMMIT alone (its fsync, with `DB_SYNCHRONOUS=full`), and the whole transaction: how long a
+            // batch holds the single writer, which every write queued behind it waits for.
+            metrics::histogram!("db_blog_commit_duration_seconds")
+                .record(committing.elapsed().as_secs_f64());
             Ok(outcomes)
         }
         .await;
+        metrics::histogram!("db_blog_transaction_duration_seconds")
+            .record(begun.elapsed().as_secs_f64());
         if written.is_err() {
             let _ = conn.close().await;
         } else {

@@ -7,6 +7,8 @@ pub(super) mod blog_writer;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
+use tokio::sync::Semaphore;
+
 use anyhow::{bail, Context};
 use sqlx::{
     migrate::Migrator,
@@ -29,7 +31,13 @@ pub struct SoleWriter {
     pub blog_writer: blog_writer::BlogWriter,
     /// Held while the store is open, so that a restore cannot swap files under a running service.
     _lock: Arc<FolderLock>,
+    /// Slots of the writes run in tasks of their own (SqlStore::write_then_mark_stale).
+    pub detached_writes: Arc<Semaphore>,
 }
+
+/// Most writes run at once in tasks of their own, which outlive a caller who leaves: each file has one writer
+/// connection, so more would only wait for it.
+pub const DETACHED_WRITES: usize = 4;
 
 /// Opens (creating if needed) and migrates `users.db` and `blog.db` under `data_dir`, locking it; connections read
 /// up to `mmap_mib` MiB of each file through a memory map.
@@ -60,6 +68,7 @@ pub async fn open(
         writers: Writers::Sole(SoleWriter {
             blog_writer,
             _lock: Arc::new(lock),
+            detached_writes: Arc::new(Semaphore::new(DETACHED_WRITES)),
         }),
     })
 }
