@@ -29,22 +29,27 @@ api_durations() {
 writer_batches() {
   curl -fs "http://127.0.0.1:$DB_PORT/metrics" |
     awk '/^db_blog_batches_total / {b = $2} /^db_blog_batch_size_sum / {w = $2}
-      /^db_blog_transaction_duration_seconds_sum / {t = $2} /^db_blog_commit_duration_seconds_sum / {c = $2}
-      END {printf "%d %d %.6f %.6f\n", b, w, t, c}'
+      /^db_blog_transaction_duration_seconds_sum / {t = $2} /^db_blog_transaction_duration_seconds_count / {tn = $2}
+      /^db_blog_commit_duration_seconds_sum / {c = $2} /^db_blog_commit_duration_seconds_count / {cn = $2}
+      END {printf "%d %d %.6f %d %.6f %d\n", b, w, t, tn, c, cn}'
 }
 for connections in ${CONNECTIONS:-32 256}; do
   api_durations > "$BENCH_WORK/durations-before"
-  read -r batches_before writes_before held_before committing_before < <(writer_batches)
+  read -r batches_before writes_before held_before held_n_before committing_before committing_n_before \
+    < <(writer_batches)
   printf 'mixed, %3d connections: ' "$connections"
   wrk -t2 -c"$connections" -d"${DURATION:-10s}" --latency -s bench/mixed.lua "$BASE_URL" | wrk_summary
   api_durations > "$BENCH_WORK/durations-after"
-  read -r batches_after writes_after held_after committing_after < <(writer_batches)
+  read -r batches_after writes_after held_after held_n_after committing_after committing_n_after \
+    < <(writer_batches)
+  # Each duration is averaged over its own count: failed transactions are timed but not counted as batches.
   awk -v b=$((batches_after - batches_before)) -v w=$((writes_after - writes_before)) \
-    -v t="$held_after" -v t0="$held_before" -v c="$committing_after" -v c0="$committing_before" 'BEGIN {
+    -v t="$held_after" -v t0="$held_before" -v tn=$((held_n_after - held_n_before)) \
+    -v c="$committing_after" -v c0="$committing_before" -v cn=$((committing_n_after - committing_n_before)) 'BEGIN {
     if (b == 0) exit
     printf "  blog.db writer: %d transactions holding %d writes (%.1f each)", b, w, w / b
     # Timed on SQLite only (MySQL batches new articles alone, untimed).
-    if (t > t0) printf ", %.2f ms each (COMMIT %.2f ms)", (t - t0) / b * 1000, (c - c0) / b * 1000
+    if (tn > 0 && cn > 0) printf ", %.2f ms each (COMMIT %.2f ms)", (t - t0) / tn * 1000, (c - c0) / cn * 1000
     print "" }'
   # Mean time in the api per route during the run, and its share over 20 ms (requests nginx answered from its cache never reach it).
   python3 - "$BENCH_WORK/durations-before" "$BENCH_WORK/durations-after" <<'PY'

@@ -64,7 +64,8 @@ fn is_storage_full(e: &sqlx::Error) -> bool {
 
 impl ServiceError {
     /// Whether a write that failed with this stored nothing: it was refused before or by its statement. After
-    /// any other failure (the database's, or one out of time) a commit may have happened.
+    /// any other failure (the database's, or one out of time) a commit may have happened. It is each write's
+    /// duty to return these only when nothing was committed (SqlStore::write_then_mark_stale relies on it).
     pub fn wrote_nothing(&self) -> bool {
         matches!(
             self,

@@ -105,6 +105,8 @@ impl<B: Backend> SqlStore<B> {
         let write = async move {
             let mut conn = users.write.acquire().await?;
             conn.execute(&q).await.map_err(user_conflict)?;
+            // NotFound only when the UPDATE found no such user, and so wrote nothing: users are never deleted,
+            // and this is the connection that wrote.
             user_by_id(&mut *conn, id.0).await
         };
         if public {
@@ -400,7 +402,7 @@ mod tests {
         );
     }
 
-    /// A write refused before it stored anything (a taken name, a missing user) leaves the cache as it was: a
+    /// A write refused having stored nothing (a taken name, an unknown user) leaves the cache as it was: a
     /// stream of failing requests cannot flush it for everyone.
     #[tokio::test]
     async fn refused_writes_leave_the_cache_as_it_was() {
@@ -421,8 +423,12 @@ mod tests {
             store.update_user(jake, &taken).await,
             Err(ServiceError::Conflict("username"))
         ));
+        let bio = UserChanges {
+            bio: Some("nobody's".into()),
+            ..UserChanges::default()
+        };
         assert!(matches!(
-            store.set_follow("nobody", jake, true).await,
+            store.update_user(UserId(999_999), &bio).await,
             Err(ServiceError::NotFound(_))
         ));
         assert_eq!(versions(&store), before);

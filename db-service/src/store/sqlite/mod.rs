@@ -31,13 +31,15 @@ pub struct SoleWriter {
     pub blog_writer: blog_writer::BlogWriter,
     /// Held while the store is open, so that a restore cannot swap files under a running service.
     _lock: Arc<FolderLock>,
-    /// Slots of the writes run in tasks of their own (SqlStore::write_then_mark_stale).
-    pub detached_writes: Arc<Semaphore>,
+    /// Slots of the writes to users.db run in tasks of their own (SqlStore::write_then_mark_stale).
+    pub detached_user_writes: Arc<Semaphore>,
+    /// The same for blog.db's writes outside the group commit (edits, deletions).
+    pub detached_blog_writes: Arc<Semaphore>,
 }
 
-/// Most writes run at once in tasks of their own, which outlive a caller who leaves: each file has one writer
-/// connection, so more would only wait for it.
-pub const DETACHED_WRITES: usize = 4;
+/// Most writes to one file run at once in tasks of their own, which outlive a caller who leaves: each file has one
+/// writer connection, so more would only wait for it.
+pub const DETACHED_WRITES_PER_FILE: usize = 2;
 
 /// Opens (creating if needed) and migrates `users.db` and `blog.db` under `data_dir`, locking it; connections read
 /// up to `mmap_mib` MiB of each file through a memory map.
@@ -68,7 +70,8 @@ pub async fn open(
         writers: Writers::Sole(SoleWriter {
             blog_writer,
             _lock: Arc::new(lock),
-            detached_writes: Arc::new(Semaphore::new(DETACHED_WRITES)),
+            detached_user_writes: Arc::new(Semaphore::new(DETACHED_WRITES_PER_FILE)),
+            detached_blog_writes: Arc::new(Semaphore::new(DETACHED_WRITES_PER_FILE)),
         }),
     })
 }
