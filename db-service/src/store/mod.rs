@@ -275,9 +275,9 @@ impl<B: Backend> SqlStore<B> {
     /// having written nothing ([`ServiceError::wrote_nothing`]), so that failing requests cannot flush the cache.
     /// Where this process is the data's sole writer, in a task of its own: a caller that stops waiting (its
     /// request timed out) must not stop the marking after a commit, or the cache would go on serving what the
-    /// write replaced. At most [`sqlite::DETACHED_WRITES_PER_FILE`] such tasks per file run at once, so callers who leave cannot
-    /// pile them up: the others wait in their caller, where leaving still cancels them. (Where replicas share
-    /// the data, the transaction itself moves the version, in the caller.)
+    /// write replaced. At most [`sqlite::DETACHED_WRITES_PER_FILE`] such tasks per file run at once, so callers
+    /// who leave cannot pile them up: the others wait in their caller, where leaving still cancels them. (Where
+    /// replicas share the data, the transaction itself moves the version, in the caller.)
     async fn write_then_mark_stale<T: Send + 'static>(
         &self,
         change: Change,

@@ -26,9 +26,10 @@ use db_client::{ArticleFilter, ArticleRecord, AuthorView, UserId};
 
 /// Entries per map; past it, stale entries go first (in a map of one version), then the least recently used
 /// (Generational::put). Pages are kept per viewer, so this is how many readers' pages a map holds between writes:
-/// at 512, a thousand signed-in readers evicted each other (bench/api.sh). [`MAX_BYTES`] binds first for lists (a page is 5–10 KiB). Keys are
-/// not counted in it: the table and its keys take about 1.5 MiB per map, and up to about 7.5 MiB for lists whose
-/// filters all carry the longest tag, author, favorited and search strings the api lets through.
+/// at 512, a thousand signed-in readers evicted each other (bench/api.sh). [`MAX_BYTES`] binds first for lists (a
+/// page is 5–10 KiB). Keys are not counted in it: the table and its keys take about 1.5 MiB per map, and up to
+/// about 7.5 MiB for lists whose filters all carry the longest tag, author, favorited and search strings the api
+/// lets through.
 const MAX_ENTRIES: usize = 4096;
 
 /// Bytes of values per map, evicted the same way (k8s/README.md, "Memory"): with five maps, the cache holds at
@@ -167,7 +168,7 @@ impl ReadCache {
 /// Whom one user follows.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Followees {
-    /// Their ids, sorted, without spare capacity (the cache counts them by length).
+    /// Their ids, sorted, without spare capacity (the cache counts them by what they hold).
     Listed(Vec<i64>),
     /// More than [`MAX_CACHED_FOLLOWEES`]: read from the database each time.
     TooMany,

@@ -261,7 +261,7 @@ impl<B: Backend> SqlStore<B> {
     /// elsewhere in one query.
     pub(super) async fn authors(
         &self,
-        mut ids: Vec<i64>,
+        ids: Vec<i64>,
         viewer: Option<UserId>,
     ) -> Result<Authors, ServiceError> {
         if !self.sole_writer() {
@@ -275,8 +275,6 @@ impl<B: Backend> SqlStore<B> {
                 _ => return authors(&self.users, ids, Some(viewer)).await,
             },
         };
-        ids.sort_unstable();
-        ids.dedup();
         let profiles = cached_profiles(&self.users, &self.cache, ids).await?;
         Ok(Authors::as_followed(
             profiles,
@@ -291,8 +289,10 @@ impl<B: Backend> SqlStore<B> {
 pub(super) async fn cached_profiles<B: Backend>(
     users: &Pools<B>,
     cache: &ReadCache,
-    ids: Vec<i64>,
+    mut ids: Vec<i64>,
 ) -> Result<Vec<(i64, Arc<AuthorView>)>, ServiceError> {
+    ids.sort_unstable();
+    ids.dedup();
     let version = cache.profiles_version();
     let mut profiles = cache.profiles(&ids, version);
     if profiles.len() < ids.len() {
