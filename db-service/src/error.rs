@@ -49,6 +49,16 @@ impl From<sqlx::Error> for ServiceError {
     }
 }
 
+/// blog.db's group-committed writes run through rusqlite (store/sqlite/direct.rs).
+impl From<rusqlite::Error> for ServiceError {
+    fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            return ServiceError::StorageFull(e.to_string());
+        }
+        ServiceError::Internal(e.into())
+    }
+}
+
 /// Whether the database refused a write for want of room: SQLITE_FULL (13), MySQL 1114 (a table is full) or 1021
 /// (the disk is full).
 fn is_storage_full(e: &sqlx::Error) -> bool {

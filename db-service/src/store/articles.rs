@@ -21,7 +21,7 @@ use crate::error::ServiceError;
 
 /// Slugs tried for one article: the one derived from its title, then that with a random suffix. A title shared
 /// by any number of articles costs the same few statements; a suffix repeats with a chance of 1 in 36⁸.
-const SLUG_ATTEMPTS: usize = 3;
+pub(super) const SLUG_ATTEMPTS: usize = 3;
 
 /// What the database decided for a new article row.
 #[derive(Debug, sqlx::FromRow)]
@@ -33,7 +33,7 @@ pub(super) struct InsertedArticle {
 }
 
 /// The slug to try at `attempt` (from 0): `base`, then `base-<8 random base-36 digits>`.
-fn slug_candidate(base: &str, attempt: usize) -> String {
+pub(super) fn slug_candidate(base: &str, attempt: usize) -> String {
     if attempt == 0 {
         return base.to_owned();
     }
@@ -75,21 +75,28 @@ fn push_article_values(q: &mut SqlQuery, slug: &str, new: &NewArticle, tags: &Ta
         .push(&format!(", {now}, {now})"));
 }
 
+/// The INSERT of one new article's row under `slug`, created and updated now.
+pub(super) fn new_article_insert(
+    dialect: Dialect,
+    slug: &str,
+    new: &NewArticle,
+    tags: &Tags,
+) -> SqlQuery {
+    let mut q = SqlQuery::from(INSERT_ARTICLES);
+    push_article_values(&mut q, slug, new, tags, dialect.now());
+    q
+}
+
 /// Writes `what` under the first slug candidate for `base` that no other article has; returns the article's id.
 async fn write_under_free_slug<C: Conn>(
     conn: &mut C,
     base: &str,
     what: Slugged<'_>,
 ) -> Result<i64, ServiceError> {
-    let now = C::DIALECT.now();
     for attempt in 0..SLUG_ATTEMPTS {
         let slug = slug_candidate(base, attempt);
         let q = match what {
-            Slugged::New(new, tags) => {
-                let mut q = SqlQuery::from(INSERT_ARTICLES);
-                push_article_values(&mut q, &slug, new, tags, now);
-                q
-            }
+            Slugged::New(new, tags) => new_article_insert(C::DIALECT, &slug, new, tags),
             Slugged::Renamed(id) => {
                 let mut q = SqlQuery::from("UPDATE articles SET slug = ");
                 q.bind_text(&slug).push(" WHERE id = ").bind_int(Some(id));
@@ -125,8 +132,8 @@ pub(super) async fn insert_article_row<C: Conn>(
         .ok_or_else(|| anyhow::anyhow!("article {id} vanished after its insert").into())
 }
 
-/// The columns of [`InsertedArticle`], selected `FROM articles`.
-fn select_inserted(dialect: Dialect) -> String {
+/// The columns of [`InsertedArticle`], selected `FROM articles`; the caller appends the condition.
+pub(super) fn select_inserted(dialect: Dialect) -> String {
     format!(
         "SELECT id, {} AS slug, {} AS created_at, {} AS updated_at FROM articles WHERE ",
         dialect.text("slug"),

@@ -22,33 +22,37 @@ fn select_comments(d: Dialect) -> SqlQuery {
     ))
 }
 
-/// Adds `new` to the article in the caller's transaction, and reads it back as stored: on SQLite in one statement
-/// (`INSERT … SELECT … RETURNING`: one round trip to the writer's connection, where each costs a thread hand-off),
-/// on MySQL, which has no `RETURNING`, by finding the article, inserting, and reading the row back.
-pub(super) async fn write_comment<C: Conn>(
+/// The start of an INSERT of a comment.
+const INSERT_COMMENT: &str =
+    "INSERT INTO comments (article_id, author_id, body, created_at, updated_at)";
+
+/// The one SQLite statement that adds `new` to the article and returns it as stored (a [`CommentRow`]), or no row
+/// when no article has this slug: blog.db's only writer makes it (store/sqlite/direct.rs).
+pub(super) fn insert_comment_returning(slug: &str, new: &NewComment) -> SqlQuery {
+    let mut q = SqlQuery::from(INSERT_COMMENT);
+    q.push(" SELECT id, ")
+        .bind_int(Some(new.author.0))
+        .push(", ")
+        .bind_text(&new.body)
+        .push(&format!(
+            ", {now}, {now} FROM articles WHERE slug = ",
+            now = Dialect::Sqlite.now()
+        ))
+        .bind_text(slug)
+        .push(" RETURNING id, author_id, body, created_at, updated_at");
+    q
+}
+
+/// Adds `new` to the article in the caller's transaction, and reads it back as stored: finds the article,
+/// inserts, and reads the row back (MySQL has no `RETURNING`; SQLite's writer uses [`insert_comment_returning`]).
+async fn write_comment<C: Conn>(
     conn: &mut C,
     slug: &str,
     new: &NewComment,
 ) -> Result<CommentRow, ServiceError> {
     let d = C::DIALECT;
-    let insert = "INSERT INTO comments (article_id, author_id, body, created_at, updated_at)";
-    if d == Dialect::Sqlite {
-        let mut q = SqlQuery::from(insert);
-        q.push(" SELECT id, ")
-            .bind_int(Some(new.author.0))
-            .push(", ")
-            .bind_text(&new.body)
-            .push(&format!(
-                ", {now}, {now} FROM articles WHERE slug = ",
-                now = d.now()
-            ))
-            .bind_text(slug)
-            .push(" RETURNING id, author_id, body, created_at, updated_at");
-        // No row inserted: no article has this slug.
-        return conn.fetch_found(&q, Entity::Article).await;
-    }
     let article_id = article_id_by_slug(&mut *conn, slug).await?;
-    let mut q = SqlQuery::from(insert);
+    let mut q = SqlQuery::from(INSERT_COMMENT);
     q.push(" VALUES (")
         .bind_int(Some(article_id))
         .push(", ")

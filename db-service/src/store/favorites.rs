@@ -1,7 +1,6 @@
 //! Favorites: which user likes which article. Counts are kept on the article by triggers.
 
-use db_client::{ArticleRecord, Entity, UserId};
-use sqlx::SqliteConnection;
+use db_client::{ArticleRecord, UserId};
 
 use super::{
     articles::{article_id_by_slug, select_article_id},
@@ -37,52 +36,44 @@ pub(super) async fn write_favorite<C: Conn>(
 /// commit, so that a batch of favorites (at most 64) never has the single writer copy more than ~64 × this.
 pub(super) const BODY_READ_BY_THE_WRITER: usize = 64 * 1024;
 
-/// [`write_favorite`] for blog.db's only writer (SQLite's group commit), answering with the article as `user` sees it
-/// right after the write, so that the article need not be read again after the commit (its author's profile still
-/// is, from users.db): the row is read in the same transaction just before the write, and its flag and count are
-/// corrected by what the write changed, which that flag tells. Exact because no other write can come between the
-/// two statements: SQLite lets one transaction write at a time, and every blog.db write goes through this one
-/// writer. Favorites batched together are answered as the transaction wrote them, one after another in queue order
-/// (each count includes the favorites before it). A body larger than [`BODY_READ_BY_THE_WRITER`] is left out
-/// (`None`) for the caller to read after the commit.
-///
-/// The read and the write go as one query (`SELECT …; INSERT …`, the write finding the article by its slug again):
-/// each query is a round trip to the connection's thread, and the single writer's round trips are what a crowd's
-/// writes queue behind. sqlx's SQLite driver runs every statement of a query, binding the `?`s in order; sqlx
-/// calls several statements in one prepared query deprecated (launchbadge/sqlx#3108), so an upgrade that drops it
-/// fails the writer's tests (favorites no longer stored) rather than passing unnoticed.
-pub(super) async fn write_favorite_as_sole_writer(
-    conn: &mut SqliteConnection,
+/// The two statements of [`write_favorite`] as blog.db's only writer makes it (SQLite's group commit,
+/// store/sqlite/direct.rs), which answers with the article as `user` sees it right after the write without
+/// reading it again after the commit (its author's profile still is, from users.db): the row read just before the
+/// write (a [`KeyedArticleRow`], its body left out when larger than [`BODY_READ_BY_THE_WRITER`] for the caller to
+/// read after the commit), and the write, which finds the article by its slug again. The row is then corrected by
+/// what the write changed ([`as_after_the_write`]). Exact because no other write can come between the two
+/// statements: SQLite lets one transaction write at a time, and every blog.db write goes through this one writer.
+/// Favorites batched together are answered as the transaction wrote them, one after another in queue order (each
+/// count includes the favorites before it).
+pub(super) fn favorite_by_sole_writer(
     slug: &str,
     user: UserId,
     favorite: bool,
-) -> Result<KeyedArticleRow, ServiceError> {
+) -> (SqlQuery, SqlQuery) {
     let d = Dialect::Sqlite;
-    let mut q = SqlQuery::default();
-    d.with_viewer(&mut q, Some(user));
-    q.push(" ");
+    let mut read = SqlQuery::default();
+    d.with_viewer(&mut read, Some(user));
+    read.push(" ");
     d.article_columns_with_body(
-        &mut q,
+        &mut read,
         &format!("CASE WHEN OCTET_LENGTH(a.body) <= {BODY_READ_BY_THE_WRITER} THEN a.body END"),
     );
-    q.push(", a.id AS id FROM articles a WHERE a.slug = ")
-        .bind_text(slug)
-        .push("; ");
+    read.push(", a.id AS id FROM articles a WHERE a.slug = ")
+        .bind_text(slug);
     let mut article = SqlQuery::from("(");
     article.append(select_article_id(slug)).push(")");
-    q.append(FAVORITES.set_to(d, user.0, article, favorite));
-    // All rows, not the first: a query stopped at its first row would never run the write after it.
-    let read: Vec<KeyedArticleRow> = conn.fetch_all(&q).await?;
-    let mut keyed = read
-        .into_iter()
-        .next()
-        .ok_or(ServiceError::NotFound(Entity::Article))?;
+    (read, FAVORITES.set_to(d, user.0, article, favorite))
+}
+
+/// The row [`favorite_by_sole_writer`] read before its write, as it is after: the write changed something exactly
+/// when the flag differed.
+pub(super) fn as_after_the_write(mut keyed: KeyedArticleRow, favorite: bool) -> KeyedArticleRow {
     let row = &mut keyed.row;
     if row.favorited != favorite {
         row.favorites_count += if favorite { 1 } else { -1 };
         row.favorited = favorite;
     }
-    Ok(keyed)
+    keyed
 }
 
 impl<B: Backend> SqlStore<B> {

@@ -44,6 +44,14 @@ pub(super) async fn insert_tags(
     conn: &mut impl Conn,
     tagged: &[(i64, &Tags)],
 ) -> Result<(), ServiceError> {
+    if let Some(q) = tag_rows_insert(tagged) {
+        conn.execute(&q).await?;
+    }
+    Ok(())
+}
+
+/// The one statement of [`insert_tags`]; none when there are no tags.
+pub(super) fn tag_rows_insert(tagged: &[(i64, &Tags)]) -> Option<SqlQuery> {
     let mut q = SqlQuery::from("INSERT INTO article_tags (article_id, tag) VALUES ");
     let mut rows = 0;
     for (id, tags) in tagged {
@@ -56,11 +64,7 @@ pub(super) async fn insert_tags(
             rows += 1;
         }
     }
-    if rows == 0 {
-        return Ok(());
-    }
-    conn.execute(&q).await?;
-    Ok(())
+    (rows > 0).then_some(q)
 }
 
 /// The tags in use, most used first, then in byte order. The two backends keep their counters differently (one

@@ -9,14 +9,15 @@
 //! dropped before the batch is written, and a new article or comment whose caller leaves while it is being
 //! written is rolled back alone, so a client that tries again gets no duplicate (only a caller leaving during the
 //! final commit can still find its write stored; a favorite is the same either way). New articles and comments
-//! are written under savepoints, so one that fails rolls back alone; a favorite is one query (its read and its
-//! write), and a database error fails the batch.
+//! are written under savepoints, so one that fails rolls back alone; a favorite is two statements (its read and
+//! its write), and a database error fails the batch.
 //!
-//! Every query is a round trip to the connection's thread, and while writes keep coming each waits for the
-//! batches before it: so the writer keeps its connection from one batch to the next while its queue is not empty
-//! (returning it to sqlx's pool costs one more, a ping), for at most [`LEASE`], so that blog.db's other users of
-//! that one connection (edits and deletions, readiness checks) wait at most that long and one batch more (with
-//! the read of its new articles' authors).
+//! A batch's statements run on the writer's own thread, straight through SQLite (direct.rs): taking the
+//! connection's handle from sqlx's worker thread is the batch's one round trip between threads. Returning the
+//! connection to sqlx's pool costs another (a ping), and while writes keep coming each waits for the batches
+//! before it: so the writer keeps its connection from one batch to the next while its queue is not empty, for at
+//! most [`LEASE`], so that blog.db's other users of that one connection (edits and deletions, readiness checks)
+//! wait at most that long and one batch more (with the read of its new articles' authors).
 
 use std::{
     sync::{
@@ -27,19 +28,18 @@ use std::{
 };
 
 use db_client::{ArticleRecord, AuthorView, Entity, NewArticle, NewComment, UserId};
-use sqlx::{pool::PoolConnection, Connection, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{pool::PoolConnection, Sqlite, SqlitePool};
 use tokio::sync::mpsc;
 
-use crate::store::read_cache::ReadCache;
+use super::direct::Direct;
 use crate::{
     error::ServiceError,
     store::{
-        articles::{created_record, insert_article_row, InsertedArticle},
-        backend::{commit_failed, Pools},
-        comments::write_comment,
-        favorites::write_favorite_as_sole_writer,
+        articles::{created_record, InsertedArticle},
+        backend::Pools,
+        read_cache::ReadCache,
         rows::{Authors, CommentRow, KeyedArticleRow},
-        tags::{insert_tags, Tags},
+        tags::Tags,
         users::cached_profiles,
         writer::{Queue, Reply},
     },
@@ -102,46 +102,32 @@ impl Job {
         !matches!(self, Job::Comment { .. })
     }
 
-    /// Makes the write in the batch's transaction. A favorite is one query, a read and a write: its article
-    /// missing is its own outcome, and anything else fails the batch (SQLite may have rolled the whole
-    /// transaction back). The others are written under a savepoint, so that one failing rolls back alone: a new
-    /// article writes several rows, and a comment — one statement, which SQLite would undo alone — can fail for
-    /// want of room (a long one needs pages a favorite does not), and the savepoint tells whether SQLite kept the
-    /// transaction.
-    async fn write(&self, tx: &mut SqliteConnection) -> Result<Written, ServiceError> {
+    /// Makes the write in the batch's transaction. A favorite's article missing is its own outcome, and anything
+    /// else fails the batch (SQLite may have rolled the whole transaction back). The others are written under a
+    /// savepoint, so that one failing rolls back alone: a new article writes several rows, and a comment — one
+    /// statement, which SQLite would undo alone — can fail for want of room (a long one needs pages a favorite
+    /// does not), and the savepoint tells whether SQLite kept the transaction.
+    fn write(&self, db: &Direct) -> Result<Written, ServiceError> {
         Ok(match self {
             Job::Favorite {
                 slug,
                 user,
                 favorite,
                 ..
-            } => Written::Favorite(
-                match write_favorite_as_sole_writer(tx, slug, *user, *favorite).await {
-                    Err(missing @ ServiceError::NotFound(_)) => Err(missing),
-                    Err(batch_error) => return Err(batch_error),
-                    Ok(row) => Ok(row),
+            } => Written::Favorite(match db.favorite(slug, *user, *favorite) {
+                Err(missing @ ServiceError::NotFound(_)) => Err(missing),
+                Err(batch_error) => return Err(batch_error),
+                Ok(row) => Ok(row),
+            }),
+            Job::Create { article, .. } => Written::Article(db.under_savepoint(
+                || self.is_abandoned(),
+                |db| {
+                    let tags = Tags::new(article.tags.clone());
+                    Ok((db.create(article, &tags)?, tags))
                 },
-            ),
-            Job::Create { article, .. } => Written::Article(
-                under_savepoint(
-                    tx,
-                    || self.is_abandoned(),
-                    async |savepoint| {
-                        let tags = Tags::new(article.tags.clone());
-                        let row = insert_article_row(savepoint, article, &tags).await?;
-                        insert_tags(savepoint, &[(row.id, &tags)]).await?;
-                        Ok((row, tags))
-                    },
-                )
-                .await?,
-            ),
+            )?),
             Job::Comment { slug, comment, .. } => Written::Comment(
-                under_savepoint(
-                    tx,
-                    || self.is_abandoned(),
-                    async |savepoint| write_comment(savepoint, slug, comment).await,
-                )
-                .await?,
+                db.under_savepoint(|| self.is_abandoned(), |db| db.comment(slug, comment))?,
             ),
         })
     }
@@ -359,24 +345,16 @@ impl Writer {
             Some(leased) => leased,
             None => (self.blog.acquire().await?, Instant::now()),
         };
-        let begun = Instant::now();
-        let written = async {
-            let mut tx = conn.begin().await?;
-            let mut outcomes = Vec::with_capacity(jobs.len());
-            for (job, _) in jobs {
-                outcomes.push(job.write(&mut tx).await?);
-            }
-            let committing = Instant::now();
-            tx.commit().await.map_err(commit_failed::<Sqlite>)?;
-            // The COMMIT alone (its fsync, with `DB_SYNCHRONOUS=full`), and the whole transaction: how long a
-            // batch holds the single writer, which every write queued behind it waits for.
-            metrics::histogram!("db_blog_commit_duration_seconds")
-                .record(committing.elapsed().as_secs_f64());
-            Ok(outcomes)
-        }
-        .await;
-        metrics::histogram!("db_blog_transaction_duration_seconds")
-            .record(begun.elapsed().as_secs_f64());
+        let written = Direct::run(&mut conn, |db| {
+            let begun = Instant::now();
+            let written = db.transaction(|db| jobs.iter().map(|(job, _)| job.write(db)).collect());
+            // How long a batch holds the single writer, which every write queued behind it waits for.
+            metrics::histogram!("db_blog_transaction_duration_seconds")
+                .record(begun.elapsed().as_secs_f64());
+            written
+        })
+        .await
+        .and_then(|written| written);
         if written.is_err() {
             let _ = conn.close().await;
         } else {
@@ -388,24 +366,6 @@ impl Writer {
 
 /// blog.db's connection while the writer keeps it between batches, with when it was taken from the pool.
 type Lease = Option<(PoolConnection<Sqlite>, Instant)>;
-
-/// Runs `write` under a savepoint of `tx`: kept if it succeeds and its caller still waits, rolled back alone
-/// otherwise (a caller that has gone would only get a duplicate when its client tries again). The outer error
-/// is the savepoint's own (the whole batch fails), the inner one the write's.
-async fn under_savepoint<T>(
-    tx: &mut SqliteConnection,
-    abandoned: impl Fn() -> bool,
-    write: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, ServiceError>,
-) -> Result<Result<T, ServiceError>, ServiceError> {
-    let mut savepoint = tx.begin().await?;
-    let written = write(&mut savepoint).await;
-    if written.is_ok() && !abandoned() {
-        savepoint.commit().await?;
-        return Ok(written);
-    }
-    savepoint.rollback().await?;
-    Ok(written.and(Err(ServiceError::Busy)))
-}
 
 #[cfg(test)]
 mod tests {
@@ -864,22 +824,25 @@ mod tests {
         let (kept_reply, _waiting) = tokio::sync::oneshot::channel();
         let (left_reply, gone) = tokio::sync::oneshot::channel();
         let mut conn = store.blog.write.acquire().await.expect("writer");
-        let mut tx = conn.begin().await.expect("begin");
-        let kept = comment("kept", kept_reply)
-            .write(&mut tx)
-            .await
-            .expect("write");
-        assert!(matches!(kept, Written::Comment(Ok(ref row)) if row.body == "kept"));
-        let left = comment("left", left_reply);
-        // Its caller gives up once the job was taken into the batch (the writer checks before writing, and again
-        // before keeping the write).
-        drop(gone);
-        let left = left.write(&mut tx).await.expect("write");
-        assert!(
-            matches!(left, Written::Comment(Err(ServiceError::Busy))),
-            "a comment whose caller left was answered as written"
-        );
-        tx.commit().await.expect("commit");
+        Direct::run(&mut conn, |db| {
+            db.transaction(|db| {
+                let kept = comment("kept", kept_reply).write(db).expect("write");
+                assert!(matches!(kept, Written::Comment(Ok(ref row)) if row.body == "kept"));
+                let left = comment("left", left_reply);
+                // Its caller gives up once the job was taken into the batch (the writer checks before writing, and
+                // again before keeping the write).
+                drop(gone);
+                let left = left.write(db).expect("write");
+                assert!(
+                    matches!(left, Written::Comment(Err(ServiceError::Busy))),
+                    "a comment whose caller left was answered as written"
+                );
+                Ok(())
+            })
+        })
+        .await
+        .expect("lent")
+        .expect("committed");
         drop(conn);
         let (bodies, count): (String, i64) = sqlx::query_as(
             "SELECT (SELECT group_concat(body) FROM comments), comments_count FROM articles",

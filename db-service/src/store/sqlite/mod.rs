@@ -4,6 +4,7 @@
 //! memory) and can group-commit blog.db's writes (new articles, favorites, comments).
 
 pub(super) mod blog_writer;
+mod direct;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
