@@ -36,8 +36,8 @@ pub(super) async fn write_favorite<C: Conn>(
 /// commit, so that a batch of favorites (at most 64) never has the single writer copy more than ~64 × this.
 pub(super) const BODY_READ_BY_THE_WRITER: usize = 64 * 1024;
 
-/// The two statements of [`write_favorite`] as blog.db's only writer makes it (SQLite's group commit,
-/// store/sqlite/direct.rs), which answers with the article as `user` sees it right after the write without
+/// A favorite as blog.db's only writer makes it (SQLite's group commit, store/sqlite/direct.rs), in two
+/// statements, answering with the article as `user` sees it right after the write without
 /// reading it again after the commit (its author's profile still is, from users.db): the row read just before the
 /// write (a [`KeyedArticleRow`], its body left out when larger than [`BODY_READ_BY_THE_WRITER`] for the caller to
 /// read after the commit), and the write, which finds the article by its slug again. The row is then corrected by

@@ -334,8 +334,8 @@ impl Writer {
     }
 
     /// Makes every job's write in one transaction and commits it; each outcome is that job's own. After a failure
-    /// the connection is closed rather than kept: SQLite may have rolled the transaction back under sqlx, whose
-    /// idea of the nesting depth would then be wrong.
+    /// the connection is closed rather than kept, so that the next batch starts on a fresh one whatever the
+    /// failure left behind (its ROLLBACK may have failed too).
     async fn commit(
         &self,
         jobs: &[(Job, Option<AuthorView>)],
@@ -345,16 +345,16 @@ impl Writer {
             Some(leased) => leased,
             None => (self.blog.acquire().await?, Instant::now()),
         };
+        let begun = Instant::now();
         let written = Direct::run(&mut conn, |db| {
-            let begun = Instant::now();
-            let written = db.transaction(|db| jobs.iter().map(|(job, _)| job.write(db)).collect());
-            // How long a batch holds the single writer, which every write queued behind it waits for.
-            metrics::histogram!("db_blog_transaction_duration_seconds")
-                .record(begun.elapsed().as_secs_f64());
-            written
+            db.transaction(|db| jobs.iter().map(|(job, _)| job.write(db)).collect())
         })
         .await
         .and_then(|written| written);
+        // How long a batch holds the single writer, which every write queued behind it waits for, from taking the
+        // connection's handle to the end of its COMMIT.
+        metrics::histogram!("db_blog_transaction_duration_seconds")
+            .record(begun.elapsed().as_secs_f64());
         if written.is_err() {
             let _ = conn.close().await;
         } else {
@@ -670,6 +670,58 @@ mod tests {
             .execute(&mut *writer)
             .await
             .expect("page limit");
+    }
+
+    /// A database error in a batch fails it as a whole (nothing of it is stored, its caller is told), and the
+    /// writer goes on: the connection it failed on is not reused (this one carried the trigger that refused the
+    /// write), and the same connection slot then serves sqlx's own transactions and the next batches.
+    #[tokio::test]
+    async fn a_batch_a_database_error_fails_stores_nothing_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, jake, writer) = store_with_jake(dir.path()).await;
+        let slug = writer
+            .insert(article(jake, "liked"))
+            .await
+            .expect("article")
+            .slug;
+        let mut conn = store.blog.write.acquire().await.expect("writer");
+        sqlx::query(
+            "CREATE TEMP TRIGGER refuse_favorites BEFORE INSERT ON favorites \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+        .execute(&mut *conn)
+        .await
+        .expect("trigger");
+        drop(conn);
+        let refused = writer.set_favorite(&slug, jake, true).await.map(drop);
+        assert!(
+            matches!(refused, Err(ServiceError::Internal(_))),
+            "{refused:?}"
+        );
+        let favorites: i64 = sqlx::query_scalar("SELECT count(*) FROM favorites")
+            .fetch_one(&store.blog.read)
+            .await
+            .expect("favorites");
+        assert_eq!(favorites, 0, "the failed batch's favorite was stored");
+
+        let mut tx = store.blog.write.begin().await.expect("sqlx begins");
+        sqlx::query("UPDATE articles SET title = 'edited'")
+            .execute(&mut *tx)
+            .await
+            .expect("edit");
+        tx.commit().await.expect("commit");
+        let liked = writer
+            .set_favorite(&slug, jake, true)
+            .await
+            .expect("the writer goes on");
+        assert_eq!(
+            (
+                liked.row.title.as_str(),
+                liked.row.favorites_count,
+                liked.row.favorited
+            ),
+            ("edited", 1, true)
+        );
     }
 
     /// With no room left, writes are refused as `StorageFull` (503 at the api, worth another try) and nothing of

@@ -7,8 +7,9 @@
 //! transaction of 3.2 writes held the single writer 3.4 ms, of which 1.2 ms was COMMIT, and a favorite took
 //! 11.7 ms on average at the api. Here a batch costs one round trip (taking the handle) whatever it holds.
 //!
-//! The SQL is the text sqlx runs for the same writes elsewhere (store::{favorites, comments, articles, tags} build
-//! it); only how it is run and how its rows are read differ.
+//! The statements are built beside the rest of their tables' SQL (store::{favorites, comments, articles, tags}),
+//! by the builders MySQL's writes use where the two backends agree; only how they are run and how their rows are
+//! read (by the same column names as the sqlx row shapes) is here.
 
 use std::time::Instant;
 
@@ -30,11 +31,22 @@ use crate::{
     },
 };
 
-/// blog.db's writer connection, lent by sqlx for one batch.
+/// blog.db's writer connection, lent by sqlx for one batch. A transaction still open when it is dropped (a batch
+/// that panicked, or forgot to end it) is rolled back, so that sqlx never gets the connection back inside a
+/// transaction it does not know of.
 pub(super) struct Direct(Connection);
 
+impl Drop for Direct {
+    fn drop(&mut self) {
+        if !self.0.is_autocommit() {
+            let _ = self.0.execute_batch("ROLLBACK");
+        }
+    }
+}
+
 impl Direct {
-    /// Runs `batch` on `conn`'s SQLite handle, on this thread, while sqlx's worker thread for `conn` waits.
+    /// Runs `batch` on `conn`'s SQLite handle, on this thread, while sqlx's worker thread for `conn` waits. An
+    /// error if `batch` left a transaction open (it is rolled back).
     pub(super) async fn run<T>(
         conn: &mut SqliteConnection,
         batch: impl FnOnce(&Direct) -> T,
@@ -42,17 +54,22 @@ impl Direct {
         let mut locked = conn.lock_handle().await?;
         let handle = locked.as_raw_handle();
         // SAFETY: the handle is sqlx's open connection, which `locked` keeps from its worker thread until dropped,
-        // so nothing else uses it meanwhile; it outlives `direct`, which is dropped first (finalizing the
-        // statements it prepared) and never closes it (`from_handle` lends, and rusqlite is built without
-        // `hooks`, so dropping it leaves sqlx's settings on the connection alone).
+        // so nothing else uses it meanwhile. `direct` is dropped before `locked`, also when `batch` panics (it was
+        // declared after it), finalizing the statements it prepared, and never closes the handle: `from_handle`
+        // lends it, and rusqlite is built without `hooks` (the workspace pins it; `make lint` checks no crate
+        // turns that on), so dropping it leaves sqlx's settings on the connection alone.
         #[expect(
             unsafe_code,
             reason = "the only way to run statements on sqlx's connection in this thread"
         )]
         let direct = Direct(unsafe { Connection::from_handle(handle.as_ptr()) }?);
         let done = batch(&direct);
+        let left_open = !direct.0.is_autocommit();
         drop(direct);
         drop(locked);
+        if left_open {
+            return Err(anyhow::anyhow!("a batch left its transaction open").into());
+        }
         Ok(done)
     }
 
@@ -62,37 +79,43 @@ impl Direct {
         &self,
         body: impl FnOnce(&Self) -> Result<T, ServiceError>,
     ) -> Result<T, ServiceError> {
-        self.statements("BEGIN IMMEDIATE")?;
+        self.statement("BEGIN IMMEDIATE")?;
         let done = body(self).and_then(|done| {
             let committing = Instant::now();
-            self.statements("COMMIT")?;
+            self.statement("COMMIT")?;
             metrics::histogram!("db_blog_commit_duration_seconds")
                 .record(committing.elapsed().as_secs_f64());
             Ok(done)
         });
         // SQLite may have rolled the transaction back itself (e.g. for want of room).
         if done.is_err() && !self.0.is_autocommit() {
-            let _ = self.statements("ROLLBACK");
+            let _ = self.statement("ROLLBACK");
         }
         done
     }
 
     /// Runs `write` under a savepoint: kept if it succeeds and its caller still waits, rolled back alone otherwise
-    /// (a caller that has gone would only get a duplicate when its client tries again). The outer error is the
-    /// savepoint's own (the whole batch fails: SQLite may have rolled the transaction back), the inner one the
-    /// write's.
+    /// (a caller that has gone would only get a duplicate when its client tries again). The outer error fails the
+    /// whole batch: the savepoint's own, or the write's when SQLite rolled the whole transaction back for it (e.g.
+    /// for want of room); the inner one is the write's alone.
     pub(super) fn under_savepoint<T>(
         &self,
         abandoned: impl Fn() -> bool,
         write: impl FnOnce(&Self) -> Result<T, ServiceError>,
     ) -> Result<Result<T, ServiceError>, ServiceError> {
-        self.statements("SAVEPOINT job")?;
+        self.statement("SAVEPOINT job")?;
         let written = write(self);
         if written.is_ok() && !abandoned() {
-            self.statements("RELEASE job")?;
+            self.statement("RELEASE job")?;
             return Ok(written);
         }
-        self.statements("ROLLBACK TO job; RELEASE job")?;
+        if self.0.is_autocommit() {
+            return Err(written.err().unwrap_or_else(|| {
+                anyhow::anyhow!("the transaction ended under a savepoint").into()
+            }));
+        }
+        self.statement("ROLLBACK TO job")?;
+        self.statement("RELEASE job")?;
         Ok(written.and(Err(ServiceError::Busy)))
     }
 
@@ -154,8 +177,9 @@ impl Direct {
         Err(ServiceError::Conflict("slug"))
     }
 
-    fn statements(&self, sql: &str) -> rusqlite::Result<()> {
-        self.0.execute_batch(sql)
+    /// A statement without parameters (BEGIN, COMMIT, savepoints), prepared once per batch.
+    fn statement(&self, sql: &str) -> rusqlite::Result<()> {
+        self.0.prepare_cached(sql)?.execute([]).map(drop)
     }
 
     fn execute(&self, q: &SqlQuery) -> rusqlite::Result<()> {
@@ -235,4 +259,68 @@ fn inserted_article(row: &Row<'_>) -> rusqlite::Result<InsertedArticle> {
         created_at: row.get("created_at")?,
         updated_at: row.get("updated_at")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, Sqlite};
+
+    use super::*;
+    use crate::{config::Durability, store::SqlStore};
+
+    async fn store(dir: &std::path::Path) -> SqlStore<Sqlite> {
+        crate::store::sqlite::open(dir, Durability::Full, 256)
+            .await
+            .expect("open")
+    }
+
+    /// A batch that ends without committing (as one that panics would) is an error, and what it wrote is rolled
+    /// back before sqlx gets the connection back, which can then begin a transaction of its own.
+    #[tokio::test]
+    async fn a_batch_that_leaves_its_transaction_open_is_rolled_back_before_sqlx_gets_the_connection_back(
+    ) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = store(dir.path()).await;
+        let mut conn = store.blog.write.acquire().await.expect("writer");
+        let left_open = Direct::run(&mut conn, |db| {
+            db.statement("BEGIN IMMEDIATE")?;
+            db.statement("INSERT INTO tags (tag, article_count) VALUES ('left-open', 1)")
+        })
+        .await;
+        assert!(left_open.is_err(), "{left_open:?}");
+        let mut tx = conn.begin().await.expect("sqlx begins");
+        let tags: i64 = sqlx::query_scalar("SELECT count(*) FROM tags WHERE tag = 'left-open'")
+            .fetch_one(&mut *tx)
+            .await
+            .expect("count");
+        tx.commit().await.expect("commit");
+        assert_eq!(tags, 0, "the open transaction's write was kept");
+    }
+
+    /// A write SQLite rolls the whole transaction back for fails the batch with its own error, not with the
+    /// savepoint's that SQLite dropped with it.
+    #[tokio::test]
+    async fn a_write_whose_failure_ended_the_transaction_fails_the_batch_with_its_own_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = store(dir.path()).await;
+        let mut conn = store.blog.write.acquire().await.expect("writer");
+        let outcome = Direct::run(&mut conn, |db| {
+            db.transaction(|db| {
+                db.under_savepoint(
+                    || false,
+                    |db| -> Result<(), ServiceError> {
+                        // What SQLite does on its own after some failures (SQLITE_FULL, SQLITE_IOERR).
+                        db.statement("ROLLBACK")?;
+                        Err(ServiceError::StorageFull("the write's own".into()))
+                    },
+                )
+            })
+        })
+        .await
+        .expect("lent");
+        assert!(
+            matches!(outcome, Err(ServiceError::StorageFull(ref why)) if why == "the write's own"),
+            "{outcome:?}"
+        );
+    }
 }
