@@ -251,11 +251,19 @@ def main() -> int:
         check("a cached answer lives at most a second", later == [5, 6, 6], later)
         # A crowd asking for one page at once: the first passes, the second fetches it for the cache and the others
         # wait for it (no stampede). The crowd runs in a process of its own: its 50 threads sharing this process's
-        # interpreter lock with the stand-in api could hold the fill's answer past nginx's 10 ms lock timeout.
-        crowd_out = subprocess.run([sys.executable, "-c", CROWD, str(port), "/api/articles?crowd=1"],
-                                   capture_output=True, text=True, timeout=60)
-        crowd = set(json.loads(crowd_out.stdout or "[]")) if crowd_out.returncode == 0 else {crowd_out.stderr}
-        check("a crowd's simultaneous misses reach the api at most twice", crowd <= {1, 2}, sorted(crowd, key=str))
+        # interpreter lock with the stand-in api could hold the fill's answer past nginx's 10 ms lock timeout. On a
+        # busy machine the stand-in (a thread per connection) can still answer the fill later than that, after
+        # which waiting requests go through as nginx is told to: so up to three crowds, each on a page of its own,
+        # and one of them must find the lock held. Without the lock every crowd reaches the api many times.
+        crowds = []
+        for attempt in range(1, 4):
+            crowd_out = subprocess.run([sys.executable, "-c", CROWD, str(port), f"/api/articles?crowd={attempt}"],
+                                       capture_output=True, text=True, timeout=60)
+            crowd = set(json.loads(crowd_out.stdout or "[]")) if crowd_out.returncode == 0 else {crowd_out.stderr}
+            crowds.append(sorted(crowd, key=str))
+            if crowd <= {1, 2}:
+                break
+        check("a crowd's simultaneous misses reach the api at most twice", crowd <= {1, 2}, crowds)
         time.sleep(1 - time.time() % 1 + 0.05)
         reads = [seen("/api/profiles/jake?cached=1") for _ in range(3)]
         check("anonymous profile reads are cached too", reads == [1, 2, 2], reads)

@@ -410,6 +410,14 @@ mod tests {
             .expect("titles")
     }
 
+    /// How many rows blog.db's `table` holds.
+    async fn stored_rows(store: &SqlStore<Sqlite>, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&store.blog.read)
+            .await
+            .expect("count")
+    }
+
     /// Creates queued behind the busy writer took at most two transactions: the one waiting on the writer, and
     /// the rest together.
     fn assert_queued_creates_batched(writer: &BlogWriter) {
@@ -552,10 +560,7 @@ mod tests {
                 .await
                 .expect("count");
         assert_eq!(favorites, 1, "favoriting twice is one favorite");
-        let comments: i64 = sqlx::query_scalar("SELECT count(*) FROM comments")
-            .fetch_one(&store.blog.read)
-            .await
-            .expect("comments");
+        let comments: i64 = stored_rows(&store, "comments").await;
         assert_eq!(comments, 3);
         assert_eq!(stored_titles(&store).await.len(), 4);
     }
@@ -698,10 +703,7 @@ mod tests {
             matches!(refused, Err(ServiceError::Internal(_))),
             "{refused:?}"
         );
-        let favorites: i64 = sqlx::query_scalar("SELECT count(*) FROM favorites")
-            .fetch_one(&store.blog.read)
-            .await
-            .expect("favorites");
+        let favorites: i64 = stored_rows(&store, "favorites").await;
         assert_eq!(favorites, 0, "the failed batch's favorite was stored");
 
         let mut tx = store.blog.write.begin().await.expect("sqlx begins");
@@ -767,10 +769,7 @@ mod tests {
             matches!(full, Err(ServiceError::StorageFull(_))),
             "{full:?} after {comments} comments"
         );
-        let stored_comments: i64 = sqlx::query_scalar("SELECT count(*) FROM comments")
-            .fetch_one(&store.blog.read)
-            .await
-            .expect("comments");
+        let stored_comments: i64 = stored_rows(&store, "comments").await;
         assert_eq!(
             stored_comments, comments,
             "the refused comment is not stored"
