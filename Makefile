@@ -8,7 +8,7 @@ CARGO ?= cargo
 TRUNK_FLAGS := --offline --cargo-profile wasm-release --release
 TOOLS_VENV ?= $(or $(CONDUIT_TOOLS_VENV),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/conduit/tools-venv)
 
-.PHONY: help bootstrap build services web up dev test lint fmt-check clippy rusqlite-features cargo-test nginx-test k8s-test docker-lint \
+.PHONY: help bootstrap build services web up dev test lint fmt-check clippy unsafe-check cargo-test nginx-test k8s-test docker-lint \
 	e2e contract images test-containers clean
 
 help: ## List the targets
@@ -37,7 +37,7 @@ dev: bootstrap ## db-service + api (dev mode) + trunk serve with /api proxied, h
 
 test: bootstrap lint cargo-test nginx-test k8s-test docker-lint e2e contract ## Every test: lints, unit + integration, nginx, manifests, browser, API contract
 
-lint: fmt-check clippy rusqlite-features
+lint: fmt-check clippy unsafe-check
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -46,11 +46,15 @@ clippy:
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --locked -p web -p markdown-worker --target wasm32-unknown-unknown -- -D warnings
 
-# db-service lends sqlx's SQLite handle to rusqlite (db-service/src/store/sqlite/direct.rs), which is sound only while
-# rusqlite leaves the connection's hooks alone when it lets go of it: no crate may turn its hook features on.
-rusqlite-features:
-	@if $(CARGO) tree --locked --workspace -e features -i rusqlite | grep -E 'rusqlite feature "(hooks|preupdate_hook)"'; then \
-	  echo "rusqlite's hook features are on: db-service's direct writes would clear sqlx's hooks" >&2; exit 1; fi
+# db-service lends sqlx's SQLite handle to rusqlite (db-service/src/store/sqlite/direct.rs), its only unsafe code
+# (the other crates forbid it): that is sound only while rusqlite leaves the connection's hooks alone when it lets go
+# of it, so no crate may turn rusqlite's hook features on; and no other file of db-service may use unsafe code.
+unsafe-check:
+	@tree=$$($(CARGO) tree --locked --workspace -e features -i rusqlite) || exit 1; \
+	if echo "$$tree" | grep -E 'rusqlite feature "(hooks|preupdate_hook)"'; then \
+	  echo "rusqlite's hook features are on: db-service's direct writes would clear sqlx's hooks" >&2; exit 1; fi; \
+	if grep -rnE '\bunsafe\b|unsafe_code' db-service/src --include='*.rs' | grep -v '^db-service/src/store/sqlite/direct.rs:'; then \
+	  echo "unsafe code in db-service outside src/store/sqlite/direct.rs" >&2; exit 1; fi
 
 cargo-test: ## Unit and integration tests; db-service's storage suite runs on SQLite and on a private MariaDB
 	MOTO_SERVER=$(TOOLS_VENV)/bin/moto_server scripts/with-mariadb $(CARGO) test --locked --workspace --no-fail-fast

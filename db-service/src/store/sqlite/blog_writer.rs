@@ -698,13 +698,37 @@ mod tests {
         .await
         .expect("trigger");
         drop(conn);
-        let refused = writer.set_favorite(&slug, jake, true).await.map(drop);
-        assert!(
-            matches!(refused, Err(ServiceError::Internal(_))),
-            "{refused:?}"
+        // A comment the trigger lets through, in the same batch as the favorite it refuses.
+        let batch = || {
+            let (commenting, liking) = (writer.clone(), writer.clone());
+            let (on, also_on) = (slug.clone(), slug.clone());
+            vec![
+                tokio::spawn(async move {
+                    let comment = NewComment {
+                        author: jake,
+                        body: "in the failed batch".into(),
+                    };
+                    commenting.add_comment(&on, comment).await.map(drop)
+                }),
+                tokio::spawn(
+                    async move { liking.set_favorite(&also_on, jake, true).await.map(drop) },
+                ),
+            ]
+        };
+        for outcome in while_writer_busy(&store, batch).await {
+            assert!(
+                matches!(outcome, Err(ServiceError::Internal(_))),
+                "{outcome:?}"
+            );
+        }
+        assert_eq!(
+            (
+                stored_rows(&store, "comments").await,
+                stored_rows(&store, "favorites").await
+            ),
+            (0, 0),
+            "a write of the failed batch was stored"
         );
-        let favorites: i64 = stored_rows(&store, "favorites").await;
-        assert_eq!(favorites, 0, "the failed batch's favorite was stored");
 
         let mut tx = store.blog.write.begin().await.expect("sqlx begins");
         sqlx::query("UPDATE articles SET title = 'edited'")

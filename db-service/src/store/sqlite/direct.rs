@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use db_client::{Entity, NewArticle, NewComment, UserId};
 use rusqlite::{types::ToSqlOutput, Connection, Row};
-use sqlx::SqliteConnection;
+use sqlx::sqlite::{LockedSqliteHandle, SqliteConnection};
 
 use crate::{
     error::ServiceError,
@@ -31,22 +31,31 @@ use crate::{
     },
 };
 
-/// blog.db's writer connection, lent by sqlx for one batch. A transaction still open when it is dropped (a batch
-/// that panicked, or forgot to end it) is rolled back, so that sqlx never gets the connection back inside a
-/// transaction it does not know of.
-pub(super) struct Direct(Connection);
+/// blog.db's writer connection, lent by sqlx for one batch: the SQLite handle of sqlx's connection, and the lock
+/// that keeps sqlx's worker thread off it, dropped in that order (fields drop in declaration order, after
+/// [`Drop::drop`]). A transaction the batch leaves open (it panicked, or forgot to end it) is rolled back first,
+/// so that sqlx never gets the connection back inside a transaction it does not know of.
+pub(super) struct Direct<'c> {
+    connection: Connection,
+    _locked: LockedSqliteHandle<'c>,
+}
 
-impl Drop for Direct {
+impl Drop for Direct<'_> {
     fn drop(&mut self) {
-        if !self.0.is_autocommit() {
-            let _ = self.0.execute_batch("ROLLBACK");
+        if !self.connection.is_autocommit() {
+            let _ = self.connection.execute_batch("ROLLBACK");
         }
     }
 }
 
-impl Direct {
+/// Statements a batch prepares at most (rusqlite's default keeps 16): the fixed ones (BEGIN, COMMIT, savepoints,
+/// each kind of write) and a tag INSERT per number of tags, so that each is prepared once per batch.
+const STATEMENTS_CACHED: usize = 64;
+
+impl Direct<'_> {
     /// Runs `batch` on `conn`'s SQLite handle, on this thread, while sqlx's worker thread for `conn` waits. An
-    /// error if `batch` left a transaction open (it is rolled back).
+    /// error, with `batch` not run, if the connection is inside a transaction (sqlx's: it is not this module's to
+    /// end), and an error if `batch` left one open (it is rolled back).
     pub(super) async fn run<T>(
         conn: &mut SqliteConnection,
         batch: impl FnOnce(&Direct) -> T,
@@ -54,19 +63,26 @@ impl Direct {
         let mut locked = conn.lock_handle().await?;
         let handle = locked.as_raw_handle();
         // SAFETY: the handle is sqlx's open connection, which `locked` keeps from its worker thread until dropped,
-        // so nothing else uses it meanwhile. `direct` is dropped before `locked`, also when `batch` panics (it was
-        // declared after it), finalizing the statements it prepared, and never closes the handle: `from_handle`
-        // lends it, and rusqlite is built without `hooks` (the workspace pins it; `make lint` checks no crate
-        // turns that on), so dropping it leaves sqlx's settings on the connection alone.
+        // so nothing else uses it meanwhile. `Direct` holds both and drops the connection first, also when `batch`
+        // panics, finalizing the statements it prepared; it never closes the handle: `from_handle` lends it, and
+        // rusqlite is built without `hooks` (the workspace pins it; `make lint` checks no crate turns that on), so
+        // dropping it leaves sqlx's settings on the connection alone.
         #[expect(
             unsafe_code,
             reason = "the only way to run statements on sqlx's connection in this thread"
         )]
-        let direct = Direct(unsafe { Connection::from_handle(handle.as_ptr()) }?);
+        let connection = unsafe { Connection::from_handle(handle.as_ptr()) }?;
+        if !connection.is_autocommit() {
+            return Err(anyhow::anyhow!("the connection lent is inside a transaction").into());
+        }
+        connection.set_prepared_statement_cache_capacity(STATEMENTS_CACHED);
+        let direct = Direct {
+            connection,
+            _locked: locked,
+        };
         let done = batch(&direct);
-        let left_open = !direct.0.is_autocommit();
+        let left_open = !direct.connection.is_autocommit();
         drop(direct);
-        drop(locked);
         if left_open {
             return Err(anyhow::anyhow!("a batch left its transaction open").into());
         }
@@ -88,7 +104,7 @@ impl Direct {
             Ok(done)
         });
         // SQLite may have rolled the transaction back itself (e.g. for want of room).
-        if done.is_err() && !self.0.is_autocommit() {
+        if done.is_err() && !self.connection.is_autocommit() {
             let _ = self.statement("ROLLBACK");
         }
         done
@@ -105,14 +121,14 @@ impl Direct {
     ) -> Result<Result<T, ServiceError>, ServiceError> {
         self.statement("SAVEPOINT job")?;
         let written = write(self);
-        if written.is_ok() && !abandoned() {
-            self.statement("RELEASE job")?;
-            return Ok(written);
-        }
-        if self.0.is_autocommit() {
+        if self.connection.is_autocommit() {
             return Err(written.err().unwrap_or_else(|| {
                 anyhow::anyhow!("the transaction ended under a savepoint").into()
             }));
+        }
+        if written.is_ok() && !abandoned() {
+            self.statement("RELEASE job")?;
+            return Ok(written);
         }
         self.statement("ROLLBACK TO job")?;
         self.statement("RELEASE job")?;
@@ -171,19 +187,19 @@ impl Direct {
             match self.execute(&new_article_insert(Dialect::Sqlite, &slug, new, tags)) {
                 Err(e) if takes_a_used_slug(&e) => continue,
                 Err(e) => return Err(e.into()),
-                Ok(()) => return Ok(self.0.last_insert_rowid()),
+                Ok(()) => return Ok(self.connection.last_insert_rowid()),
             }
         }
         Err(ServiceError::Conflict("slug"))
     }
 
-    /// A statement without parameters (BEGIN, COMMIT, savepoints), prepared once per batch.
+    /// A statement without parameters (BEGIN, COMMIT, savepoints), prepared once per batch ([`STATEMENTS_CACHED`]).
     fn statement(&self, sql: &str) -> rusqlite::Result<()> {
-        self.0.prepare_cached(sql)?.execute([]).map(drop)
+        self.connection.prepare_cached(sql)?.execute([]).map(drop)
     }
 
     fn execute(&self, q: &SqlQuery) -> rusqlite::Result<()> {
-        self.0
+        self.connection
             .prepare_cached(&q.sql)?
             .execute(rusqlite::params_from_iter(&q.params))
             .map(drop)
@@ -196,7 +212,7 @@ impl Direct {
         q: &SqlQuery,
         read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
     ) -> rusqlite::Result<Option<T>> {
-        let mut statement = self.0.prepare_cached(&q.sql)?;
+        let mut statement = self.connection.prepare_cached(&q.sql)?;
         let mut rows = statement.query_map(rusqlite::params_from_iter(&q.params), read)?;
         let first = rows.next().transpose()?;
         for rest in rows {
@@ -295,6 +311,53 @@ mod tests {
             .expect("count");
         tx.commit().await.expect("commit");
         assert_eq!(tags, 0, "the open transaction's write was kept");
+    }
+
+    /// A batch that panics with a transaction open: the transaction is rolled back as the panic unwinds, and
+    /// sqlx can begin one of its own on the connection.
+    #[tokio::test]
+    async fn a_batch_that_panics_leaves_no_transaction_behind() {
+        use futures_util::FutureExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = store(dir.path()).await;
+        let mut conn = store.blog.write.acquire().await.expect("writer");
+        let panicked = std::panic::AssertUnwindSafe(Direct::run(&mut conn, |db| {
+            db.statement("BEGIN IMMEDIATE").expect("begin");
+            db.statement("INSERT INTO tags (tag, article_count) VALUES ('panicked', 1)")
+                .expect("insert");
+            panic!("a batch panics");
+        }))
+        .catch_unwind()
+        .await;
+        assert!(panicked.is_err());
+        let mut tx = conn.begin().await.expect("sqlx begins");
+        let tags: i64 = sqlx::query_scalar("SELECT count(*) FROM tags")
+            .fetch_one(&mut *tx)
+            .await
+            .expect("count");
+        tx.commit().await.expect("commit");
+        assert_eq!(tags, 0, "the panicked batch's write was kept");
+    }
+
+    /// A connection lent inside sqlx's own transaction is refused, and that transaction is left as it was, for
+    /// sqlx to commit.
+    #[tokio::test]
+    async fn a_connection_inside_a_transaction_of_sqlx_is_refused_and_its_transaction_left_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = store(dir.path()).await;
+        let mut tx = store.blog.write.begin().await.expect("sqlx begins");
+        sqlx::query("INSERT INTO tags (tag, article_count) VALUES ('sqlx', 1)")
+            .execute(&mut *tx)
+            .await
+            .expect("insert");
+        let refused = Direct::run(&mut tx, |db| db.statement("SELECT 1")).await;
+        assert!(refused.is_err(), "{refused:?}");
+        tx.commit().await.expect("sqlx commits its own transaction");
+        let tags: i64 = sqlx::query_scalar("SELECT count(*) FROM tags WHERE tag = 'sqlx'")
+            .fetch_one(&store.blog.read)
+            .await
+            .expect("count");
+        assert_eq!(tags, 1, "sqlx's transaction was rolled back");
     }
 
     /// A write SQLite rolls the whole transaction back for fails the batch with its own error, not with the
