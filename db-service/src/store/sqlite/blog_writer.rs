@@ -392,6 +392,15 @@ mod tests {
         (store, jake.id, writer)
     }
 
+    /// The slug of a new article titled `title` by `author`, written by `writer`.
+    async fn new_slug(writer: &BlogWriter, author: UserId, title: &str) -> String {
+        writer
+            .insert(article(author, title))
+            .await
+            .expect("article")
+            .slug
+    }
+
     fn article(author: UserId, title: &str) -> NewArticle {
         NewArticle {
             author,
@@ -490,11 +499,7 @@ mod tests {
     async fn favorites_comments_and_creates_queued_together_share_a_transaction() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, jake, writer) = store_with_jake(dir.path()).await;
-        let slug = writer
-            .insert(article(jake, "first"))
-            .await
-            .expect("article")
-            .slug;
+        let slug = new_slug(&writer, jake, "first").await;
         let before = writer.batches();
         let jobs = || {
             (0..9)
@@ -571,11 +576,7 @@ mod tests {
     async fn favorites_batched_together_are_each_answered_with_the_article_after_their_own_write() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, jake, writer) = store_with_jake(dir.path()).await;
-        let slug = writer
-            .insert(article(jake, "liked"))
-            .await
-            .expect("article")
-            .slug;
+        let slug = new_slug(&writer, jake, "liked").await;
         let mut fans = Vec::new();
         for i in 0..8 {
             let fan = store
@@ -684,11 +685,7 @@ mod tests {
     async fn a_batch_a_database_error_fails_stores_nothing_and_the_writer_goes_on() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, jake, writer) = store_with_jake(dir.path()).await;
-        let slug = writer
-            .insert(article(jake, "liked"))
-            .await
-            .expect("article")
-            .slug;
+        let slug = new_slug(&writer, jake, "liked").await;
         let mut conn = store.blog.write.acquire().await.expect("writer");
         sqlx::query(
             "CREATE TEMP TRIGGER refuse_favorites BEFORE INSERT ON favorites \
@@ -757,11 +754,7 @@ mod tests {
     async fn a_full_disk_refuses_writes_as_storage_full_and_they_succeed_once_there_is_room() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, jake, writer) = store_with_jake(dir.path()).await;
-        let first = writer
-            .insert(article(jake, "first"))
-            .await
-            .expect("article")
-            .slug;
+        let first = new_slug(&writer, jake, "first").await;
         let big = || NewArticle {
             body: "x".repeat(200_000),
             ..article(jake, "big")
@@ -883,11 +876,7 @@ mod tests {
     async fn a_comment_whose_caller_left_while_it_was_written_is_rolled_back_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, jake, writer) = store_with_jake(dir.path()).await;
-        let slug = writer
-            .insert(article(jake, "commented"))
-            .await
-            .expect("article")
-            .slug;
+        let slug = new_slug(&writer, jake, "commented").await;
         let comment = |body: &str, reply| Job::Comment {
             slug: slug.clone(),
             comment: NewComment {
@@ -935,11 +924,7 @@ mod tests {
     async fn an_edit_gets_the_connection_while_writes_keep_coming() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, jake, writer) = store_with_jake(dir.path()).await;
-        let slug = writer
-            .insert(article(jake, "busy"))
-            .await
-            .expect("article")
-            .slug;
+        let slug = new_slug(&writer, jake, "busy").await;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         // More writers than one batch takes, so the queue is never empty between batches.
         let flood: Vec<_> = (0..3 * MAX_BATCH)

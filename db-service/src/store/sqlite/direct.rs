@@ -290,6 +290,18 @@ mod tests {
             .expect("open")
     }
 
+    /// How many tags blog.db holds, read in a transaction sqlx begins and commits on `conn` (which fails if the
+    /// connection is still inside another).
+    async fn tags_in_a_transaction_of_sqlx(conn: &mut SqliteConnection) -> i64 {
+        let mut tx = conn.begin().await.expect("sqlx begins");
+        let tags = sqlx::query_scalar("SELECT count(*) FROM tags")
+            .fetch_one(&mut *tx)
+            .await
+            .expect("count");
+        tx.commit().await.expect("commit");
+        tags
+    }
+
     /// A batch that ends without committing (as one that panics would) is an error, and what it wrote is rolled
     /// back before sqlx gets the connection back, which can then begin a transaction of its own.
     #[tokio::test]
@@ -304,13 +316,11 @@ mod tests {
         })
         .await;
         assert!(left_open.is_err(), "{left_open:?}");
-        let mut tx = conn.begin().await.expect("sqlx begins");
-        let tags: i64 = sqlx::query_scalar("SELECT count(*) FROM tags WHERE tag = 'left-open'")
-            .fetch_one(&mut *tx)
-            .await
-            .expect("count");
-        tx.commit().await.expect("commit");
-        assert_eq!(tags, 0, "the open transaction's write was kept");
+        assert_eq!(
+            tags_in_a_transaction_of_sqlx(&mut conn).await,
+            0,
+            "the open transaction's write was kept"
+        );
     }
 
     /// A batch that panics with a transaction open: the transaction is rolled back as the panic unwinds, and
@@ -330,13 +340,11 @@ mod tests {
         .catch_unwind()
         .await;
         assert!(panicked.is_err());
-        let mut tx = conn.begin().await.expect("sqlx begins");
-        let tags: i64 = sqlx::query_scalar("SELECT count(*) FROM tags")
-            .fetch_one(&mut *tx)
-            .await
-            .expect("count");
-        tx.commit().await.expect("commit");
-        assert_eq!(tags, 0, "the panicked batch's write was kept");
+        assert_eq!(
+            tags_in_a_transaction_of_sqlx(&mut conn).await,
+            0,
+            "the panicked batch's write was kept"
+        );
     }
 
     /// A connection lent inside sqlx's own transaction is refused, and that transaction is left as it was, for
