@@ -21,7 +21,7 @@ use crate::error::ServiceError;
 
 /// Slugs tried for one article: the one derived from its title, then that with a random suffix. A title shared
 /// by any number of articles costs the same few statements; a suffix repeats with a chance of 1 in 36⁸.
-pub(super) const SLUG_ATTEMPTS: usize = 3;
+const SLUG_ATTEMPTS: usize = 3;
 
 /// What the database decided for a new article row.
 #[derive(Debug, sqlx::FromRow)]
@@ -32,8 +32,13 @@ pub(super) struct InsertedArticle {
     pub updated_at: String,
 }
 
+/// The slugs to try for `base`, in order, [`SLUG_ATTEMPTS`] of them: `base`, then suffixed ones.
+pub(super) fn slug_candidates(base: &str) -> impl Iterator<Item = String> + '_ {
+    (0..SLUG_ATTEMPTS).map(move |attempt| slug_candidate(base, attempt))
+}
+
 /// The slug to try at `attempt` (from 0): `base`, then `base-<8 random base-36 digits>`.
-pub(super) fn slug_candidate(base: &str, attempt: usize) -> String {
+fn slug_candidate(base: &str, attempt: usize) -> String {
     if attempt == 0 {
         return base.to_owned();
     }
@@ -93,8 +98,7 @@ async fn write_under_free_slug<C: Conn>(
     base: &str,
     what: Slugged<'_>,
 ) -> Result<i64, ServiceError> {
-    for attempt in 0..SLUG_ATTEMPTS {
-        let slug = slug_candidate(base, attempt);
+    for slug in slug_candidates(base) {
         let q = match what {
             Slugged::New(new, tags) => new_article_insert(C::DIALECT, &slug, new, tags),
             Slugged::Renamed(id) => {
@@ -161,8 +165,7 @@ pub(super) async fn insert_articles_together<C: Conn>(
     let mut used: HashSet<String> = taken.into_iter().map(|(slug,)| slug).collect();
     let mut slugs = Vec::with_capacity(batch.len());
     for (new, _) in batch {
-        let slug = (0..SLUG_ATTEMPTS)
-            .map(|attempt| slug_candidate(&new.slug, attempt))
+        let slug = slug_candidates(&new.slug)
             .find(|candidate| !used.contains(candidate))
             .ok_or(ServiceError::Conflict("slug"))?;
         used.insert(slug.clone());

@@ -20,9 +20,7 @@ use sqlx::sqlite::{LockedSqliteHandle, SqliteConnection};
 use crate::{
     error::ServiceError,
     store::{
-        articles::{
-            new_article_insert, select_inserted, slug_candidate, InsertedArticle, SLUG_ATTEMPTS,
-        },
+        articles::{new_article_insert, select_inserted, slug_candidates, InsertedArticle},
         comments::insert_comment_returning,
         favorites::{as_after_the_write, favorite_by_sole_writer},
         rows::{ArticleRow, CommentRow, KeyedArticleRow},
@@ -162,7 +160,7 @@ impl Direct<'_> {
     }
 
     /// Inserts a new article with its tags under its slug, or under a suffixed one when that is taken
-    /// (store::articles::slug_candidate); what the database decided.
+    /// (store::articles::slug_candidates); what the database decided.
     pub(super) fn create(
         &self,
         new: &NewArticle,
@@ -182,8 +180,7 @@ impl Direct<'_> {
 
     /// The new article's id, under the first slug candidate no other article has.
     fn insert_under_free_slug(&self, new: &NewArticle, tags: &Tags) -> Result<i64, ServiceError> {
-        for attempt in 0..SLUG_ATTEMPTS {
-            let slug = slug_candidate(&new.slug, attempt);
+        for slug in slug_candidates(&new.slug) {
             match self.execute(&new_article_insert(Dialect::Sqlite, &slug, new, tags)) {
                 Err(e) if takes_a_used_slug(&e) => continue,
                 Err(e) => return Err(e.into()),
