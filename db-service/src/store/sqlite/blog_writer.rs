@@ -695,24 +695,44 @@ mod tests {
         .await
         .expect("trigger");
         drop(conn);
-        // A comment the trigger lets through, in the same batch as the favorite it refuses.
-        let batch = || {
-            let (commenting, liking) = (writer.clone(), writer.clone());
-            let (on, also_on) = (slug.clone(), slug.clone());
-            vec![
-                tokio::spawn(async move {
-                    let comment = NewComment {
+        // A comment the trigger lets through, in the same batch as the favorite it refuses: given to the batch
+        // writing itself, so that both are in one transaction whatever the timing.
+        let (commented, comment_outcome) = tokio::sync::oneshot::channel();
+        let (liked, favorite_outcome) = tokio::sync::oneshot::channel();
+        let jobs = vec![
+            (
+                Job::Comment {
+                    slug: slug.clone(),
+                    comment: NewComment {
                         author: jake,
                         body: "in the failed batch".into(),
-                    };
-                    commenting.add_comment(&on, comment).await.map(drop)
-                }),
-                tokio::spawn(
-                    async move { liking.set_favorite(&also_on, jake, true).await.map(drop) },
-                ),
-            ]
+                    },
+                    reply: commented,
+                },
+                None,
+            ),
+            (
+                Job::Favorite {
+                    slug: slug.clone(),
+                    user: jake,
+                    favorite: true,
+                    reply: liked,
+                },
+                None,
+            ),
+        ];
+        let batch_writer = Writer {
+            blog: store.blog.write.clone(),
+            users: store.users.clone(),
+            cache: Arc::clone(&store.cache),
+            batches: Arc::default(),
         };
-        for outcome in while_writer_busy(&store, batch).await {
+        batch_writer.write(jobs, &mut None).await;
+        let outcomes = [
+            comment_outcome.await.expect("answered").map(drop),
+            favorite_outcome.await.expect("answered").map(drop),
+        ];
+        for outcome in outcomes {
             assert!(
                 matches!(outcome, Err(ServiceError::Internal(_))),
                 "{outcome:?}"
