@@ -6,7 +6,7 @@ use bytes::Bytes;
 use db_client::{ArticleFilter, ArticlePage, UserId, MAX_OFFSET, MAX_PAGE_SIZE};
 
 use super::{
-    backend::Backend,
+    backend::{Backend, Record},
     rows::{ArticleRow, CountedArticleRow},
     search::SearchTerms,
     sql::{Dialect, SqlQuery},
@@ -58,18 +58,25 @@ impl<B: Backend> SqlStore<B> {
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let page =
             resolved.page_query(B::DIALECT, filter.viewer, filter.with_bodies, limit, offset);
+        let bounded = resolved.cost_is_bounded();
         let (total, rows) = if !resolved.total_in_page() {
             // Counted beside the page, on another reader.
             let count = resolved.count_query(B::DIALECT);
-            tokio::try_join!(self.count(&count), self.blog.fetch_all::<ArticleRow>(&page))?
+            tokio::try_join!(
+                self.count(&count, bounded),
+                self.read_rows::<ArticleRow>(&page, bounded)
+            )?
         } else {
             // The page carries its total in every row (one statement, one snapshot); a page past the end has no
             // rows to carry it, so its total is counted then.
-            let rows = self.blog.fetch_all::<CountedArticleRow>(&page).await?;
+            let rows = self.read_rows::<CountedArticleRow>(&page, bounded).await?;
             let total = match rows.first() {
                 Some(row) => row.total,
                 None if offset == 0 => 0,
-                None => self.count(&resolved.count_query(B::DIALECT)).await?,
+                None => {
+                    self.count(&resolved.count_query(B::DIALECT), bounded)
+                        .await?
+                }
             };
             (total, rows.into_iter().map(|counted| counted.row).collect())
         };
@@ -85,12 +92,26 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 
-    async fn count(&self, count: &SqlQuery) -> Result<i64, ServiceError> {
-        let (total,) = self
-            .blog
-            .fetch_optional::<(i64,)>(count)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("a count returned no row"))?;
+    /// A page's rows: on the caller's thread when its cost is `bounded` (store::direct_readers), else through sqlx.
+    async fn read_rows<R: Record>(
+        &self,
+        page: &SqlQuery,
+        bounded: bool,
+    ) -> Result<Vec<R>, ServiceError> {
+        if bounded {
+            self.blog.fetch_all(page).await
+        } else {
+            self.blog.fetch_all_long(page).await
+        }
+    }
+
+    async fn count(&self, count: &SqlQuery, bounded: bool) -> Result<i64, ServiceError> {
+        let counted = if bounded {
+            self.blog.fetch_optional::<(i64,)>(count).await?
+        } else {
+            self.blog.fetch_optional_long::<(i64,)>(count).await?
+        };
+        let (total,) = counted.ok_or_else(|| anyhow::anyhow!("a count returned no row"))?;
         Ok(total)
     }
 
@@ -200,6 +221,21 @@ impl ListFilter {
             q.push(" AND a.author_id IN ")
                 .push_id_list(dialect, authors);
         }
+    }
+
+    /// Whether reading a page costs at most what it skips and returns (`MAX_OFFSET + MAX_PAGE_SIZE` rows), whatever
+    /// others write: with one filter or none, the page is walked through an index in its order and its total read
+    /// from a counter. A search, the feed (the followed authors' articles are sorted) and filters combined (the
+    /// driving index is walked until enough rows pass the others) cost what the data holds.
+    pub fn cost_is_bounded(&self) -> bool {
+        let filters = [
+            self.tag.is_some(),
+            self.favorited_by.is_some(),
+            self.author_id.is_some(),
+        ];
+        self.search.is_none()
+            && self.feed_authors.is_none()
+            && filters.iter().filter(|f| **f).count() <= 1
     }
 
     /// Whether the page's rows carry the total ([`CountedArticleRow`]) rather than it being counted beside the

@@ -32,6 +32,13 @@ pub(super) struct InsertedArticle {
     pub updated_at: String,
 }
 
+super::direct_readers::named_row!(InsertedArticle {
+    id,
+    slug,
+    created_at,
+    updated_at
+});
+
 /// The slugs to try for `base`, in order, [`SLUG_ATTEMPTS`] of them: `base`, then suffixed ones.
 pub(super) fn slug_candidates(base: &str) -> impl Iterator<Item = String> + '_ {
     (0..SLUG_ATTEMPTS).map(move |attempt| slug_candidate(base, attempt))

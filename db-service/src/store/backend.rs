@@ -12,19 +12,30 @@ use sqlx::{
 };
 
 use super::{
+    direct_readers::{is_locked, DirectLease, DirectReaders, FromSqliteRow},
     held_readers::{HeldReaders, Lease},
     sql::{Dialect, SqlQuery},
 };
 use crate::error::ServiceError;
 
-/// A row shape both backends can read.
+/// A row shape both backends can read, through sqlx and, on SQLite, on the caller's thread ([`DirectReaders`]).
 pub(crate) trait Record:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, MySqlRow> + Send + Unpin + 'static
+    for<'r> FromRow<'r, SqliteRow>
+    + for<'r> FromRow<'r, MySqlRow>
+    + FromSqliteRow
+    + Send
+    + Unpin
+    + 'static
 {
 }
 
 impl<T> Record for T where
-    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, MySqlRow> + Send + Unpin + 'static
+    T: for<'r> FromRow<'r, SqliteRow>
+        + for<'r> FromRow<'r, MySqlRow>
+        + FromSqliteRow
+        + Send
+        + Unpin
+        + 'static
 {
 }
 
@@ -126,13 +137,14 @@ pub(crate) trait Backend: Database<Connection: Conn> {
 impl<B: Database<Connection: Conn>> Backend for B {}
 
 /// The pools of one database. On SQLite `write` is the single writer connection and `read` a pool of read-only
-/// connections, and readers are served from `held` ([`HeldReaders`]); on MySQL both are the same pool, which also
-/// serves readers.
+/// connections; readers of a bounded cost are served from `direct` ([`DirectReaders`]), the rest from `held`
+/// ([`HeldReaders`]). On MySQL both are the same pool, which also serves readers.
 #[derive(Debug)]
 pub(crate) struct Pools<B: Backend> {
     pub read: Pool<B>,
     pub write: Pool<B>,
     held: Option<Arc<HeldReaders<B>>>,
+    direct: Option<Arc<DirectReaders>>,
 }
 
 impl<B: Backend> Clone for Pools<B> {
@@ -141,6 +153,7 @@ impl<B: Backend> Clone for Pools<B> {
             read: self.read.clone(),
             write: self.write.clone(),
             held: self.held.clone(),
+            direct: self.direct.clone(),
         }
     }
 }
@@ -152,32 +165,54 @@ impl<B: Backend> Pools<B> {
             read: pool.clone(),
             write: pool,
             held: None,
+            direct: None,
         }
     }
 
-    /// A read pool and a write pool, with readers served from `held`.
-    pub fn with_held_readers(read: Pool<B>, write: Pool<B>, held: HeldReaders<B>) -> Self {
+    /// A read pool and a write pool, with readers served from `direct` and `held`.
+    pub fn with_own_readers(
+        read: Pool<B>,
+        write: Pool<B>,
+        held: HeldReaders<B>,
+        direct: DirectReaders,
+    ) -> Self {
         Self {
             read,
             write,
             held: Some(Arc::new(held)),
+            direct: Some(Arc::new(direct)),
         }
     }
 
-    /// A connection for reading.
+    /// A connection for reads of a bounded cost: rows by their key, or a page walked through an index in its
+    /// order. On SQLite they run on this thread (store::direct_readers), which does nothing else meanwhile; reads
+    /// whose cost grows with what others write take a [`Pools::long_reader`].
     pub async fn reader(&self) -> Result<Reader<'_, B>, ServiceError> {
+        if let Some(direct) = &self.direct {
+            match direct.lease() {
+                Ok(Some(lease)) => return Ok(Reader::Direct(lease, self)),
+                // All in use (more threads than connections read at once): through sqlx.
+                Ok(None) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Reader::Sqlx(self.long_reader().await?))
+    }
+
+    /// A connection whose reads run on sqlx's threads, for reads of any cost.
+    pub async fn long_reader(&self) -> Result<SqlxReader<'_, B>, sqlx::Error> {
         Ok(match &self.held {
-            Some(held) => Reader::Held(held.lease().await?),
-            None => Reader::Pooled(self.read.acquire().await?),
+            Some(held) => SqlxReader::Held(held.lease().await?),
+            None => SqlxReader::Pooled(self.read.acquire().await?),
         })
     }
 
-    /// Runs `query` on a reader and returns its rows.
+    /// Runs `query`, of a bounded cost ([`Pools::reader`]), and returns its rows.
     pub async fn fetch_all<R: Record>(&self, query: &SqlQuery) -> Result<Vec<R>, ServiceError> {
         Ok(self.reader().await?.fetch_all(query).await?)
     }
 
-    /// Runs `query` on a reader and returns its row, if any.
+    /// Runs `query`, of a bounded cost ([`Pools::reader`]), and returns its row, if any.
     pub async fn fetch_optional<R: Record>(
         &self,
         query: &SqlQuery,
@@ -185,7 +220,7 @@ impl<B: Backend> Pools<B> {
         Ok(self.reader().await?.fetch_optional(query).await?)
     }
 
-    /// Runs `query` on a reader and returns its row; no row is `missing` not found.
+    /// Runs `query`, of a bounded cost ([`Pools::reader`]), and returns its row; no row is `missing` not found.
     pub async fn fetch_found<R: Record>(
         &self,
         query: &SqlQuery,
@@ -194,13 +229,38 @@ impl<B: Backend> Pools<B> {
         self.reader().await?.fetch_found(query, missing).await
     }
 
+    /// Runs `query`, of any cost ([`Pools::long_reader`]), and returns its rows.
+    pub async fn fetch_all_long<R: Record>(
+        &self,
+        query: &SqlQuery,
+    ) -> Result<Vec<R>, ServiceError> {
+        Ok(self.long_reader().await?.fetch_all(query).await?)
+    }
+
+    /// Runs `query`, of any cost ([`Pools::long_reader`]), and returns its row, if any.
+    pub async fn fetch_optional_long<R: Record>(
+        &self,
+        query: &SqlQuery,
+    ) -> Result<Option<R>, ServiceError> {
+        Ok(self.long_reader().await?.fetch_optional(query).await?)
+    }
+
     /// The held readers' (open, idle) connections, if readers are held.
     pub fn held_usage(&self) -> Option<(u32, usize)> {
         self.held.as_ref().map(|held| held.usage())
     }
 
-    /// Closes the held readers (before the pools: `read` is then the only pool left to close for reads).
+    /// The (open, idle) connections that read on the caller's thread, if there are such readers.
+    pub fn direct_usage(&self) -> Option<(u32, usize)> {
+        self.direct.as_ref().map(|direct| direct.usage())
+    }
+
+    /// Closes the readers outside the pools (before the pools: `read` is then the only pool left to close for
+    /// reads).
     pub async fn close_held(&self) {
+        if let Some(direct) = &self.direct {
+            direct.close();
+        }
         if let Some(held) = &self.held {
             held.close().await;
         }
@@ -212,10 +272,28 @@ impl<B: Backend> Pools<B> {
     }
 }
 
-/// A reading connection: held (SQLite) or from the pool (MySQL).
+/// A connection for reads of a bounded cost ([`Pools::reader`]): on this thread, or through sqlx.
 pub(crate) enum Reader<'a, B: Backend> {
+    /// A read that finds the file locked is made again through `Pools::long_reader`, which waits.
+    Direct(DirectLease<'a>, &'a Pools<B>),
+    Sqlx(SqlxReader<'a, B>),
+}
+
+/// A reader made through sqlx: held (SQLite) or from the pool (MySQL).
+pub(crate) enum SqlxReader<'a, B: Backend> {
     Held(Lease<'a, B>),
     Pooled(PoolConnection<B>),
+}
+
+/// A read on the caller's thread found the file locked and is made through sqlx instead: counted, so that an
+/// operator sees how often (`db_direct_reads_locked_total`).
+fn locked_read_goes_through_sqlx() {
+    metrics::counter!("db_direct_reads_locked_total").increment(1);
+}
+
+/// A failure of a read on the caller's thread, as the error sqlx's own reads give.
+fn direct_error(e: rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::AnyDriverError(Box::new(e))
 }
 
 impl<B: Backend> Conn for Reader<'_, B> {
@@ -223,8 +301,8 @@ impl<B: Backend> Conn for Reader<'_, B> {
 
     async fn execute<'a>(&'a mut self, query: &'a SqlQuery) -> Result<Done, sqlx::Error> {
         match self {
-            Reader::Held(lease) => lease.execute(query).await,
-            Reader::Pooled(conn) => (**conn).execute(query).await,
+            Reader::Direct(_, pools) => pools.long_reader().await?.execute(query).await,
+            Reader::Sqlx(reader) => reader.execute(query).await,
         }
     }
 
@@ -233,8 +311,14 @@ impl<B: Backend> Conn for Reader<'_, B> {
         query: &'a SqlQuery,
     ) -> Result<Vec<R>, sqlx::Error> {
         match self {
-            Reader::Held(lease) => lease.fetch_all(query).await,
-            Reader::Pooled(conn) => (**conn).fetch_all(query).await,
+            Reader::Direct(lease, pools) => match lease.fetch_all(query) {
+                Err(e) if is_locked(&e) => {
+                    locked_read_goes_through_sqlx();
+                    pools.long_reader().await?.fetch_all(query).await
+                }
+                done => done.map_err(direct_error),
+            },
+            Reader::Sqlx(reader) => reader.fetch_all(query).await,
         }
     }
 
@@ -243,8 +327,45 @@ impl<B: Backend> Conn for Reader<'_, B> {
         query: &'a SqlQuery,
     ) -> Result<Option<R>, sqlx::Error> {
         match self {
-            Reader::Held(lease) => lease.fetch_optional(query).await,
-            Reader::Pooled(conn) => (**conn).fetch_optional(query).await,
+            Reader::Direct(lease, pools) => match lease.fetch_optional(query) {
+                Err(e) if is_locked(&e) => {
+                    locked_read_goes_through_sqlx();
+                    pools.long_reader().await?.fetch_optional(query).await
+                }
+                done => done.map_err(direct_error),
+            },
+            Reader::Sqlx(reader) => reader.fetch_optional(query).await,
+        }
+    }
+}
+
+impl<B: Backend> Conn for SqlxReader<'_, B> {
+    const DIALECT: Dialect = B::DIALECT;
+
+    async fn execute<'a>(&'a mut self, query: &'a SqlQuery) -> Result<Done, sqlx::Error> {
+        match self {
+            SqlxReader::Held(lease) => lease.execute(query).await,
+            SqlxReader::Pooled(conn) => (**conn).execute(query).await,
+        }
+    }
+
+    async fn fetch_all<'a, R: Record>(
+        &'a mut self,
+        query: &'a SqlQuery,
+    ) -> Result<Vec<R>, sqlx::Error> {
+        match self {
+            SqlxReader::Held(lease) => lease.fetch_all(query).await,
+            SqlxReader::Pooled(conn) => (**conn).fetch_all(query).await,
+        }
+    }
+
+    async fn fetch_optional<'a, R: Record>(
+        &'a mut self,
+        query: &'a SqlQuery,
+    ) -> Result<Option<R>, sqlx::Error> {
+        match self {
+            SqlxReader::Held(lease) => lease.fetch_optional(query).await,
+            SqlxReader::Pooled(conn) => (**conn).fetch_optional(query).await,
         }
     }
 }
@@ -361,7 +482,79 @@ pub(super) fn unique_violation(e: &sqlx::Error) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use std::str::FromStr;
+
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
     use super::*;
+    use crate::store::direct_readers::tests::file_with_values;
+
+    /// SQLite pools on `path` as db-service opens them, with at most `direct` readers on the caller's thread;
+    /// nothing is opened before the first read.
+    fn own_readers(path: &std::path::Path, direct: usize) -> Pools<Sqlite> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .expect("options")
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new().connect_lazy_with(options.clone());
+        Pools::with_own_readers(
+            pool.clone(),
+            pool,
+            HeldReaders::new(options.read_only(true), 2),
+            DirectReaders::new(path, 0, direct),
+        )
+    }
+
+    async fn values(pools: &Pools<Sqlite>) -> Vec<i64> {
+        let rows: Vec<(i64,)> = pools
+            .fetch_all(&SqlQuery::from("SELECT v FROM x ORDER BY v"))
+            .await
+            .expect("read");
+        rows.into_iter().map(|(v,)| v).collect()
+    }
+
+    #[tokio::test]
+    async fn a_read_that_finds_the_file_locked_is_made_again_through_sqlx_which_waits() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (path, writer) = file_with_values(dir.path());
+        drop(writer);
+        // Exclusive locking mode after a write keeps every other connection out until this one closes.
+        let locker = rusqlite::Connection::open(&path).expect("open");
+        locker
+            .execute_batch("PRAGMA locking_mode = EXCLUSIVE; INSERT INTO x VALUES (3);")
+            .expect("lock");
+        let pools = own_readers(&path, 1);
+        let unlock = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop(locker);
+        });
+        assert_eq!(values(&pools).await, [1, 2, 3]);
+        unlock.join().expect("unlocked");
+        assert_eq!(
+            pools.direct_usage(),
+            Some((1, 1)),
+            "the direct reader was tried"
+        );
+        assert_eq!(pools.held_usage(), Some((1, 1)), "and sqlx's made the read");
+    }
+
+    #[tokio::test]
+    async fn reads_go_through_sqlx_while_every_direct_reader_is_in_use() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (path, writer) = file_with_values(dir.path());
+        let pools = own_readers(&path, 1);
+        assert_eq!(values(&pools).await, [1, 2]);
+        assert_eq!(pools.held_usage(), Some((0, 0)), "read on this thread");
+        let direct = pools.direct.as_ref().expect("direct readers");
+        let taken = direct.lease().expect("open").expect("the one");
+        writer
+            .execute("INSERT INTO x VALUES (3)", [])
+            .expect("write");
+        assert_eq!(values(&pools).await, [1, 2, 3]);
+        assert_eq!(pools.held_usage(), Some((1, 1)), "read through sqlx");
+        drop(taken);
+        pools.close_held().await;
+        assert_eq!(pools.direct_usage(), Some((0, 0)));
+    }
 
     #[test]
     fn a_connection_lost_before_the_commit_is_worth_another_try() {

@@ -9,6 +9,7 @@ mod article_list;
 mod articles;
 mod backend;
 mod comments;
+mod direct_readers;
 mod favorites;
 mod held_readers;
 mod mysql;
@@ -364,6 +365,9 @@ impl<B: Backend> SqlStore<B> {
                     row.2 += open;
                     row.3 += idle;
                 }
+            }
+            if let Some((open, idle)) = pools.direct_usage() {
+                usage.push((db, "direct", open, idle));
             }
         }
         if let Writers::Shared(batches) = &self.writers {

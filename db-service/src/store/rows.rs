@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use anyhow::anyhow;
 use db_client::{ArticleRecord, AuthorView, CommentRecord, UserId, UserRecord};
 
-use super::tags::Tags;
+use super::{
+    direct_readers::{named_row, FromSqliteRow},
+    tags::Tags,
+};
 use crate::error::ServiceError;
 
 #[derive(sqlx::FromRow)]
@@ -19,6 +22,16 @@ pub(super) struct UserRow {
     image: Option<String>,
     token_version: i64,
 }
+
+named_row!(UserRow {
+    id,
+    username,
+    email,
+    password_hash,
+    bio,
+    image,
+    token_version
+});
 
 impl From<UserRow> for UserRecord {
     fn from(row: UserRow) -> Self {
@@ -42,6 +55,14 @@ pub(super) struct AuthorRow {
     image: Option<String>,
     following: bool,
 }
+
+named_row!(AuthorRow {
+    id,
+    username,
+    bio,
+    image,
+    following
+});
 
 impl From<AuthorRow> for AuthorView {
     fn from(row: AuthorRow) -> Self {
@@ -122,6 +143,8 @@ pub(super) struct ArticleKey {
     pub author_id: i64,
 }
 
+named_row!(ArticleKey { id, author_id });
+
 #[derive(sqlx::FromRow)]
 pub(super) struct ArticleRow {
     pub slug: String,
@@ -151,6 +174,37 @@ pub(super) struct KeyedArticleRow {
     pub id: i64,
     #[sqlx(flatten)]
     pub row: ArticleRow,
+}
+
+named_row!(ArticleRow {
+    slug,
+    author_id,
+    title,
+    description,
+    body,
+    tags,
+    favorites_count,
+    favorited,
+    created_at,
+    updated_at
+});
+
+impl FromSqliteRow for CountedArticleRow {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            row: ArticleRow::from_row(row)?,
+            total: row.get("total")?,
+        })
+    }
+}
+
+impl FromSqliteRow for KeyedArticleRow {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            row: ArticleRow::from_row(row)?,
+        })
+    }
 }
 
 impl ArticleRow {
@@ -186,6 +240,14 @@ pub(super) struct CommentRow {
     pub created_at: String,
     pub updated_at: String,
 }
+
+named_row!(CommentRow {
+    id,
+    author_id,
+    body,
+    created_at,
+    updated_at
+});
 
 impl CommentRow {
     /// The record, with its author from `authors`.

@@ -17,7 +17,7 @@ impl<B: Backend> SqlStore<B> {
             SitemapKind::Profiles => (&self.users, "users", "username".to_owned()),
         };
         let (max_id,): (i64,) = pools
-            .fetch_optional(&SqlQuery::from(format!(
+            .fetch_optional_long(&SqlQuery::from(format!(
                 "SELECT COALESCE(MAX(id), 0) FROM {table}"
             )))
             .await?
@@ -39,7 +39,7 @@ impl<B: Backend> SqlStore<B> {
             .push(" AND id <= ")
             .bind_int(Some(first + size))
             .push(" ORDER BY id");
-        let rows: Vec<(String, String)> = pools.fetch_all(&q).await?;
+        let rows: Vec<(String, String)> = pools.fetch_all_long(&q).await?;
         Ok(SitemapPage {
             entries: rows
                 .into_iter()

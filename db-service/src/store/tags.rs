@@ -89,7 +89,7 @@ impl<B: Backend> SqlStore<B> {
         self.cached(
             ReadCache::tags,
             async {
-                let rows: Vec<(String,)> = self.blog.fetch_all(&ranking(B::DIALECT)).await?;
+                let rows: Vec<(String,)> = self.blog.fetch_all_long(&ranking(B::DIALECT)).await?;
                 Ok(Arc::new(rows.into_iter().map(|(tag,)| tag).collect()))
             },
             |cache, version, tags| cache.put_tags(version, Arc::clone(tags)),

@@ -252,7 +252,11 @@ impl<B: Backend> SqlStore<B> {
             q.push(" LIMIT ")
                 .bind_int(Some(i64::try_from(limit).unwrap_or(i64::MAX)));
         }
-        let rows: Vec<(i64,)> = self.users.fetch_all(&q).await?;
+        // All of them is as many as the follower made: not a bounded read.
+        let rows: Vec<(i64,)> = match limit {
+            Some(_) => self.users.fetch_all(&q).await?,
+            None => self.users.fetch_all_long(&q).await?,
+        };
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 

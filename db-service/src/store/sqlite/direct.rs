@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use db_client::{Entity, NewArticle, NewComment, UserId};
-use rusqlite::{types::ToSqlOutput, Connection, Row};
+use rusqlite::Connection;
 use sqlx::sqlite::{LockedSqliteHandle, SqliteConnection};
 
 use crate::{
@@ -22,9 +22,10 @@ use crate::{
     store::{
         articles::{new_article_insert, select_inserted, slug_candidates, InsertedArticle},
         comments::insert_comment_returning,
+        direct_readers::FromSqliteRow,
         favorites::{as_after_the_write, favorite_by_sole_writer},
-        rows::{ArticleRow, CommentRow, KeyedArticleRow},
-        sql::{Dialect, Param, SqlQuery},
+        rows::{CommentRow, KeyedArticleRow},
+        sql::{Dialect, SqlQuery},
         tags::{tag_rows_insert, Tags},
     },
 };
@@ -143,7 +144,7 @@ impl Direct<'_> {
     ) -> Result<KeyedArticleRow, ServiceError> {
         let (read, write) = favorite_by_sole_writer(slug, user, favorite);
         let before = self
-            .first_row(&read, keyed_article_row)?
+            .first_row::<KeyedArticleRow>(&read)?
             .ok_or(ServiceError::NotFound(Entity::Article))?;
         self.execute(&write)?;
         Ok(as_after_the_write(before, favorite))
@@ -155,7 +156,7 @@ impl Direct<'_> {
         slug: &str,
         comment: &NewComment,
     ) -> Result<CommentRow, ServiceError> {
-        self.first_row(&insert_comment_returning(slug, comment), comment_row)?
+        self.first_row::<CommentRow>(&insert_comment_returning(slug, comment))?
             .ok_or(ServiceError::NotFound(Entity::Article))
     }
 
@@ -170,7 +171,7 @@ impl Direct<'_> {
         let mut q = SqlQuery::from(select_inserted(Dialect::Sqlite) + "id = ");
         q.bind_int(Some(id));
         let row = self
-            .first_row(&q, inserted_article)?
+            .first_row::<InsertedArticle>(&q)?
             .ok_or_else(|| anyhow::anyhow!("article {id} vanished after its insert"))?;
         if let Some(q) = tag_rows_insert(&[(row.id, tags)]) {
             self.execute(&q)?;
@@ -202,15 +203,11 @@ impl Direct<'_> {
             .map(drop)
     }
 
-    /// The first row `q` returns, read by `read`. Every row is stepped through, so that a statement that writes
-    /// (`… RETURNING`) runs to its end.
-    fn first_row<T>(
-        &self,
-        q: &SqlQuery,
-        read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
-    ) -> rusqlite::Result<Option<T>> {
+    /// The first row `q` returns. Every row is stepped through, so that a statement that writes (`… RETURNING`)
+    /// runs to its end.
+    fn first_row<T: FromSqliteRow>(&self, q: &SqlQuery) -> rusqlite::Result<Option<T>> {
         let mut statement = self.connection.prepare_cached(&q.sql)?;
-        let mut rows = statement.query_map(rusqlite::params_from_iter(&q.params), read)?;
+        let mut rows = statement.query_map(rusqlite::params_from_iter(&q.params), T::from_row)?;
         let first = rows.next().transpose()?;
         for rest in rows {
             rest?;
@@ -219,59 +216,11 @@ impl Direct<'_> {
     }
 }
 
-impl rusqlite::ToSql for Param {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        match self {
-            Param::Int(value) => value.to_sql(),
-            Param::Text(value) => value.to_sql(),
-        }
-    }
-}
-
 /// Whether an INSERT failed because another article has its slug (`UNIQUE constraint failed: articles.slug`).
 fn takes_a_used_slug(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(failure, Some(message))
         if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             && message.ends_with("articles.slug"))
-}
-
-/// The rows below are the sqlx `FromRow` shapes of store::rows and store::articles, read by column name the same
-/// way.
-fn keyed_article_row(row: &Row<'_>) -> rusqlite::Result<KeyedArticleRow> {
-    Ok(KeyedArticleRow {
-        id: row.get("id")?,
-        row: ArticleRow {
-            slug: row.get("slug")?,
-            author_id: row.get("author_id")?,
-            title: row.get("title")?,
-            description: row.get("description")?,
-            body: row.get("body")?,
-            tags: row.get("tags")?,
-            favorites_count: row.get("favorites_count")?,
-            favorited: row.get("favorited")?,
-            created_at: row.get("created_at")?,
-            updated_at: row.get("updated_at")?,
-        },
-    })
-}
-
-fn comment_row(row: &Row<'_>) -> rusqlite::Result<CommentRow> {
-    Ok(CommentRow {
-        id: row.get("id")?,
-        author_id: row.get("author_id")?,
-        body: row.get("body")?,
-        created_at: row.get("created_at")?,
-        updated_at: row.get("updated_at")?,
-    })
-}
-
-fn inserted_article(row: &Row<'_>) -> rusqlite::Result<InsertedArticle> {
-    Ok(InsertedArticle {
-        id: row.get("id")?,
-        slug: row.get("slug")?,
-        created_at: row.get("created_at")?,
-        updated_at: row.get("updated_at")?,
-    })
 }
 
 #[cfg(test)]

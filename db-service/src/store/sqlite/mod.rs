@@ -18,7 +18,8 @@ use sqlx::{
 };
 
 use super::{
-    backend::Pools, held_readers::HeldReaders, read_cache::ReadCache, Freshness, SqlStore, Writers,
+    backend::Pools, direct_readers::DirectReaders, held_readers::HeldReaders,
+    read_cache::ReadCache, Freshness, SqlStore, Writers,
 };
 use crate::{config::Durability, folder_lock::FolderLock};
 
@@ -159,8 +160,8 @@ async fn open_file(
         .await
         .with_context(|| format!("cannot migrate {}", path.display()))?;
     let reading = options.read_only(true);
-    // Requests read through held connections (store::held_readers); this pool serves the rest: readiness checks,
-    // backups.
+    // Requests read on their own thread (store::direct_readers) or, when a read's cost is not bounded, through held
+    // connections (store::held_readers); this pool serves the rest: readiness checks, backups.
     let read = SqlitePoolOptions::new()
         .test_before_acquire(false)
         .max_connections(2)
@@ -170,10 +171,18 @@ async fn open_file(
         .await
         .with_context(|| format!("cannot open {} for reading", path.display()))?;
     let held = HeldReaders::new(reading, reader_connections());
-    Ok(Pools::with_held_readers(read, write, held))
+    let direct = DirectReaders::new(path, mmap_bytes, direct_reader_connections());
+    Ok(Pools::with_own_readers(read, write, held, direct))
 }
 
-/// Readers per database: two per core (a reader waits on I/O at times), between 2 and 8. Each connection keeps
+/// Readers on the caller's thread per database: one per core, as many as the runtime has worker threads to read on
+/// at once (a read there never awaits), at most 8; past that, reads go through sqlx's.
+fn direct_reader_connections() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    cores.min(8)
+}
+
+/// Readers through sqlx per database: two per core (a reader waits on I/O at times), between 2 and 8. Each connection keeps
 /// its own page cache, so more than the CPUs can use only costs memory.
 fn reader_connections() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
@@ -183,7 +192,6 @@ fn reader_connections() -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::backend::Conn;
 
     #[tokio::test]
     async fn every_connection_maps_as_much_of_its_file_as_configured() {
@@ -198,8 +206,8 @@ mod tests {
     async fn assert_maps(store: &SqlStore<Sqlite>, expected: i64) {
         let pragma = crate::store::sql::SqlQuery::from("PRAGMA mmap_size");
         for pools in [&store.users, &store.blog] {
-            let mut reader = pools.reader().await.expect("reader");
-            let held: Option<(i64,)> = reader.fetch_optional(&pragma).await.expect("held");
+            let direct: Option<(i64,)> = pools.fetch_optional(&pragma).await.expect("direct");
+            let held: Option<(i64,)> = pools.fetch_optional_long(&pragma).await.expect("held");
             let pooled: i64 = sqlx::query_scalar("PRAGMA mmap_size")
                 .fetch_one(&pools.read)
                 .await
@@ -209,8 +217,8 @@ mod tests {
                 .await
                 .expect("writer");
             assert_eq!(
-                (held, pooled, writer),
-                (Some((expected,)), expected, expected)
+                (direct, held, pooled, writer),
+                (Some((expected,)), Some((expected,)), expected, expected)
             );
         }
     }

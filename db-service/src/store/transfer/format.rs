@@ -95,6 +95,8 @@ macro_rules! table {
             $($(#[$attr])* $column: $ty,)*
         }
 
+        $crate::store::direct_readers::named_row!($row { $($column),* });
+
         impl Table for $row {
             const NAME: &'static str = $name;
             const DATABASE: Database = Database::$db;
