@@ -34,24 +34,70 @@ pub fn render(store: &Store) -> String {
 /// Writes the database refused for want of room.
 const STORAGE_FULL: &str = "db_storage_full_total";
 
-/// Refusals since the last log line about them, and the second of that line.
-static REFUSED_SINCE_LOGGED: AtomicU64 = AtomicU64::new(0);
-static LOGGED_AT_SECOND: AtomicU64 = AtomicU64::new(0);
+/// Events of one kind that are logged at most once a second, each line saying how many happened since the last:
+/// what clients can make happen at any rate must not flood the log.
+struct LogThrottle {
+    since_logged: AtomicU64,
+    logged_at_second: AtomicU64,
+}
+
+impl LogThrottle {
+    const fn new() -> Self {
+        Self {
+            since_logged: AtomicU64::new(0),
+            logged_at_second: AtomicU64::new(0),
+        }
+    }
+
+    /// Notes one event; `Some(events since the last line)` when a line is due now.
+    fn note(&self) -> Option<u64> {
+        let since = self.since_logged.fetch_add(1, Ordering::Relaxed) + 1;
+        let second = unix_seconds(SystemTime::now()) as u64;
+        if self.logged_at_second.swap(second, Ordering::Relaxed) == second {
+            return None;
+        }
+        self.since_logged.fetch_sub(since, Ordering::Relaxed);
+        Some(since)
+    }
+}
+
+static STORAGE_FULL_LOG: LogThrottle = LogThrottle::new();
 
 /// Counts one write the database refused for want of room (`why`: its message) and says so at error level — the
-/// operator has to make room — at most once a second, with how many were refused since, so that clients trying
-/// again cannot flood the log.
+/// operator has to make room — at most once a second, with how many were refused since.
 pub fn record_storage_full(why: &str) {
     metrics::counter!(STORAGE_FULL).increment(1);
-    let refused = REFUSED_SINCE_LOGGED.fetch_add(1, Ordering::Relaxed) + 1;
-    let second = unix_seconds(SystemTime::now()) as u64;
-    if LOGGED_AT_SECOND.swap(second, Ordering::Relaxed) != second {
-        REFUSED_SINCE_LOGGED.fetch_sub(refused, Ordering::Relaxed);
+    if let Some(refused) = STORAGE_FULL_LOG.note() {
         tracing::error!(
             refused,
             error = why,
             "writes refused: the database's storage is full"
         );
+    }
+}
+
+static DIRECT_READER_LOG: LogThrottle = LogThrottle::new();
+
+/// Why a read of a bounded cost was made through sqlx's threads rather than on the caller's (store::direct_readers).
+#[derive(Debug, Clone, Copy)]
+pub enum DirectReadMissed {
+    /// The file was locked (SQLite's WAL being recovered): sqlx's reader waits for it.
+    Locked,
+    /// No connection could be opened (`why`), e.g. for want of file descriptors: logged at most once a second.
+    CannotOpen,
+}
+
+/// Counts a read made through sqlx instead of on the caller's thread, in `db_direct_reads_missed_total{reason}`.
+pub fn record_direct_read_missed(reason: DirectReadMissed, why: &dyn std::fmt::Display) {
+    let label = match reason {
+        DirectReadMissed::Locked => "locked",
+        DirectReadMissed::CannotOpen => "cannot_open",
+    };
+    metrics::counter!("db_direct_reads_missed_total", "reason" => label).increment(1);
+    if let DirectReadMissed::CannotOpen = reason {
+        if let Some(missed) = DIRECT_READER_LOG.note() {
+            tracing::warn!(missed, error = %why, "cannot open a reader connection; reading through sqlx");
+        }
     }
 }
 

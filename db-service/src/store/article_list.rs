@@ -6,7 +6,8 @@ use bytes::Bytes;
 use db_client::{ArticleFilter, ArticlePage, UserId, MAX_OFFSET, MAX_PAGE_SIZE};
 
 use super::{
-    backend::{Backend, Record},
+    backend::{Backend, Conn, ReadCost, Record},
+    direct_readers::MAX_ROWS_READ_DIRECTLY,
     rows::{ArticleRow, CountedArticleRow},
     search::SearchTerms,
     sql::{Dialect, SqlQuery},
@@ -55,28 +56,25 @@ impl<B: Backend> SqlStore<B> {
                 total: 0,
             });
         };
+        let cost = resolved.cost(limit, offset);
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let page =
             resolved.page_query(B::DIALECT, filter.viewer, filter.with_bodies, limit, offset);
-        let bounded = resolved.cost_is_bounded();
         let (total, rows) = if !resolved.total_in_page() {
             // Counted beside the page, on another reader.
             let count = resolved.count_query(B::DIALECT);
             tokio::try_join!(
-                self.count(&count, bounded),
-                self.read_rows::<ArticleRow>(&page, bounded)
+                self.count(&count, cost),
+                self.read_rows::<ArticleRow>(&page, cost)
             )?
         } else {
             // The page carries its total in every row (one statement, one snapshot); a page past the end has no
             // rows to carry it, so its total is counted then.
-            let rows = self.read_rows::<CountedArticleRow>(&page, bounded).await?;
+            let rows = self.read_rows::<CountedArticleRow>(&page, cost).await?;
             let total = match rows.first() {
                 Some(row) => row.total,
                 None if offset == 0 => 0,
-                None => {
-                    self.count(&resolved.count_query(B::DIALECT), bounded)
-                        .await?
-                }
+                None => self.count(&resolved.count_query(B::DIALECT), cost).await?,
             };
             (total, rows.into_iter().map(|counted| counted.row).collect())
         };
@@ -92,26 +90,23 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 
-    /// A page's rows: on the caller's thread when its cost is `bounded` (store::direct_readers), else through sqlx.
+    /// A page's rows, read where their `cost` allows (Pools::reader_for).
     async fn read_rows<R: Record>(
         &self,
         page: &SqlQuery,
-        bounded: bool,
+        cost: ReadCost,
     ) -> Result<Vec<R>, ServiceError> {
-        if bounded {
-            self.blog.fetch_all(page).await
-        } else {
-            self.blog.fetch_all_long(page).await
-        }
+        Ok(self.blog.reader_for(cost).await?.fetch_all(page).await?)
     }
 
-    async fn count(&self, count: &SqlQuery, bounded: bool) -> Result<i64, ServiceError> {
-        let counted = if bounded {
-            self.blog.fetch_optional::<(i64,)>(count).await?
-        } else {
-            self.blog.fetch_optional_long::<(i64,)>(count).await?
-        };
-        let (total,) = counted.ok_or_else(|| anyhow::anyhow!("a count returned no row"))?;
+    async fn count(&self, count: &SqlQuery, cost: ReadCost) -> Result<i64, ServiceError> {
+        let (total,) = self
+            .blog
+            .reader_for(cost)
+            .await?
+            .fetch_optional::<(i64,)>(count)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("a count returned no row"))?;
         Ok(total)
     }
 
@@ -223,19 +218,22 @@ impl ListFilter {
         }
     }
 
-    /// Whether reading a page costs at most what it skips and returns (`MAX_OFFSET + MAX_PAGE_SIZE` rows), whatever
-    /// others write: with one filter or none, the page is walked through an index in its order and its total read
-    /// from a counter. A search, the feed (the followed authors' articles are sorted) and filters combined (the
-    /// driving index is walked until enough rows pass the others) cost what the data holds.
-    pub fn cost_is_bounded(&self) -> bool {
-        let filters = [
-            self.tag.is_some(),
-            self.favorited_by.is_some(),
-            self.author_id.is_some(),
-        ];
-        self.search.is_none()
+    /// What reading the page at `offset` of `limit` rows costs. Small ([`MAX_ROWS_READ_DIRECTLY`]) only with no
+    /// filter, a tag or an author, near the start: the page is walked through an index in its order and its total
+    /// read from a counter. A search, the feed (the followed authors' articles are sorted), filters combined (the
+    /// driving index is walked until enough rows pass the others) and favorites (counted row by row) cost what
+    /// the data holds.
+    pub fn cost(&self, limit: u32, offset: u64) -> ReadCost {
+        let walked = offset.saturating_add(u64::from(limit));
+        let by_index_with_a_counter = self.search.is_none()
             && self.feed_authors.is_none()
-            && filters.iter().filter(|f| **f).count() <= 1
+            && self.favorited_by.is_none()
+            && !(self.tag.is_some() && self.author_id.is_some());
+        if by_index_with_a_counter && walked <= MAX_ROWS_READ_DIRECTLY {
+            ReadCost::Small
+        } else {
+            ReadCost::Any
+        }
     }
 
     /// Whether the page's rows carry the total ([`CountedArticleRow`]) rather than it being counted beside the
@@ -485,6 +483,41 @@ mod tests {
                 "{name} count scans: {count:#?}"
             );
         }
+    }
+
+    /// Pages read on the caller's thread take their total from a counter, and come out of an index in order:
+    /// neither costs more as others write.
+    #[tokio::test]
+    async fn pages_of_a_small_cost_count_from_counters_and_sort_nothing() {
+        let counters = ["article_totals", "tags", "author_article_counts"];
+        let mut small = Vec::new();
+        let every = std::iter::once(("none", ListFilter::default())).chain(filters());
+        for (name, filter) in every {
+            if filter.cost(20, 0) != ReadCost::Small {
+                continue;
+            }
+            small.push(name);
+            let count = plan(&filter.count_query(Dialect::Sqlite)).await;
+            // Each line reads a table ("SEARCH tags USING …"): one of the counters.
+            let table = |line: &String| line.split(' ').nth(1).map(str::to_owned);
+            assert!(
+                count
+                    .iter()
+                    .all(|line| table(line).is_some_and(|t| counters.contains(&t.as_str()))),
+                "{name} counts rows: {count:#?}"
+            );
+            let page = plan(&filter.page_query(Dialect::Sqlite, None, false, 20, 0)).await;
+            assert!(
+                !page.iter().any(|l| l.contains("TEMP B-TREE")),
+                "{name} sorts: {page:#?}"
+            );
+        }
+        assert_eq!(small, ["none", "tag", "author"]);
+        // Far pages are walked through sqlx's threads, however they are filtered.
+        let none = ListFilter::default();
+        assert_eq!(none.cost(100, 1_000), ReadCost::Small);
+        assert_eq!(none.cost(100, 1_001), ReadCost::Any);
+        assert_eq!(none.cost(20, u64::MAX), ReadCost::Any);
     }
 
     #[tokio::test]

@@ -16,7 +16,10 @@ use super::{
     held_readers::{HeldReaders, Lease},
     sql::{Dialect, SqlQuery},
 };
-use crate::error::ServiceError;
+use crate::{
+    error::ServiceError,
+    metrics::{record_direct_read_missed, DirectReadMissed},
+};
 
 /// A row shape both backends can read, through sqlx and, on SQLite, on the caller's thread ([`DirectReaders`]).
 pub(crate) trait Record:
@@ -184,16 +187,21 @@ impl<B: Backend> Pools<B> {
         }
     }
 
-    /// A connection for reads of a bounded cost: rows by their key, or a page walked through an index in its
-    /// order. On SQLite they run on this thread (store::direct_readers), which does nothing else meanwhile; reads
-    /// whose cost grows with what others write take a [`Pools::long_reader`].
+    /// A connection for reads of a small cost ([`ReadCost::Small`]). On SQLite they run on this thread
+    /// (store::direct_readers), which does nothing else meanwhile.
     pub async fn reader(&self) -> Result<Reader<'_, B>, ServiceError> {
-        if let Some(direct) = &self.direct {
+        self.reader_for(ReadCost::Small).await
+    }
+
+    /// A connection for reads of `cost`: on this thread where that is small and the backend allows it, else
+    /// through sqlx's.
+    pub async fn reader_for(&self, cost: ReadCost) -> Result<Reader<'_, B>, ServiceError> {
+        if let (ReadCost::Small, Some(direct)) = (cost, &self.direct) {
             match direct.lease() {
                 Ok(Some(lease)) => return Ok(Reader::Direct(lease, self)),
                 // All in use (more threads than connections read at once): through sqlx.
                 Ok(None) => {}
-                Err(e) => return Err(e.into()),
+                Err(e) => record_direct_read_missed(DirectReadMissed::CannotOpen, &e),
             }
         }
         Ok(Reader::Sqlx(self.long_reader().await?))
@@ -207,12 +215,12 @@ impl<B: Backend> Pools<B> {
         })
     }
 
-    /// Runs `query`, of a bounded cost ([`Pools::reader`]), and returns its rows.
+    /// Runs `query`, of a small cost ([`Pools::reader`]), and returns its rows.
     pub async fn fetch_all<R: Record>(&self, query: &SqlQuery) -> Result<Vec<R>, ServiceError> {
         Ok(self.reader().await?.fetch_all(query).await?)
     }
 
-    /// Runs `query`, of a bounded cost ([`Pools::reader`]), and returns its row, if any.
+    /// Runs `query`, of a small cost ([`Pools::reader`]), and returns its row, if any.
     pub async fn fetch_optional<R: Record>(
         &self,
         query: &SqlQuery,
@@ -220,7 +228,7 @@ impl<B: Backend> Pools<B> {
         Ok(self.reader().await?.fetch_optional(query).await?)
     }
 
-    /// Runs `query`, of a bounded cost ([`Pools::reader`]), and returns its row; no row is `missing` not found.
+    /// Runs `query`, of a small cost ([`Pools::reader`]), and returns its row; no row is `missing` not found.
     pub async fn fetch_found<R: Record>(
         &self,
         query: &SqlQuery,
@@ -272,9 +280,20 @@ impl<B: Backend> Pools<B> {
     }
 }
 
-/// A connection for reads of a bounded cost ([`Pools::reader`]): on this thread, or through sqlx.
+/// What a read may cost, which decides the thread it runs on ([`Pools::reader_for`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadCost {
+    /// At most [`super::direct_readers::MAX_ROWS_READ_DIRECTLY`] rows or index entries, whatever others write: a row by its key, or a
+    /// page near the start of an index walked in its order. May run on the caller's thread.
+    Small,
+    /// Anything else: a search, a sort, a filter that walks past rows it does not keep, a far page.
+    Any,
+}
+
+/// A connection for reads ([`Pools::reader_for`]): on this thread, or through sqlx.
 pub(crate) enum Reader<'a, B: Backend> {
-    /// A read that finds the file locked is made again through `Pools::long_reader`, which waits.
+    /// A read that finds the file locked gives the connection back and is made through `Pools::long_reader`,
+    /// which waits; so are the reader's later ones.
     Direct(DirectLease<'a>, &'a Pools<B>),
     Sqlx(SqlxReader<'a, B>),
 }
@@ -285,15 +304,29 @@ pub(crate) enum SqlxReader<'a, B: Backend> {
     Pooled(PoolConnection<B>),
 }
 
-/// A read on the caller's thread found the file locked and is made through sqlx instead: counted, so that an
-/// operator sees how often (`db_direct_reads_locked_total`).
-fn locked_read_goes_through_sqlx() {
-    metrics::counter!("db_direct_reads_locked_total").increment(1);
-}
-
 /// A failure of a read on the caller's thread, as the error sqlx's own reads give.
 fn direct_error(e: rusqlite::Error) -> sqlx::Error {
     sqlx::Error::AnyDriverError(Box::new(e))
+}
+
+impl<'p, B: Backend> Reader<'p, B> {
+    /// After a direct read found the file locked: its connection goes back to the others, and this reader reads
+    /// through sqlx from now on.
+    async fn through_sqlx(
+        &mut self,
+        pools: &'p Pools<B>,
+        locked: &rusqlite::Error,
+    ) -> Result<&mut SqlxReader<'p, B>, sqlx::Error> {
+        record_direct_read_missed(DirectReadMissed::Locked, locked);
+        if let Reader::Direct(lease, _) = self {
+            lease.give_back();
+        }
+        *self = Reader::Sqlx(pools.long_reader().await?);
+        match self {
+            Reader::Sqlx(reader) => Ok(reader),
+            Reader::Direct(..) => unreachable!("just replaced"),
+        }
+    }
 }
 
 impl<B: Backend> Conn for Reader<'_, B> {
@@ -313,8 +346,8 @@ impl<B: Backend> Conn for Reader<'_, B> {
         match self {
             Reader::Direct(lease, pools) => match lease.fetch_all(query) {
                 Err(e) if is_locked(&e) => {
-                    locked_read_goes_through_sqlx();
-                    pools.long_reader().await?.fetch_all(query).await
+                    let pools = *pools;
+                    self.through_sqlx(pools, &e).await?.fetch_all(query).await
                 }
                 done => done.map_err(direct_error),
             },
@@ -329,8 +362,11 @@ impl<B: Backend> Conn for Reader<'_, B> {
         match self {
             Reader::Direct(lease, pools) => match lease.fetch_optional(query) {
                 Err(e) if is_locked(&e) => {
-                    locked_read_goes_through_sqlx();
-                    pools.long_reader().await?.fetch_optional(query).await
+                    let pools = *pools;
+                    self.through_sqlx(pools, &e)
+                        .await?
+                        .fetch_optional(query)
+                        .await
                 }
                 done => done.map_err(direct_error),
             },
@@ -513,7 +549,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_read_that_finds_the_file_locked_is_made_again_through_sqlx_which_waits() {
+    async fn a_read_that_finds_the_file_locked_gives_its_connection_back_and_is_made_through_sqlx_which_waits(
+    ) {
         let dir = tempfile::tempdir().expect("dir");
         let (path, writer) = file_with_values(dir.path());
         drop(writer);
@@ -522,19 +559,44 @@ mod tests {
         locker
             .execute_batch("PRAGMA locking_mode = EXCLUSIVE; INSERT INTO x VALUES (3);")
             .expect("lock");
-        let pools = own_readers(&path, 1);
-        let unlock = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(300));
-            drop(locker);
+        let pools = Arc::new(own_readers(&path, 1));
+        let reading = tokio::spawn({
+            let pools = Arc::clone(&pools);
+            async move { values(&pools).await }
         });
-        assert_eq!(values(&pools).await, [1, 2, 3]);
-        unlock.join().expect("unlocked");
+        // Unlocked once the read waits in sqlx's reader (its connection leased, not idle).
+        let waited = std::time::Instant::now();
+        while pools.held_usage() != Some((1, 0)) {
+            assert!(
+                waited.elapsed() < Duration::from_secs(10),
+                "no read went to sqlx: held {:?}, direct {:?}",
+                pools.held_usage(),
+                pools.direct_usage()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         assert_eq!(
             pools.direct_usage(),
             Some((1, 1)),
-            "the direct reader was tried"
+            "the direct connection was given back while the read waits"
         );
-        assert_eq!(pools.held_usage(), Some((1, 1)), "and sqlx's made the read");
+        drop(locker);
+        assert_eq!(reading.await.expect("read"), [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn reads_go_through_sqlx_when_no_direct_connection_can_be_opened() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (path, _writer) = file_with_values(dir.path());
+        let mut pools = own_readers(&path, 1);
+        pools.direct = Some(Arc::new(DirectReaders::new(
+            &dir.path().join("missing.db"),
+            0,
+            1,
+        )));
+        assert_eq!(values(&pools).await, [1, 2]);
+        assert_eq!(pools.direct_usage(), Some((0, 0)));
+        assert_eq!(pools.held_usage(), Some((1, 1)), "read through sqlx");
     }
 
     #[tokio::test]

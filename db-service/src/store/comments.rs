@@ -1,12 +1,14 @@
 //! Comments on articles, with their authors from the users database; read a bounded page at a time.
 
 use db_client::{
-    CommentPage, CommentRecord, Entity, NewComment, UserId, MAX_COMMENT_PAGE_BYTES, MAX_PAGE_SIZE,
+    CommentPage, CommentRecord, Entity, NewComment, UserId, MAX_COMMENT_PAGE_BYTES, MAX_OFFSET,
+    MAX_PAGE_SIZE,
 };
 
 use super::{
     articles::article_id_by_slug,
-    backend::{commit_failed, retry_transaction, Backend, Conn},
+    backend::{commit_failed, retry_transaction, Backend, Conn, ReadCost},
+    direct_readers::MAX_ROWS_READ_DIRECTLY,
     rows::CommentRow,
     sql::{Dialect, SqlQuery},
     SqlStore,
@@ -77,7 +79,14 @@ impl<B: Backend> SqlStore<B> {
         limit: u32,
         offset: u64,
     ) -> Result<CommentPage, ServiceError> {
-        let mut conn = self.blog.reader().await?;
+        let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        let offset = offset.min(MAX_OFFSET);
+        // The page's comments up to where it ends are walked.
+        let cost = match offset.saturating_add(u64::from(limit)) {
+            walked if walked <= MAX_ROWS_READ_DIRECTLY => ReadCost::Small,
+            _ => ReadCost::Any,
+        };
+        let mut conn = self.blog.reader_for(cost).await?;
         let mut q = SqlQuery::from("SELECT id, comments_count FROM articles WHERE slug = ");
         q.bind_text(slug);
         let (article_id, total): (i64, i64) = conn.fetch_found(&q, Entity::Article).await?;
@@ -95,7 +104,7 @@ impl<B: Backend> SqlStore<B> {
         ));
         q.bind_int(Some(article_id))
             .push(" ORDER BY id LIMIT ")
-            .bind_int(Some(i64::from(limit.clamp(1, MAX_PAGE_SIZE))))
+            .bind_int(Some(i64::from(limit)))
             .push(" OFFSET ")
             .bind_int(Some(i64::try_from(offset).unwrap_or(i64::MAX)))
             .push(") AS asked) AS counted ON counted.id = c.id WHERE counted.bytes_before < ")

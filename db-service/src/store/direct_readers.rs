@@ -2,15 +2,19 @@
 //!
 //! Why: a read through sqlx is a round trip to its connection's worker thread, two thread wake-ups that each wait
 //! for a core while the cores are busy, for a statement that takes a fraction of a millisecond (the file is
-//! memory-mapped, its pages in the page cache). bench/mixed.sh at 32 connections, the list page read here instead:
-//! a list took 4.2–4.4 ms at the api against 4.9–6.9 ms through sqlx, in three alternating rounds.
+//! memory-mapped, its pages in the page cache once read).
 //!
-//! The price is that the thread, a worker of the async runtime, does nothing else meanwhile. So only reads of a
-//! bounded cost come here ([`super::backend::Pools::reader`]): a row by its key, or a page walked through an index
-//! in its order (at most `MAX_OFFSET + MAX_PAGE_SIZE` rows). Reads whose cost grows with what other users write
-//! (searches, lists combining filters, the feed, the tag ranking, the sitemap) go through sqlx's threads
-//! (`Pools::long_reader`). A connection never waits for a lock: its busy timeout is zero, and a read that finds
-//! the file locked (SQLITE_BUSY, as while a restore holds it) is made again through sqlx, which waits.
+//! The price is that the thread, a worker of the async runtime, does nothing else meanwhile, and that nothing can
+//! stop a read once it started. So only reads of a small cost come here ([`super::backend::ReadCost::Small`]): a
+//! row by its key, or a page near the start of an index walked in its order, at most [`MAX_ROWS_READ_DIRECTLY`]
+//! rows or index entries whatever others write. Searches, the feed (it sorts the followed authors' articles),
+//! filters combined or with no counter for their total, pages further on, the tag ranking and the sitemap (up to
+//! 50,000 rows a page) are read through sqlx's threads (`Pools::long_reader`). A page of the file not yet in
+//! memory is read from disk by the runtime's thread (a first read after a start, or a file larger than the map).
+//!
+//! A connection does not wait for a lock (its busy timeout is zero): a read that finds the file locked, as while
+//! another connection recovers the WAL after a crash, is made again through sqlx, which waits. SQLite itself may
+//! still retry briefly inside a read while a checkpoint resets the WAL.
 
 use std::{
     path::{Path, PathBuf},
@@ -69,6 +73,11 @@ impl rusqlite::ToSql for Param {
         }
     }
 }
+
+/// Most rows or index entries a page read on the caller's thread walks (its offset and limit together, each row
+/// with its tags and the viewer's flags): the first eleven pages of 100, or 55 of 20. Pages further on (up to
+/// `MAX_OFFSET`, 10,000) are read through sqlx's threads.
+pub(crate) const MAX_ROWS_READ_DIRECTLY: u64 = 1_100;
 
 /// Statements each connection keeps prepared (rusqlite's default keeps 16): a list page's statement differs with
 /// its filter, its viewer (signed in or not) and whether its total is counted in it.
@@ -154,7 +163,8 @@ impl DirectReaders {
         Ok(connection)
     }
 
-    /// Closes the idle connections and opens no more; those leased are closed when they come back.
+    /// Closes the idle connections and opens no more; those leased are closed when they come back, as soon as
+    /// their request's statements are done.
     pub fn close(&self) {
         let closing = {
             let mut idle = self.idle();
@@ -187,20 +197,30 @@ pub(crate) struct DirectLease<'a> {
 
 impl Drop for DirectLease<'_> {
     fn drop(&mut self) {
+        self.return_connection();
+    }
+}
+
+impl DirectLease<'_> {
+    /// Gives the connection back to the others now; the lease reads nothing more.
+    pub fn give_back(&mut self) {
+        self.return_connection();
+    }
+
+    fn return_connection(&mut self) {
         let Some(connection) = self.connection.take() else {
             return;
         };
         let mut idle = self.readers.idle();
         if idle.closed {
             drop(idle);
+            drop(connection);
             self.readers.open.fetch_sub(1, Ordering::AcqRel);
             return;
         }
         idle.connections.push(connection);
     }
-}
 
-impl DirectLease<'_> {
     fn connection(&self) -> rusqlite::Result<&Connection> {
         self.connection
             .as_ref()
@@ -222,11 +242,16 @@ impl DirectLease<'_> {
     }
 }
 
-/// Whether a read failed only because the file was locked, so that it can be made again by a reader that waits.
+/// Whether a read failed only because the file was locked (or SQLite gave up retrying a read while the WAL was
+/// being reset), so that it can be made again by a reader that waits.
 pub(crate) fn is_locked(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+        Some(
+            ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::FileLockingProtocolFailed
+        )
     )
 }
 
@@ -246,6 +271,10 @@ pub(crate) mod tests {
         (path, writer)
     }
 
+    /// A statement of which only the first row is read; `values`, another one, sees whether it kept a snapshot
+    /// open.
+    const FIRST_OF_TWO: &str = "SELECT v FROM x ORDER BY v LIMIT 2";
+
     fn values(lease: &DirectLease<'_>) -> Vec<i64> {
         let q = SqlQuery::from("SELECT v FROM x ORDER BY v");
         let rows: Vec<(i64,)> = lease.fetch_all(&q).expect("read");
@@ -260,7 +289,7 @@ pub(crate) mod tests {
         let lease = readers.lease().expect("open").expect("a connection");
         // Of its two rows only the first is read: the statement, kept prepared, must not keep its snapshot.
         let first: Option<(i64,)> = lease
-            .fetch_optional(&SqlQuery::from("SELECT v FROM x ORDER BY v"))
+            .fetch_optional(&SqlQuery::from(FIRST_OF_TWO))
             .expect("read");
         assert_eq!(first, Some((1,)));
         writer
@@ -268,14 +297,14 @@ pub(crate) mod tests {
             .expect("write");
         assert_eq!(values(&lease), [1, 2, 3]);
         let first: Option<(i64,)> = lease
-            .fetch_optional(&SqlQuery::from("SELECT v FROM x ORDER BY v"))
+            .fetch_optional(&SqlQuery::from(FIRST_OF_TWO))
             .expect("read");
         assert_eq!(first, Some((1,)));
         writer
             .execute("DELETE FROM x WHERE v = 1", [])
             .expect("write");
         let first: Option<(i64,)> = lease
-            .fetch_optional(&SqlQuery::from("SELECT v FROM x ORDER BY v"))
+            .fetch_optional(&SqlQuery::from(FIRST_OF_TWO))
             .expect("read");
         assert_eq!(first, Some((2,)), "the second read saw the delete");
     }
