@@ -24,8 +24,9 @@ pub fn render(store: &Store) -> String {
         metrics::gauge!("db_pool_connections_open", &labels).set(f64::from(open));
         metrics::gauge!("db_pool_connections_idle", &labels).set(idle as f64);
     }
-    let (writer, queued) = store.writer_queue();
-    metrics::gauge!("db_writer_queued", "writer" => writer).set(queued as f64);
+    for (writer, queued) in store.writer_queues() {
+        metrics::gauge!("db_writer_queued", "writer" => writer).set(queued as f64);
+    }
     // Shown from the first scrape on, at 0, so that an alert on its increase sees the first refused write too.
     metrics::counter!(STORAGE_FULL).increment(0);
     handle().render()

@@ -211,11 +211,11 @@ impl Store {
         }
     }
 
-    /// Writes waiting for the batching writer, named after it, for metrics.
-    pub fn writer_queue(&self) -> (&'static str, usize) {
+    /// Writes waiting for each batching writer, named after it, for metrics.
+    pub fn writer_queues(&self) -> Vec<(&'static str, usize)> {
         match self {
-            Store::Sqlite(store) => store.writer_queue(),
-            Store::Mysql(store) => store.writer_queue(),
+            Store::Sqlite(store) => store.writer_queues(),
+            Store::Mysql(store) => store.writer_queues(),
         }
     }
 }
@@ -268,6 +268,15 @@ impl<B: Backend> SqlStore<B> {
     fn blog_writer(&self) -> Option<&BlogWriter> {
         match &self.writers {
             Writers::Sole(sole) => Some(&sole.blog_writer),
+            Writers::Shared(_) => None,
+        }
+    }
+
+    /// The group-committing writer of users.db's follows, where this process is the sole writer.
+    #[cfg(test)]
+    fn follow_writer(&self) -> Option<&sqlite::follow_writer::FollowWriter> {
+        match &self.writers {
+            Writers::Sole(sole) => Some(&sole.follow_writer),
             Writers::Shared(_) => None,
         }
     }
@@ -376,22 +385,25 @@ impl<B: Backend> SqlStore<B> {
         usage
     }
 
-    /// Writes waiting for the batching writer, named after it, for metrics.
-    pub fn writer_queue(&self) -> (&'static str, usize) {
+    /// Writes waiting for each batching writer, named after it, for metrics.
+    pub fn writer_queues(&self) -> Vec<(&'static str, usize)> {
         match &self.writers {
-            Writers::Sole(sole) => ("blog", sole.blog_writer.queued()),
-            Writers::Shared(batches) => ("new_articles", batches.queued()),
+            Writers::Sole(sole) => vec![
+                ("blog", sole.blog_writer.queued()),
+                ("follows", sole.follow_writer.queued()),
+            ],
+            Writers::Shared(batches) => vec![("new_articles", batches.queued())],
         }
     }
 
     /// Answers a trivial query on every pool, once the batching writer is known to be running.
     pub async fn ready(&self) -> Result<(), ServiceError> {
         let stopped = match &self.writers {
-            Writers::Sole(sole) => sole.blog_writer.stopped(),
+            Writers::Sole(sole) => sole.blog_writer.stopped() || sole.follow_writer.stopped(),
             Writers::Shared(batches) => batches.stopped(),
         };
         if stopped {
-            return Err(anyhow::anyhow!("the batching writer has stopped").into());
+            return Err(anyhow::anyhow!("a batching writer has stopped").into());
         }
         let select_one = sql::SqlQuery::from("SELECT 1");
         for (_, _, pool) in self.named_pools() {

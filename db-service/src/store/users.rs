@@ -9,7 +9,7 @@ use super::{
     read_cache::{Followees, ReadCache, MAX_CACHED_FOLLOWEES},
     rows::{AuthorRow, Authors, UserRow},
     sql::{Relation, SqlQuery},
-    Change, SqlStore,
+    Change, SqlStore, Writers,
 };
 use crate::error::ServiceError;
 
@@ -17,7 +17,7 @@ use crate::error::ServiceError;
 const USER_COLUMNS: &str = "id, username, email, password_hash, bio, image, token_version";
 
 /// Who follows whom.
-const FOLLOWS: Relation = Relation {
+pub(super) const FOLLOWS: Relation = Relation {
     table: "follows",
     owner: "follower_id",
     other: "followee_id",
@@ -177,6 +177,11 @@ impl<B: Backend> SqlStore<B> {
             .ok_or(ServiceError::NotFound(Entity::Profile))?;
         if follow && followee == follower.0 {
             return Err(ServiceError::Forbidden(Entity::Profile));
+        }
+        if let Writers::Sole(sole) = &self.writers {
+            // Group-committed (sqlite/follow_writer.rs), which marks the follower's followees stale.
+            sole.follow_writer.set(follower, followee, follow).await?;
+            return self.find_profile(username, Some(follower)).await;
         }
         let q = FOLLOWS.set(B::DIALECT, follower.0, followee, follow);
         let users = self.users.clone();

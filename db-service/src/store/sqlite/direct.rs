@@ -196,7 +196,7 @@ impl Direct<'_> {
         self.connection.prepare_cached(sql)?.execute([]).map(drop)
     }
 
-    fn execute(&self, q: &SqlQuery) -> rusqlite::Result<()> {
+    pub(super) fn execute(&self, q: &SqlQuery) -> rusqlite::Result<()> {
         self.connection
             .prepare_cached(&q.sql)?
             .execute(rusqlite::params_from_iter(&q.params))

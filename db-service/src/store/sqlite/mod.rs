@@ -5,6 +5,7 @@
 
 pub(super) mod blog_writer;
 mod direct;
+pub(super) mod follow_writer;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
@@ -31,6 +32,8 @@ pub(super) static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/
 pub struct SoleWriter {
     /// New articles, favorites and comments, group-committed on blog.db's writer.
     pub blog_writer: blog_writer::BlogWriter,
+    /// Follows and unfollows, group-committed on users.db's writer.
+    pub follow_writer: follow_writer::FollowWriter,
     /// Held while the store is open, so that a restore cannot swap files under a running service.
     _lock: Arc<FolderLock>,
     /// Slots of the writes to users.db run in tasks of their own (SqlStore::write_then_mark_stale).
@@ -64,6 +67,8 @@ pub async fn open(
     let blog_writer =
         blog_writer::BlogWriter::start(blog.write.clone(), users.clone(), Arc::clone(&cache))
             .context("cannot start blog.db's writer thread")?;
+    let follow_writer = follow_writer::FollowWriter::start(users.write.clone(), Arc::clone(&cache))
+        .context("cannot start users.db's follow writer thread")?;
     Ok(SqlStore {
         users,
         blog,
@@ -71,6 +76,7 @@ pub async fn open(
         freshness: Arc::new(Freshness::Local),
         writers: Writers::Sole(SoleWriter {
             blog_writer,
+            follow_writer,
             _lock: Arc::new(lock),
             detached_user_writes: Arc::new(Semaphore::new(DETACHED_WRITES_PER_FILE)),
             detached_blog_writes: Arc::new(Semaphore::new(DETACHED_WRITES_PER_FILE)),
