@@ -49,7 +49,8 @@ impl From<sqlx::Error> for ServiceError {
     }
 }
 
-/// blog.db's group-committed writes run through rusqlite (store/sqlite/direct.rs).
+/// The group-committed writes (store/sqlite/direct.rs) and reads of a small cost (store/direct_readers.rs) run
+/// through rusqlite.
 impl From<rusqlite::Error> for ServiceError {
     fn from(e: rusqlite::Error) -> Self {
         if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {

@@ -72,7 +72,8 @@ pub struct SqlStore<B: Backend> {
 /// The writers that batch writes, on a thread of their own (store/writer.rs).
 #[derive(Debug, Clone)]
 enum Writers {
-    /// This process is the databases' only writer (SQLite): blog.db's group commit, and the data dir's lock.
+    /// This process is the databases' only writer (SQLite): blog.db's group commit, users.db's of follows, and
+    /// the data dir's lock.
     Sole(SoleWriter),
     /// Replicas share the databases (MySQL): this one batches its new articles.
     Shared(ArticleBatches),
@@ -86,8 +87,6 @@ enum Change {
     Blog,
     /// A user's name, bio or image.
     Profile,
-    /// Whom `follower` follows.
-    Follow(UserId),
 }
 
 /// Marks `change` stale in `store`'s cache when dropped, unless `store` was taken.
@@ -298,7 +297,7 @@ impl<B: Backend> SqlStore<B> {
         };
         let slots = match change {
             Change::Blog => &sole.detached_blog_writes,
-            Change::Profile | Change::Follow(_) => &sole.detached_user_writes,
+            Change::Profile => &sole.detached_user_writes,
         };
         let slot = Arc::clone(slots)
             .acquire_owned()
@@ -332,7 +331,6 @@ impl<B: Backend> SqlStore<B> {
         match change {
             Change::Blog => {}
             Change::Profile => self.cache.profiles_changed(),
-            Change::Follow(follower) => self.cache.followees_changed(follower),
         }
         self.cache.invalidate();
     }
@@ -396,7 +394,7 @@ impl<B: Backend> SqlStore<B> {
         }
     }
 
-    /// Answers a trivial query on every pool, once the batching writer is known to be running.
+    /// Answers a trivial query on every pool, once the batching writers are known to be running.
     pub async fn ready(&self) -> Result<(), ServiceError> {
         let stopped = match &self.writers {
             Writers::Sole(sole) => sole.blog_writer.stopped() || sole.follow_writer.stopped(),

@@ -178,29 +178,36 @@ impl<B: Backend> SqlStore<B> {
         if follow && followee == follower.0 {
             return Err(ServiceError::Forbidden(Entity::Profile));
         }
-        if let Writers::Sole(sole) = &self.writers {
-            // Group-committed (sqlite/follow_writer.rs), which marks the follower's followees stale.
-            sole.follow_writer.set(follower, followee, follow).await?;
-            return self.find_profile(username, Some(follower)).await;
+        match &self.writers {
+            // Group-committed (sqlite/follow_writer.rs), which marks what the follow changes as stale.
+            Writers::Sole(sole) => sole.follow_writer.set(follower, followee, follow).await?,
+            // Replicas cache nothing a follow could leave stale: their reads are checked against the version
+            // the database's triggers move.
+            Writers::Shared(_) => self.write_follow(follower, followee, follow).await?,
         }
-        let q = FOLLOWS.set(B::DIALECT, follower.0, followee, follow);
-        let users = self.users.clone();
-        let write = async move { users.execute(&q).await };
-        // Cached pages show whether their viewer follows each author, from whom the viewer follows.
-        self.write_then_mark_stale(Change::Follow(follower), write)
-            .await
-            .map_err(|e| match e {
-                ServiceError::Internal(inner)
-                    if inner
-                        .downcast_ref::<sqlx::Error>()
-                        .and_then(sqlx::Error::as_database_error)
-                        .is_some_and(|db| db.is_foreign_key_violation()) =>
-                {
-                    ServiceError::NotFound(Entity::User)
-                }
-                other => other,
-            })?;
         self.find_profile(username, Some(follower)).await
+    }
+
+    /// Writes a follow or unfollow as one statement; a follower or followee that does not exist is
+    /// `NotFound(User)`.
+    async fn write_follow(
+        &self,
+        follower: UserId,
+        followee: i64,
+        follow: bool,
+    ) -> Result<(), ServiceError> {
+        let q = FOLLOWS.set(B::DIALECT, follower.0, followee, follow);
+        self.users.execute(&q).await.map(drop).map_err(|e| match e {
+            ServiceError::Internal(inner)
+                if inner
+                    .downcast_ref::<sqlx::Error>()
+                    .and_then(sqlx::Error::as_database_error)
+                    .is_some_and(|db| db.is_foreign_key_violation()) =>
+            {
+                ServiceError::NotFound(Entity::User)
+            }
+            other => other,
+        })
     }
 
     /// The id of the user with this username (compared case-insensitively), if any.

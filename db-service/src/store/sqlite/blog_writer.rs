@@ -45,6 +45,9 @@ use crate::{
     },
 };
 
+/// The histogram of how long blog.db's COMMITs take.
+pub(super) const BLOG_COMMIT_SECONDS: &str = "db_blog_commit_duration_seconds";
+
 /// Most writes made in one transaction (bounds the time a batch holds the writer).
 const MAX_BATCH: usize = 64;
 
@@ -347,7 +350,9 @@ impl Writer {
         };
         let begun = Instant::now();
         let written = Direct::run(&mut conn, |db| {
-            db.transaction(|db| jobs.iter().map(|(job, _)| job.write(db)).collect())
+            db.transaction(BLOG_COMMIT_SECONDS, |db| {
+                jobs.iter().map(|(job, _)| job.write(db)).collect()
+            })
         })
         .await
         .and_then(|written| written);
@@ -909,7 +914,7 @@ mod tests {
         let (left_reply, gone) = tokio::sync::oneshot::channel();
         let mut conn = store.blog.write.acquire().await.expect("writer");
         Direct::run(&mut conn, |db| {
-            db.transaction(|db| {
+            db.transaction(BLOG_COMMIT_SECONDS, |db| {
                 let kept = comment("kept", kept_reply).write(db).expect("write");
                 assert!(matches!(kept, Written::Comment(Ok(ref row)) if row.body == "kept"));
                 let left = comment("left", left_reply);

@@ -1,5 +1,5 @@
-//! blog.db's group-committed writes, made on the writer's own thread straight through SQLite (rusqlite on the
-//! handle of sqlx's connection) rather than as sqlx queries.
+//! The group-committed writes (blog.db's, and users.db's follows), made on their writer's own thread straight
+//! through SQLite (rusqlite on the handle of sqlx's connection) rather than as sqlx queries.
 //!
 //! Why: each sqlx query is a round trip to its connection's worker thread, two thread wake-ups that each wait for
 //! a core while the cores are busy, and a batch made that way costs BEGIN, COMMIT, one to six per write
@@ -30,7 +30,7 @@ use crate::{
     },
 };
 
-/// blog.db's writer connection, lent by sqlx for one batch: the SQLite handle of sqlx's connection, and the lock
+/// A database's writer connection, lent by sqlx for one batch: the SQLite handle of sqlx's connection, and the lock
 /// that keeps sqlx's worker thread off it, dropped in that order (fields drop in declaration order, after
 /// [`Drop::drop`]). A transaction the batch leaves open (it panicked, or forgot to end it) is rolled back first,
 /// so that sqlx never gets the connection back inside a transaction it does not know of.
@@ -89,17 +89,17 @@ impl Direct<'_> {
     }
 
     /// Makes `body`'s writes in one transaction and commits them; rolled back if anything fails. Records how long
-    /// the COMMIT took (its fsync, with `DB_SYNCHRONOUS=full`).
+    /// the COMMIT took (its fsync, with `DB_SYNCHRONOUS=full`) in the histogram `commit_seconds`.
     pub(super) fn transaction<T>(
         &self,
+        commit_seconds: &'static str,
         body: impl FnOnce(&Self) -> Result<T, ServiceError>,
     ) -> Result<T, ServiceError> {
         self.statement("BEGIN IMMEDIATE")?;
         let done = body(self).and_then(|done| {
             let committing = Instant::now();
             self.statement("COMMIT")?;
-            metrics::histogram!("db_blog_commit_duration_seconds")
-                .record(committing.elapsed().as_secs_f64());
+            metrics::histogram!(commit_seconds).record(committing.elapsed().as_secs_f64());
             Ok(done)
         });
         // SQLite may have rolled the transaction back itself (e.g. for want of room).
@@ -196,6 +196,11 @@ impl Direct<'_> {
         self.connection.prepare_cached(sql)?.execute([]).map(drop)
     }
 
+    /// Rows the last statement inserted, changed or deleted.
+    pub(super) fn changes(&self) -> u64 {
+        self.connection.changes()
+    }
+
     pub(super) fn execute(&self, q: &SqlQuery) -> rusqlite::Result<()> {
         self.connection
             .prepare_cached(&q.sql)?
@@ -226,6 +231,8 @@ fn takes_a_used_slug(e: &rusqlite::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use sqlx::{Connection, Sqlite};
+
+    use super::super::blog_writer::BLOG_COMMIT_SECONDS;
 
     use super::*;
     use crate::{config::Durability, store::SqlStore};
@@ -322,7 +329,7 @@ mod tests {
         let store = store(dir.path()).await;
         let mut conn = store.blog.write.acquire().await.expect("writer");
         let outcome = Direct::run(&mut conn, |db| {
-            db.transaction(|db| {
+            db.transaction(BLOG_COMMIT_SECONDS, |db| {
                 db.under_savepoint(
                     || false,
                     |db| -> Result<(), ServiceError> {

@@ -24,12 +24,16 @@ use super::direct::Direct;
 use crate::{
     error::ServiceError,
     store::{
+        backend::uncommitted,
         read_cache::ReadCache,
         sql::{Dialect, SqlQuery},
         users::FOLLOWS,
         writer::{Queue, Reply},
     },
 };
+
+/// The histogram of how long users.db's COMMITs of follows take.
+const FOLLOW_COMMIT_SECONDS: &str = "db_follow_commit_duration_seconds";
 
 /// Most follows written in one transaction (bounds the time a batch holds users.db's writer).
 const MAX_BATCH: usize = 64;
@@ -124,20 +128,33 @@ impl Writer {
     /// Commits the follows of `jobs` in one transaction and answers each caller: with its own outcome once the
     /// batch committed, or with the batch's error (nothing of it is stored).
     async fn write(&self, jobs: Vec<Job>) {
+        // Marks every follower's followees stale, unless narrowed below to those whose follows changed a row:
+        // also should the commit panic (its outcome unknown).
+        let mut stale = MarksStale {
+            cache: &self.cache,
+            followers: jobs.iter().map(|job| job.follower).collect(),
+        };
         let outcomes = self.commit(&jobs).await;
-        // Before anyone hears of a follow, also of a failed batch (whose commit may have happened): marking stale
-        // costs a read, serving stale could hide a follow from its follower. Whom each follows, then every cached
-        // page (they carry their viewer's `following` flags), as SqlStore::mark_stale does for other writes.
-        for job in &jobs {
-            self.cache.followees_changed(job.follower);
+        match &outcomes {
+            Ok(outcomes) => {
+                let changed = jobs
+                    .iter()
+                    .zip(outcomes)
+                    .filter(|(_, outcome)| matches!(outcome, Ok(true)));
+                stale.followers = changed.map(|(job, _)| job.follower).collect();
+            }
+            Err(e) if e.wrote_nothing() => stale.followers.clear(),
+            // The commit may have happened.
+            Err(_) => {}
         }
-        self.cache.invalidate();
+        // Before anyone hears of a follow.
+        drop(stale);
         match outcomes {
             Ok(outcomes) => {
                 self.batches.fetch_add(1, Ordering::Relaxed);
                 metrics::histogram!("db_follow_batch_size").record(jobs.len() as f64);
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                    let _ = job.reply.send(outcome);
+                    let _ = job.reply.send(outcome.map(drop));
                 }
             }
             Err(e) => {
@@ -150,12 +167,16 @@ impl Writer {
     }
 
     /// Makes every job's write in one transaction, each under a savepoint (one that fails rolls back alone), and
-    /// commits it. After a failure the connection is closed rather than given back, so that the next batch starts
-    /// on a fresh one whatever the failure left behind.
-    async fn commit(&self, jobs: &[Job]) -> Result<Vec<Result<(), ServiceError>>, ServiceError> {
-        let mut conn = self.users.acquire().await?;
+    /// commits it; each outcome tells whether the job changed a row. After a failure the connection is closed
+    /// rather than given back, so that the next batch starts on a fresh one whatever the failure left behind.
+    async fn commit(&self, jobs: &[Job]) -> Result<Vec<Result<bool, ServiceError>>, ServiceError> {
+        let mut conn = self
+            .users
+            .acquire()
+            .await
+            .map_err(|e| uncommitted(e.into(), jobs.len()))?;
         let written = Direct::run(&mut conn, |db| {
-            db.transaction(|db| {
+            db.transaction(FOLLOW_COMMIT_SECONDS, |db| {
                 jobs.iter()
                     // Kept once written even if its caller has gone meanwhile: a follow is the same made twice.
                     .map(|job| db.under_savepoint(|| false, |db| follow(db, job)))
@@ -171,15 +192,35 @@ impl Writer {
     }
 }
 
-/// Writes one follow or unfollow; a follower or followee that does not exist is `NotFound(User)`.
-fn follow(db: &Direct, job: &Job) -> Result<(), ServiceError> {
-    let q: SqlQuery = FOLLOWS.set(Dialect::Sqlite, job.follower.0, job.followee, job.follow);
-    db.execute(&q).map_err(|e| match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::ConstraintViolation) if is_foreign_key(&e) => {
-            ServiceError::NotFound(Entity::User)
+/// Marks `followers`' cached followees stale, then every cached page (they carry their viewer's `following` flags),
+/// when dropped: after a batch's commit, before its callers are answered, as SqlStore::mark_stale does for other
+/// writes. Whom each follows first: a page read in between is cached at the old version.
+struct MarksStale<'c> {
+    cache: &'c ReadCache,
+    followers: Vec<UserId>,
+}
+
+impl Drop for MarksStale<'_> {
+    fn drop(&mut self) {
+        if self.followers.is_empty() {
+            return;
         }
-        _ => e.into(),
-    })
+        for follower in &self.followers {
+            self.cache.followees_changed(*follower);
+        }
+        self.cache.invalidate();
+    }
+}
+
+/// Writes one follow or unfollow; whether it changed a row (not when already so). A follower or followee that does
+/// not exist is `NotFound(User)`.
+fn follow(db: &Direct, job: &Job) -> Result<bool, ServiceError> {
+    let q: SqlQuery = FOLLOWS.set(Dialect::Sqlite, job.follower.0, job.followee, job.follow);
+    match db.execute(&q) {
+        Ok(()) => Ok(db.changes() > 0),
+        Err(e) if is_foreign_key(&e) => Err(ServiceError::NotFound(Entity::User)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn is_foreign_key(e: &rusqlite::Error) -> bool {
@@ -291,23 +332,57 @@ mod tests {
         assert!(feed(&store, reader).await.is_empty());
     }
 
+    /// A writer of `store`'s users.db, called directly (beside the store's own), to give it one batch.
+    fn writer_of(store: &SqlStore<Sqlite>) -> Writer {
+        Writer {
+            users: store.users.write.clone(),
+            cache: Arc::clone(&store.cache),
+            batches: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// A job and the channel its answer comes on.
+    fn job(
+        follower: UserId,
+        followee: i64,
+        follow: bool,
+    ) -> (
+        Job,
+        tokio::sync::oneshot::Receiver<Result<(), ServiceError>>,
+    ) {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Job {
+            follower,
+            followee,
+            follow,
+            reply,
+        };
+        (job, answer)
+    }
+
     #[tokio::test]
     async fn a_follow_of_nobody_fails_alone_in_its_batch() {
         let dir = tempfile::tempdir().expect("dir");
-        let (store, users, writer) = store_with_users(dir.path(), 3).await;
-        let (tx, rx) = (writer.clone(), writer.clone());
-        // Queued together behind a batch in flight, most of the time; alone, each must still answer the same.
-        let (missing, kept, again) = tokio::join!(
-            tx.set(users[1], 999_999, true),
-            rx.set(users[2], users[0].0, true),
-            writer.set(users[1], users[0].0, true),
-        );
+        let (store, users, _) = store_with_users(dir.path(), 3).await;
+        let writer = writer_of(&store);
+        let (missing, missing_answer) = job(users[1], 999_999, true);
+        let (kept, kept_answer) = job(users[2], users[0].0, true);
+        let (again, again_answer) = job(users[1], users[0].0, true);
+        writer.write(vec![missing, kept, again]).await;
+        assert_eq!(writer.batches.load(Ordering::Relaxed), 1, "one batch");
+        let missing = missing_answer.await.expect("answered");
         assert!(
             matches!(missing, Err(ServiceError::NotFound(Entity::User))),
             "{missing:?}"
         );
-        kept.expect("the other follow");
-        again.expect("the follower's next follow");
+        kept_answer
+            .await
+            .expect("answered")
+            .expect("the other follow");
+        again_answer
+            .await
+            .expect("answered")
+            .expect("the follower's next follow");
         assert_eq!(
             store.followee_ids(users[2]).await.expect("read"),
             [users[0].0]
@@ -315,6 +390,40 @@ mod tests {
         assert_eq!(
             store.followee_ids(users[1]).await.expect("read"),
             [users[0].0]
+        );
+    }
+
+    /// A stream of follows that change nothing (made already, of nobody, unfollows of someone not followed)
+    /// cannot flush every reader's cached pages.
+    #[tokio::test]
+    async fn follows_that_change_nothing_leave_the_cache_as_it_was() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, users, _) = store_with_users(dir.path(), 3).await;
+        let writer = writer_of(&store);
+        let (first, answer) = job(users[1], users[0].0, true);
+        writer.write(vec![first]).await;
+        answer.await.expect("answered").expect("follow");
+        let version = store.cache.local_version();
+        let followees = store.cache.followees_version(users[1]);
+        let (again, again_answer) = job(users[1], users[0].0, true);
+        let (nobody, nobody_answer) = job(users[1], 999_999, true);
+        let (not_followed, not_followed_answer) = job(users[1], users[2].0, false);
+        writer.write(vec![again, nobody, not_followed]).await;
+        again_answer.await.expect("answered").expect("no-op follow");
+        assert!(nobody_answer.await.expect("answered").is_err());
+        not_followed_answer
+            .await
+            .expect("answered")
+            .expect("no-op unfollow");
+        assert_eq!(store.cache.local_version(), version, "pages kept");
+        assert_eq!(store.cache.followees_version(users[1]), followees);
+        let (unfollow, answer) = job(users[1], users[0].0, false);
+        writer.write(vec![unfollow]).await;
+        answer.await.expect("answered").expect("unfollow");
+        assert_ne!(
+            store.cache.local_version(),
+            version,
+            "a change marks pages stale"
         );
     }
 }

@@ -1,7 +1,9 @@
 //! The SQLite backend: one file per owning service (`users.db`, `blog.db`), each with a single writer connection
-//! (so concurrent writes queue instead of failing with "database is locked") and a pool of read-only connections.
-//! Being the files' only writer, db-service knows every write (so cached reads are checked against a counter in
-//! memory) and can group-commit blog.db's writes (new articles, favorites, comments).
+//! (so concurrent writes queue instead of failing with "database is locked") and read-only connections: kept by
+//! db-service for reads of a small cost on the caller's thread (store::direct_readers), held outside sqlx's pool
+//! for the rest (store::held_readers), and a pool for readiness checks and backups. Being the files' only writer,
+//! db-service knows every write (so cached reads are checked against a counter in memory) and can group-commit
+//! blog.db's writes (new articles, favorites, comments) and users.db's follows.
 
 pub(super) mod blog_writer;
 mod direct;
@@ -121,7 +123,8 @@ pub async fn open_snapshot_sources(
 const USERS_FILE: &str = "users.db";
 const BLOG_FILE: &str = "blog.db";
 
-/// One file: a one-connection writer pool and a read-only reader pool.
+/// One file: a one-connection writer pool, a read-only pool, and readers held outside sqlx's pool and on the
+/// caller's thread.
 ///
 /// Connections read the first `mmap_bytes` of the file through a memory map. A reader's page cache is emptied
 /// whenever a write committed since its last read (SQLite's WAL mode), which under a crowd's writes is nearly
