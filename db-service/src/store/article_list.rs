@@ -56,7 +56,11 @@ impl<B: Backend> SqlStore<B> {
                 total: 0,
             });
         };
-        let cost = resolved.cost(limit, offset);
+        // Bodies (the Atom feed's) may be a megabyte each, written by others.
+        let cost = match filter.with_bodies {
+            true => ReadCost::Any,
+            false => resolved.cost(limit, offset),
+        };
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let page =
             resolved.page_query(B::DIALECT, filter.viewer, filter.with_bodies, limit, offset);

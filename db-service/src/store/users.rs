@@ -6,6 +6,7 @@ use db_client::{AuthorView, Entity, NewUser, UserChanges, UserId, UserRecord};
 
 use super::{
     backend::{unique_violation, Backend, Conn, Pools, Record},
+    direct_readers::MAX_ROWS_READ_DIRECTLY,
     read_cache::{Followees, ReadCache, MAX_CACHED_FOLLOWEES},
     rows::{AuthorRow, Authors, UserRow},
     sql::{Relation, SqlQuery},
@@ -264,10 +265,12 @@ impl<B: Backend> SqlStore<B> {
             q.push(" LIMIT ")
                 .bind_int(Some(i64::try_from(limit).unwrap_or(i64::MAX)));
         }
-        // All of them is as many as the follower made: not a bounded read.
-        let rows: Vec<(i64,)> = match limit {
-            Some(_) => self.users.fetch_all(&q).await?,
-            None => self.users.fetch_all_long(&q).await?,
+        // As many as the follower made, or up to MAX_CACHED_FOLLOWEES: more than a read of a small cost walks.
+        let small = limit.is_some_and(|n| n as u64 <= MAX_ROWS_READ_DIRECTLY);
+        let rows: Vec<(i64,)> = if small {
+            self.users.fetch_all(&q).await?
+        } else {
+            self.users.fetch_all_long(&q).await?
         };
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }

@@ -17,7 +17,7 @@ use std::sync::{
 };
 
 use db_client::{Entity, UserId};
-use sqlx::SqlitePool;
+use sqlx::{pool::PoolConnection, Sqlite, SqlitePool};
 use tokio::sync::mpsc;
 
 use super::direct::Direct;
@@ -128,13 +128,25 @@ impl Writer {
     /// Commits the follows of `jobs` in one transaction and answers each caller: with its own outcome once the
     /// batch committed, or with the batch's error (nothing of it is stored).
     async fn write(&self, jobs: Vec<Job>) {
+        // No connection free in time: nothing was written, nothing is marked.
+        let conn = match self.users.acquire().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                let answer = uncommitted(e.into(), jobs.len())
+                    .into_answer_for_each_caller("the batch was not begun");
+                for job in jobs {
+                    let _ = job.reply.send(Err(answer()));
+                }
+                return;
+            }
+        };
         // Marks every follower's followees stale, unless narrowed below to those whose follows changed a row:
         // also should the commit panic (its outcome unknown).
         let mut stale = MarksStale {
             cache: &self.cache,
             followers: jobs.iter().map(|job| job.follower).collect(),
         };
-        let outcomes = self.commit(&jobs).await;
+        let outcomes = commit(conn, &jobs).await;
         match &outcomes {
             Ok(outcomes) => {
                 let changed = jobs
@@ -165,31 +177,29 @@ impl Writer {
             }
         }
     }
+}
 
-    /// Makes every job's write in one transaction, each under a savepoint (one that fails rolls back alone), and
-    /// commits it; each outcome tells whether the job changed a row. After a failure the connection is closed
-    /// rather than given back, so that the next batch starts on a fresh one whatever the failure left behind.
-    async fn commit(&self, jobs: &[Job]) -> Result<Vec<Result<bool, ServiceError>>, ServiceError> {
-        let mut conn = self
-            .users
-            .acquire()
-            .await
-            .map_err(|e| uncommitted(e.into(), jobs.len()))?;
-        let written = Direct::run(&mut conn, |db| {
-            db.transaction(FOLLOW_COMMIT_SECONDS, |db| {
-                jobs.iter()
-                    // Kept once written even if its caller has gone meanwhile: a follow is the same made twice.
-                    .map(|job| db.under_savepoint(|| false, |db| follow(db, job)))
-                    .collect()
-            })
+/// Makes every job's write in one transaction on `conn`, each under a savepoint (one that fails rolls back alone),
+/// and commits it; each outcome tells whether the job changed a row. After a failure the connection is closed
+/// rather than given back, so that the next batch starts on a fresh one whatever the failure left behind.
+async fn commit(
+    mut conn: PoolConnection<Sqlite>,
+    jobs: &[Job],
+) -> Result<Vec<Result<bool, ServiceError>>, ServiceError> {
+    let written = Direct::run(&mut conn, |db| {
+        db.transaction(FOLLOW_COMMIT_SECONDS, |db| {
+            jobs.iter()
+                // Kept once written even if its caller has gone meanwhile: a follow is the same made twice.
+                .map(|job| db.under_savepoint(|| false, |db| follow(db, job)))
+                .collect()
         })
-        .await
-        .and_then(|written| written);
-        if written.is_err() {
-            let _ = conn.close().await;
-        }
-        written
+    })
+    .await
+    .and_then(|written| written);
+    if written.is_err() {
+        let _ = conn.close().await;
     }
+    written
 }
 
 /// Marks `followers`' cached followees stale, then every cached page (they carry their viewer's `following` flags),
