@@ -191,8 +191,8 @@ fn direct_reader_connections() -> usize {
     cores.min(8)
 }
 
-/// Readers through sqlx per database: two per core (a reader waits on I/O at times), between 2 and 8. Each connection keeps
-/// its own page cache, so more than the CPUs can use only costs memory.
+/// Readers through sqlx per database: two per core (a reader waits on I/O at times), between 2 and 8. Each
+/// connection keeps its own page cache, so more than the CPUs can use only costs memory.
 fn reader_connections() -> u32 {
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     u32::try_from(cores * 2).unwrap_or(8).clamp(2, 8)
@@ -231,5 +231,98 @@ mod tests {
                 (Some((expected,)), Some((expected,)), expected, expected)
             );
         }
+    }
+
+    /// Which of `store`'s readers made `read`: true when sqlx's held readers did (none was open before).
+    async fn read_through_sqlx<F, Fut>(read: F) -> bool
+    where
+        F: FnOnce(SqlStore<Sqlite>, db_client::UserId) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(dir.path(), Durability::Full, 0).await.expect("open");
+        let jake = store
+            .insert_user(&conduit_testkit::new_user("jake"))
+            .await
+            .expect("user")
+            .id;
+        store
+            .insert_article(db_client::NewArticle {
+                author: jake,
+                slug: "one".into(),
+                title: "One".into(),
+                description: "d".into(),
+                body: "b".into(),
+                tags: Vec::new(),
+            })
+            .await
+            .expect("article");
+        let held = |store: &SqlStore<Sqlite>| {
+            let (users, blog) = (store.users.held_usage(), store.blog.held_usage());
+            users.map_or(0, |u| u.0) + blog.map_or(0, |b| b.0)
+        };
+        assert_eq!(held(&store), 0);
+        read(store.clone(), jake).await;
+        held(&store) > 0
+    }
+
+    /// Reads that may walk more than MAX_ROWS_READ_DIRECTLY rows are made on sqlx's threads, never on the
+    /// request's; the first page of a list, an article and its comments on the request's.
+    #[tokio::test]
+    async fn reads_that_may_walk_far_go_through_sqlx() {
+        let list = |offset: u64, with_bodies: bool| db_client::ArticleFilter {
+            limit: 20,
+            offset,
+            with_bodies,
+            ..db_client::ArticleFilter::default()
+        };
+        assert!(
+            !read_through_sqlx(|s, _| async move {
+                s.list_articles(&list(0, false)).await.expect("list");
+            })
+            .await
+        );
+        assert!(
+            !read_through_sqlx(|s, _| async move {
+                s.find_article_by_slug("one", None).await.expect("article");
+            })
+            .await
+        );
+        assert!(
+            !read_through_sqlx(|s, _| async move {
+                s.list_comments("one", None, 20, 0).await.expect("comments");
+            })
+            .await
+        );
+        assert!(
+            read_through_sqlx(|s, _| async move {
+                s.list_articles(&list(0, true)).await.expect("bodies");
+            })
+            .await,
+            "with bodies"
+        );
+        assert!(
+            read_through_sqlx(|s, _| async move {
+                s.list_articles(&list(2_000, false)).await.expect("far");
+            })
+            .await,
+            "a far page"
+        );
+        assert!(
+            read_through_sqlx(|s, _| async move {
+                s.list_comments("one", None, 20, 2_000)
+                    .await
+                    .expect("far comments");
+            })
+            .await,
+            "far comments"
+        );
+        assert!(
+            read_through_sqlx(|s, jake| async move {
+                s.followee_ids(jake).await.expect("followees");
+            })
+            .await,
+            "followees"
+        );
     }
 }
