@@ -5,7 +5,7 @@
 # at 1,000, beside the same list bytes served as a static file by a bare nginx; then creates. Prints figures and
 # the ratios issue 15 asks about; asserts nothing. Afterwards it checks that every acknowledged create is stored,
 # and prints the peak memory of the api and db-service over the whole run.
-# Usage: bench/api.sh   (ARTICLES=1000 USERS=1000 DURATION=8s; DATABASE_URL=mysql://… for MySQL)
+# Usage: bench/api.sh   (ARTICLES=1000 USERS=1000 DURATION=8s; BODY_BYTES=20000 for long bodies; DATABASE_URL=mysql://… for MySQL)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

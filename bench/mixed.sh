@@ -4,8 +4,8 @@
 # at 32 and at 256 connections. Prints throughput, p50/p99 and errors (non-2xx and socket errors), and the mean
 # time each route spent in the api (its own histograms) and how blog.db's writer batched, then the machine's speed
 # in the same run (the list's bytes as a static file from a bare nginx, as bench/api.sh); asserts nothing.
-# Usage: bench/mixed.sh   (ARTICLES=1000 USERS=1000 DURATION=10s CONNECTIONS='32 256'; DATABASE_URL=mysql://… for
-# MySQL; BIN_DIR=folder to run other builds' binaries, bench/seeded.sh)
+# Usage: bench/mixed.sh   (ARTICLES=1000 USERS=1000 DURATION=10s CONNECTIONS='32 256'; BODY_BYTES=20000 for long
+# seeded bodies; DATABASE_URL=mysql://… for MySQL; BIN_DIR=folder to run other builds' binaries, bench/seeded.sh)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

@@ -4,11 +4,12 @@ users, follows, articles with tags, favorites; and mints a token for each of the
 secret, so benchmarks act as many signed-in readers without hashing a password per user.
 
 Usage: seed.py FILE --users N --articles M [--jwt-secret SECRET --tokens K --tokens-file FILE]
-           [--slugs-file FILE]
+           [--slugs-file FILE] [--body-bytes B]
 Users are user1..userN (their password hash is a well-formed argon2id string no password matches: benchmarks sign
 in with the minted tokens), each following 5 others; articles are spread over the users, two tags each, a third of
-them favorited by one user. The tokens of user1..userK go one per line to --tokens-file; about 1,000 slugs, spread
-over all articles, to --slugs-file.
+them favorited by one user; bodies are about 250 bytes, or about B bytes with --body-bytes (a long post is 10-30 KB).
+The tokens of user1..userK go one per line to --tokens-file; about 1,000 slugs, spread over all articles, to
+--slugs-file.
 """
 import argparse
 import base64
@@ -36,6 +37,11 @@ def token(secret: str, user_id: int) -> str:
     return f"{header}.{claims}.{b64(signature)}"
 
 
+def body(i: int, size: int) -> str:
+    sentence = f"Body text of seeded article {i}, about {TAGS[i % 10]}. "
+    return sentence * max(4, size // len(sentence))
+
+
 def main() -> int:
     args = argparse.ArgumentParser()
     args.add_argument("file")
@@ -45,6 +51,7 @@ def main() -> int:
     args.add_argument("--tokens", type=int, default=0)
     args.add_argument("--tokens-file")
     args.add_argument("--slugs-file")
+    args.add_argument("--body-bytes", type=int, default=0)
     a = args.parse_args()
     counts = {"users": 0, "follows": 0, "articles": 0, "tags": 0, "favorites": 0, "comments": 0}
     with open(a.file, "w") as out:
@@ -65,7 +72,7 @@ def main() -> int:
         for i in range(1, a.articles + 1):
             line("article", {"id": i, "slug": f"seeded-{i}", "author_id": 1 + i % a.users,
                              "title": f"Seeded article {i}", "description": "A seeded article for benchmarks",
-                             "body": f"Body text of seeded article {i}, about {TAGS[i % 10]}. " * 4,
+                             "body": body(i, a.body_bytes),
                              "created_at": NOW, "updated_at": NOW}, "articles")
             if i % 100_000 == 0:
                 print(f"  wrote {i:,}/{a.articles:,} articles", file=sys.stderr, flush=True)

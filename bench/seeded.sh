@@ -21,7 +21,8 @@ start_seeded_stack() { # articles users tokens
   export BENCH_WORK
   BENCH_WORK=$(mktemp -d)
   python3 "$conduit_root/bench/seed.py" "$BENCH_WORK/seed.jsonl" --users "$2" --articles "$1" \
-    --jwt-secret "$JWT_SECRET" --tokens "$3" --tokens-file "$BENCH_WORK/tokens" --slugs-file "$BENCH_WORK/slugs"
+    --jwt-secret "$JWT_SECRET" --tokens "$3" --tokens-file "$BENCH_WORK/tokens" --slugs-file "$BENCH_WORK/slugs" \
+    --body-bytes "${BODY_BYTES:-0}"
   export DATA_DIR=$BENCH_WORK/data
   local started=$SECONDS
   "$BIN_DIR/db-service" import "$BENCH_WORK/seed.jsonl" >/dev/null

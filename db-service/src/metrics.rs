@@ -52,13 +52,17 @@ impl LogThrottle {
 
     /// Notes one event; `Some(events since the last line)` when a line is due now.
     fn note(&self) -> Option<u64> {
-        let since = self.since_logged.fetch_add(1, Ordering::Relaxed) + 1;
+        self.since_logged.fetch_add(1, Ordering::Relaxed);
         let second = unix_seconds(SystemTime::now()) as u64;
         if self.logged_at_second.swap(second, Ordering::Relaxed) == second {
             return None;
         }
-        self.since_logged.fetch_sub(since, Ordering::Relaxed);
-        Some(since)
+        // Taken whole (not this caller's count subtracted): a caller held up past the next second would subtract
+        // events another line already reported. 0 when another line just reported this event too.
+        match self.since_logged.swap(0, Ordering::Relaxed) {
+            0 => None,
+            events => Some(events),
+        }
     }
 }
 
@@ -139,4 +143,28 @@ pub fn record_backup_schedule(every: std::time::Duration, newest: Option<SystemT
 fn unix_seconds(at: SystemTime) -> f64 {
     at.duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_throttled_log_reports_every_event_once() {
+        let throttle = LogThrottle::new();
+        assert_eq!(
+            throttle.note(),
+            Some(1),
+            "the first event is logged at once"
+        );
+        let mut reported = 1;
+        for _ in 0..99 {
+            reported += throttle.note().unwrap_or(0);
+        }
+        // A second later, the next event's line counts those not yet reported.
+        throttle.logged_at_second.store(0, Ordering::Relaxed);
+        reported += throttle.note().expect("a line is due");
+        assert_eq!(reported, 101);
+        assert_eq!(throttle.since_logged.load(Ordering::Relaxed), 0);
+    }
 }

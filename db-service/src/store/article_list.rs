@@ -344,14 +344,21 @@ impl ListFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sqlite::BLOG_MIGRATIONS;
+    use crate::store::sqlite::{migrate::run_migrations, BLOG_MIGRATIONS};
 
     /// The plan lines of a query, via `EXPLAIN QUERY PLAN` on an in-memory copy of the schema.
     async fn plan(query: &SqlQuery) -> Vec<String> {
-        let pool = sqlx::SqlitePool::connect("sqlite::memory:")
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
             .await
             .expect("memory db");
-        BLOG_MIGRATIONS.run(&pool).await.expect("migrate");
+        run_migrations(
+            &mut conn,
+            &BLOG_MIGRATIONS,
+            std::path::Path::new(":memory:"),
+        )
+        .await
+        .expect("migrate");
         let sql = format!("EXPLAIN QUERY PLAN {}", query.sql);
         // Bind placeholders as NULL: the plan depends on the shape of the query, not on the values.
         let placeholders = sql.matches('?').count();
@@ -360,7 +367,7 @@ mod tests {
             explain = explain.bind(None::<i64>);
         }
         explain
-            .fetch_all(&pool)
+            .fetch_all(&mut conn)
             .await
             .expect("explain")
             .into_iter()

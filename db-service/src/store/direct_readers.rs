@@ -13,8 +13,10 @@
 //! memory is read from disk by the runtime's thread (a first read after a start, or a file larger than the map).
 //!
 //! A connection does not wait for a lock (its busy timeout is zero): a read that finds the file locked, as while
-//! another connection recovers the WAL after a crash, is made again through sqlx, which waits. SQLite itself may
-//! still retry briefly inside a read while a checkpoint resets the WAL.
+//! another connection recovers the WAL after a crash, is made again through sqlx, which waits. SQLite itself
+//! still retries as a read starts while another connection is rewriting the WAL's index (a checkpoint restarting
+//! the WAL): microseconds as a rule, but it sleeps between tries for up to about 10 seconds in all before it gives
+//! up (SQLITE_PROTOCOL, then made again through sqlx), and would sleep on this thread.
 
 use std::{
     path::{Path, PathBuf},
@@ -22,7 +24,7 @@ use std::{
         atomic::{AtomicUsize, Ordering},
         Mutex, MutexGuard, PoisonError,
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use rusqlite::{
@@ -96,7 +98,13 @@ pub(crate) struct DirectReaders {
 struct Idle {
     connections: Vec<Connection>,
     closed: bool,
+    /// After a connection failed to open (too many files open, the file unreadable): no other is tried before
+    /// then, so that each read does not try again on the runtime's thread before going through sqlx.
+    open_again_at: Option<Instant>,
 }
+
+/// How long after a connection failed to open readers go through sqlx without trying another.
+const OPEN_AGAIN_AFTER: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for DirectReaders {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -118,20 +126,27 @@ impl DirectReaders {
             idle: Mutex::new(Idle {
                 connections: Vec::new(),
                 closed: false,
+                open_again_at: None,
             }),
             open: AtomicUsize::new(0),
         }
     }
 
-    /// A connection for one reader: an idle one, or a new one. `None` when `max` are in use or the readers are
-    /// closed (the caller reads through sqlx then); an error if a new one could not be opened.
+    /// A connection for one reader: an idle one, or a new one. `None` when `max` are in use, the readers are
+    /// closed, or one failed to open less than [`OPEN_AGAIN_AFTER`] ago (the caller reads through sqlx then); an
+    /// error if a new one could not be opened.
     pub fn lease(&self) -> rusqlite::Result<Option<DirectLease<'_>>> {
         let connection = {
             let mut idle = self.idle();
             if idle.closed {
                 return Ok(None);
             }
-            idle.connections.pop()
+            match idle.connections.pop() {
+                None if idle.open_again_at.is_some_and(|at| Instant::now() < at) => {
+                    return Ok(None)
+                }
+                popped => popped,
+            }
         };
         let connection = match connection {
             Some(connection) => connection,
@@ -143,6 +158,7 @@ impl DirectReaders {
                 }
                 self.connect().inspect_err(|_| {
                     self.open.fetch_sub(1, Ordering::AcqRel);
+                    self.idle().open_again_at = Some(Instant::now() + OPEN_AGAIN_AFTER);
                 })?
             }
         };
@@ -332,6 +348,23 @@ pub(crate) mod tests {
             readers.usage(),
             (0, 0),
             "the leased one closed as it came back"
+        );
+    }
+
+    #[test]
+    fn after_a_connection_failed_to_open_none_is_tried_for_a_while() {
+        let dir = tempfile::tempdir().expect("dir");
+        let readers = DirectReaders::new(&dir.path().join("missing.db"), 0, 2);
+        assert!(readers.lease().is_err(), "a file that does not exist");
+        assert!(
+            readers.lease().expect("not tried").is_none(),
+            "read through sqlx without trying again"
+        );
+        assert_eq!(readers.usage(), (0, 0));
+        readers.idle().open_again_at = Some(Instant::now());
+        assert!(
+            readers.lease().is_err(),
+            "tried again once the pause is over"
         );
     }
 

@@ -6,7 +6,6 @@ use db_client::{AuthorView, Entity, NewUser, UserChanges, UserId, UserRecord};
 
 use super::{
     backend::{unique_violation, Backend, Conn, Pools, Record},
-    direct_readers::MAX_ROWS_READ_DIRECTLY,
     read_cache::{Followees, ReadCache, MAX_CACHED_FOLLOWEES},
     rows::{AuthorRow, Authors, UserRow},
     sql::{Relation, SqlQuery},
@@ -265,13 +264,9 @@ impl<B: Backend> SqlStore<B> {
             q.push(" LIMIT ")
                 .bind_int(Some(i64::try_from(limit).unwrap_or(i64::MAX)));
         }
-        // As many as the follower made, or up to MAX_CACHED_FOLLOWEES: more than a read of a small cost walks.
-        let small = limit.is_some_and(|n| n as u64 <= MAX_ROWS_READ_DIRECTLY);
-        let rows: Vec<(i64,)> = if small {
-            self.users.fetch_all(&q).await?
-        } else {
-            self.users.fetch_all_long(&q).await?
-        };
+        // As many as the follower made, or more than MAX_CACHED_FOLLOWEES: more than a read of a small cost
+        // walks, so through sqlx's threads.
+        let rows: Vec<(i64,)> = self.users.fetch_all_long(&q).await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 

@@ -8,6 +8,7 @@
 pub(super) mod blog_writer;
 mod direct;
 pub(super) mod follow_writer;
+pub(super) mod migrate;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
@@ -157,6 +158,7 @@ async fn open_file(
     // No ping before each acquire (sqlx's default): a connection to a local file has no network to lose, a ping is
     // a round trip to the connection's thread like a statement (two thread wake-ups), and a connection that did
     // break fails its next statement instead, as it could right after a ping.
+    migrate::migrate(&options, migrations, path).await?;
     let write = SqlitePoolOptions::new()
         .test_before_acquire(false)
         .max_connections(1)
@@ -164,10 +166,6 @@ async fn open_file(
         .connect_with(options.clone())
         .await
         .with_context(|| format!("cannot open {}", path.display()))?;
-    migrations
-        .run(&write)
-        .await
-        .with_context(|| format!("cannot migrate {}", path.display()))?;
     let reading = options.read_only(true);
     // Requests read on their own thread (store::direct_readers) or, when a read's cost is not bounded, through held
     // connections (store::held_readers); this pool serves the rest: readiness checks, backups.
