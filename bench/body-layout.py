@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """What blog.db's migration 4 (the articles' bodies stored last) changes for a list page: builds ARTICLES articles
-with bodies of each size twice — as migrations 1-3 left the table, and rebuilt by migration 4, from the repository's
-own migration files — and times the list's page statement (20 rows, every offset up to the end; its columns as
-db-service reads them) on each, with the file memory-mapped (db-service's default, for files up to
+with bodies of each size as migrations 1-3 left the table and as migration 4 rebuilt it (from the repository's own
+migration files; also VACUUMed after it), and times the list's page statement (20 rows, every offset up to the end,
+its columns as db-service reads them) on each, with the file memory-mapped (db-service's default, for files up to
 SQLITE_MMAP_MIB) and without (a file larger than the map). With --cold, also after dropping the kernel's page cache
 (root). Python's SQLite, not db-service's own build of it; prints figures, asserts nothing.
 
@@ -17,14 +17,20 @@ import tempfile
 import time
 
 MIGRATIONS = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "../db-service/migrations/sqlite/blog/*.sql")))
-PAGE = """SELECT a.slug, a.author_id, a.title, a.description, NULL AS body,
+# As db-service reads a page for a signed-in viewer (store::sql::Dialect::article_columns), totals aside.
+PAGE = """WITH viewer (id) AS (SELECT 3)
+ SELECT a.slug, a.author_id, a.title, a.description, NULL AS body,
  (SELECT json_group_array(t.tag) FROM article_tags t WHERE t.article_id = a.id) AS tags,
- a.favorites_count, a.comments_count, a.created_at, a.updated_at
+ a.favorites_count,
+ EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = (SELECT id FROM viewer) AND f.article_id = a.id) AS favorited,
+ a.created_at, a.updated_at
  FROM articles a ORDER BY a.id DESC LIMIT 20 OFFSET ?"""
 
 
-def build(folder: str, articles: int, body_bytes: int) -> tuple[str, str]:
+def build(folder: str, articles: int, body_bytes: int) -> tuple[str, str, str]:
+    """The file before the rebuild, after it, and after it and a VACUUM (the rebuilt rows packed together)."""
     before, after = os.path.join(folder, f"before-{body_bytes}.db"), os.path.join(folder, f"after-{body_bytes}.db")
+    vacuumed = os.path.join(folder, f"vacuumed-{body_bytes}.db")
     db = sqlite3.connect(before, isolation_level=None)
     for path in MIGRATIONS[:3]:
         db.executescript(open(path).read())
@@ -45,7 +51,11 @@ def build(folder: str, articles: int, body_bytes: int) -> tuple[str, str]:
     db.executescript("BEGIN;" + open(MIGRATIONS[3]).read() + "COMMIT;")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
-    return before, after
+    shutil.copy(after, vacuumed)
+    db = sqlite3.connect(vacuumed, isolation_level=None)
+    db.execute("VACUUM")
+    db.close()
+    return before, after, vacuumed
 
 
 def page_micros(path: str, articles: int, mmap_bytes: int, cold: bool) -> float:
@@ -78,19 +88,20 @@ def main() -> None:
           f"µs per statement (min-max of {a.rounds} rounds, alternating)")
     with tempfile.TemporaryDirectory() as folder:
         for body_bytes in (int(b) for b in a.body_bytes.split(",")):
-            before, after = build(folder, a.articles, body_bytes)
+            before, after, vacuumed = build(folder, a.articles, body_bytes)
             cases = [("mapped", 256 << 20, False), ("not mapped", 0, False)]
             if a.cold:
                 cases += [("mapped, cold", 256 << 20, True), ("not mapped, cold", 0, True)]
             for name, mmap_bytes, cold in cases:
-                times = {before: [], after: []}
+                times = {before: [], after: [], vacuumed: []}
                 for _ in range(a.rounds):
-                    for path in (before, after):
+                    for path in times:
                         times[path].append(page_micros(path, a.articles, mmap_bytes, cold))
-                print(f"bodies of {body_bytes:,} B, {name:17}: body in the middle {min(times[before]):7.0f}-"
-                      f"{max(times[before]):7.0f}, body last {min(times[after]):7.0f}-{max(times[after]):7.0f}")
-            os.remove(before)
-            os.remove(after)
+                spread = {path: f"{min(t):6.0f}-{max(t):6.0f}" for path, t in times.items()}
+                print(f"bodies of {body_bytes:,} B, {name:17}: body in the middle {spread[before]}, "
+                      f"body last {spread[after]}, body last and vacuumed {spread[vacuumed]}")
+            for path in times:
+                os.remove(path)
 
 
 if __name__ == "__main__":

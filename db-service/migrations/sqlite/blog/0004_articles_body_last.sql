@@ -95,3 +95,9 @@ CREATE TRIGGER article_search_update AFTER UPDATE OF title, description, body, s
     INSERT INTO article_search (rowid, title, description, body, search_tags)
         VALUES (NEW.id, NEW.title, NEW.description, NEW.body, NEW.search_tags);
 END;
+
+-- Foreign keys were off while the tables changed: every reference is checked before this commits, so a failure
+-- rolls all of it back.
+CREATE TEMP TABLE references_guard (dangling_references INTEGER NOT NULL CHECK (dangling_references = 0));
+INSERT INTO references_guard SELECT COUNT(*) FROM pragma_foreign_key_check;
+DROP TABLE references_guard;
