@@ -176,6 +176,28 @@ mod tests {
         (entries, columns, indexes, strict)
     }
 
+    /// Closes `conn`, migrates the file as db-service does, and opens it again as db-service does.
+    async fn migrated(
+        conn: SqliteConnection,
+        options: &SqliteConnectOptions,
+        path: &Path,
+    ) -> SqliteConnection {
+        conn.close().await.expect("close");
+        migrate(options, &BLOG_MIGRATIONS, path)
+            .await
+            .expect("migrate");
+        options.connect().await.expect("connect")
+    }
+
+    /// The favorites and comments counted on the long article after `sql` ran.
+    async fn long_counters_after(conn: &mut SqliteConnection, sql: &str) -> (i64, i64) {
+        sqlx::query(sql).execute(&mut *conn).await.expect(sql);
+        sqlx::query_as("SELECT favorites_count, comments_count FROM articles WHERE slug = 'long'")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("counters")
+    }
+
     /// A blog.db as the releases before 0004 left it, holding two articles (one with a body of many pages), their
     /// tags, favorites and comments, written with foreign keys on as db-service writes.
     async fn file_before_the_rebuild(path: &Path) -> SqliteConnectOptions {
@@ -238,13 +260,7 @@ mod tests {
             (2, 2),
             "counters kept by triggers"
         );
-        conn.close().await.expect("close");
-
-        migrate(&options, &BLOG_MIGRATIONS, &path)
-            .await
-            .expect("migrate");
-
-        let mut conn = options.connect().await.expect("connect");
+        let mut conn = migrated(conn, &options, &path).await;
         assert_eq!(snapshot(&mut conn).await, before);
         let schema_after = schema(&mut conn).await;
         assert_eq!(schema_after, schema_before);
@@ -310,33 +326,12 @@ mod tests {
 
         // The triggers on favorites and comments keep counting, and deleting an article still deletes what
         // refers to it, its counters and its words.
-        sqlx::query(
-            "INSERT INTO favorites VALUES (5, 2); \
-             INSERT INTO comments (article_id, author_id, body) VALUES (2, 5, 'third');",
-        )
-        .execute(&mut conn)
-        .await
-        .expect("more rows");
-        let counters: (i64, i64) = sqlx::query_as(
-            "SELECT favorites_count, comments_count FROM articles WHERE slug = 'long'",
-        )
-        .fetch_one(&mut conn)
-        .await
-        .expect("counters");
-        assert_eq!(counters, (3, 3));
-        sqlx::query(
-            "DELETE FROM favorites WHERE user_id = 5; DELETE FROM comments WHERE author_id = 5;",
-        )
-        .execute(&mut conn)
-        .await
-        .expect("fewer rows");
-        let counters: (i64, i64) = sqlx::query_as(
-            "SELECT favorites_count, comments_count FROM articles WHERE slug = 'long'",
-        )
-        .fetch_one(&mut conn)
-        .await
-        .expect("counters");
-        assert_eq!(counters, (2, 2));
+        let more = "INSERT INTO favorites VALUES (5, 2); \
+                    INSERT INTO comments (article_id, author_id, body) VALUES (2, 5, 'third');";
+        assert_eq!(long_counters_after(&mut conn, more).await, (3, 3));
+        let fewer =
+            "DELETE FROM favorites WHERE user_id = 5; DELETE FROM comments WHERE author_id = 5;";
+        assert_eq!(long_counters_after(&mut conn, fewer).await, (2, 2));
         sqlx::query("DELETE FROM articles WHERE slug = 'long'")
             .execute(&mut conn)
             .await
@@ -362,12 +357,8 @@ mod tests {
         let refused = BLOG_MIGRATIONS.run_direct(&mut conn).await;
         assert!(refused.is_err(), "{refused:?}");
         assert_eq!(snapshot(&mut conn).await, before, "no row lost");
-        conn.close().await.expect("close");
         // The same file migrates once foreign keys are off.
-        migrate(&options, &BLOG_MIGRATIONS, &path)
-            .await
-            .expect("migrate");
-        let mut conn = options.connect().await.expect("connect");
+        let mut conn = migrated(conn, &options, &path).await;
         assert_eq!(snapshot(&mut conn).await, before);
     }
 
