@@ -11,7 +11,9 @@ use std::{path::Path, time::Instant};
 
 use anyhow::Context;
 use sqlx::{
-    migrate::Migrator, sqlite::SqliteConnectOptions, ConnectOptions, Connection, SqliteConnection,
+    migrate::{Migrate, Migrator},
+    sqlite::SqliteConnectOptions,
+    ConnectOptions, Connection, SqliteConnection,
 };
 
 /// Applies what `migrations` holds that the file behind `options` lacks (refusing a file migrated by a release
@@ -47,14 +49,21 @@ pub(in crate::store) async fn run_migrations(
         .execute(&mut *conn)
         .await?;
     let latest = migrations.iter().map(|m| m.version).max().unwrap_or(0);
-    let applied = applied_version(conn).await?;
+    conn.ensure_migrations_table().await?;
+    let applied: Vec<i64> = conn
+        .list_applied_migrations()
+        .await?
+        .iter()
+        .map(|m| m.version)
+        .collect();
     let pending: Vec<String> = migrations
         .iter()
-        .filter(|m| m.version > applied)
+        .filter(|m| !applied.contains(&m.version))
         .map(|m| format!("{} {}", m.version, m.description))
         .collect();
     if !pending.is_empty() {
-        tracing::info!(file = %path.display(), from = applied, to = latest, ?pending, "migrating");
+        let from = applied.iter().max().copied().unwrap_or(0);
+        tracing::info!(file = %path.display(), from, to = latest, ?pending, "migrating");
     }
     let started = Instant::now();
     // Also with nothing pending: sqlx checks the applied migrations against this release's.
@@ -68,22 +77,6 @@ pub(in crate::store) async fn run_migrations(
         );
     }
     Ok(())
-}
-
-/// The latest migration the file has had; 0 for a new file.
-async fn applied_version(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
-    let (tracked,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM sqlite_schema WHERE name = '_sqlx_migrations'")
-            .fetch_one(&mut *conn)
-            .await?;
-    if tracked == 0 {
-        return Ok(0);
-    }
-    let (version,): (i64,) =
-        sqlx::query_as("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok(version)
 }
 
 #[cfg(test)]
