@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/healthz", get(liveness))
         .route("/readyz", get(readiness))
         // Open like the health checks, for the scraper: it carries counts and timings, no data.
         .route("/metrics", get(prometheus_metrics))
@@ -28,23 +28,94 @@ async fn prometheus_metrics(
     )
 }
 
+/// Alive unless a batching writer has stopped (only a bug stops one, and the thread's panic is logged): every
+/// write it takes would fail until the process restarts, which a failing liveness probe makes the orchestrator do.
+/// Asks nothing of the databases, so a slow disk does not restart a pod that readiness already takes out of service.
+async fn liveness(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Unavailable> {
+    match state.store.stopped_writer() {
+        None => Ok(Json(json!({"status": "ok"}))),
+        Some(writer) => Err(unavailable(format!(
+            "the {writer} writer has stopped: restart db-service"
+        ))),
+    }
+}
+
+/// A 503 with a typed body.
+type Unavailable = (StatusCode, Json<WireError>);
+
+fn unavailable(message: String) -> Unavailable {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(WireError {
+            kind: ErrorKind::Unavailable,
+            entity: None,
+            field: None,
+            message,
+        }),
+    )
+}
+
 /// Ready when both databases answer a query.
-async fn readiness(
-    State(state): State<AppState>,
-) -> Result<Json<serde_json::Value>, (StatusCode, Json<WireError>)> {
+async fn readiness(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Unavailable> {
     match state.store.ready().await {
         Ok(()) => Ok(Json(json!({"status": "ready"}))),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            Err((
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(WireError {
-                    kind: ErrorKind::Unavailable,
-                    entity: None,
-                    field: None,
-                    message: "databases not ready".into(),
-                }),
-            ))
+            Err(unavailable("databases not ready".into()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::{backup::Backups, config::Cli, state::Shared, store::Store};
+
+    /// A SQLite store in a folder of its own, serving state over it, and the folder.
+    async fn state_with(stop: Option<&str>) -> (AppState, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data_dir = dir.path().to_str().expect("utf-8 path");
+        // SQLite in `dir`, whatever the environment says (tests may run with a DATABASE_URL).
+        let arguments = ["--env", "dev", "--database-url", "", "--data-dir", data_dir];
+        let storage = Cli::try_parse_from(std::iter::once("db-service").chain(arguments))
+            .expect("arguments")
+            .settings
+            .storage()
+            .expect("storage");
+        let mut store = Store::open(&storage).await.expect("open");
+        if let Some(writer) = stop {
+            store.stop_writer_for_test(writer);
+        }
+        let backups = Backups::new(&storage).expect("backups");
+        let state = Shared::new_state(store, backups, "test-internal-token".to_owned().into());
+        (state, dir)
+    }
+
+    #[tokio::test]
+    async fn a_stopped_writer_fails_liveness_and_readiness_naming_it() {
+        let (state, _dir) = state_with(None).await;
+        assert!(liveness(State(state.clone())).await.is_ok());
+        assert!(readiness(State(state)).await.is_ok());
+
+        for writer in ["blog", "follows"] {
+            let (state, _dir) = state_with(Some(writer)).await;
+            let Err((status, Json(body))) = liveness(State(state.clone())).await else {
+                panic!("alive with the {writer} writer stopped");
+            };
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(body.kind, ErrorKind::Unavailable);
+            assert!(
+                body.message.contains(&format!("the {writer} writer")),
+                "{}",
+                body.message
+            );
+            let not_ready = readiness(State(state)).await;
+            assert!(matches!(
+                not_ready,
+                Err((StatusCode::SERVICE_UNAVAILABLE, _))
+            ));
         }
     }
 }

@@ -217,6 +217,31 @@ impl Store {
             Store::Mysql(store) => store.writer_queues(),
         }
     }
+
+    /// The batching writer that has stopped, if one has: the process must restart (liveness fails).
+    pub fn stopped_writer(&self) -> Option<&'static str> {
+        match self {
+            Store::Sqlite(store) => store.stopped_writer(),
+            Store::Mysql(store) => store.stopped_writer(),
+        }
+    }
+
+    /// Makes `writer` (named as in [`Self::writer_queues`]) look stopped, as one that panicked would.
+    #[cfg(test)]
+    pub fn stop_writer_for_test(&mut self, writer: &str) {
+        let Store::Sqlite(SqlStore {
+            writers: Writers::Sole(sole),
+            ..
+        }) = self
+        else {
+            panic!("only SQLite's writers can be stopped in tests");
+        };
+        match writer {
+            "blog" => sole.blog_writer.stop_for_test(),
+            "follows" => sole.follow_writer.stop_for_test(),
+            other => panic!("no writer named {other}"),
+        }
+    }
 }
 
 impl<B: Backend> SqlStore<B> {
@@ -394,14 +419,24 @@ impl<B: Backend> SqlStore<B> {
         }
     }
 
+    /// The batching writer that has stopped, if one has (only a bug would stop one), named as in
+    /// [`Self::writer_queues`]: every write it takes fails until the process restarts.
+    pub fn stopped_writer(&self) -> Option<&'static str> {
+        match &self.writers {
+            Writers::Sole(sole) => [
+                ("blog", sole.blog_writer.stopped()),
+                ("follows", sole.follow_writer.stopped()),
+            ]
+            .into_iter()
+            .find_map(|(name, stopped)| stopped.then_some(name)),
+            Writers::Shared(batches) => batches.stopped().then_some("new_articles"),
+        }
+    }
+
     /// Answers a trivial query on every pool, once the batching writers are known to be running.
     pub async fn ready(&self) -> Result<(), ServiceError> {
-        let stopped = match &self.writers {
-            Writers::Sole(sole) => sole.blog_writer.stopped() || sole.follow_writer.stopped(),
-            Writers::Shared(batches) => batches.stopped(),
-        };
-        if stopped {
-            return Err(anyhow::anyhow!("a batching writer has stopped").into());
+        if let Some(writer) = self.stopped_writer() {
+            return Err(anyhow::anyhow!("the {writer} writer has stopped").into());
         }
         let select_one = sql::SqlQuery::from("SELECT 1");
         for (_, _, pool) in self.named_pools() {

@@ -89,4 +89,11 @@ impl<J> Queue<J> {
     pub(crate) fn stopped(&self) -> bool {
         self.jobs.is_closed()
     }
+
+    /// A queue whose writer has stopped, for tests of what notices one.
+    #[cfg(test)]
+    pub(crate) fn stopped_for_test() -> Self {
+        let (jobs, _) = mpsc::channel(1);
+        Self { jobs }
+    }
 }

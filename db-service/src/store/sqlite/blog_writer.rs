@@ -232,6 +232,12 @@ impl BlogWriter {
         self.jobs.stopped()
     }
 
+    /// Makes this handle's writer look stopped, as one that panicked would.
+    #[cfg(test)]
+    pub(crate) fn stop_for_test(&mut self) {
+        self.jobs = Queue::stopped_for_test();
+    }
+
     /// Transactions committed so far.
     #[cfg(test)]
     pub(crate) fn batches(&self) -> u64 {

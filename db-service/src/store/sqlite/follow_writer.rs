@@ -102,6 +102,12 @@ impl FollowWriter {
     pub(crate) fn stopped(&self) -> bool {
         self.jobs.stopped()
     }
+
+    /// Makes this handle's writer look stopped, as one that panicked would.
+    #[cfg(test)]
+    pub(crate) fn stop_for_test(&mut self) {
+        self.jobs = Queue::stopped_for_test();
+    }
 }
 
 /// The task that owns users.db's writer while it writes follows.
