@@ -324,7 +324,7 @@ impl<B: Backend> SqlStore<B> {
                 q.push(" FROM articles a WHERE a.slug = ").bind_text(slug);
                 let row = self
                     .blog
-                    .fetch_found::<ArticleRow>(&q, Entity::Article)
+                    .fetch_found_small::<ArticleRow>(&q, Entity::Article)
                     .await?;
                 Ok(Arc::new(self.article_with_author(row, viewer).await?))
             },
@@ -420,7 +420,7 @@ impl<B: Backend> SqlStore<B> {
             .bind_int(Some(article_id));
         let row = self
             .blog
-            .fetch_found::<ArticleRow>(&q, Entity::Article)
+            .fetch_found_small::<ArticleRow>(&q, Entity::Article)
             .await?;
         self.article_with_author(row, Some(viewer)).await
     }

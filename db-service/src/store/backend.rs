@@ -189,7 +189,7 @@ impl<B: Backend> Pools<B> {
 
     /// A connection for reads of a small cost ([`ReadCost::Small`]). On SQLite they run on this thread
     /// (store::direct_readers), which does nothing else meanwhile.
-    pub async fn reader(&self) -> Result<Reader<'_, B>, ServiceError> {
+    pub async fn small_reader(&self) -> Result<Reader<'_, B>, ServiceError> {
         self.reader_for(ReadCost::Small).await
     }
 
@@ -215,26 +215,29 @@ impl<B: Backend> Pools<B> {
         })
     }
 
-    /// Runs `query`, of a small cost ([`Pools::reader`]), and returns its rows.
-    pub async fn fetch_all<R: Record>(&self, query: &SqlQuery) -> Result<Vec<R>, ServiceError> {
-        Ok(self.reader().await?.fetch_all(query).await?)
+    /// Runs `query`, of a small cost ([`Pools::small_reader`]), and returns its rows.
+    pub async fn fetch_all_small<R: Record>(
+        &self,
+        query: &SqlQuery,
+    ) -> Result<Vec<R>, ServiceError> {
+        Ok(self.small_reader().await?.fetch_all(query).await?)
     }
 
-    /// Runs `query`, of a small cost ([`Pools::reader`]), and returns its row, if any.
-    pub async fn fetch_optional<R: Record>(
+    /// Runs `query`, of a small cost ([`Pools::small_reader`]), and returns its row, if any.
+    pub async fn fetch_optional_small<R: Record>(
         &self,
         query: &SqlQuery,
     ) -> Result<Option<R>, ServiceError> {
-        Ok(self.reader().await?.fetch_optional(query).await?)
+        Ok(self.small_reader().await?.fetch_optional(query).await?)
     }
 
-    /// Runs `query`, of a small cost ([`Pools::reader`]), and returns its row; no row is `missing` not found.
-    pub async fn fetch_found<R: Record>(
+    /// Runs `query`, of a small cost ([`Pools::small_reader`]), and returns its row; no row is `missing` not found.
+    pub async fn fetch_found_small<R: Record>(
         &self,
         query: &SqlQuery,
         missing: Entity,
     ) -> Result<R, ServiceError> {
-        self.reader().await?.fetch_found(query, missing).await
+        self.small_reader().await?.fetch_found(query, missing).await
     }
 
     /// Runs `query`, of any cost ([`Pools::long_reader`]), and returns its rows.
@@ -542,7 +545,7 @@ mod tests {
 
     async fn values(pools: &Pools<Sqlite>) -> Vec<i64> {
         let rows: Vec<(i64,)> = pools
-            .fetch_all(&SqlQuery::from("SELECT v FROM x ORDER BY v"))
+            .fetch_all_small(&SqlQuery::from("SELECT v FROM x ORDER BY v"))
             .await
             .expect("read");
         rows.into_iter().map(|(v,)| v).collect()

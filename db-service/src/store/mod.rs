@@ -257,7 +257,7 @@ impl<B: Backend> SqlStore<B> {
                     .current(|| async {
                         let (version,): (i64,) = self
                             .blog
-                            .fetch_optional(&SqlQuery::from(version_query.as_str()))
+                            .fetch_optional_small(&SqlQuery::from(version_query.as_str()))
                             .await?
                             .ok_or_else(|| {
                                 ServiceError::Internal(anyhow::anyhow!("no data version"))

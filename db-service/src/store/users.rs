@@ -118,7 +118,7 @@ impl<B: Backend> SqlStore<B> {
 
     #[tracing::instrument(skip_all, fields(user_id = id.0))]
     pub async fn find_user_by_id(&self, id: UserId) -> Result<UserRecord, ServiceError> {
-        user_by_id(&mut self.users.reader().await?, id.0).await
+        user_by_id(&mut self.users.small_reader().await?, id.0).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -157,7 +157,7 @@ impl<B: Backend> SqlStore<B> {
             .push(" WHERE ")
             .push_user_match(B::DIALECT, column, value);
         self.users
-            .fetch_found::<R>(&select, missing)
+            .fetch_found_small::<R>(&select, missing)
             .await
             .map(T::from)
     }
@@ -216,7 +216,7 @@ impl<B: Backend> SqlStore<B> {
         q.push_user_match(B::DIALECT, "username", username);
         Ok(self
             .users
-            .fetch_optional::<(i64,)>(&q)
+            .fetch_optional_small::<(i64,)>(&q)
             .await?
             .map(|(id,)| id))
     }
@@ -334,7 +334,7 @@ pub(super) async fn authors<B: Backend>(
     ids.dedup();
     let mut q = select_profiles(viewer);
     q.push(" WHERE u.id IN ").push_id_list(B::DIALECT, &ids);
-    let rows: Vec<AuthorRow> = users.fetch_all(&q).await?;
+    let rows: Vec<AuthorRow> = users.fetch_all_small(&q).await?;
     Ok(rows.into_iter().collect())
 }
 

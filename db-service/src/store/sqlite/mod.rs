@@ -213,7 +213,7 @@ mod tests {
     async fn assert_maps(store: &SqlStore<Sqlite>, expected: i64) {
         let pragma = crate::store::sql::SqlQuery::from("PRAGMA mmap_size");
         for pools in [&store.users, &store.blog] {
-            let direct: Option<(i64,)> = pools.fetch_optional(&pragma).await.expect("direct");
+            let direct: Option<(i64,)> = pools.fetch_optional_small(&pragma).await.expect("direct");
             assert_eq!(pools.held_usage(), Some((0, 0)), "read on this thread");
             let held: Option<(i64,)> = pools.fetch_optional_long(&pragma).await.expect("held");
             let pooled: i64 = sqlx::query_scalar("PRAGMA mmap_size")
