@@ -51,6 +51,10 @@ pub enum Command {
         /// The file `export` wrote.
         file: PathBuf,
     },
+    /// Give back the space users.db and blog.db no longer use and pack their rows together (after a large
+    /// migration or mass deletions). Refuses while db-service is running; needs free space for a copy of the
+    /// compacted file. Each file is checked, then swapped in whole.
+    Compact,
     /// Exit 0 when the db-service listening on DB_SERVICE_ADDR answers /healthz (for container HEALTHCHECKs).
     Healthcheck,
 }

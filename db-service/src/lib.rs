@@ -12,7 +12,7 @@ mod routes;
 mod state;
 mod store;
 
-pub use store::Counts;
+pub use store::{Compacted, Counts};
 
 /// The log filter when `RUST_LOG` is unset: info, with sqlx's per-statement lines only when they are slow or fail.
 pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sqlx::query=error";
@@ -148,6 +148,12 @@ pub async fn restore_backup(
 /// Writes all of Conduit's data from the databases `storage` names to `file`; the rows written per table.
 pub async fn export_data(storage: &Storage, file: &Path) -> anyhow::Result<store::Counts> {
     store::export(storage, file).await
+}
+
+/// Gives back the space the SQLite files in `storage.data_dir` no longer use and packs their rows (db-service
+/// stopped); what each file measured before and after.
+pub async fn compact_data(storage: &Storage) -> anyhow::Result<Vec<Compacted>> {
+    store::compact(storage).await
 }
 
 /// Loads the export `file` into the empty databases `storage` names; the rows loaded per table.

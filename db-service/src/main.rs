@@ -52,6 +52,12 @@ async fn main() -> anyhow::Result<()> {
             print_line(&format!("imported {counts} from {}", file.display()));
             Ok(())
         }
+        Command::Compact => {
+            for file in db_service::compact_data(&settings.storage()?).await? {
+                print_line(&file.to_string());
+            }
+            Ok(())
+        }
         Command::Healthcheck => {
             conduit_runtime::health_probe::healthcheck(settings.addr())?;
             Ok(())

@@ -33,7 +33,7 @@ use db_client::{
 };
 use sqlx::{MySql, Sqlite, SqlitePool};
 
-pub use sqlite::open_snapshot_sources;
+pub use sqlite::{compact::Compacted, open_snapshot_sources};
 pub use transfer::Counts;
 
 use crate::{
@@ -482,6 +482,16 @@ pub async fn export(storage: &Storage, path: &Path) -> anyhow::Result<Counts> {
             store.close().await;
             counts
         }
+    }
+}
+
+/// Compacts the SQLite files in `storage.data_dir` (store/sqlite/compact.rs), which no db-service may be serving.
+pub async fn compact(storage: &Storage) -> anyhow::Result<Vec<Compacted>> {
+    match &storage.backend {
+        BackendChoice::Sqlite => sqlite::compact::compact(&storage.data_dir).await,
+        BackendChoice::Mysql { .. } => anyhow::bail!(
+            "compact is for SQLite files: a MySQL server's tables are its operator's (OPTIMIZE TABLE)"
+        ),
     }
 }
 

@@ -6,6 +6,7 @@
 //! blog.db's writes (new articles, favorites, comments) and users.db's follows.
 
 pub(super) mod blog_writer;
+pub(super) mod compact;
 mod direct;
 pub(super) mod follow_writer;
 pub(super) mod migrate;
