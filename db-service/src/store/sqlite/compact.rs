@@ -127,8 +127,10 @@ async fn copy_compacted(path: &Path, copy: &Path) -> anyhow::Result<()> {
     std::fs::File::open(copy)
         .and_then(|f| f.sync_all())
         .with_context(|| format!("cannot sync {}", copy.display()))?;
+    // `VACUUM INTO` writes a file in rollback-journal mode: made a WAL file here, as db-service keeps its files,
+    // so that opening it after the swap writes nothing.
     let mut check = SqliteConnectOptions::from_str(&format!("sqlite://{copy_text}"))?
-        .read_only(true)
+        .journal_mode(SqliteJournalMode::Wal)
         .connect()
         .await?;
     let verdict: String = sqlx::query_scalar("PRAGMA integrity_check(1)")
@@ -243,7 +245,15 @@ mod tests {
             "{blog_done}"
         );
         assert_eq!(value::<i64>(&blog, "PRAGMA freelist_count"), 0);
-        for leftover in ["-wal", "-shm", ".compacting"] {
+        let header = std::fs::read(&blog).expect("read");
+        assert_eq!(header[18..20], [2, 2], "a WAL file, as db-service keeps it");
+        for leftover in [
+            "-wal",
+            "-shm",
+            ".compacting",
+            ".compacting-wal",
+            ".compacting-shm",
+        ] {
             assert!(!side_file(&blog, leftover).exists(), "{leftover}");
         }
 
