@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Offline checks of the Kubernetes manifests: every overlay (and the restore Job) renders (kubectl kustomize),
+"""Offline checks of the Kubernetes manifests: every overlay (and the restore and compact Jobs) renders (kubectl kustomize),
 validates against the Kubernetes OpenAPI schemas of the oldest supported and a current version
 (kubernetes-validate --strict), passes checkov with k8s/checkov.yaml, and holds together where schemas cannot tell:
 selectors match labels, no Service can select the workloads of two backends (within an overlay, or after switching
@@ -264,6 +264,9 @@ def check_pod(name, pod_template, kind_of_workload, configmaps, secrets, service
         mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
         # On MySQL db-service keeps nothing on disk.
         writes = [] if kind == "db-service" and "DATABASE_URL" in provided else WRITES[kind]
+        # `db-service compact` writes only beside the files it compacts.
+        if kind_of_workload == "Job" and (c.get("args") or [None])[0] == "compact":
+            writes = ["DATA_DIR"]
         for var in writes:
             check(f"{cname} has a volume at {var} ({effective.get(var)}), as its root filesystem is read-only",
                   effective.get(var) in mounts, (effective.get(var), sorted(mounts)))
@@ -565,31 +568,36 @@ def check_observability(overlay, by_kind, work):
                   len(rows) == 3 and any(p.get("repeat") for p in dashboard["panels"] if p["type"] == "row"), rows)
 
 
-def check_restore_job(docs, sqlite_overlays):
-    """The restore Job runs db-service's restore on the StatefulSet's claims with the bucket settings."""
+def check_data_job(name, docs, sqlite_overlays, args, secrets_from):
+    """A one-off Job (k8s/restore, k8s/compact) runs `db-service <args>` on the StatefulSet's claims, mounted where
+    db-service mounts them, without retrying, under db-service's network policies."""
     by_kind = rendered_objects(docs)
     jobs = by_kind.get("Job", [])
-    check("restore: one Job", len(jobs) == 1)
+    check(f"{name}: one Job", len(jobs) == 1)
     if not jobs:
         return
     job = jobs[0]
     configmaps = {c["metadata"]["name"]: c.get("data", {}) for c in by_kind.get("ConfigMap", [])}
     for overlay, rendered in sqlite_overlays.items():
         secrets = {s["metadata"]["name"]: set((s.get("data") or {})) for s in rendered.get("Secret", [])}
-        check_pod(f"restore (secrets of {overlay})", job["spec"]["template"], "Job", configmaps, secrets, {})
+        check_pod(f"{name} (secrets of {overlay})", job["spec"]["template"], "Job", configmaps, secrets, {})
         db = next(w for w in rendered["StatefulSet"] if w["metadata"]["name"] == "db-service")
         pod_claims = {f"{t['metadata']['name']}-{db['metadata']['name']}-0" for t in db["spec"]["volumeClaimTemplates"]}
         job_claims = {v["persistentVolumeClaim"]["claimName"] for v in job["spec"]["template"]["spec"]["volumes"]
                       if "persistentVolumeClaim" in v}
-        check(f"restore: the Job mounts the claims of {overlay}'s db-service-0", job_claims == pod_claims, (job_claims, pod_claims))
+        check(f"{name}: the Job mounts claims of {overlay}'s db-service-0, its data among them",
+              f"data-{db['metadata']['name']}-0" in job_claims and job_claims <= pod_claims, (job_claims, pod_claims))
         db_mounts = {m["name"]: m["mountPath"] for m in containers(db)[0]["volumeMounts"]}
         job_mounts = {m["name"]: m["mountPath"] for m in containers(job)[0]["volumeMounts"]}
-        check(f"restore: the Job mounts them where {overlay}'s db-service does", db_mounts == job_mounts, (db_mounts, job_mounts))
+        check(f"{name}: the Job mounts them where {overlay}'s db-service does",
+              all(db_mounts.get(v) == path for v, path in job_mounts.items()), (db_mounts, job_mounts))
     container = containers(job)[0]
-    check("restore: the Job runs `db-service restore $(RESTORE_FROM)`", container.get("args") == ["restore", "$(RESTORE_FROM)"]
-          and "restore" in DB_COMMANDS, (container.get("args"), DB_COMMANDS))
-    check("restore: the Job does not retry a failed restore", job["spec"].get("backoffLimit") == 0)
-    check("restore: the Job gets db-service's network policies (component database)",
+    check(f"{name}: the Job runs `db-service {' '.join(args)}`", container.get("args") == args
+          and args[0] in DB_COMMANDS, (container.get("args"), DB_COMMANDS))
+    env_from = {e.get("secretRef", {}).get("name") for e in container.get("envFrom", [])} - {None}
+    check(f"{name}: the Job's secrets are {sorted(secrets_from)}", env_from == set(secrets_from), env_from)
+    check(f"{name}: the Job does not retry a failed run", job["spec"].get("backoffLimit") == 0)
+    check(f"{name}: the Job gets db-service's network policies (component database)",
           pod_labels(job).get("app.kubernetes.io/component") == "database"
           and pod_labels(job).get("app.kubernetes.io/name") != "db-service")
 
@@ -628,16 +636,18 @@ def main():
                 check_observability(overlay, by_overlay[overlay], os.path.join(work, overlay))
         check("an overlay has the monitoring component", any("PrometheusRule" in k for k in by_overlay.values()))
         check_switching(rendered)
-        code, text, err = render(os.path.join(K8S, "restore"))
-        check("restore renders", code == 0, err)
-        if code == 0:
-            path = os.path.join(work, "restore.yaml")
-            with open(path, "w") as f:
-                f.write(text)
-            rendered_files.append(path)
-            validate("restore", path)
-            check_restore_job([d for d in yaml.safe_load_all(text) if d],
-                              {o: k for o, k in by_overlay.items() if "StatefulSet" in k})
+        sqlite_overlays = {o: k for o, k in by_overlay.items() if "StatefulSet" in k}
+        for name, args, secrets_from in [("restore", ["restore", "$(RESTORE_FROM)"], ["conduit-backup-storage"]),
+                                         ("compact", ["compact"], [])]:
+            code, text, err = render(os.path.join(K8S, name))
+            check(f"{name} renders", code == 0, err)
+            if code == 0:
+                path = os.path.join(work, f"{name}.yaml")
+                with open(path, "w") as f:
+                    f.write(text)
+                rendered_files.append(path)
+                validate(name, path)
+                check_data_job(name, [d for d in yaml.safe_load_all(text) if d], sqlite_overlays, args, secrets_from)
         # checkov must not reach the network: run it in a namespace with only loopback.
         args = [os.path.join(BIN, "checkov"), "--config-file", os.path.join(K8S, "checkov.yaml")]
         for path in rendered_files:
