@@ -72,10 +72,10 @@ async fn compact_file(name: &'static str, path: &Path) -> anyhow::Result<Compact
     let started = Instant::now();
     let bytes_before = with_wal_len(path);
     let copy = copy_path(path);
-    remove_if_present(&copy)?;
+    remove_copy(&copy)?;
     let copied = copy_compacted(path, &copy).await;
     if let Err(e) = copied {
-        remove_if_present(&copy)?;
+        remove_copy(&copy)?;
         return Err(e);
     }
     // The original was closed with its WAL checkpointed into it, so the SQLite files beside it hold nothing: the
@@ -84,7 +84,7 @@ async fn compact_file(name: &'static str, path: &Path) -> anyhow::Result<Compact
     for suffix in ["-wal", "-shm"] {
         let side = side_file(path, suffix);
         if suffix == "-wal" && std::fs::metadata(&side).is_ok_and(|m| m.len() > 0) {
-            remove_if_present(&copy)?;
+            remove_copy(&copy)?;
             bail!("{} still holds writes after a checkpoint", side.display());
         }
         remove_if_present(&side)?;
@@ -152,6 +152,16 @@ fn side_file(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
+}
+
+/// Removes a copy and the journal, WAL and index SQLite may have left beside it (a run that was stopped). SQLite
+/// itself ignores and deletes a journal or WAL beside an empty file, which the next copy starts as; removing them
+/// here leaves nothing behind either way.
+fn remove_copy(copy: &Path) -> anyhow::Result<()> {
+    for suffix in ["-journal", "-wal", "-shm"] {
+        remove_if_present(&side_file(copy, suffix))?;
+    }
+    remove_if_present(copy)
 }
 
 /// The file's size with its WAL's, in bytes.
@@ -322,9 +332,27 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         after_mass_deletion(dir.path()).await;
         let blog = dir.path().join(BLOG_FILE);
-        std::fs::write(copy_path(&blog), b"half a copy").expect("leftover");
+        let copy = copy_path(&blog);
+        // What `kill -9` during a run can leave: the copy, and a WAL with frames of its own (here a table the data
+        // never had). Neither may end up in blog.db, nor stop the next run.
+        {
+            let stale = rusqlite::Connection::open(&copy).expect("open");
+            stale
+                .execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE stale (x); INSERT INTO stale VALUES (1);")
+                .expect("stale writes");
+            let wal = std::fs::read(side_file(&copy, "-wal")).expect("wal");
+            drop(stale);
+            std::fs::write(side_file(&copy, "-wal"), wal).expect("leave the wal");
+        }
         compact(dir.path()).await.expect("compact");
-        assert!(!copy_path(&blog).exists());
+        for leftover in ["", "-wal", "-shm", "-journal"] {
+            assert!(!side_file(&copy, leftover).exists(), "{leftover}");
+        }
+        let stale: i64 = value(
+            &blog,
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'stale'",
+        );
+        assert_eq!(stale, 0, "the stale WAL was played onto the compacted file");
         assert_eq!(value::<String>(&blog, "PRAGMA integrity_check"), "ok");
         let kept = value::<i64>(&blog, "SELECT count(*) FROM articles");
         assert_eq!(kept, i64::try_from(KEPT).expect("small"));
