@@ -568,9 +568,16 @@ def check_observability(overlay, by_kind, work):
                   len(rows) == 3 and any(p.get("repeat") for p in dashboard["panels"] if p["type"] == "row"), rows)
 
 
-def check_data_job(name, docs, sqlite_overlays, args, secrets_from):
-    """A one-off Job (k8s/restore, k8s/compact) runs `db-service <args>` on the StatefulSet's claims, mounted where
-    db-service mounts them, without retrying, under db-service's network policies."""
+def settings_of(rendered):
+    """The data of an overlay's conduit-settings ConfigMap (its name carries a hash)."""
+    return next((c.get("data", {}) for c in rendered.get("ConfigMap", [])
+                 if c["metadata"]["name"].startswith("conduit-settings")), {})
+
+
+def check_data_job(name, docs, sqlite_overlays, args, secrets_from, claims, component):
+    """A one-off Job (k8s/restore, k8s/compact) runs `db-service <args>` on the StatefulSet's `claims` (volume claim
+    template names), mounted where db-service mounts them, without retrying, with the pod label `component`: db-service's
+    network policies for `database`, else none but the default deny."""
     by_kind = rendered_objects(docs)
     jobs = by_kind.get("Job", [])
     check(f"{name}: one Job", len(jobs) == 1)
@@ -585,8 +592,18 @@ def check_data_job(name, docs, sqlite_overlays, args, secrets_from):
         pod_claims = {f"{t['metadata']['name']}-{db['metadata']['name']}-0" for t in db["spec"]["volumeClaimTemplates"]}
         job_claims = {v["persistentVolumeClaim"]["claimName"] for v in job["spec"]["template"]["spec"]["volumes"]
                       if "persistentVolumeClaim" in v}
-        check(f"{name}: the Job mounts claims of {overlay}'s db-service-0, its data among them",
-              f"data-{db['metadata']['name']}-0" in job_claims and job_claims <= pod_claims, (job_claims, pod_claims))
+        wanted = {f"{c}-{db['metadata']['name']}-0" for c in claims}
+        check(f"{name}: the Job mounts the claims {sorted(wanted)} of {overlay}'s db-service-0",
+              job_claims == wanted and wanted <= pod_claims, (job_claims, pod_claims))
+        env = {e["name"]: e.get("value") for e in containers(job)[0].get("env", [])}
+        check(f"{name}: the Job's DATA_DIR is {overlay}'s", env.get("DATA_DIR") == settings_of(rendered).get("DATA_DIR"),
+              (env.get("DATA_DIR"), settings_of(rendered).get("DATA_DIR")))
+        if component != "database":
+            labels = pod_labels(job)
+            selecting = [p["metadata"]["name"] for p in rendered.get("NetworkPolicy", [])
+                         if p["spec"]["podSelector"].get("matchLabels")
+                         and all(labels.get(k) == v for k, v in p["spec"]["podSelector"]["matchLabels"].items())]
+            check(f"{name}: no NetworkPolicy of {overlay} but the default deny selects the Job", not selecting, selecting)
         db_mounts = {m["name"]: m["mountPath"] for m in containers(db)[0]["volumeMounts"]}
         job_mounts = {m["name"]: m["mountPath"] for m in containers(job)[0]["volumeMounts"]}
         check(f"{name}: the Job mounts them where {overlay}'s db-service does",
@@ -597,8 +614,8 @@ def check_data_job(name, docs, sqlite_overlays, args, secrets_from):
     env_from = {e.get("secretRef", {}).get("name") for e in container.get("envFrom", [])} - {None}
     check(f"{name}: the Job's secrets are {sorted(secrets_from)}", env_from == set(secrets_from), env_from)
     check(f"{name}: the Job does not retry a failed run", job["spec"].get("backoffLimit") == 0)
-    check(f"{name}: the Job gets db-service's network policies (component database)",
-          pod_labels(job).get("app.kubernetes.io/component") == "database"
+    check(f"{name}: the Job's pods are of component {component}, not db-service's own",
+          pod_labels(job).get("app.kubernetes.io/component") == component
           and pod_labels(job).get("app.kubernetes.io/name") != "db-service")
 
 
@@ -637,8 +654,9 @@ def main():
         check("an overlay has the monitoring component", any("PrometheusRule" in k for k in by_overlay.values()))
         check_switching(rendered)
         sqlite_overlays = {o: k for o, k in by_overlay.items() if "StatefulSet" in k}
-        for name, args, secrets_from in [("restore", ["restore", "$(RESTORE_FROM)"], ["conduit-backup-storage"]),
-                                         ("compact", ["compact"], [])]:
+        for name, args, secrets_from, claims, component in [
+                ("restore", ["restore", "$(RESTORE_FROM)"], ["conduit-backup-storage"], ["data", "backups"], "database"),
+                ("compact", ["compact"], [], ["data"], "maintenance")]:
             code, text, err = render(os.path.join(K8S, name))
             check(f"{name} renders", code == 0, err)
             if code == 0:
@@ -647,7 +665,8 @@ def main():
                     f.write(text)
                 rendered_files.append(path)
                 validate(name, path)
-                check_data_job(name, [d for d in yaml.safe_load_all(text) if d], sqlite_overlays, args, secrets_from)
+                check_data_job(name, [d for d in yaml.safe_load_all(text) if d], sqlite_overlays, args, secrets_from,
+                               claims, component)
         # checkov must not reach the network: run it in a namespace with only loopback.
         args = [os.path.join(BIN, "checkov"), "--config-file", os.path.join(K8S, "checkov.yaml")]
         for path in rendered_files:

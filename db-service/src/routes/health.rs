@@ -32,8 +32,14 @@ async fn prometheus_metrics(
 /// write it takes would fail until the process restarts, which a failing liveness probe makes the orchestrator do.
 /// Asks nothing of the databases, so a slow disk does not restart a pod that readiness already takes out of service.
 async fn liveness(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Unavailable> {
+    writers_running(&state)?;
+    Ok(Json(json!({"status": "ok"})))
+}
+
+/// A 503 naming the batching writer that has stopped, if one has.
+fn writers_running(state: &AppState) -> Result<(), Unavailable> {
     match state.store.stopped_writer() {
-        None => Ok(Json(json!({"status": "ok"}))),
+        None => Ok(()),
         Some(writer) => Err(unavailable(format!(
             "the {writer} writer has stopped: restart db-service"
         ))),
@@ -57,6 +63,7 @@ fn unavailable(message: String) -> Unavailable {
 
 /// Ready when both databases answer a query.
 async fn readiness(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Unavailable> {
+    writers_running(&state)?;
     match state.store.ready().await {
         Ok(()) => Ok(Json(json!({"status": "ready"}))),
         Err(e) => {
@@ -111,11 +118,15 @@ mod tests {
                 "{}",
                 body.message
             );
-            let not_ready = readiness(State(state)).await;
-            assert!(matches!(
-                not_ready,
-                Err((StatusCode::SERVICE_UNAVAILABLE, _))
-            ));
+            let Err((status, Json(body))) = readiness(State(state)).await else {
+                panic!("ready with the {writer} writer stopped");
+            };
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(
+                body.message.contains(&format!("the {writer} writer")),
+                "{}",
+                body.message
+            );
         }
     }
 }

@@ -97,3 +97,31 @@ impl<J> Queue<J> {
         Self { jobs }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `/healthz` relies on: a writer whose thread panicked is seen as stopped, and its callers get an
+    /// error rather than waiting for ever.
+    #[tokio::test]
+    async fn a_writer_whose_thread_panicked_is_stopped() {
+        let queue = Queue::start("panics", |mut jobs: mpsc::Receiver<Reply<()>>| async move {
+            let _first = jobs.recv().await;
+            panic!("a bug in the writer");
+        })
+        .expect("start");
+        assert!(!queue.stopped());
+        let failed = queue.submit(|reply| reply).await;
+        assert!(
+            matches!(failed, Err(ServiceError::Internal(ref e)) if e.to_string().contains("stopped")),
+            "{failed:?}"
+        );
+        // The caller hears of it as the job is dropped, a moment before the thread's unwinding drops the queue.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !queue.stopped() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert!(queue.stopped());
+    }
+}

@@ -1,9 +1,11 @@
 //! `db-service compact`: gives back the pages a file no longer uses and packs its tables' rows together again, as
 //! a rebuild of a table (migration 4), mass deletions or years of edits leave them. Each file is copied by
 //! `VACUUM INTO` next to itself, the copy checked, and renamed over the original: at every moment the file is
-//! either the old one or the complete new one, whenever the process stops.
+//! either the old one or the complete new one, whenever the process stops. The original is locked for this
+//! process alone throughout, so no write can land in it after it was copied.
 
 use std::{
+    os::unix::fs::MetadataExt,
     path::{Path, PathBuf},
     str::FromStr,
     time::{Duration, Instant},
@@ -11,8 +13,8 @@ use std::{
 
 use anyhow::{bail, Context};
 use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode},
-    ConnectOptions, Connection,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode},
+    ConnectOptions, Connection, SqliteConnection,
 };
 
 use super::{BLOG_FILE, USERS_FILE};
@@ -44,19 +46,24 @@ impl std::fmt::Display for Compacted {
 }
 
 /// Compacts users.db and blog.db in `data_dir`, in turn. Refuses while a db-service serves them (their folder's
-/// lock). Needs free space on the data volume for a copy of the larger file as it will be once compacted.
+/// lock) or another process has one open (a `db-service backup` or `export`, a sqlite3 shell). Needs free space on
+/// the data volume for a copy of the larger file as it will be once compacted.
 pub async fn compact(data_dir: &Path) -> anyhow::Result<Vec<Compacted>> {
     let _lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
     let mut done = Vec::new();
     for name in [USERS_FILE, BLOG_FILE] {
         let path = data_dir.join(name);
-        if !path.is_file() {
-            bail!("{} does not exist: is DATA_DIR right?", path.display());
+        let kind = std::fs::symlink_metadata(&path)
+            .with_context(|| format!("{} does not exist: is DATA_DIR right?", path.display()))?
+            .file_type();
+        if kind.is_symlink() || !kind.is_file() {
+            bail!(
+                "{} is not a regular file: compact works on the file itself, beside which it writes its copy",
+                path.display()
+            );
         }
         tracing::info!(file = name, bytes = with_wal_len(&path), "compacting");
-        let compacted = compact_file(name, &path)
-            .await
-            .with_context(|| format!("cannot compact {}; it is unchanged", path.display()))?;
+        let compacted = compact_file(name, &path).await?;
         tracing::info!(
             file = name,
             bytes = compacted.bytes_after,
@@ -68,32 +75,55 @@ pub async fn compact(data_dir: &Path) -> anyhow::Result<Vec<Compacted>> {
     Ok(done)
 }
 
+/// Removes the copies a `compact` that was stopped left in `data_dir` (db-service, holding the folder's lock, at
+/// start): they take up to a file's size on the data volume and serve nothing.
+pub fn remove_abandoned_copies(data_dir: &Path) {
+    for name in [USERS_FILE, BLOG_FILE] {
+        let copy = copy_path(&data_dir.join(name));
+        if copy.exists() {
+            match remove_copy(&copy) {
+                Ok(()) => {
+                    tracing::warn!(path = %copy.display(), "removed the copy a stopped compact left")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot remove the copy a stopped compact left")
+                }
+            }
+        }
+    }
+}
+
+/// Compacts the file at `path`. The original is held with an exclusive lock from before it is read until the copy
+/// has replaced it, so no other process reads or writes it meanwhile.
 async fn compact_file(name: &'static str, path: &Path) -> anyhow::Result<Compacted> {
     let started = Instant::now();
     let bytes_before = with_wal_len(path);
     let copy = copy_path(path);
-    remove_copy(&copy)?;
-    let copied = copy_compacted(path, &copy).await;
-    if let Err(e) = copied {
-        remove_copy(&copy)?;
-        return Err(e);
-    }
-    // The original was closed with its WAL checkpointed into it, so the SQLite files beside it hold nothing: the
-    // copy replaces the file whole. A WAL left with frames (a process that had not closed the file) would be
-    // replayed onto the copy, so it stops the swap.
-    for suffix in ["-wal", "-shm"] {
-        let side = side_file(path, suffix);
-        if suffix == "-wal" && std::fs::metadata(&side).is_ok_and(|m| m.len() > 0) {
-            remove_copy(&copy)?;
-            bail!("{} still holds writes after a checkpoint", side.display());
+    let unchanged = || format!("cannot compact {}; it is unchanged", path.display());
+    remove_copy(&copy).with_context(unchanged)?;
+    let original = match copy_compacted(path, &copy).await {
+        Ok(original) => original,
+        Err(e) => {
+            if let Err(left) = remove_copy(&copy) {
+                tracing::warn!(error = %left, "cannot remove the unfinished copy");
+            }
+            return Err(e.context(unchanged()));
         }
-        remove_if_present(&side)?;
-    }
-    std::fs::rename(&copy, path)
-        .with_context(|| format!("cannot move {} into place", copy.display()))?;
+    };
+    std::fs::rename(&copy, path).with_context(|| {
+        format!(
+            "cannot move {} over {}; the original is unchanged",
+            copy.display(),
+            path.display()
+        )
+    })?;
     if let Some(dir) = path.parent() {
-        sync_dir(dir)?;
+        sync_dir(dir)
+            .context("the compacted copy replaced the file, but the folder could not be synced")?;
     }
+    // Its rollback journal (a header of zeros since the lock was taken) is removed with it; the new file, in WAL
+    // mode, keeps none.
+    original.close().await?;
     Ok(Compacted {
         name,
         bytes_before,
@@ -102,28 +132,56 @@ async fn compact_file(name: &'static str, path: &Path) -> anyhow::Result<Compact
     })
 }
 
-/// Writes the compacted copy of `path` to `copy` (durably, the original's permissions), checks it, and closes the
-/// original with its WAL checkpointed.
-async fn copy_compacted(path: &Path, copy: &Path) -> anyhow::Result<()> {
+/// Writes the compacted copy of `path` to `copy` (durably, with the original's owner and permissions) and checks
+/// it. Returns the connection that holds the original's exclusive lock: it must stay open until the copy is in
+/// place.
+async fn copy_compacted(path: &Path, copy: &Path) -> anyhow::Result<SqliteConnection> {
+    // The original is taken out of WAL mode (checkpointing a WAL a stopped db-service left into the file) with
+    // an exclusive lock held until this connection closes: another process that has it open makes this fail; one
+    // that opens it later waits, then fails, and finds no WAL or index to tie to the old file.
     let mut original = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-        .journal_mode(SqliteJournalMode::Wal)
-        .busy_timeout(Duration::from_secs(5))
+        .locking_mode(SqliteLockingMode::Exclusive)
+        .journal_mode(SqliteJournalMode::Delete)
+        .busy_timeout(Duration::from_secs(2))
         .pragma("temp_store", "memory")
         .connect()
         .await
-        .with_context(|| format!("cannot open {}", path.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot take {} for itself: is another process using it (a db-service backup or export, a \
+                 sqlite3 shell)?",
+                path.display()
+            )
+        })?;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut original)
+        .await?;
+    if mode != "delete" {
+        bail!("{} stayed in journal mode {mode}", path.display());
+    }
+    sqlx::raw_sql("BEGIN EXCLUSIVE; COMMIT")
+        .execute(&mut original)
+        .await?;
+    // Nothing else has the file open, so the index a WAL reader left serves no one.
+    remove_if_present(&side_file(path, "-shm"))?;
     let copy_text = copy.to_str().context("the data dir's path is not UTF-8")?;
     sqlx::query("VACUUM INTO ?")
         .bind(copy_text)
         .execute(&mut original)
         .await?;
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&mut original)
-        .await?;
-    original.close().await?;
 
-    let permissions = std::fs::metadata(path)?.permissions();
-    std::fs::set_permissions(copy, permissions)?;
+    let metadata = std::fs::metadata(path)?;
+    // Run as root on files the service user owns, the copy would be root's, and db-service could not write it.
+    std::os::unix::fs::chown(copy, Some(metadata.uid()), Some(metadata.gid())).with_context(
+        || {
+            format!(
+                "cannot give {} the owner of {}",
+                copy.display(),
+                path.display()
+            )
+        },
+    )?;
+    std::fs::set_permissions(copy, metadata.permissions())?;
     std::fs::File::open(copy)
         .and_then(|f| f.sync_all())
         .with_context(|| format!("cannot sync {}", copy.display()))?;
@@ -140,7 +198,7 @@ async fn copy_compacted(path: &Path, copy: &Path) -> anyhow::Result<()> {
     if verdict != "ok" {
         bail!("the compacted copy fails its integrity check: {verdict}");
     }
-    Ok(())
+    Ok(original)
 }
 
 /// Where `path`'s compacted copy is written: beside it, on the same filesystem, so placing it is a rename.
@@ -356,5 +414,79 @@ mod tests {
         assert_eq!(value::<String>(&blog, "PRAGMA integrity_check"), "ok");
         let kept = value::<i64>(&blog, "SELECT count(*) FROM articles");
         assert_eq!(kept, i64::try_from(KEPT).expect("small"));
+    }
+
+    #[tokio::test]
+    async fn db_service_removes_the_copy_a_stopped_run_left() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        after_mass_deletion(dir.path()).await;
+        let copy = copy_path(&dir.path().join(BLOG_FILE));
+        std::fs::write(&copy, b"half a copy").expect("leftover");
+        close(open(dir.path(), Durability::Full, 0).await.expect("open")).await;
+        assert!(!copy.exists());
+    }
+
+    #[tokio::test]
+    async fn writes_a_stopped_db_service_left_in_its_wal_are_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        after_mass_deletion(dir.path()).await;
+        let blog = dir.path().join(BLOG_FILE);
+        let wal = side_file(&blog, "-wal");
+        // A commit still in the WAL when the process died (`kill -9`: nothing checkpointed, nothing closed).
+        let (file, frames) = {
+            let conn = rusqlite::Connection::open(&blog).expect("open");
+            conn.execute_batch(
+                "PRAGMA wal_autocheckpoint = 0; UPDATE articles SET title = 'Committed' WHERE slug = 'article-1'",
+            )
+            .expect("commit");
+            let saved = (
+                std::fs::read(&blog).expect("db"),
+                std::fs::read(&wal).expect("wal"),
+            );
+            drop(conn);
+            saved
+        };
+        std::fs::write(&blog, file).expect("db as it was");
+        std::fs::write(&wal, frames).expect("wal as it was");
+
+        compact(dir.path()).await.expect("compact");
+        let title: String = value(&blog, "SELECT title FROM articles WHERE slug = 'article-1'");
+        assert_eq!(title, "Committed");
+        assert!(!wal.exists());
+    }
+
+    #[tokio::test]
+    async fn a_file_another_process_has_open_is_refused_and_left_as_it_is() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        after_mass_deletion(dir.path()).await;
+        let blog = dir.path().join(BLOG_FILE);
+        let before = std::fs::read(&blog).expect("read");
+        // `db-service backup` and `export` read the files without the folder's lock.
+        let readers = super::super::open_snapshot_sources(dir.path())
+            .await
+            .expect("readers");
+        let (_, blog_reader) = &readers[1];
+        let _: i64 = sqlx::query_scalar("SELECT count(*) FROM articles")
+            .fetch_one(blog_reader)
+            .await
+            .expect("read");
+
+        let refused = compact(dir.path()).await.expect_err("refused while read");
+        assert!(
+            format!("{refused:#}").contains("is another process using it"),
+            "{refused:#}"
+        );
+        assert!(
+            format!("{refused:#}").contains("it is unchanged"),
+            "{refused:#}"
+        );
+        assert_eq!(std::fs::read(&blog).expect("read"), before);
+        assert!(!copy_path(&blog).exists());
+        for (_, pool) in readers {
+            pool.close().await;
+        }
+        compact(dir.path())
+            .await
+            .expect("compact once they are gone");
     }
 }

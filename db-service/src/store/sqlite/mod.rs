@@ -60,6 +60,7 @@ pub async fn open(
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
     let lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
+    compact::remove_abandoned_copies(data_dir);
     let mmap_bytes = u64::from(mmap_mib) << 20;
     let open = |name: &str, migrations: &'static Migrator| {
         let path = data_dir.join(name);
