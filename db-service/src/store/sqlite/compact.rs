@@ -250,9 +250,11 @@ mod tests {
     const ARTICLES: usize = 120;
     const KEPT: usize = 10;
 
-    /// A data dir whose blog.db held `ARTICLES` articles of 16 KB and now holds `KEPT`; the store is closed.
-    async fn after_mass_deletion(dir: &Path) -> UserId {
-        let store = open(dir, Durability::Full, 0).await.expect("open");
+    /// A data dir whose blog.db held `ARTICLES` articles of 16 KB and now holds `KEPT`, the store closed; the
+    /// path of its blog.db, and the articles' author.
+    async fn after_mass_deletion() -> (tempfile::TempDir, PathBuf, UserId) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(dir.path(), Durability::Full, 0).await.expect("open");
         let jake = store
             .insert_user(&conduit_testkit::new_user("jake"))
             .await
@@ -278,7 +280,8 @@ mod tests {
                 .expect("delete");
         }
         close(store).await;
-        jake
+        let blog = dir.path().join(BLOG_FILE);
+        (dir, blog, jake)
     }
 
     async fn close(store: SqlStore<sqlx::Sqlite>) {
@@ -294,9 +297,7 @@ mod tests {
 
     #[tokio::test]
     async fn compacting_gives_back_freed_pages_and_keeps_every_row() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let jake = after_mass_deletion(dir.path()).await;
-        let blog = dir.path().join(BLOG_FILE);
+        let (dir, blog, jake) = after_mass_deletion().await;
         assert!(
             value::<i64>(&blog, "PRAGMA freelist_count") > 100,
             "the deletions freed pages"
@@ -369,9 +370,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_served_data_dir_is_refused_and_left_as_it_is() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        after_mass_deletion(dir.path()).await;
-        let blog = dir.path().join(BLOG_FILE);
+        let (dir, blog, _) = after_mass_deletion().await;
         let before = std::fs::read(&blog).expect("read");
         let serving = open(dir.path(), Durability::Full, 0).await.expect("open");
         let refused = compact(dir.path()).await.expect_err("refused while served");
@@ -387,9 +386,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_copy_an_interrupted_run_left_is_replaced() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        after_mass_deletion(dir.path()).await;
-        let blog = dir.path().join(BLOG_FILE);
+        let (dir, blog, _) = after_mass_deletion().await;
         let copy = copy_path(&blog);
         // What `kill -9` during a run can leave: the copy, and a WAL with frames of its own (here a table the data
         // never had). Neither may end up in blog.db, nor stop the next run.
@@ -418,9 +415,8 @@ mod tests {
 
     #[tokio::test]
     async fn db_service_removes_the_copy_a_stopped_run_left() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        after_mass_deletion(dir.path()).await;
-        let copy = copy_path(&dir.path().join(BLOG_FILE));
+        let (dir, blog, _) = after_mass_deletion().await;
+        let copy = copy_path(&blog);
         std::fs::write(&copy, b"half a copy").expect("leftover");
         close(open(dir.path(), Durability::Full, 0).await.expect("open")).await;
         assert!(!copy.exists());
@@ -428,9 +424,7 @@ mod tests {
 
     #[tokio::test]
     async fn writes_a_stopped_db_service_left_in_its_wal_are_kept() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        after_mass_deletion(dir.path()).await;
-        let blog = dir.path().join(BLOG_FILE);
+        let (dir, blog, _) = after_mass_deletion().await;
         let wal = side_file(&blog, "-wal");
         // A commit still in the WAL when the process died (`kill -9`: nothing checkpointed, nothing closed).
         let (file, frames) = {
@@ -457,9 +451,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_file_another_process_has_open_is_refused_and_left_as_it_is() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        after_mass_deletion(dir.path()).await;
-        let blog = dir.path().join(BLOG_FILE);
+        let (dir, blog, _) = after_mass_deletion().await;
         let before = std::fs::read(&blog).expect("read");
         // `db-service backup` and `export` read the files without the folder's lock.
         let readers = super::super::open_snapshot_sources(dir.path())
