@@ -198,6 +198,42 @@ impl ListFilter {
         }
     }
 
+    /// The feed's rows, read author by author (SQLite): for each followed author, the ids of its articles from its
+    /// `walked`-th newest on, found through `articles_by_author` — at most `walked` index entries twice per author,
+    /// whatever the authors wrote before — of which the newest `walked` are read as rows. The page at an offset below
+    /// `walked` is among them: an article newer than all of them would be among its author's `walked` newest.
+    fn push_feed_source(&self, dialect: Dialect, q: &mut SqlQuery, walked: i64) -> &'static str {
+        let authors = self.feed_authors.as_deref().unwrap_or_default();
+        q.push(" FROM articles a WHERE a.id IN (SELECT y.id FROM ")
+            .push_id_list(dialect, authors)
+            .push(
+                " f JOIN articles y ON y.author_id = f.value AND y.id >= COALESCE((SELECT x.id FROM \
+                 articles x WHERE x.author_id = f.value ORDER BY x.id DESC LIMIT 1 OFFSET ",
+            )
+            .bind_int(Some(walked.saturating_sub(1)))
+            .push("), 0) ORDER BY y.id DESC LIMIT ")
+            .bind_int(Some(walked))
+            .push(")");
+        "a.id"
+    }
+
+    /// Whether the feed's page at `offset` of `limit` rows is read author by author ([`Self::push_feed_source`]):
+    /// a feed alone (no other filter), whose authors times the rows walked stay within
+    /// [`MAX_ROWS_READ_DIRECTLY`].
+    fn feed_read_by_author(&self, limit: u32, offset: u64) -> bool {
+        let walked = offset.saturating_add(u64::from(limit));
+        self.search.is_none()
+            && self.tag.is_none()
+            && self.author_id.is_none()
+            && self.favorited_by.is_none()
+            && self.feed_authors.as_ref().is_some_and(|authors| {
+                u64::try_from(authors.len())
+                    .unwrap_or(u64::MAX)
+                    .saturating_mul(walked)
+                    <= MAX_ROWS_READ_DIRECTLY
+            })
+    }
+
     /// The remaining filters, as conditions on `a`.
     fn push_conditions(&self, dialect: Dialect, q: &mut SqlQuery) {
         if let (true, Some(tag)) = (self.search.is_some(), &self.tag) {
@@ -222,18 +258,21 @@ impl ListFilter {
         }
     }
 
-    /// What reading the page at `offset` of `limit` rows costs. Small ([`MAX_ROWS_READ_DIRECTLY`]) only with no
+    /// What reading the page at `offset` of `limit` rows costs. Small ([`MAX_ROWS_READ_DIRECTLY`]) with no
     /// filter, a tag or an author, near the start: the page is walked through an index in its order and its total
-    /// read from a counter. A search, the feed (the followed authors' articles are sorted), filters combined (the
-    /// driving index is walked until enough rows pass the others) and favorites (counted row by row) cost what
-    /// the data holds.
+    /// read from a counter; and the feed near its start when it follows few enough authors, read author by author
+    /// ([`Self::feed_read_by_author`], on SQLite, where alone a small read runs on the caller's thread). A search,
+    /// other feeds, filters combined (the driving index is walked until enough rows pass the others) and favorites
+    /// (counted row by row) cost what the data holds.
     pub fn cost(&self, limit: u32, offset: u64) -> ReadCost {
         let walked = offset.saturating_add(u64::from(limit));
         let by_index_with_a_counter = self.search.is_none()
             && self.feed_authors.is_none()
             && self.favorited_by.is_none()
             && !(self.tag.is_some() && self.author_id.is_some());
-        if by_index_with_a_counter && walked <= MAX_ROWS_READ_DIRECTLY {
+        if (by_index_with_a_counter && walked <= MAX_ROWS_READ_DIRECTLY)
+            || self.feed_read_by_author(limit, offset)
+        {
             ReadCost::Small
         } else {
             ReadCost::Any
@@ -271,8 +310,16 @@ impl ListFilter {
                 .append(self.count_query(dialect))
                 .push(") AS total");
         }
-        let order_key = self.push_source(&mut q);
-        self.push_conditions(dialect, &mut q);
+        let by_author = dialect == Dialect::Sqlite
+            && self.feed_read_by_author(limit, u64::try_from(offset).unwrap_or(u64::MAX));
+        let order_key = if by_author {
+            let walked = offset.saturating_add(i64::from(limit));
+            self.push_feed_source(dialect, &mut q, walked)
+        } else {
+            let key = self.push_source(&mut q);
+            self.push_conditions(dialect, &mut q);
+            key
+        };
         let order = match self.search {
             Some(_) => SearchTerms::order(dialect).to_owned(),
             None => format!(" ORDER BY {order_key} DESC"),
@@ -452,8 +499,10 @@ mod tests {
     /// Lines that scan one of our tables (by name or query alias). Scans of the one-row viewer CTE, constant
     /// rows, `json_each` id lists and the per-article tag subquery's result are not table scans.
     fn full_scans(plan: &[String]) -> Vec<&String> {
-        const TABLES: [&str; 10] = [
+        const TABLES: [&str; 12] = [
             "a",
+            "x",
+            "y",
             "d",
             "t",
             "f",
@@ -509,21 +558,50 @@ mod tests {
             }
             small.push(name);
             let count = plan(&filter.count_query(Dialect::Sqlite)).await;
-            // Each line reads a table ("SEARCH tags USING …"): one of the counters.
+            // Each line reads a table ("SEARCH tags USING …"): one of the counters; the feed's also walk its list
+            // of authors.
             let table = |line: &String| line.split(' ').nth(1).map(str::to_owned);
+            let id_list = |line: &String| {
+                line.starts_with("LIST SUBQUERY") || line.starts_with("SCAN json_each")
+            };
             assert!(
                 count
                     .iter()
+                    .filter(|line| !id_list(line))
                     .all(|line| table(line).is_some_and(|t| counters.contains(&t.as_str()))),
                 "{name} counts rows: {count:#?}"
             );
             let page = plan(&filter.page_query(Dialect::Sqlite, None, false, 20, 0)).await;
-            assert!(
-                !page.iter().any(|l| l.contains("TEMP B-TREE")),
-                "{name} sorts: {page:#?}"
-            );
+            if name == "feed" {
+                assert!(full_scans(&page).is_empty(), "{name} scans: {page:#?}");
+                // Author by author, from each one's 20th newest article on (through the index, both times):
+                // it sorts at most authors × 20 ids, and reads 20 rows by their key.
+                let expected = [
+                    "SEARCH y USING COVERING INDEX articles_by_author (author_id=? AND id>?)",
+                    "SEARCH x USING COVERING INDEX articles_by_author (author_id=?)",
+                    "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)",
+                ];
+                assert!(
+                    expected.iter().all(|e| page.iter().any(|l| l == e)),
+                    "{name}: {page:#?}"
+                );
+            } else {
+                assert!(
+                    !page.iter().any(|l| l.contains("TEMP B-TREE")),
+                    "{name} sorts: {page:#?}"
+                );
+            }
         }
-        assert_eq!(small, ["none", "tag", "author"]);
+        assert_eq!(small, ["none", "tag", "author", "feed"]);
+        // A feed of many authors, or far into a small one, is read through sqlx's threads.
+        let feed_of = |n: i64| ListFilter {
+            feed_authors: Some((1..=n).collect()),
+            ..ListFilter::default()
+        };
+        assert_eq!(feed_of(55).cost(20, 0), ReadCost::Small);
+        assert_eq!(feed_of(56).cost(20, 0), ReadCost::Any);
+        assert_eq!(feed_of(2).cost(20, 530), ReadCost::Small);
+        assert_eq!(feed_of(2).cost(20, 531), ReadCost::Any);
         // Far pages are walked through sqlx's threads, however they are filtered.
         let none = ListFilter::default();
         assert_eq!(none.cost(100, 1_000), ReadCost::Small);

@@ -201,6 +201,7 @@ fn reader_connections() -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{article_list::ListFilter, backend::ReadCost};
 
     #[tokio::test]
     async fn every_connection_maps_as_much_of_its_file_as_configured() {
@@ -324,5 +325,114 @@ mod tests {
             .await,
             "followees"
         );
+    }
+
+    /// The feed read author by author (a small read, on this thread) and the one read whole (through sqlx) give the
+    /// same pages: authors who wrote nothing, one article, a few, many, interleaved with one not followed.
+    #[tokio::test]
+    async fn the_feed_is_the_same_page_read_author_by_author_or_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(dir.path(), Durability::Full, 0).await.expect("open");
+        let user = |name: &'static str| {
+            let store = &store;
+            async move {
+                store
+                    .insert_user(&conduit_testkit::new_user(name))
+                    .await
+                    .expect("user")
+                    .id
+            }
+        };
+        let reader = user("reader").await;
+        let written = [
+            ("none", 0),
+            ("one", 1),
+            ("few", 3),
+            ("many", 30),
+            ("most", 60),
+            ("other", 60),
+        ];
+        let mut authors = Vec::new();
+        for (name, _) in written {
+            authors.push(user(name).await);
+        }
+        for (name, _) in &written[..5] {
+            store.set_follow(name, reader, true).await.expect("follow");
+        }
+        let mut expected = Vec::new();
+        for round in 0..60 {
+            for (k, (name, count)) in written.iter().enumerate() {
+                if round < *count {
+                    let slug = format!("{name}-{round}");
+                    store
+                        .insert_article(db_client::NewArticle {
+                            author: authors[k],
+                            slug: slug.clone(),
+                            title: slug.clone(),
+                            description: "d".into(),
+                            body: "b".into(),
+                            tags: Vec::new(),
+                        })
+                        .await
+                        .expect("article");
+                    if *name != "other" {
+                        expected.push(slug);
+                    }
+                }
+            }
+        }
+        expected.reverse();
+        let followed = store.followee_ids(reader).await.expect("followees");
+        let feed = ListFilter {
+            feed_authors: Some(followed),
+            ..ListFilter::default()
+        };
+        // 5 authors: up to 220 rows walked, the page is read author by author.
+        for (limit, offset) in [
+            (20, 0),
+            (1, 0),
+            (7, 5),
+            (20, 19),
+            (20, 60),
+            (20, 80),
+            (50, 90),
+            (20, 200),
+            (20, 300),
+            (100, 150),
+        ] {
+            let by_author = feed.cost(limit, offset) == ReadCost::Small;
+            assert_eq!(
+                by_author,
+                offset + u64::from(limit) <= 220,
+                "{limit} at {offset}"
+            );
+            let page: serde_json::Value = serde_json::from_slice(
+                &store
+                    .list_articles(&db_client::ArticleFilter {
+                        followed_by: Some(reader),
+                        viewer: Some(reader),
+                        limit,
+                        offset,
+                        ..db_client::ArticleFilter::default()
+                    })
+                    .await
+                    .expect("feed"),
+            )
+            .expect("json");
+            let slugs: Vec<&str> = page["articles"]
+                .as_array()
+                .expect("articles")
+                .iter()
+                .map(|a| a["slug"].as_str().expect("slug"))
+                .collect();
+            let start = usize::try_from(offset).expect("small").min(expected.len());
+            let end = (start + usize::try_from(limit).expect("small")).min(expected.len());
+            assert_eq!(
+                slugs,
+                expected[start..end],
+                "{limit} at {offset} (by author: {by_author})"
+            );
+            assert_eq!(page["articlesCount"], expected.len(), "{limit} at {offset}");
+        }
     }
 }
