@@ -121,9 +121,10 @@ async fn compact_file(name: &'static str, path: &Path) -> anyhow::Result<Compact
         sync_dir(dir)
             .context("the compacted copy replaced the file, but the folder could not be synced")?;
     }
-    // Its rollback journal (a header of zeros since the lock was taken) is removed with it; the new file, in WAL
-    // mode, keeps none.
     original.close().await?;
+    // The original's rollback journal, which SQLite keeps while the lock is held (a header of zeros: nothing to play
+    // back) and leaves behind. The new file, in WAL mode, keeps none.
+    remove_if_present(&side_file(path, "-journal"))?;
     Ok(Compacted {
         name,
         bytes_before,
@@ -319,6 +320,7 @@ mod tests {
         for leftover in [
             "-wal",
             "-shm",
+            "-journal",
             ".compacting",
             ".compacting-wal",
             ".compacting-shm",
