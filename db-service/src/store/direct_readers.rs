@@ -6,9 +6,9 @@
 //!
 //! The price is that the thread, a worker of the async runtime, does nothing else meanwhile, and that nothing can
 //! stop a read once it started. So only reads of a small cost come here ([`super::backend::ReadCost::Small`]): a
-//! row by its key, or a page near the start of an index walked in its order, at most [`MAX_ROWS_READ_DIRECTLY`]
-//! rows or index entries whatever others write. Searches, the feed (it sorts the followed authors' articles),
-//! filters combined or with no counter for their total, pages further on, the tag ranking and the sitemap (up to
+//! row by its key, or a page near the start of an index walked in its order, or the feed of a few authors read author
+//! by author, at most [`MAX_ROWS_READ_DIRECTLY`] rows or index entries whatever others write. Searches, feeds of
+//! many authors, filters combined or with no counter for their total, pages further on, the tag ranking and the sitemap (up to
 //! 50,000 rows a page) are read through sqlx's threads (`Pools::long_reader`). A page of the file not yet in
 //! memory is read from disk by the runtime's thread (a first read after a start, or a file larger than the map).
 //!

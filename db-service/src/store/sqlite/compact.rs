@@ -7,7 +7,6 @@
 use std::{
     os::unix::fs::MetadataExt,
     path::{Path, PathBuf},
-    str::FromStr,
     time::{Duration, Instant},
 };
 
@@ -101,30 +100,26 @@ async fn compact_file(name: &'static str, path: &Path) -> anyhow::Result<Compact
     let copy = copy_path(path);
     let unchanged = || format!("cannot compact {}; it is unchanged", path.display());
     remove_copy(&copy).with_context(unchanged)?;
-    let original = match copy_compacted(path, &copy).await {
-        Ok(original) => original,
+    let mut original = take_for_itself(path).await.with_context(unchanged)?;
+    let placed = match copy_compacted(&mut original, path, &copy).await {
+        Ok(()) => place(&copy, path),
         Err(e) => {
             if let Err(left) = remove_copy(&copy) {
                 tracing::warn!(error = %left, "cannot remove the unfinished copy");
             }
-            return Err(e.context(unchanged()));
+            Err(e.context(unchanged()))
         }
     };
-    std::fs::rename(&copy, path).with_context(|| {
-        format!(
-            "cannot move {} over {}; the original is unchanged",
-            copy.display(),
-            path.display()
-        )
-    })?;
-    if let Some(dir) = path.parent() {
-        sync_dir(dir)
-            .context("the compacted copy replaced the file, but the folder could not be synced")?;
+    // Whatever happened: let go of the original, and of the rollback journal SQLite keeps beside it while the lock
+    // is held (a header of zeros: nothing to play back) and leaves behind. A file left in place is in rollback mode
+    // now, which db-service turns back into WAL when it opens it; the new file, in WAL mode, keeps no journal.
+    if let Err(e) = original.close().await {
+        tracing::warn!(error = %e, "cannot close the original file");
     }
-    original.close().await?;
-    // The original's rollback journal, which SQLite keeps while the lock is held (a header of zeros: nothing to play
-    // back) and leaves behind. The new file, in WAL mode, keeps none.
-    remove_if_present(&side_file(path, "-journal"))?;
+    if let Err(e) = remove_if_present(&side_file(path, "-journal")) {
+        tracing::warn!(error = %e, "cannot remove the original's journal");
+    }
+    placed?;
     Ok(Compacted {
         name,
         bytes_before,
@@ -133,14 +128,13 @@ async fn compact_file(name: &'static str, path: &Path) -> anyhow::Result<Compact
     })
 }
 
-/// Writes the compacted copy of `path` to `copy` (durably, with the original's owner and permissions) and checks
-/// it. Returns the connection that holds the original's exclusive lock: it must stay open until the copy is in
-/// place.
-async fn copy_compacted(path: &Path, copy: &Path) -> anyhow::Result<SqliteConnection> {
-    // The original is taken out of WAL mode (checkpointing a WAL a stopped db-service left into the file) with
-    // an exclusive lock held until this connection closes: another process that has it open makes this fail; one
-    // that opens it later waits, then fails, and finds no WAL or index to tie to the old file.
-    let mut original = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+/// Opens `path` with an exclusive lock held until the connection closes, taking it out of WAL mode (which writes a
+/// WAL a stopped db-service left into the file). Another process that has read it since opening it makes this fail;
+/// one that opens it later waits for the lock, and, if it outwaits the run, reads the replaced file — the same data,
+/// since nothing can write meanwhile.
+async fn take_for_itself(path: &Path) -> anyhow::Result<SqliteConnection> {
+    let mut original = SqliteConnectOptions::new()
+        .filename(path)
         .locking_mode(SqliteLockingMode::Exclusive)
         .journal_mode(SqliteJournalMode::Delete)
         .busy_timeout(Duration::from_secs(2))
@@ -165,13 +159,23 @@ async fn copy_compacted(path: &Path, copy: &Path) -> anyhow::Result<SqliteConnec
         .await?;
     // Nothing else has the file open, so the index a WAL reader left serves no one.
     remove_if_present(&side_file(path, "-shm"))?;
+    Ok(original)
+}
+
+/// Writes the compacted copy of the file `original` holds, at `path`, to `copy` — durably, with the original's
+/// owner and permissions, in WAL mode — and checks it.
+async fn copy_compacted(
+    original: &mut SqliteConnection,
+    path: &Path,
+    copy: &Path,
+) -> anyhow::Result<()> {
     let copy_text = copy.to_str().context("the data dir's path is not UTF-8")?;
     sqlx::query("VACUUM INTO ?")
         .bind(copy_text)
-        .execute(&mut original)
+        .execute(&mut *original)
         .await?;
-
-    let metadata = std::fs::metadata(path)?;
+    let metadata =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     // Run as root on files the service user owns, the copy would be root's, and db-service could not write it.
     std::os::unix::fs::chown(copy, Some(metadata.uid()), Some(metadata.gid())).with_context(
         || {
@@ -182,13 +186,15 @@ async fn copy_compacted(path: &Path, copy: &Path) -> anyhow::Result<SqliteConnec
             )
         },
     )?;
-    std::fs::set_permissions(copy, metadata.permissions())?;
+    std::fs::set_permissions(copy, metadata.permissions())
+        .with_context(|| format!("cannot set the permissions of {}", copy.display()))?;
     std::fs::File::open(copy)
         .and_then(|f| f.sync_all())
         .with_context(|| format!("cannot sync {}", copy.display()))?;
     // `VACUUM INTO` writes a file in rollback-journal mode: made a WAL file here, as db-service keeps its files,
     // so that opening it after the swap writes nothing.
-    let mut check = SqliteConnectOptions::from_str(&format!("sqlite://{copy_text}"))?
+    let mut check = SqliteConnectOptions::new()
+        .filename(copy)
         .journal_mode(SqliteJournalMode::Wal)
         .connect()
         .await?;
@@ -199,7 +205,23 @@ async fn copy_compacted(path: &Path, copy: &Path) -> anyhow::Result<SqliteConnec
     if verdict != "ok" {
         bail!("the compacted copy fails its integrity check: {verdict}");
     }
-    Ok(original)
+    Ok(())
+}
+
+/// Renames the checked `copy` over `path` and syncs their folder.
+fn place(copy: &Path, path: &Path) -> anyhow::Result<()> {
+    std::fs::rename(copy, path).with_context(|| {
+        format!(
+            "cannot move {} over {}; the original is unchanged",
+            copy.display(),
+            path.display()
+        )
+    })?;
+    if let Some(dir) = path.parent() {
+        sync_dir(dir)
+            .context("the compacted copy replaced the file, but the folder could not be synced")?;
+    }
+    Ok(())
 }
 
 /// Where `path`'s compacted copy is written: beside it, on the same filesystem, so placing it is a rename.
