@@ -430,6 +430,19 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// SQLite files in `data_dir` (backups in its `backups` folder), whatever the environment says: for tests (they may
+/// run with a DATABASE_URL).
+#[cfg(test)]
+pub fn sqlite_storage_for_test(data_dir: &std::path::Path) -> Storage {
+    let data_dir = data_dir.to_str().expect("a UTF-8 path");
+    let arguments = ["--env", "dev", "--database-url", "", "--data-dir", data_dir];
+    Cli::try_parse_from(std::iter::once("db-service").chain(arguments))
+        .expect("arguments")
+        .settings
+        .storage()
+        .expect("storage")
+}
+
 #[cfg(test)]
 mod tests {
     use conduit_runtime::config::DEV_INTERNAL_TOKEN;

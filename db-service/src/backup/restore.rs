@@ -18,6 +18,16 @@ use crate::{config::ObjectStoreSettings, folder_lock::FolderLock};
 /// Where a restore assembles the backup's files inside DATA_DIR (same filesystem, so placing them is a rename).
 const STAGING: &str = ".restore-staging";
 
+/// Written into the staging folder, durably, before the first live file is moved: until the restore has placed
+/// every file and removed the folder, DATA_DIR may hold some files of each set, or none, and db-service refuses to
+/// start on it ([`interrupted_restore`]) rather than create empty databases.
+const SWAPPING: &str = "swapping";
+
+/// The marker of a restore that stopped while replacing the files in `data_dir`, if there is one.
+pub fn interrupted_restore(data_dir: &Path) -> Option<PathBuf> {
+    Some(data_dir.join(STAGING).join(SWAPPING)).filter(|marker| marker.exists())
+}
+
 /// Replaces the databases in `data_dir` with those of the backup at `source`. Refuses while a db-service holds
 /// the data directory. The backup's files are first copied (or downloaded) into a staging folder in `data_dir`
 /// and verified there — sizes, SHA-256 and integrity against the manifest — before anything live is touched; the
@@ -48,13 +58,31 @@ pub async fn restore(
         let manifest = verify(&staging)
             .await
             .with_context(|| format!("{source} does not verify"))?;
-        place(&manifest, &staging, data_dir)
+        mark_swapping(&staging)?;
+        place(&manifest, &staging, data_dir).with_context(|| {
+            format!(
+                "the restore stopped while replacing the files in {}, which may now hold neither set whole: run \
+                 it again (db-service refuses to start until a restore completes)",
+                data_dir.display()
+            )
+        })
     }
     .await;
-    if let Err(e) = std::fs::remove_dir_all(&staging) {
-        tracing::warn!(path = %staging.display(), error = %e, "cannot remove the restore's staging folder");
+    if restored.is_ok() || interrupted_restore(data_dir).is_none() {
+        if let Err(e) = std::fs::remove_dir_all(&staging) {
+            tracing::warn!(path = %staging.display(), error = %e, "cannot remove the restore's staging folder");
+        }
     }
     restored
+}
+
+/// Marks `staging` as being swapped in (durably: before any live file moves).
+fn mark_swapping(staging: &Path) -> anyhow::Result<()> {
+    let marker = staging.join(SWAPPING);
+    std::fs::File::create(&marker)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("cannot write {}", marker.display()))?;
+    sync_dir(staging)
 }
 
 /// Copies the files the (checked) manifest of the backup in `dir` names, and the manifest, into `staging` (0600).
@@ -186,6 +214,53 @@ mod tests {
             assert!(new.is_empty(), "{created_at} {name} wrote {new:?}");
             std::fs::remove_dir_all(&backup).expect("clean up");
         }
+    }
+
+    #[tokio::test]
+    async fn after_a_restore_stopped_while_swapping_db_service_waits_for_one_that_completes() {
+        use crate::{backup::Backups, config::sqlite_storage_for_test, store::Store};
+
+        let source_dir = tempfile::tempdir().expect("temp dir");
+        let source = sqlite_storage_for_test(source_dir.path());
+        let store = Store::open(&source).await.expect("open");
+        store
+            .insert_user(&conduit_testkit::new_user("jake"))
+            .await
+            .expect("user");
+        let sources = store.snapshot_sources().expect("SQLite");
+        let backup = Backups::new(&source)
+            .expect("backups")
+            .take(&sources)
+            .await
+            .expect("backup");
+        store.close().await;
+
+        // What a restore that was stopped after it began to move files leaves.
+        let target_dir = tempfile::tempdir().expect("temp dir");
+        let target = sqlite_storage_for_test(target_dir.path());
+        std::fs::create_dir_all(target_dir.path().join(STAGING)).expect("staging");
+        mark_swapping(&target_dir.path().join(STAGING)).expect("marker");
+        let refused = Store::open(&target).await.expect_err("refused");
+        assert!(
+            refused.to_string().contains("a restore stopped"),
+            "{refused:#}"
+        );
+        assert!(
+            !target_dir.path().join("blog.db").exists(),
+            "no empty database made"
+        );
+
+        let backup = BackupSource::Local(PathBuf::from(&backup.path));
+        restore(&backup, target_dir.path(), &no_object_store())
+            .await
+            .expect("the restore run again");
+        assert!(interrupted_restore(target_dir.path()).is_none());
+        let restored = Store::open(&target).await.expect("open after the restore");
+        restored
+            .find_user_by_email("jake@example.com")
+            .await
+            .expect("the backup's user");
+        restored.close().await;
     }
 
     #[test]

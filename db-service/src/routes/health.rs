@@ -75,22 +75,13 @@ async fn readiness(State(state): State<AppState>) -> Result<Json<serde_json::Val
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
-    use crate::{backup::Backups, config::Cli, state::Shared, store::Store};
+    use crate::{backup::Backups, config::sqlite_storage_for_test, state::Shared, store::Store};
 
     /// A SQLite store in a folder of its own, serving state over it, and the folder.
     async fn state_with(stop: Option<&str>) -> (AppState, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let data_dir = dir.path().to_str().expect("utf-8 path");
-        // SQLite in `dir`, whatever the environment says (tests may run with a DATABASE_URL).
-        let arguments = ["--env", "dev", "--database-url", "", "--data-dir", data_dir];
-        let storage = Cli::try_parse_from(std::iter::once("db-service").chain(arguments))
-            .expect("arguments")
-            .settings
-            .storage()
-            .expect("storage");
+        let storage = sqlite_storage_for_test(dir.path());
         let mut store = Store::open(&storage).await.expect("open");
         if let Some(writer) = stop {
             store.stop_writer_for_test(writer);
