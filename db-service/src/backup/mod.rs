@@ -22,7 +22,7 @@ use tokio::sync::Mutex;
 pub use location::{BackupSource, LocationError, S3Location};
 pub use manifest::{sync_dir, verify, Manifest};
 pub use remote::{Remote, RemoteError};
-pub use restore::{interrupted_restore, restore};
+pub use restore::{refuse_after_interrupted_restore, remove_abandoned_staging, restore};
 
 use crate::{config::Storage, folder_lock::FolderLock, metrics};
 

@@ -18,21 +18,68 @@ use crate::{config::ObjectStoreSettings, folder_lock::FolderLock};
 /// Where a restore assembles the backup's files inside DATA_DIR (same filesystem, so placing them is a rename).
 const STAGING: &str = ".restore-staging";
 
-/// Written into the staging folder, durably, before the first live file is moved: until the restore has placed
-/// every file and removed the folder, DATA_DIR may hold some files of each set, or none, and db-service refuses to
-/// start on it ([`interrupted_restore`]) rather than create empty databases.
-const SWAPPING: &str = "swapping";
+/// Written in DATA_DIR, durably, before the first live file is moved, holding the name of the folder the replaced
+/// files go to; removed once every file is placed. While it is there DATA_DIR may hold some files of each set, or
+/// none: db-service refuses to start on it ([`interrupted_restore`]) rather than create empty databases, and the
+/// next restore goes on with the same folder.
+const SWAPPING: &str = ".restore-swapping";
 
-/// The marker of a restore that stopped while replacing the files in `data_dir`, if there is one.
-pub fn interrupted_restore(data_dir: &Path) -> Option<PathBuf> {
-    Some(data_dir.join(STAGING).join(SWAPPING)).filter(|marker| marker.exists())
+/// A restore that stopped while replacing the files in `data_dir`: its marker, and the folder it moved the replaced
+/// files to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterruptedRestore {
+    pub marker: PathBuf,
+    pub aside: PathBuf,
+}
+
+/// The restore that stopped while replacing the files in `data_dir`, if one did. An error when that cannot be told
+/// (a marker that cannot be read), which callers treat as a refusal too.
+pub fn interrupted_restore(data_dir: &Path) -> anyhow::Result<Option<InterruptedRestore>> {
+    let marker = data_dir.join(SWAPPING);
+    let exists = marker
+        .try_exists()
+        .with_context(|| format!("cannot tell whether {} exists", marker.display()))?;
+    if !exists {
+        return Ok(None);
+    }
+    let name = std::fs::read_to_string(&marker)
+        .with_context(|| format!("cannot read {}", marker.display()))?;
+    let name = name.trim();
+    // Only ever a folder name this module wrote: nothing that leads out of DATA_DIR.
+    if !name.starts_with("replaced-before-") || name.contains('/') || name.contains("..") {
+        bail!(
+            "{} does not name a folder of replaced files",
+            marker.display()
+        );
+    }
+    Ok(Some(InterruptedRestore {
+        aside: data_dir.join(name),
+        marker,
+    }))
+}
+
+/// An error naming what to do when a restore stopped while replacing the files in `data_dir` (or when that cannot
+/// be told): for whatever would open them.
+pub fn refuse_after_interrupted_restore(data_dir: &Path) -> anyhow::Result<()> {
+    match interrupted_restore(data_dir)? {
+        None => Ok(()),
+        Some(InterruptedRestore { marker, aside }) => bail!(
+            "a restore stopped while replacing the files in {} (the replaced ones are in {}): run `db-service \
+             restore` again, with any backup that verifies; to go back instead, move every file in that folder \
+             back and remove {}",
+            data_dir.display(),
+            aside.display(),
+            marker.display()
+        ),
+    }
 }
 
 /// Replaces the databases in `data_dir` with those of the backup at `source`. Refuses while a db-service holds
 /// the data directory. The backup's files are first copied (or downloaded) into a staging folder in `data_dir`
 /// and verified there — sizes, SHA-256 and integrity against the manifest — before anything live is touched; the
-/// replaced files (with their -wal/-shm) are then moved to `data_dir/replaced-before-<id>/`. Returns that folder,
-/// if anything was replaced.
+/// replaced files (with their -wal/-shm) are then moved to `data_dir/replaced-before-<id>/` (or, after a restore
+/// that stopped while replacing files, to the folder that one used). Returns that folder, if anything was
+/// replaced.
 pub async fn restore(
     source: &BackupSource,
     data_dir: &Path,
@@ -40,11 +87,9 @@ pub async fn restore(
 ) -> anyhow::Result<Option<PathBuf>> {
     private_dir_all(data_dir)?;
     let _lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
+    let interrupted = interrupted_restore(data_dir)?;
     let staging = data_dir.join(STAGING);
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging)
-            .with_context(|| format!("cannot remove the abandoned {}", staging.display()))?;
-    }
+    remove_abandoned_staging(data_dir)?;
     private_dir_all(&staging)?;
     let restored = async {
         match source {
@@ -58,31 +103,72 @@ pub async fn restore(
         let manifest = verify(&staging)
             .await
             .with_context(|| format!("{source} does not verify"))?;
-        mark_swapping(&staging)?;
-        place(&manifest, &staging, data_dir).with_context(|| {
+        let aside = match &interrupted {
+            Some(earlier) => earlier.aside.clone(),
+            None => {
+                let aside = free_name(data_dir, &format!("replaced-before-{}", manifest.id));
+                mark_swapping(data_dir, &aside)?;
+                aside
+            }
+        };
+        let mut touched = interrupted.is_some();
+        if let Err(e) = place(&manifest, &staging, data_dir, &aside, &mut touched) {
+            if !touched {
+                // Nothing live was touched: DATA_DIR is as it was.
+                if let Err(left) = std::fs::remove_file(data_dir.join(SWAPPING)) {
+                    tracing::warn!(error = %left, "cannot remove the restore's marker");
+                }
+                return Err(e);
+            }
+            return Err(e.context(format!(
+                "the restore stopped while replacing the files in {}, which may now hold neither set whole (the \
+                 replaced ones are in {}): run a restore again; db-service refuses to start until one completes",
+                data_dir.display(),
+                aside.display()
+            )));
+        }
+        let marker = data_dir.join(SWAPPING);
+        std::fs::remove_file(&marker).with_context(|| {
             format!(
-                "the restore stopped while replacing the files in {}, which may now hold neither set whole: run \
-                 it again (db-service refuses to start until a restore completes)",
-                data_dir.display()
+                "the files are restored, but {} could not be removed (db-service refuses to start while it is \
+                 there): remove it",
+                marker.display()
             )
-        })
+        })?;
+        sync_dir(data_dir)?;
+        // The folder exists once a file was moved into it, by this restore or the one that stopped.
+        Ok(aside.is_dir().then_some(aside))
     }
     .await;
-    if restored.is_ok() || interrupted_restore(data_dir).is_none() {
-        if let Err(e) = std::fs::remove_dir_all(&staging) {
-            tracing::warn!(path = %staging.display(), error = %e, "cannot remove the restore's staging folder");
-        }
+    if let Err(e) = std::fs::remove_dir_all(&staging) {
+        tracing::warn!(path = %staging.display(), error = %e, "cannot remove the restore's staging folder");
     }
     restored
 }
 
-/// Marks `staging` as being swapped in (durably: before any live file moves).
-fn mark_swapping(staging: &Path) -> anyhow::Result<()> {
-    let marker = staging.join(SWAPPING);
-    std::fs::File::create(&marker)
-        .and_then(|f| f.sync_all())
+/// Removes the staging folder a restore left (stopped, or it could not remove it): its files serve nothing once no
+/// restore runs, and take up to a backup's size. Only with `data_dir`'s lock held.
+pub fn remove_abandoned_staging(data_dir: &Path) -> anyhow::Result<()> {
+    let staging = data_dir.join(STAGING);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .with_context(|| format!("cannot remove the abandoned {}", staging.display()))?;
+    }
+    Ok(())
+}
+
+/// Marks `data_dir` as having its files replaced, the replaced ones going to `aside` (durably: before any live
+/// file moves).
+fn mark_swapping(data_dir: &Path, aside: &Path) -> anyhow::Result<()> {
+    let marker = data_dir.join(SWAPPING);
+    let name = aside
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("the folder for replaced files has no name")?;
+    std::fs::write(&marker, name)
+        .and_then(|()| std::fs::File::open(&marker)?.sync_all())
         .with_context(|| format!("cannot write {}", marker.display()))?;
-    sync_dir(staging)
+    sync_dir(data_dir)
 }
 
 /// Copies the files the (checked) manifest of the backup in `dir` names, and the manifest, into `staging` (0600).
@@ -105,26 +191,41 @@ fn copy_backup(dir: &Path, staging: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Moves the live files (with their -wal/-shm) aside and the verified copies in `staging` into place: renames
-/// only, within one filesystem.
-fn place(manifest: &Manifest, staging: &Path, data_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
-    let aside = free_name(data_dir, &format!("replaced-before-{}", manifest.id));
-    let mut moved_any = false;
+/// Moves the live files (with their -wal, -shm and -journal) to `aside` and the verified copies in `staging` into
+/// place: renames only, within one filesystem. A live file whose name `aside` already holds was placed by a restore
+/// that stopped (the file it replaced is there): it is replaced again. Sets `touched` once anything live has moved.
+fn place(
+    manifest: &Manifest,
+    staging: &Path,
+    data_dir: &Path,
+    aside: &Path,
+    touched: &mut bool,
+) -> anyhow::Result<()> {
     for file in &manifest.report.files {
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
             let name = format!("{}{suffix}", file.name);
             let live = data_dir.join(&name);
-            if live.exists() {
-                private_dir_all(&aside)?;
+            if !live.exists() {
+                continue;
+            }
+            private_dir_all(aside)?;
+            if aside.join(&name).exists() {
+                std::fs::remove_file(&live)
+                    .with_context(|| format!("cannot remove {}", live.display()))?;
+            } else {
                 std::fs::rename(&live, aside.join(&name))
                     .with_context(|| format!("cannot move {} aside", live.display()))?;
-                moved_any = true;
             }
+            *touched = true;
         }
+    }
+    if aside.exists() {
+        sync_dir(aside)?;
     }
     for file in &manifest.report.files {
         std::fs::rename(staging.join(&file.name), data_dir.join(&file.name))
             .with_context(|| format!("cannot move the restored {} into place", file.name))?;
+        *touched = true;
     }
     sync_dir(data_dir)?;
     if !manifest
@@ -138,7 +239,7 @@ fn place(manifest: &Manifest, staging: &Path, data_dir: &Path) -> anyhow::Result
             data_dir.display()
         );
     }
-    Ok(moved_any.then_some(aside))
+    Ok(())
 }
 
 /// `dir/name`, or `dir/name-2`, `-3`… when taken: restoring the same backup twice keeps both sets of old files.
@@ -216,33 +317,64 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn after_a_restore_stopped_while_swapping_db_service_waits_for_one_that_completes() {
-        use crate::{backup::Backups, config::sqlite_storage_for_test, store::Store};
-
-        let source_dir = tempfile::tempdir().expect("temp dir");
-        let source = sqlite_storage_for_test(source_dir.path());
-        let store = Store::open(&source).await.expect("open");
+    /// A data dir whose databases hold the user `name`, closed, and its storage.
+    async fn data_with_user(name: &str) -> (tempfile::TempDir, crate::config::Storage) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let storage = crate::config::sqlite_storage_for_test(dir.path());
+        let store = crate::store::Store::open(&storage).await.expect("open");
         store
-            .insert_user(&conduit_testkit::new_user("jake"))
+            .insert_user(&conduit_testkit::new_user(name))
             .await
             .expect("user");
-        let sources = store.snapshot_sources().expect("SQLite");
-        let backup = Backups::new(&source)
+        store.close().await;
+        (dir, storage)
+    }
+
+    /// A verified backup of a data dir whose user is `name`.
+    async fn backup_with_user(name: &str) -> (tempfile::TempDir, BackupSource) {
+        let (dir, storage) = data_with_user(name).await;
+        let sources = crate::store::open_snapshot_sources(dir.path())
+            .await
+            .expect("sources");
+        let report = crate::backup::Backups::new(&storage)
             .expect("backups")
             .take(&sources)
             .await
             .expect("backup");
-        store.close().await;
+        for (_, pool) in sources {
+            pool.close().await;
+        }
+        (dir, BackupSource::Local(PathBuf::from(report.path)))
+    }
 
-        // What a restore that was stopped after it began to move files leaves.
+    /// The usernames in the users.db at `path`.
+    fn usernames(path: &Path) -> Vec<String> {
+        let conn = rusqlite::Connection::open(path).expect("open");
+        let mut names = conn.prepare("SELECT username FROM users").expect("select");
+        names
+            .query_map([], |row| row.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("names")
+    }
+
+    #[tokio::test]
+    async fn after_a_restore_stopped_while_swapping_db_service_waits_for_one_that_completes() {
+        let (_source, backup) = backup_with_user("jake").await;
+        // What a restore stopped after it began to move files leaves (here before any moved).
         let target_dir = tempfile::tempdir().expect("temp dir");
-        let target = sqlite_storage_for_test(target_dir.path());
-        std::fs::create_dir_all(target_dir.path().join(STAGING)).expect("staging");
-        mark_swapping(&target_dir.path().join(STAGING)).expect("marker");
-        let refused = Store::open(&target).await.expect_err("refused");
+        let target = crate::config::sqlite_storage_for_test(target_dir.path());
+        let aside = target_dir.path().join("replaced-before-x");
+        mark_swapping(target_dir.path(), &aside).expect("marker");
+        let refused = crate::store::Store::open(&target)
+            .await
+            .expect_err("refused");
         assert!(
             refused.to_string().contains("a restore stopped"),
+            "{refused:#}"
+        );
+        assert!(
+            refused.to_string().contains("replaced-before-x"),
             "{refused:#}"
         );
         assert!(
@@ -250,17 +382,70 @@ mod tests {
             "no empty database made"
         );
 
-        let backup = BackupSource::Local(PathBuf::from(&backup.path));
+        // A restore that fails before it moves anything keeps the earlier marker.
+        let missing = BackupSource::Local(target_dir.path().join("no-such-backup"));
+        restore(&missing, target_dir.path(), &no_object_store())
+            .await
+            .expect_err("no backup there");
+        assert!(
+            crate::store::Store::open(&target).await.is_err(),
+            "still refused"
+        );
+
         restore(&backup, target_dir.path(), &no_object_store())
             .await
             .expect("the restore run again");
-        assert!(interrupted_restore(target_dir.path()).is_none());
-        let restored = Store::open(&target).await.expect("open after the restore");
-        restored
-            .find_user_by_email("jake@example.com")
+        assert_eq!(
+            interrupted_restore(target_dir.path()).expect("readable"),
+            None
+        );
+        assert_eq!(usernames(&target_dir.path().join("users.db")), ["jake"]);
+        let restored = crate::store::Store::open(&target)
             .await
-            .expect("the backup's user");
+            .expect("open after the restore");
         restored.close().await;
+    }
+
+    /// A restore stopped while placing files: users.db already the backup's, the replaced one aside; blog.db still
+    /// the old one. The next restore keeps the replaced users.db where it is and moves blog.db beside it.
+    #[tokio::test]
+    async fn a_rerun_keeps_what_the_stopped_restore_moved_aside_and_finishes_beside_it() {
+        let (_source, backup) = backup_with_user("jake").await;
+        let (target_dir, _) = data_with_user("old").await;
+        let data = target_dir.path();
+        let aside = data.join("replaced-before-a");
+        mark_swapping(data, &aside).expect("marker");
+        private_dir_all(&aside).expect("aside");
+        for suffix in ["", "-wal", "-shm"] {
+            let name = format!("users.db{suffix}");
+            if data.join(&name).exists() {
+                std::fs::rename(data.join(&name), aside.join(&name)).expect("moved aside");
+            }
+        }
+        let BackupSource::Local(backup_dir) = &backup else {
+            unreachable!("a local backup")
+        };
+        std::fs::copy(backup_dir.join("users.db"), data.join("users.db")).expect("placed");
+
+        let returned = restore(&backup, data, &no_object_store())
+            .await
+            .expect("the restore run again");
+        assert_eq!(returned, Some(aside.clone()));
+        assert_eq!(
+            usernames(&aside.join("users.db")),
+            ["old"],
+            "the replaced file kept"
+        );
+        assert!(aside.join("blog.db").exists(), "blog.db moved beside it");
+        assert_eq!(usernames(&data.join("users.db")), ["jake"]);
+        let others: Vec<_> = std::fs::read_dir(data)
+            .expect("read")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("replaced-before") && n != "replaced-before-a")
+            .collect();
+        assert!(others.is_empty(), "{others:?}");
+        assert_eq!(interrupted_restore(data).expect("readable"), None);
     }
 
     #[test]

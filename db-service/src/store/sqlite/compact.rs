@@ -49,6 +49,7 @@ impl std::fmt::Display for Compacted {
 /// the data volume for a copy of the larger file as it will be once compacted.
 pub async fn compact(data_dir: &Path) -> anyhow::Result<Vec<Compacted>> {
     let _lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
+    crate::backup::refuse_after_interrupted_restore(data_dir)?;
     let mut done = Vec::new();
     for name in [USERS_FILE, BLOG_FILE] {
         let path = data_dir.join(name);

@@ -60,13 +60,9 @@ pub async fn open(
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
     let lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
-    if let Some(marker) = crate::backup::interrupted_restore(data_dir) {
-        bail!(
-            "a restore stopped while replacing the files in {} ({} exists): run `db-service restore` with the \
-             same backup again before starting db-service",
-            data_dir.display(),
-            marker.display()
-        );
+    crate::backup::refuse_after_interrupted_restore(data_dir)?;
+    if let Err(e) = crate::backup::remove_abandoned_staging(data_dir) {
+        tracing::warn!(error = %e, "cannot remove a restore's abandoned staging folder");
     }
     compact::remove_abandoned_copies(data_dir);
     let mmap_bytes = u64::from(mmap_mib) << 20;
