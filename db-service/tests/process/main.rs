@@ -169,7 +169,8 @@ fn scheduled_backups() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// The complete local backups (folders with a manifest) under `data_dir`, each checked with `verify`.
+/// The complete local backups (folders with a manifest) under `data_dir`, each checked with `verify`. Scheduled
+/// backups may go on meanwhile: one that retention deleted between the listing and its check is left out.
 fn verified_local_backups(data_dir: &Path) -> Vec<PathBuf> {
     let complete: Vec<_> = std::fs::read_dir(data_dir.join("backups"))
         .expect("backup dir")
@@ -177,11 +178,16 @@ fn verified_local_backups(data_dir: &Path) -> Vec<PathBuf> {
         .map(|e| e.path())
         .filter(|path| path.join("manifest.json").is_file())
         .collect();
-    for path in &complete {
+    let mut verified = Vec::new();
+    for path in complete {
         let (ok, _, stderr) = cli(data_dir, &["verify", &path.display().to_string()]);
+        if !ok && !path.exists() {
+            continue;
+        }
         assert!(ok, "{stderr}");
+        verified.push(path);
     }
-    complete
+    verified
 }
 
 /// The value of one sample of a Prometheus exposition.
