@@ -246,7 +246,8 @@ pub async fn verify(dir: &Path) -> anyhow::Result<Manifest> {
     Ok(manifest)
 }
 
-async fn check_integrity(path: &Path) -> anyhow::Result<()> {
+/// Fails unless the SQLite file at `path` passes `PRAGMA integrity_check` (read only).
+pub async fn check_integrity(path: &Path) -> anyhow::Result<()> {
     let url = format!("sqlite://{}", path.display());
     let mut conn = SqliteConnectOptions::from_str(&url)?
         .read_only(true)

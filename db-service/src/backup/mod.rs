@@ -20,7 +20,7 @@ use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
 pub use location::{BackupSource, LocationError, S3Location};
-pub use manifest::{sync_dir, verify, Manifest};
+pub use manifest::{check_integrity, sync_dir, verify, Manifest};
 pub use remote::{Remote, RemoteError};
 pub use restore::{refuse_after_interrupted_restore, remove_abandoned_staging, restore};
 

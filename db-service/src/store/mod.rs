@@ -408,36 +408,43 @@ impl<B: Backend> SqlStore<B> {
         usage
     }
 
-    /// Writes waiting for each batching writer, named after it, for metrics.
-    pub fn writer_queues(&self) -> Vec<(&'static str, usize)> {
+    /// Each batching writer by name: the writes waiting for it, and whether it has stopped.
+    fn batching_writers(&self) -> Vec<(&'static str, usize, bool)> {
         match &self.writers {
             Writers::Sole(sole) => vec![
-                ("blog", sole.blog_writer.queued()),
-                ("follows", sole.follow_writer.queued()),
+                (
+                    "blog",
+                    sole.blog_writer.queued(),
+                    sole.blog_writer.stopped(),
+                ),
+                (
+                    "follows",
+                    sole.follow_writer.queued(),
+                    sole.follow_writer.stopped(),
+                ),
             ],
-            Writers::Shared(batches) => vec![("new_articles", batches.queued())],
+            Writers::Shared(batches) => vec![("new_articles", batches.queued(), batches.stopped())],
         }
+    }
+
+    /// Writes waiting for each batching writer, named after it, for metrics.
+    pub fn writer_queues(&self) -> Vec<(&'static str, usize)> {
+        self.batching_writers()
+            .into_iter()
+            .map(|(name, queued, _)| (name, queued))
+            .collect()
     }
 
     /// The batching writer that has stopped, if one has (only a bug would stop one), named as in
     /// [`Self::writer_queues`]: every write it takes fails until the process restarts.
     pub fn stopped_writer(&self) -> Option<&'static str> {
-        match &self.writers {
-            Writers::Sole(sole) => [
-                ("blog", sole.blog_writer.stopped()),
-                ("follows", sole.follow_writer.stopped()),
-            ]
+        self.batching_writers()
             .into_iter()
-            .find_map(|(name, stopped)| stopped.then_some(name)),
-            Writers::Shared(batches) => batches.stopped().then_some("new_articles"),
-        }
+            .find_map(|(name, _, stopped)| stopped.then_some(name))
     }
 
-    /// Answers a trivial query on every pool, once the batching writers are known to be running.
+    /// Answers a trivial query on every pool (the readiness route asks [`Self::stopped_writer`] first).
     pub async fn ready(&self) -> Result<(), ServiceError> {
-        if let Some(writer) = self.stopped_writer() {
-            return Err(anyhow::anyhow!("the {writer} writer has stopped").into());
-        }
         let select_one = sql::SqlQuery::from("SELECT 1");
         for (_, _, pool) in self.named_pools() {
             backend::Conn::execute(&mut *pool.acquire().await?, &select_one).await?;

@@ -17,7 +17,10 @@ use sqlx::{
 };
 
 use super::{BLOG_FILE, USERS_FILE};
-use crate::{backup::sync_dir, folder_lock::FolderLock};
+use crate::{
+    backup::{check_integrity, sync_dir},
+    folder_lock::FolderLock,
+};
 
 /// What compacting one file did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,20 +195,16 @@ async fn copy_compacted(
     std::fs::File::open(copy)
         .and_then(|f| f.sync_all())
         .with_context(|| format!("cannot sync {}", copy.display()))?;
+    check_integrity(copy).await?;
     // `VACUUM INTO` writes a file in rollback-journal mode: made a WAL file here, as db-service keeps its files,
     // so that opening it after the swap writes nothing.
-    let mut check = SqliteConnectOptions::new()
+    SqliteConnectOptions::new()
         .filename(copy)
         .journal_mode(SqliteJournalMode::Wal)
         .connect()
+        .await?
+        .close()
         .await?;
-    let verdict: String = sqlx::query_scalar("PRAGMA integrity_check(1)")
-        .fetch_one(&mut check)
-        .await?;
-    check.close().await?;
-    if verdict != "ok" {
-        bail!("the compacted copy fails its integrity check: {verdict}");
-    }
     Ok(())
 }
 
@@ -278,12 +277,7 @@ mod tests {
     /// path of its blog.db, and the articles' author.
     async fn after_mass_deletion() -> (tempfile::TempDir, PathBuf, UserId) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(dir.path(), Durability::Full, 0).await.expect("open");
-        let jake = store
-            .insert_user(&conduit_testkit::new_user("jake"))
-            .await
-            .expect("user")
-            .id;
+        let (store, jake) = super::super::open_with_user(dir.path(), "jake").await;
         for n in 0..ARTICLES {
             store
                 .insert_article(NewArticle {
@@ -353,24 +347,16 @@ mod tests {
 
         // The compacted files are migrated, complete and writable as before.
         let store = open(dir.path(), Durability::Full, 0).await.expect("reopen");
-        let page: serde_json::Value = serde_json::from_slice(
-            &store
-                .list_articles(&ArticleFilter {
-                    limit: 20,
-                    author: Some("jake".into()),
-                    ..ArticleFilter::default()
-                })
-                .await
-                .expect("list"),
+        let (slugs, total) = super::super::page_slugs(
+            &store,
+            &ArticleFilter {
+                limit: 20,
+                author: Some("jake".into()),
+                ..ArticleFilter::default()
+            },
         )
-        .expect("json");
-        assert_eq!(page["articlesCount"], KEPT);
-        let slugs: Vec<&str> = page["articles"]
-            .as_array()
-            .expect("articles")
-            .iter()
-            .map(|a| a["slug"].as_str().expect("slug"))
-            .collect();
+        .await;
+        assert_eq!(total, KEPT);
         let expected: Vec<String> = (0..KEPT).rev().map(|n| format!("article-{n}")).collect();
         assert_eq!(slugs, expected);
         let body = store

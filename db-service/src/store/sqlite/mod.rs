@@ -202,6 +202,35 @@ fn reader_connections() -> u32 {
     u32::try_from(cores * 2).unwrap_or(8).clamp(2, 8)
 }
 
+/// A store opened (and migrated) in `dir`, holding the user `name`, whose id comes with it. For tests.
+#[cfg(test)]
+async fn open_with_user(dir: &Path, name: &str) -> (SqlStore<Sqlite>, db_client::UserId) {
+    let store = open(dir, Durability::Full, 0).await.expect("open");
+    let id = store
+        .insert_user(&conduit_testkit::new_user(name))
+        .await
+        .expect("user")
+        .id;
+    (store, id)
+}
+
+/// The slugs on the list page `filter` asks `store` for, and the total it reports. For tests.
+#[cfg(test)]
+async fn page_slugs(
+    store: &SqlStore<Sqlite>,
+    filter: &db_client::ArticleFilter,
+) -> (Vec<String>, serde_json::Value) {
+    let json = store.list_articles(filter).await.expect("list");
+    let page: serde_json::Value = serde_json::from_slice(&json).expect("json");
+    let slugs = page["articles"]
+        .as_array()
+        .expect("articles")
+        .iter()
+        .map(|a| a["slug"].as_str().expect("slug").to_owned())
+        .collect();
+    (slugs, page["articlesCount"].clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,12 +274,7 @@ mod tests {
         Fut: std::future::Future<Output = ()>,
     {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(dir.path(), Durability::Full, 0).await.expect("open");
-        let jake = store
-            .insert_user(&conduit_testkit::new_user("jake"))
-            .await
-            .expect("user")
-            .id;
+        let (store, jake) = open_with_user(dir.path(), "jake").await;
         store
             .insert_article(db_client::NewArticle {
                 author: jake,
@@ -411,25 +435,17 @@ mod tests {
                 offset + u64::from(limit) <= 110,
                 "{limit} at {offset}"
             );
-            let page: serde_json::Value = serde_json::from_slice(
-                &store
-                    .list_articles(&db_client::ArticleFilter {
-                        followed_by: Some(reader),
-                        viewer: Some(reader),
-                        limit,
-                        offset,
-                        ..db_client::ArticleFilter::default()
-                    })
-                    .await
-                    .expect("feed"),
+            let (slugs, total) = page_slugs(
+                &store,
+                &db_client::ArticleFilter {
+                    followed_by: Some(reader),
+                    viewer: Some(reader),
+                    limit,
+                    offset,
+                    ..db_client::ArticleFilter::default()
+                },
             )
-            .expect("json");
-            let slugs: Vec<&str> = page["articles"]
-                .as_array()
-                .expect("articles")
-                .iter()
-                .map(|a| a["slug"].as_str().expect("slug"))
-                .collect();
+            .await;
             let start = usize::try_from(offset).expect("small").min(expected.len());
             let end = (start + usize::try_from(limit).expect("small")).min(expected.len());
             assert_eq!(
@@ -437,7 +453,7 @@ mod tests {
                 expected[start..end],
                 "{limit} at {offset} (by author: {by_author})"
             );
-            assert_eq!(page["articlesCount"], expected.len(), "{limit} at {offset}");
+            assert_eq!(total, expected.len(), "{limit} at {offset}");
         }
     }
 }
