@@ -297,14 +297,22 @@ mod tests {
                 .await
                 .expect("delete");
         }
-        close(store).await;
+        close(store, dir.path()).await;
         let blog = dir.path().join(BLOG_FILE);
         (dir, blog, jake)
     }
 
-    async fn close(store: SqlStore<sqlx::Sqlite>) {
+    /// Closes `store`, on the files in `dir`, and waits (up to 10 s) until SQLite has closed its last connection
+    /// to each: sqlx's connection threads may still be closing (checkpointing into the file) when `close` returns,
+    /// under load, and a clean last close removes the file's WAL.
+    async fn close(store: SqlStore<sqlx::Sqlite>, dir: &Path) {
         store.close().await;
         drop(store);
+        let wals = [USERS_FILE, BLOG_FILE].map(|name| side_file(&dir.join(name), "-wal"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while wals.iter().any(|wal| wal.exists()) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// The one value `sql` reads from the file at `path`.
@@ -375,7 +383,7 @@ mod tests {
             })
             .await
             .expect("a write after compacting");
-        close(store).await;
+        close(store, dir.path()).await;
         assert_eq!(value::<String>(&blog, "PRAGMA integrity_check"), "ok");
     }
 
@@ -391,7 +399,7 @@ mod tests {
                 .contains("in use by a running db-service"),
             "{refused:#}"
         );
-        close(serving).await;
+        close(serving, dir.path()).await;
         assert_eq!(std::fs::read(&blog).expect("read"), before);
     }
 
@@ -429,7 +437,11 @@ mod tests {
         let (dir, blog, _) = after_mass_deletion().await;
         let copy = copy_path(&blog);
         std::fs::write(&copy, b"half a copy").expect("leftover");
-        close(open(dir.path(), Durability::Full, 0).await.expect("open")).await;
+        close(
+            open(dir.path(), Durability::Full, 0).await.expect("open"),
+            dir.path(),
+        )
+        .await;
         assert!(!copy.exists());
     }
 
