@@ -1,5 +1,7 @@
-//! Exclusive locks on folders (`<folder>/.lock`), released when dropped or when the process dies: one db-service
+//! Locks on folders, released when dropped or when the process dies. `<folder>/.lock`, exclusive: one db-service
 //! per data dir (so a restore cannot swap files under a running one), one backup at a time per backup folder.
+//! `<data dir>/.files.lock` ([`FilesLock`]): a backup or export read from outside the serving db-service reads the
+//! files as one set, never some from before a restore and some from after.
 
 use std::{
     fs::{File, OpenOptions, TryLockError},
@@ -42,13 +44,92 @@ impl FolderLock {
     }
 }
 
+/// A data dir's files held as one set: shared by the commands that copy them while a db-service may be serving
+/// (`backup`, `export`), exclusively by those that replace them (`restore`, `compact`). Neither side waits: the
+/// one that comes second refuses, naming the other.
+#[derive(Debug)]
+pub struct FilesLock {
+    _file: File,
+}
+
+impl FilesLock {
+    /// For copying every file of `data_dir` as one set.
+    pub fn try_read(data_dir: &Path) -> anyhow::Result<Self> {
+        let (file, path) = open_named(data_dir, FILES_LOCK)?;
+        match file.try_lock_shared() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(TryLockError::WouldBlock) => bail!(
+                "the files in {} are being replaced (a `db-service restore` or `compact` is running): run this \
+                 again once it has finished",
+                data_dir.display()
+            ),
+            Err(TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
+    }
+
+    /// For replacing files of `data_dir`.
+    pub fn try_replace(data_dir: &Path) -> anyhow::Result<Self> {
+        let (file, path) = open_named(data_dir, FILES_LOCK)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(TryLockError::WouldBlock) => bail!(
+                "the files in {} are being copied (a `db-service backup` or `export` is running): run this again \
+                 once it has finished",
+                data_dir.display()
+            ),
+            Err(TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
+    }
+}
+
+const FOLDER_LOCK: &str = ".lock";
+const FILES_LOCK: &str = ".files.lock";
+
 fn open(folder: &Path) -> anyhow::Result<(File, PathBuf)> {
-    let path = folder.join(".lock");
+    open_named(folder, FOLDER_LOCK)
+}
+
+fn open_named(folder: &Path, name: &str) -> anyhow::Result<(File, PathBuf)> {
+    let path = folder.join(name);
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
+        // A lock file another user created (a command run as root once): locking needs only a read handle.
+        .or_else(|e| match e.kind() {
+            std::io::ErrorKind::PermissionDenied => File::open(&path),
+            _ => Err(e),
+        })
         .with_context(|| format!("cannot open {}", path.display()))?;
     Ok((file, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_share_the_files_and_a_replacement_has_them_alone() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = FilesLock::try_read(dir.path()).expect("a backup");
+        let second = FilesLock::try_read(dir.path()).expect("an export beside it");
+        let refused = FilesLock::try_replace(dir.path()).expect_err("no restore meanwhile");
+        assert!(refused.to_string().contains("being copied"), "{refused:#}");
+        drop((first, second));
+
+        let replacing = FilesLock::try_replace(dir.path()).expect("a restore");
+        let refused = FilesLock::try_read(dir.path()).expect_err("no backup meanwhile");
+        assert!(
+            refused.to_string().contains("being replaced"),
+            "{refused:#}"
+        );
+        assert!(FilesLock::try_replace(dir.path()).is_err(), "nor a compact");
+        drop(replacing);
+        FilesLock::try_read(dir.path()).expect("a backup after it");
+    }
 }

@@ -116,11 +116,9 @@ pub async fn backup_now(storage: &Storage) -> anyhow::Result<BackupReport> {
         anyhow::bail!("{}", backup::NOT_ON_MYSQL);
     }
     let backups = Backups::new(storage)?;
-    let sources = store::open_snapshot_sources(&storage.data_dir).await?;
-    let taken = backups.take_and_upload(&sources).await;
-    for (_, pool) in sources {
-        pool.close().await;
-    }
+    let sources = store::SnapshotSources::open(&storage.data_dir).await?;
+    let taken = backups.take_and_upload(&sources.files).await;
+    sources.close().await;
     let (report, upload) = taken?;
     match upload {
         Upload::Off | Upload::Done => Ok(report),

@@ -13,7 +13,10 @@ use super::{
     manifest::{private_dir_all, sync_dir, verify, Manifest, MANIFEST},
     remote::Remote,
 };
-use crate::{config::ObjectStoreSettings, folder_lock::FolderLock};
+use crate::{
+    config::ObjectStoreSettings,
+    folder_lock::{FilesLock, FolderLock},
+};
 
 /// Where a restore assembles the backup's files inside DATA_DIR (same filesystem, so placing them is a rename).
 const STAGING: &str = ".restore-staging";
@@ -75,7 +78,7 @@ pub fn refuse_after_interrupted_restore(data_dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Replaces the databases in `data_dir` with those of the backup at `source`. Refuses while a db-service holds
-/// the data directory. The backup's files are first copied (or downloaded) into a staging folder in `data_dir`
+/// the data directory, or a `db-service backup` or `export` is copying its files. The backup's files are first copied (or downloaded) into a staging folder in `data_dir`
 /// and verified there — sizes, SHA-256 and integrity against the manifest — before anything live is touched; the
 /// replaced files (with their -wal, -shm, -journal) are then moved to `data_dir/replaced-before-<id>/` (or, after a restore
 /// that stopped while replacing files, to the folder that one used). Returns that folder, if anything was
@@ -87,6 +90,7 @@ pub async fn restore(
 ) -> anyhow::Result<Option<PathBuf>> {
     private_dir_all(data_dir)?;
     let _lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
+    let _files = FilesLock::try_replace(data_dir)?;
     let interrupted = interrupted_restore(data_dir)?;
     let staging = data_dir.join(STAGING);
     remove_abandoned_staging(data_dir)?;
@@ -307,10 +311,13 @@ mod tests {
                 "{created_at} {name}: {err:#}"
             );
             let after = files_under(root.path());
-            let lock = PathBuf::from("deep/data/.lock");
+            let locks = [
+                PathBuf::from("deep/data/.lock"),
+                PathBuf::from("deep/data/.files.lock"),
+            ];
             let new: Vec<_> = after
                 .iter()
-                .filter(|p| !before.contains(p) && **p != lock)
+                .filter(|p| !before.contains(p) && !locks.contains(p))
                 .collect();
             assert!(new.is_empty(), "{created_at} {name} wrote {new:?}");
             std::fs::remove_dir_all(&backup).expect("clean up");
@@ -333,17 +340,15 @@ mod tests {
     /// A verified backup of a data dir whose user is `name`.
     async fn backup_with_user(name: &str) -> (tempfile::TempDir, BackupSource) {
         let (dir, storage) = data_with_user(name).await;
-        let sources = crate::store::open_snapshot_sources(dir.path())
+        let sources = crate::store::SnapshotSources::open(dir.path())
             .await
             .expect("sources");
         let report = crate::backup::Backups::new(&storage)
             .expect("backups")
-            .take(&sources)
+            .take(&sources.files)
             .await
             .expect("backup");
-        for (_, pool) in sources {
-            pool.close().await;
-        }
+        sources.close().await;
         (dir, BackupSource::Local(PathBuf::from(report.path)))
     }
 
@@ -426,6 +431,11 @@ mod tests {
             unreachable!("a local backup")
         };
         std::fs::copy(backup_dir.join("users.db"), data.join("users.db")).expect("placed");
+        // Meanwhile DATA_DIR holds one file of each set: no backup or export copies them as one.
+        let copy = crate::store::SnapshotSources::open(data)
+            .await
+            .expect_err("a backup of mixed files refused");
+        assert!(copy.to_string().contains("a restore stopped"), "{copy:#}");
 
         let returned = restore(&backup, data, &no_object_store())
             .await
@@ -446,6 +456,35 @@ mod tests {
             .collect();
         assert!(others.is_empty(), "{others:?}");
         assert_eq!(interrupted_restore(data).expect("readable"), None);
+    }
+
+    #[tokio::test]
+    async fn a_restore_waits_for_no_backup_copying_the_files() {
+        let (_source, backup) = backup_with_user("jake").await;
+        let (target_dir, _) = data_with_user("old").await;
+        let data = target_dir.path();
+        let copying = crate::store::SnapshotSources::open(data)
+            .await
+            .expect("a backup's readers");
+
+        let refused = restore(&backup, data, &no_object_store())
+            .await
+            .expect_err("refused while a backup copies the files");
+        assert!(
+            refused
+                .to_string()
+                .contains("a `db-service backup` or `export` is running"),
+            "{refused:#}"
+        );
+        assert_eq!(usernames(&data.join("users.db")), ["old"]);
+        assert_eq!(interrupted_restore(data).expect("readable"), None);
+        assert!(!data.join(STAGING).exists());
+
+        copying.close().await;
+        restore(&backup, data, &no_object_store())
+            .await
+            .expect("restored once the backup has finished");
+        assert_eq!(usernames(&data.join("users.db")), ["jake"]);
     }
 
     #[test]

@@ -33,7 +33,7 @@ use db_client::{
 };
 use sqlx::{MySql, Sqlite, SqlitePool};
 
-pub use sqlite::{compact::Compacted, open_snapshot_sources};
+pub use sqlite::{compact::Compacted, SnapshotSources};
 pub use transfer::Counts;
 
 use crate::{
@@ -470,12 +470,12 @@ impl<B: Backend> SqlStore<B> {
 pub async fn export(storage: &Storage, path: &Path) -> anyhow::Result<Counts> {
     match &storage.backend {
         BackendChoice::Sqlite => {
-            let sources = open_snapshot_sources(&storage.data_dir).await?;
-            let [(_, users), (_, blog)] = <[_; 2]>::try_from(sources)
-                .map_err(|_| anyhow::anyhow!("expected the users and blog databases"))?;
-            let counts = transfer::export(&users, &blog, path).await;
-            users.close().await;
-            blog.close().await;
+            let sources = SnapshotSources::open(&storage.data_dir).await?;
+            let [(_, users), (_, blog)] = sources.files.as_slice() else {
+                anyhow::bail!("expected the users and blog databases");
+            };
+            let counts = transfer::export(users, blog, path).await;
+            sources.close().await;
             counts
         }
         BackendChoice::Mysql { .. } => {

@@ -297,6 +297,73 @@ async fn a_backup_restores_identical_data_after_the_live_database_is_destroyed()
     assert_favorite_back(&service.client).await;
 }
 
+/// Compact on a volume that cannot take its copy (here a file-size limit, as a full disk would: the copy's writes
+/// fail part of the way): the command fails naming the file, removes what it wrote, and every row is served after.
+#[tokio::test]
+async fn a_compact_that_cannot_write_its_copy_leaves_the_data_whole() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut service = Service::start(data.path(), vec![]).await;
+    let jake = seed(&service.client).await;
+    for i in 0..40 {
+        service
+            .client
+            .create_article(&NewArticle {
+                author: jake,
+                slug: format!("long-{i}"),
+                title: format!("Long {i}"),
+                description: "d".into(),
+                body: format!("{i} {}", "words ".repeat(3_000)),
+                tags: vec![],
+            })
+            .await
+            .expect("article");
+    }
+    let before = everything(&service.client).await;
+    service.stop().await;
+    let blog = data.path().join("blog.db");
+    let size = std::fs::metadata(&blog).expect("blog.db").len();
+    assert!(size > 600_000, "blog.db is {size} bytes");
+
+    // bash's `ulimit -f` counts KiB; SIGXFSZ ignored, so a write past the limit fails (EFBIG) instead of killing.
+    let limit_kib = size / 1024 / 2;
+    let output = std::process::Command::new("bash")
+        .args([
+            "-c",
+            &format!("trap '' XFSZ; ulimit -f {limit_kib}; exec \"$0\" compact"),
+            binary(),
+        ])
+        .env("DATA_DIR", data.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run db-service compact");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "compact succeeded: {stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot compact {}; it is unchanged",
+            blog.display()
+        )),
+        "{stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(data.path())
+        .expect("data dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("compacting") || name.ends_with("-journal"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+
+    service.restart().await;
+    assert_eq!(everything(&service.client).await, before);
+    assert_favorite_back(&service.client).await;
+    service.stop().await;
+    let (ok, compacted, stderr) = cli(data.path(), &["compact"]);
+    assert!(ok, "compact without the limit: {stderr}");
+    assert!(compacted.contains("blog.db"), "{compacted}");
+    service.restart().await;
+    assert_eq!(everything(&service.client).await, before);
+}
+
 #[tokio::test]
 async fn verify_rejects_a_backup_whose_files_were_altered() {
     let data = tempfile::tempdir().expect("temp dir");

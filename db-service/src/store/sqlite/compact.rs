@@ -19,7 +19,7 @@ use sqlx::{
 use super::{BLOG_FILE, USERS_FILE};
 use crate::{
     backup::{check_integrity, sync_dir},
-    folder_lock::FolderLock,
+    folder_lock::{FilesLock, FolderLock},
 };
 
 /// What compacting one file did.
@@ -48,10 +48,12 @@ impl std::fmt::Display for Compacted {
 }
 
 /// Compacts users.db and blog.db in `data_dir`, in turn. Refuses while a db-service serves them (their folder's
-/// lock) or another process has one open (a `db-service backup` or `export`, a sqlite3 shell). Needs free space on
+/// lock), a `db-service backup` or `export` copies them (the files lock), or another process has one open (a
+/// sqlite3 shell). Needs free space on
 /// the data volume for a copy of the larger file as it will be once compacted.
 pub async fn compact(data_dir: &Path) -> anyhow::Result<Vec<Compacted>> {
     let _lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
+    let _files = FilesLock::try_replace(data_dir)?;
     crate::backup::refuse_after_interrupted_restore(data_dir)?;
     let mut done = Vec::new();
     for name in [USERS_FILE, BLOG_FILE] {
@@ -476,13 +478,14 @@ mod tests {
     async fn a_file_another_process_has_open_is_refused_and_left_as_it_is() {
         let (dir, blog, _) = after_mass_deletion().await;
         let before = std::fs::read(&blog).expect("read");
-        // `db-service backup` and `export` read the files without the folder's lock.
-        let readers = super::super::open_snapshot_sources(dir.path())
-            .await
-            .expect("readers");
-        let (_, blog_reader) = &readers[1];
+        // As a sqlite3 shell would: a connection of its own, no lock of ours.
+        let reader = sqlx::SqlitePool::connect_with(
+            SqliteConnectOptions::new().filename(&blog).read_only(true),
+        )
+        .await
+        .expect("reader");
         let _: i64 = sqlx::query_scalar("SELECT count(*) FROM articles")
-            .fetch_one(blog_reader)
+            .fetch_one(&reader)
             .await
             .expect("read");
 
@@ -497,11 +500,27 @@ mod tests {
         );
         assert_eq!(std::fs::read(&blog).expect("read"), before);
         assert!(!copy_path(&blog).exists());
-        for (_, pool) in readers {
-            pool.close().await;
-        }
+        reader.close().await;
+        compact(dir.path()).await.expect("compact once it is gone");
+    }
+
+    #[tokio::test]
+    async fn a_backup_copying_the_files_is_refused_before_anything_is_opened() {
+        let (dir, blog, _) = after_mass_deletion().await;
+        let before = std::fs::read(&blog).expect("read");
+        let copying = crate::store::SnapshotSources::open(dir.path())
+            .await
+            .expect("a backup's readers");
+
+        let refused = compact(dir.path()).await.expect_err("refused while copied");
+        assert!(
+            format!("{refused:#}").contains("a `db-service backup` or `export` is running"),
+            "{refused:#}"
+        );
+        assert_eq!(std::fs::read(&blog).expect("read"), before);
+        copying.close().await;
         compact(dir.path())
             .await
-            .expect("compact once they are gone");
+            .expect("compact once it has finished");
     }
 }

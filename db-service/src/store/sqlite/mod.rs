@@ -26,7 +26,10 @@ use super::{
     backend::Pools, direct_readers::DirectReaders, held_readers::HeldReaders,
     read_cache::ReadCache, Freshness, SqlStore, Writers,
 };
-use crate::{config::Durability, folder_lock::FolderLock};
+use crate::{
+    config::Durability,
+    folder_lock::{FilesLock, FolderLock},
+};
 
 static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/users");
 pub(super) static BLOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite/blog");
@@ -103,28 +106,47 @@ impl SqlStore<Sqlite> {
     }
 }
 
-/// Read-only pools on the databases in `data_dir`, without taking its lock: backups from the command line work
-/// while a db-service is serving from the same directory.
-pub async fn open_snapshot_sources(
-    data_dir: &Path,
-) -> anyhow::Result<Vec<(&'static str, SqlitePool)>> {
-    let mut sources = Vec::new();
-    for name in [USERS_FILE, BLOG_FILE] {
-        let path = data_dir.join(name);
-        if !path.is_file() {
-            bail!("{} does not exist: is DATA_DIR right?", path.display());
+/// Read-only pools on every database of a data dir, held as one set: for `db-service backup` and `export`, which
+/// work while a db-service serves the same directory (they do not take its lock), but never while a restore or
+/// compact replaces the files.
+#[derive(Debug)]
+pub struct SnapshotSources {
+    /// Each file's name with a one-connection read-only pool on it.
+    pub files: Vec<(&'static str, SqlitePool)>,
+    _lock: FilesLock,
+}
+
+impl SnapshotSources {
+    /// Opens the databases in `data_dir`. Refuses while a restore or compact is replacing them, and after a restore
+    /// stopped while replacing them (they may belong to different sets).
+    pub async fn open(data_dir: &Path) -> anyhow::Result<Self> {
+        let lock = FilesLock::try_read(data_dir)?;
+        crate::backup::refuse_after_interrupted_restore(data_dir)?;
+        let mut files = Vec::new();
+        for name in [USERS_FILE, BLOG_FILE] {
+            let path = data_dir.join(name);
+            if !path.is_file() {
+                bail!("{} does not exist: is DATA_DIR right?", path.display());
+            }
+            let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+                .read_only(true)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            files.push((name, pool));
         }
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-            .read_only(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        sources.push((name, pool));
+        Ok(Self { files, _lock: lock })
     }
-    Ok(sources)
+
+    /// Closes every pool, then lets go of the files.
+    pub async fn close(self) {
+        for (_, pool) in &self.files {
+            pool.close().await;
+        }
+    }
 }
 
 const USERS_FILE: &str = "users.db";
