@@ -25,7 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the internal API (the default).
     Serve,
-    /// Take one verified backup of DATA_DIR now (works while the service runs) and print its folder.
+    /// Take one verified backup of DATA_DIR now (works while the service runs) and print its folder. Refuses
+    /// while a restore, compact or import replaces the files.
     Backup,
     /// Check a backup folder against its manifest (sizes, SHA-256, integrity_check).
     Verify {
@@ -33,14 +34,15 @@ pub enum Command {
         path: PathBuf,
     },
     /// Replace the databases in DATA_DIR with a verified backup, from a folder or from object storage. Refuses
-    /// while db-service is running; the replaced files are kept in DATA_DIR/replaced-before-<time>/.
+    /// while db-service is running or a backup or export copies the files; the replaced files are kept in
+    /// DATA_DIR/replaced-before-<time>/.
     Restore {
         /// The backup folder, or `s3://bucket/prefix/<id>` (read with the AWS_* settings).
         path: BackupSource,
     },
     /// Write every user, follow, article, tag, favorite and comment to FILE (JSON Lines), from the SQLite files
-    /// in DATA_DIR (while db-service runs) or from DATABASE_URL. With `import`, moves an installation between
-    /// backends.
+    /// in DATA_DIR (while db-service runs; not while a restore, compact or import replaces them) or from
+    /// DATABASE_URL. With `import`, moves an installation between backends.
     Export {
         /// The file to write (replaced if it exists).
         file: PathBuf,
@@ -52,8 +54,8 @@ pub enum Command {
         file: PathBuf,
     },
     /// Give back the space users.db and blog.db no longer use and pack their rows together (after a large
-    /// migration or mass deletions). Refuses while db-service is running; needs free space for a copy of the
-    /// compacted file. Each file is checked, then swapped in whole.
+    /// migration or mass deletions). Refuses while db-service is running or a backup or export copies the
+    /// files; needs free space for a copy of the compacted file. Each file is checked, then swapped in whole.
     Compact,
     /// Exit 0 when the db-service listening on DB_SERVICE_ADDR answers /healthz (for container HEALTHCHECKs).
     Healthcheck,

@@ -5,6 +5,7 @@
 
 use std::{
     fs::{File, OpenOptions, TryLockError},
+    os::unix::fs::OpenOptionsExt,
     path::{Path, PathBuf},
 };
 
@@ -17,14 +18,16 @@ pub struct FolderLock {
 }
 
 impl FolderLock {
-    /// Takes the lock at once, or fails saying the folder is in use by `holder`.
-    pub fn try_acquire(folder: &Path, holder: &str) -> anyhow::Result<Self> {
-        let (file, path) = open(folder)?;
+    /// Takes a data dir's lock at once, or fails saying what may hold it.
+    pub fn try_acquire(data_dir: &Path) -> anyhow::Result<Self> {
+        let (file, path) = open(data_dir)?;
         match file.try_lock() {
             Ok(()) => Ok(Self { _file: file }),
-            Err(TryLockError::WouldBlock) => {
-                bail!("{} is in use by {holder}; stop it first", folder.display())
-            }
+            Err(TryLockError::WouldBlock) => bail!(
+                "{} is in use by a running db-service (or a `db-service restore`, `compact` or `import`); stop it \
+                 first",
+                data_dir.display()
+            ),
             Err(TryLockError::Error(e)) => {
                 Err(e).with_context(|| format!("cannot lock {}", path.display()))
             }
@@ -95,16 +98,14 @@ fn open(folder: &Path) -> anyhow::Result<(File, PathBuf)> {
 
 fn open_named(folder: &Path, name: &str) -> anyhow::Result<(File, PathBuf)> {
     let path = folder.join(name);
+    // Owner only: anyone who can open the file can hold the lock. Never through a symlink.
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(&path)
-        // A lock file another user created (a command run as root once): locking needs only a read handle.
-        .or_else(|e| match e.kind() {
-            std::io::ErrorKind::PermissionDenied => File::open(&path),
-            _ => Err(e),
-        })
         .with_context(|| format!("cannot open {}", path.display()))?;
     Ok((file, path))
 }

@@ -117,9 +117,7 @@ pub async fn backup_now(storage: &Storage) -> anyhow::Result<BackupReport> {
     }
     let backups = Backups::new(storage)?;
     let sources = store::SnapshotSources::open(&storage.data_dir).await?;
-    let taken = backups.take_and_upload(&sources.files).await;
-    sources.close().await;
-    let (report, upload) = taken?;
+    let (report, upload) = backups.take_then_upload(sources).await?;
     match upload {
         Upload::Off | Upload::Done => Ok(report),
         Upload::Failed(e) => Err(anyhow::Error::new(e).context(format!(

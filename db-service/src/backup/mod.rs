@@ -24,7 +24,7 @@ pub use manifest::{check_integrity, sync_dir, verify, Manifest};
 pub use remote::{Remote, RemoteError};
 pub use restore::{refuse_after_interrupted_restore, remove_abandoned_staging, restore};
 
-use crate::{config::Storage, folder_lock::FolderLock, metrics};
+use crate::{config::Storage, folder_lock::FolderLock, metrics, store::SnapshotSources};
 
 /// Why `db-service backup` refuses on MySQL.
 pub const NOT_ON_MYSQL: &str = "db-service does not back up a MySQL server it does not own: use the server's \
@@ -98,10 +98,29 @@ impl Backups {
         sources: &[(&'static str, SqlitePool)],
     ) -> anyhow::Result<(BackupReport, Upload)> {
         let _one_at_a_time = self.running.lock().await;
-        let (dir, manifest) = self.take_local(sources).await?;
+        let taken = self.take_local(sources).await?;
+        Ok(self.upload(taken).await)
+    }
+
+    /// [`Backups::take_and_upload`] for a command run beside the service: `sources` (and their hold on the data
+    /// files) are let go of once the local copy is made, before the upload, which may take minutes — a restore
+    /// or compact need not wait for it.
+    pub async fn take_then_upload(
+        &self,
+        sources: SnapshotSources,
+    ) -> anyhow::Result<(BackupReport, Upload)> {
+        let _one_at_a_time = self.running.lock().await;
+        let taken = self.take_local(&sources.files).await;
+        sources.close().await;
+        Ok(self.upload(taken?).await)
+    }
+
+    /// With BACKUP_URL set, uploads the local backup `(dir, manifest)`, reads it back against the manifest and
+    /// prunes the store to its retention; the report names the copy when it is there.
+    async fn upload(&self, (dir, manifest): (PathBuf, Manifest)) -> (BackupReport, Upload) {
         let mut report = manifest.report.clone();
         let Some(off_node) = &self.off_node else {
-            return Ok((report, Upload::Off));
+            return (report, Upload::Off);
         };
         let upload = match off_node.remote.upload(&dir, &manifest).await {
             Ok(location) => {
@@ -120,7 +139,7 @@ impl Backups {
                 Upload::Failed(e)
             }
         };
-        Ok((report, upload))
+        (report, upload)
     }
 
     /// The local half of a backup: returns its folder and its manifest.
@@ -242,4 +261,57 @@ fn remove_abandoned(dir: &Path) {
 /// Total bytes of a backup's files, for metrics.
 pub fn total_size(files: &[BackupFile]) -> u64 {
     files.iter().map(|f| f.size).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{
+        config::{ObjectStoreSettings, RemoteBackups},
+        folder_lock::FilesLock,
+    };
+
+    #[tokio::test]
+    async fn a_command_lets_go_of_the_data_files_before_it_uploads() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut storage = crate::config::sqlite_storage_for_test(dir.path());
+        crate::store::Store::open(&storage)
+            .await
+            .expect("databases")
+            .close()
+            .await;
+        // An object store that takes the connection and never answers: the upload waits.
+        let stalled = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+        storage.remote = Some(RemoteBackups {
+            location: "s3://bucket/prefix".parse().expect("location"),
+            retention: 2,
+        });
+        storage.object_store = ObjectStoreSettings {
+            credentials: Some(("key".into(), "secret".into())),
+            endpoint: Some(format!("http://{}", stalled.local_addr().expect("addr"))),
+            allow_http: true,
+            ..ObjectStoreSettings::default()
+        };
+        let backups = Backups::new(&storage).expect("backups");
+        let sources = SnapshotSources::open(dir.path()).await.expect("sources");
+        let backup = tokio::spawn(async move { backups.take_then_upload(sources).await });
+
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let restore_could_start = loop {
+            if let Ok(lock) = FilesLock::try_replace(dir.path()) {
+                break lock;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the data files are still held"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(list_backups(&storage.backup_dir).expect("list").len(), 1);
+        assert!(!backup.is_finished(), "the upload is still waiting");
+        drop(restore_could_start);
+        backup.abort();
+    }
 }

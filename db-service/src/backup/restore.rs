@@ -89,7 +89,7 @@ pub async fn restore(
     object_store: &ObjectStoreSettings,
 ) -> anyhow::Result<Option<PathBuf>> {
     private_dir_all(data_dir)?;
-    let _lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
+    let _lock = FolderLock::try_acquire(data_dir)?;
     let _files = FilesLock::try_replace(data_dir)?;
     let interrupted = interrupted_restore(data_dir)?;
     let staging = data_dir.join(STAGING);
@@ -459,7 +459,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_restore_waits_for_no_backup_copying_the_files() {
+    async fn a_restore_is_refused_while_a_backup_copies_the_files() {
         let (_source, backup) = backup_with_user("jake").await;
         let (target_dir, _) = data_with_user("old").await;
         let data = target_dir.path();

@@ -36,9 +36,12 @@ use sqlx::{MySql, Sqlite, SqlitePool};
 pub use sqlite::{compact::Compacted, SnapshotSources};
 pub use transfer::Counts;
 
+use anyhow::Context;
+
 use crate::{
     config::{Backend as BackendChoice, Storage},
     error::ServiceError,
+    folder_lock::FilesLock,
 };
 use backend::{Backend, Pools};
 use mysql::article_batches::ArticleBatches;
@@ -506,6 +509,16 @@ pub async fn compact(storage: &Storage) -> anyhow::Result<Vec<Compacted>> {
 /// incomplete file or a target holding data. Needs the data dir to itself on SQLite (db-service stopped).
 pub async fn import(storage: &Storage, path: &Path) -> anyhow::Result<Counts> {
     let expected = transfer::check_file(path)?;
+    // The files fill up one after the other: no `db-service backup` or `export` copies them meanwhile.
+    let _files = match &storage.backend {
+        BackendChoice::Sqlite => {
+            std::fs::create_dir_all(&storage.data_dir).with_context(|| {
+                format!("cannot create data dir {}", storage.data_dir.display())
+            })?;
+            Some(FilesLock::try_replace(&storage.data_dir)?)
+        }
+        BackendChoice::Mysql { .. } => None,
+    };
     let store = Store::open(storage).await?;
     let imported = match &store {
         Store::Sqlite(s) => transfer::import(&s.users.write, &s.blog.write, path, &expected).await,
@@ -513,4 +526,38 @@ pub async fn import(storage: &Storage, path: &Path) -> anyhow::Result<Counts> {
     };
     store.close().await;
     imported.map(|()| expected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::sqlite_storage_for_test;
+
+    #[tokio::test]
+    async fn an_import_is_refused_while_a_backup_copies_the_files() {
+        let source = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&sqlite_storage_for_test(source.path()))
+            .await
+            .expect("open");
+        store
+            .insert_user(&conduit_testkit::new_user("jake"))
+            .await
+            .expect("user");
+        store.close().await;
+        let file = source.path().join("conduit.jsonl");
+        export(&sqlite_storage_for_test(source.path()), &file)
+            .await
+            .expect("export");
+
+        let target = tempfile::tempdir().expect("temp dir");
+        let storage = sqlite_storage_for_test(target.path());
+        let copying = FilesLock::try_read(target.path()).expect("a backup's hold");
+        let refused = import(&storage, &file)
+            .await
+            .expect_err("refused while copied");
+        assert!(refused.to_string().contains("being copied"), "{refused:#}");
+        drop(copying);
+        let counts = import(&storage, &file).await.expect("imported after");
+        assert!(counts.to_string().starts_with("1 users"), "{counts}");
+    }
 }

@@ -52,7 +52,7 @@ impl std::fmt::Display for Compacted {
 /// sqlite3 shell). Needs free space on
 /// the data volume for a copy of the larger file as it will be once compacted.
 pub async fn compact(data_dir: &Path) -> anyhow::Result<Vec<Compacted>> {
-    let _lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
+    let _lock = FolderLock::try_acquire(data_dir)?;
     let _files = FilesLock::try_replace(data_dir)?;
     crate::backup::refuse_after_interrupted_restore(data_dir)?;
     let mut done = Vec::new();

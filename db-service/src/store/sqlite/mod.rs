@@ -62,7 +62,7 @@ pub async fn open(
 ) -> anyhow::Result<SqlStore<Sqlite>> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-    let lock = FolderLock::try_acquire(data_dir, "a running db-service")?;
+    let lock = FolderLock::try_acquire(data_dir)?;
     crate::backup::refuse_after_interrupted_restore(data_dir)?;
     if let Err(e) = crate::backup::remove_abandoned_staging(data_dir) {
         tracing::warn!(error = %e, "cannot remove a restore's abandoned staging folder");
@@ -120,14 +120,16 @@ impl SnapshotSources {
     /// Opens the databases in `data_dir`. Refuses while a restore or compact is replacing them, and after a restore
     /// stopped while replacing them (they may belong to different sets).
     pub async fn open(data_dir: &Path) -> anyhow::Result<Self> {
+        let paths = [USERS_FILE, BLOG_FILE].map(|name| (name, data_dir.join(name)));
+        if let Some((_, missing)) = paths.iter().find(|(_, path)| !path.is_file()) {
+            // A restore that stopped may have moved it: say so rather than doubt DATA_DIR.
+            crate::backup::refuse_after_interrupted_restore(data_dir)?;
+            bail!("{} does not exist: is DATA_DIR right?", missing.display());
+        }
         let lock = FilesLock::try_read(data_dir)?;
         crate::backup::refuse_after_interrupted_restore(data_dir)?;
         let mut files = Vec::new();
-        for name in [USERS_FILE, BLOG_FILE] {
-            let path = data_dir.join(name);
-            if !path.is_file() {
-                bail!("{} does not exist: is DATA_DIR right?", path.display());
-            }
+        for (name, path) in paths {
             let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
                 .read_only(true)
                 .busy_timeout(Duration::from_secs(5));
