@@ -48,7 +48,8 @@ pub enum Command {
         file: PathBuf,
     },
     /// Load an export into DATABASE_URL (or the SQLite files in DATA_DIR), which must hold no data yet; checks
-    /// the whole file first and the row counts after.
+    /// the whole file first and the row counts after. On SQLite, refuses while db-service is running or a backup
+    /// or export copies the files.
     Import {
         /// The file `export` wrote.
         file: PathBuf,

@@ -48,8 +48,8 @@ impl FolderLock {
 }
 
 /// A data dir's files held as one set: shared by the commands that copy them while a db-service may be serving
-/// (`backup`, `export`), exclusively by those that replace them (`restore`, `compact`). Neither side waits: the
-/// one that comes second refuses, naming the other.
+/// (`backup`, `export`), exclusively by those that replace or fill them (`restore`, `compact`, `import`). Nobody
+/// waits: the one that comes second refuses, naming the others.
 #[derive(Debug)]
 pub struct FilesLock {
     _file: File,
@@ -62,8 +62,8 @@ impl FilesLock {
         match file.try_lock_shared() {
             Ok(()) => Ok(Self { _file: file }),
             Err(TryLockError::WouldBlock) => bail!(
-                "the files in {} are being replaced (a `db-service restore` or `compact` is running): run this \
-                 again once it has finished",
+                "the files in {} are being replaced (a `db-service restore`, `compact` or `import` is running): \
+                 run this again once it has finished",
                 data_dir.display()
             ),
             Err(TryLockError::Error(e)) => {
@@ -78,8 +78,8 @@ impl FilesLock {
         match file.try_lock() {
             Ok(()) => Ok(Self { _file: file }),
             Err(TryLockError::WouldBlock) => bail!(
-                "the files in {} are being copied (a `db-service backup` or `export` is running): run this again \
-                 once it has finished",
+                "the files in {} are in use by another db-service command (a `backup` or `export` copying \
+                 them, or a `restore`, `compact` or `import` replacing them): run this again once it has finished",
                 data_dir.display()
             ),
             Err(TryLockError::Error(e)) => {
@@ -99,15 +99,41 @@ fn open(folder: &Path) -> anyhow::Result<(File, PathBuf)> {
 fn open_named(folder: &Path, name: &str) -> anyhow::Result<(File, PathBuf)> {
     let path = folder.join(name);
     // Owner only: anyone who can open the file can hold the lock. Never through a symlink.
-    let file = OpenOptions::new()
+    let opened = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+        .open(&path);
+    let file = match opened {
+        Ok(file) => file,
+        // One another user made (an older release run as root made them 0644): a lock needs only a read handle.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && path.is_file() => {
+            OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&path)
+                .with_context(|| format!("cannot open {}", path.display()))?
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot open {}", path.display())),
+    };
+    give_to_folder_owner(&file, folder);
     Ok((file, path))
+}
+
+/// Gives a lock file the owner of its folder: one made by a command run as root would otherwise lock the service's
+/// own user out of it. Only root can; for anyone else the file is already theirs or stays as it is.
+fn give_to_folder_owner(file: &File, folder: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(folder), Ok(own)) = (std::fs::metadata(folder), file.metadata()) else {
+        return;
+    };
+    if (own.uid(), own.gid()) != (folder.uid(), folder.gid()) {
+        if let Err(e) = std::os::unix::fs::fchown(file, Some(folder.uid()), Some(folder.gid())) {
+            tracing::debug!(error = %e, "cannot give the lock file its folder's owner");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -120,7 +146,12 @@ mod tests {
         let first = FilesLock::try_read(dir.path()).expect("a backup");
         let second = FilesLock::try_read(dir.path()).expect("an export beside it");
         let refused = FilesLock::try_replace(dir.path()).expect_err("no restore meanwhile");
-        assert!(refused.to_string().contains("being copied"), "{refused:#}");
+        assert!(
+            refused
+                .to_string()
+                .contains("a `backup` or `export` copying them"),
+            "{refused:#}"
+        );
         drop((first, second));
 
         let replacing = FilesLock::try_replace(dir.path()).expect("a restore");
@@ -132,5 +163,19 @@ mod tests {
         assert!(FilesLock::try_replace(dir.path()).is_err(), "nor a compact");
         drop(replacing);
         FilesLock::try_read(dir.path()).expect("a backup after it");
+    }
+
+    /// Run as root (CI is), the folder is given away and the lock file must follow it; run as anyone else the folder
+    /// stays theirs and so does the file.
+    #[test]
+    fn a_lock_file_gets_its_folders_owner() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let _ = std::os::unix::fs::chown(dir.path(), Some(10_001), Some(10_001));
+        let folder = std::fs::metadata(dir.path()).expect("folder");
+        drop(FilesLock::try_read(dir.path()).expect("lock"));
+        let file = std::fs::metadata(dir.path().join(FILES_LOCK)).expect("lock file");
+        assert_eq!((file.uid(), file.gid()), (folder.uid(), folder.gid()));
+        assert_eq!(file.mode() & 0o777, 0o600);
     }
 }

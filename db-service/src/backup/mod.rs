@@ -22,7 +22,9 @@ use tokio::sync::Mutex;
 pub use location::{BackupSource, LocationError, S3Location};
 pub use manifest::{check_integrity, sync_dir, verify, Manifest};
 pub use remote::{Remote, RemoteError};
-pub use restore::{refuse_after_interrupted_restore, remove_abandoned_staging, restore};
+pub use restore::{
+    interrupted_restore, refuse_after_interrupted_restore, remove_abandoned_staging, restore,
+};
 
 use crate::{config::Storage, folder_lock::FolderLock, metrics, store::SnapshotSources};
 

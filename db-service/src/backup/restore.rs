@@ -473,7 +473,7 @@ mod tests {
         assert!(
             refused
                 .to_string()
-                .contains("a `db-service backup` or `export` is running"),
+                .contains("a `backup` or `export` copying them"),
             "{refused:#}"
         );
         assert_eq!(usernames(&data.join("users.db")), ["old"]);

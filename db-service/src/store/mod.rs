@@ -555,7 +555,15 @@ mod tests {
         let refused = import(&storage, &file)
             .await
             .expect_err("refused while copied");
-        assert!(refused.to_string().contains("being copied"), "{refused:#}");
+        assert!(
+            refused
+                .to_string()
+                .contains("a `backup` or `export` copying them"),
+            "{refused:#}"
+        );
+        for file in ["users.db", "blog.db"] {
+            assert!(!target.path().join(file).exists(), "{file} made");
+        }
         drop(copying);
         let counts = import(&storage, &file).await.expect("imported after");
         assert!(counts.to_string().starts_with("1 users"), "{counts}");

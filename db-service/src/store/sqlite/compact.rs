@@ -514,7 +514,7 @@ mod tests {
 
         let refused = compact(dir.path()).await.expect_err("refused while copied");
         assert!(
-            format!("{refused:#}").contains("a `db-service backup` or `export` is running"),
+            format!("{refused:#}").contains("a `backup` or `export` copying them"),
             "{refused:#}"
         );
         assert_eq!(std::fs::read(&blog).expect("read"), before);

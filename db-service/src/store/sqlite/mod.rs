@@ -107,8 +107,8 @@ impl SqlStore<Sqlite> {
 }
 
 /// Read-only pools on every database of a data dir, held as one set: for `db-service backup` and `export`, which
-/// work while a db-service serves the same directory (they do not take its lock), but never while a restore or
-/// compact replaces the files.
+/// work while a db-service serves the same directory (they do not take its lock), but never while a restore,
+/// compact or import replaces or fills the files.
 #[derive(Debug)]
 pub struct SnapshotSources {
     /// Each file's name with a one-connection read-only pool on it.
@@ -117,17 +117,24 @@ pub struct SnapshotSources {
 }
 
 impl SnapshotSources {
-    /// Opens the databases in `data_dir`. Refuses while a restore or compact is replacing them, and after a restore
-    /// stopped while replacing them (they may belong to different sets).
+    /// Opens the databases in `data_dir`. Refuses while a restore, compact or import is replacing or filling them,
+    /// and after a restore stopped while replacing them (they may belong to different sets).
     pub async fn open(data_dir: &Path) -> anyhow::Result<Self> {
         let paths = [USERS_FILE, BLOG_FILE].map(|name| (name, data_dir.join(name)));
-        if let Some((_, missing)) = paths.iter().find(|(_, path)| !path.is_file()) {
-            // A restore that stopped may have moved it: say so rather than doubt DATA_DIR.
-            crate::backup::refuse_after_interrupted_restore(data_dir)?;
-            bail!("{} does not exist: is DATA_DIR right?", missing.display());
+        let no_data = paths.iter().all(|(_, path)| !path.is_file());
+        // No lock file is made in a folder that holds no database (a mistyped DATA_DIR), unless a restore's
+        // marker says why: the lock (taken while a restore runs) or the marker (one that stopped) then tells.
+        if no_data && crate::backup::interrupted_restore(data_dir)?.is_none() {
+            bail!(
+                "{} holds no {USERS_FILE} or {BLOG_FILE}: is DATA_DIR right?",
+                data_dir.display()
+            );
         }
         let lock = FilesLock::try_read(data_dir)?;
         crate::backup::refuse_after_interrupted_restore(data_dir)?;
+        if let Some((_, missing)) = paths.iter().find(|(_, path)| !path.is_file()) {
+            bail!("{} does not exist: is DATA_DIR right?", missing.display());
+        }
         let mut files = Vec::new();
         for (name, path) in paths {
             let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
@@ -259,6 +266,19 @@ async fn page_slugs(
 mod tests {
     use super::*;
     use crate::store::{article_list::ListFilter, backend::ReadCost};
+
+    #[tokio::test]
+    async fn a_backup_of_a_folder_without_databases_says_so_and_leaves_nothing_there() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let refused = SnapshotSources::open(dir.path())
+            .await
+            .expect_err("nothing to copy");
+        assert!(
+            refused.to_string().contains("is DATA_DIR right?"),
+            "{refused:#}"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).expect("read").count(), 0);
+    }
 
     #[tokio::test]
     async fn every_connection_maps_as_much_of_its_file_as_configured() {
