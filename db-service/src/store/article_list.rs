@@ -9,7 +9,7 @@ use super::{
     backend::{Backend, Conn, ReadCost, Record},
     direct_readers::MAX_ROWS_READ_DIRECTLY,
     rows::{ArticleRow, CountedArticleRow},
-    search::SearchTerms,
+    search::{Scored, SearchTerms},
     sql::{Dialect, SqlQuery},
     SqlStore,
 };
@@ -172,11 +172,17 @@ pub(super) struct ListFilter {
 
 impl ListFilter {
     /// `WITH viewer …` and, for a search, its hits.
-    fn push_with(&self, dialect: Dialect, q: &mut SqlQuery, viewer: Option<UserId>) {
+    fn push_with(
+        &self,
+        dialect: Dialect,
+        q: &mut SqlQuery,
+        viewer: Option<UserId>,
+        scored: Scored,
+    ) {
         dialect.with_viewer(q, viewer);
         if let Some(terms) = &self.search {
             q.push(", ");
-            terms.push_hits(dialect, q);
+            terms.push_hits(dialect, q, scored);
         }
     }
 
@@ -312,7 +318,7 @@ impl ListFilter {
         offset: i64,
     ) -> SqlQuery {
         let mut q = SqlQuery::default();
-        self.push_with(dialect, &mut q, viewer);
+        self.push_with(dialect, &mut q, viewer, Scored::Yes);
         q.push(" ");
         dialect.article_columns(&mut q, with_bodies);
         if self.total_in_page() {
@@ -347,7 +353,7 @@ impl ListFilter {
     pub fn count_query(&self, dialect: Dialect) -> SqlQuery {
         let mut q = SqlQuery::default();
         if self.search.is_some() {
-            self.push_with(dialect, &mut q, None);
+            self.push_with(dialect, &mut q, None, Scored::No);
             q.push(" SELECT COUNT(*)");
             self.push_source(&mut q);
             self.push_conditions(dialect, &mut q);
@@ -617,6 +623,25 @@ mod tests {
         assert_eq!(none.cost(100, 1_000), ReadCost::Small);
         assert_eq!(none.cost(100, 1_001), ReadCost::Any);
         assert_eq!(none.cost(20, u64::MAX), ReadCost::Any);
+    }
+
+    /// bm25 reads every index entry of each word once per statement: the page ranks by it, its count does not.
+    #[test]
+    fn a_search_scores_its_page_and_not_its_count() {
+        let search = ListFilter {
+            search: SearchTerms::parse("rust async"),
+            ..ListFilter::default()
+        };
+        for (dialect, score) in [
+            (Dialect::Sqlite, "bm25("),
+            (Dialect::Mysql, "SELECT id, MATCH"),
+        ] {
+            let page = search.page_query(dialect, None, false, 20, 0).sql;
+            let count = search.count_query(dialect).sql;
+            assert!(page.contains(score), "{page}");
+            assert!(!count.contains(score), "{count}");
+            assert!(count.contains("MATCH"), "the count still searches: {count}");
+        }
     }
 
     #[tokio::test]
