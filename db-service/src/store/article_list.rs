@@ -2,12 +2,15 @@
 //! not what the table holds; the `EXPLAIN QUERY PLAN` tests below keep it that way on SQLite. Offsets are capped
 //! ([`MAX_OFFSET`]), so no page walks more than that many rows.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use db_client::{ArticleFilter, ArticlePage, UserId, MAX_OFFSET, MAX_PAGE_SIZE};
 
 use super::{
     backend::{Backend, Conn, ReadCost, Record},
     direct_readers::MAX_ROWS_READ_DIRECTLY,
+    read_cache::search_key,
     rows::{ArticleRow, CountedArticleRow},
     search::{Scored, SearchTerms},
     sql::{Dialect, SqlQuery},
@@ -61,6 +64,9 @@ impl<B: Backend> SqlStore<B> {
             true => ReadCost::Any,
             false => resolved.cost(limit, offset),
         };
+        if resolved.search.is_some() && resolved.feed_authors.is_none() {
+            return self.search_page(filter, &resolved, limit, offset).await;
+        }
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let page =
             resolved.page_query(B::DIALECT, filter.viewer, filter.with_bodies, limit, offset);
@@ -91,6 +97,58 @@ impl<B: Backend> SqlStore<B> {
                 .map(|row| row.into_record(&authors))
                 .collect::<Result<_, _>>()?,
             total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    /// A page of a search (not within a feed, whose authors are not part of the data's version): the matches are
+    /// ranked once per version of the data, for every viewer and page ([`ReadCache::search_hits`]); the page's
+    /// rows are then read by id, as its viewer sees them.
+    async fn search_page(
+        &self,
+        filter: &ArticleFilter,
+        resolved: &ListFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<ArticlePage, ServiceError> {
+        let key = search_key(filter);
+        let ranked = self
+            .cached(
+                |cache, version| cache.search_hits(&key, version),
+                async {
+                    let query = resolved.ranked_ids_query(B::DIALECT);
+                    let ids = self.read_rows::<(i64,)>(&query, ReadCost::Any).await?;
+                    let mut ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
+                    ids.shrink_to_fit();
+                    Ok(Arc::new(ids))
+                },
+                |cache, version, ids| cache.put_search_hits(key.clone(), version, Arc::clone(ids)),
+            )
+            .await?;
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(ranked.len());
+        let end = start.saturating_add(limit as usize).min(ranked.len());
+        let page = &ranked[start..end];
+        let rows: Vec<ArticleRow> = if page.is_empty() {
+            Vec::new()
+        } else {
+            // At most a page of rows by key; bodies may be a megabyte each.
+            let cost = match filter.with_bodies {
+                true => ReadCost::Any,
+                false => ReadCost::Small,
+            };
+            let query = rows_by_id_query(B::DIALECT, filter.viewer, filter.with_bodies, page);
+            self.read_rows(&query, cost).await?
+        };
+        let authors = self
+            .authors(rows.iter().map(|r| r.author_id).collect(), filter.viewer)
+            .await?;
+        Ok(ArticlePage {
+            articles: rows
+                .into_iter()
+                .map(|row| row.into_record(&authors))
+                .collect::<Result<_, _>>()?,
+            total: ranked.len() as u64,
         })
     }
 
@@ -348,6 +406,17 @@ impl ListFilter {
         q
     }
 
+    /// `SELECT a.id` of every match of a search, most relevant first, then newest: the order its pages show.
+    pub fn ranked_ids_query(&self, dialect: Dialect) -> SqlQuery {
+        let mut q = SqlQuery::default();
+        self.push_with(dialect, &mut q, None, Scored::Yes);
+        q.push(" SELECT a.id");
+        self.push_source(&mut q);
+        self.push_conditions(dialect, &mut q);
+        q.push(SearchTerms::order(dialect));
+        q
+    }
+
     /// `SELECT` of the total number of matches (one BIGINT), from trigger-kept counters when a single filter (or
     /// none) is given, else by counting through the driving index — for a search, among its hits.
     pub fn count_query(&self, dialect: Dialect) -> SqlQuery {
@@ -402,6 +471,27 @@ impl ListFilter {
         }
         q
     }
+}
+
+/// `SELECT` of the articles `ids` as `viewer` sees them, in that order.
+fn rows_by_id_query(
+    dialect: Dialect,
+    viewer: Option<UserId>,
+    with_bodies: bool,
+    ids: &[i64],
+) -> SqlQuery {
+    let mut q = SqlQuery::default();
+    dialect.select_articles(&mut q, viewer, with_bodies);
+    q.push(" FROM articles a WHERE a.id IN ")
+        .push_id_list(dialect, ids)
+        .push(" ORDER BY CASE a.id");
+    for (position, id) in ids.iter().enumerate() {
+        q.push(" WHEN ")
+            .bind_int(Some(*id))
+            .push(&format!(" THEN {position}"));
+    }
+    q.push(" END");
+    q
 }
 
 #[cfg(test)]

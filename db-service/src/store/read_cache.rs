@@ -1,7 +1,7 @@
 //! Cache of reads — article lists and feeds (as the JSON they are sent as), single articles, the tag list — kept
-//! per viewer (their `favorited`/`following` differ) and served only while the data has not changed since: every
-//! value is stored with the data's version when it was read, and answered only at that same version. The version
-//! is the store's (SqlStore::version): on SQLite a counter here that every write bumps before it is acknowledged
+//! per viewer (their `favorited`/`following` differ), and the ranked ids of searches, shared by every viewer and
+//! page; each served only while the data has not changed since: every value is stored with the data's version
+//! when it was read, and answered only at that same version. The version is the store's (SqlStore::version): on SQLite a counter here that every write bumps before it is acknowledged
 //! (db-service is the files' only writer); on MySQL a counter the database keeps, bumped by triggers in the same
 //! transaction as every write, so several replicas stay exact. Each map is bounded by entries and by bytes: an
 //! article may carry a body of about a megabyte, so a bound on entries alone would let a reader who asks for many
@@ -49,6 +49,9 @@ pub struct ReadCache {
     /// The version of data only this process writes (SQLite).
     local_version: AtomicU64,
     lists: Generational<ArticleFilter, Bytes>,
+    /// A search's matching ids in the order its pages show them, for every viewer and page (the filter without
+    /// viewer, limit and offset): ranking them is a search's whole cost.
+    searches: Generational<ArticleFilter, Vec<i64>>,
     articles: Generational<(String, Option<UserId>), ArticleRecord>,
     tags: Generational<(), Vec<String>>,
     /// Moves when a user's name, bio or image changes.
@@ -67,6 +70,7 @@ impl Default for ReadCache {
         Self {
             local_version: AtomicU64::default(),
             lists: Generational::default(),
+            searches: Generational::default(),
             articles: Generational::default(),
             tags: Generational::default(),
             profiles_version: AtomicU64::default(),
@@ -97,6 +101,15 @@ impl ReadCache {
 
     pub fn put_list(&self, key: ArticleFilter, version: u64, page: Bytes) {
         self.lists.put(key, version, Arc::new(page));
+    }
+
+    /// A search's ranked ids (`key` as [`search_key`] makes it), if read at `version`.
+    pub fn search_hits(&self, key: &ArticleFilter, version: u64) -> Option<Arc<Vec<i64>>> {
+        self.searches.get(key, version)
+    }
+
+    pub fn put_search_hits(&self, key: ArticleFilter, version: u64, ids: Arc<Vec<i64>>) {
+        self.searches.put(key, version, ids);
     }
 
     pub fn article(
@@ -193,6 +206,18 @@ impl Followees {
     }
 }
 
+/// What a search's ranked ids are cached under: its filter, without what only chooses among them (the page) or
+/// how they are shown (the viewer, bodies).
+pub fn search_key(filter: &ArticleFilter) -> ArticleFilter {
+    ArticleFilter {
+        viewer: None,
+        limit: 0,
+        offset: 0,
+        with_bodies: false,
+        ..filter.clone()
+    }
+}
+
 fn follower_stripe(follower: UserId) -> usize {
     // Ids are positive; any other value still lands in a stripe.
     (follower.0.unsigned_abs() % FOLLOWER_STRIPES as u64) as usize
@@ -212,6 +237,12 @@ impl Weight for Bytes {
 impl Weight for Vec<String> {
     fn weight(&self) -> usize {
         self.iter().map(|s| s.len() + size_of::<String>()).sum()
+    }
+}
+
+impl Weight for Vec<i64> {
+    fn weight(&self) -> usize {
+        self.capacity() * size_of::<i64>() + size_of::<Self>()
     }
 }
 

@@ -68,6 +68,76 @@ on_every_backend! {
         );
     }
 
+    /// A search is ranked once for everyone (db-service caches its ids); each reader still sees their own
+    /// `favorited` and `following`, every page is a slice of the one order, and writes show at once.
+    async fn one_ranking_serves_every_viewer_and_page_as_each_sees_it(svc: TestService) {
+        let [jake, anna, bob] = svc.users(["jake", "anna", "bob"]).await;
+        for n in 1..=5 {
+            svc.publish(jake.id, &format!("Note {n}"), "a kestrel", &[]).await;
+        }
+        svc.publish(anna.id, "Kestrel year", "kestrel kestrel", &[]).await;
+        svc.set_favorite("note-2", anna.id, true).await;
+        svc.set_follow("jake", bob.id, true).await;
+        let page = |viewer: Option<UserId>, limit: u32, offset: u64| ArticleFilter {
+            q: Some("kestrel".into()),
+            viewer,
+            limit,
+            offset,
+            ..ArticleFilter::default()
+        };
+
+        let whole = svc.list(&page(None, 20, 0)).await;
+        assert_eq!(whole.total, 6);
+        let order = titles_of(&whole).into_iter().map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(order[0], "Kestrel year", "the title match first");
+        for (viewer, favorited, following) in [
+            (Some(anna.id), vec!["note-2"], false),
+            (Some(bob.id), vec![], true),
+            (None, vec![], false),
+        ] {
+            let mut seen = Vec::new();
+            for offset in (0..6).step_by(2) {
+                let part = svc.list(&page(viewer, 2, offset)).await;
+                assert_eq!(part.total, 6);
+                for article in &part.articles {
+                    assert_eq!(
+                        article.favorited,
+                        favorited.contains(&article.slug.as_str()),
+                        "{viewer:?} {}",
+                        article.slug
+                    );
+                    if article.author.username == "jake" {
+                        assert_eq!(article.author.following, following, "{viewer:?}");
+                    }
+                }
+                seen.extend(titles_of(&part).into_iter().map(str::to_owned));
+            }
+            assert_eq!(seen, order, "{viewer:?}'s pages are slices of one order");
+        }
+        let other = ArticleFilter {
+            q: Some("year".into()),
+            ..page(Some(anna.id), 20, 0)
+        };
+        assert_eq!(titles_of(&svc.list(&other).await), ["Kestrel year"], "each search its own");
+
+        // Writes show at once, to their writer and to everyone else.
+        svc.set_favorite("note-4", bob.id, true).await;
+        let bobs = svc.list(&page(Some(bob.id), 20, 0)).await;
+        let note_4 = bobs.articles.iter().find(|a| a.slug == "note-4").expect("note-4");
+        assert!(note_4.favorited && note_4.favorites_count == 1);
+        let annas = svc.list(&page(Some(anna.id), 20, 0)).await;
+        let note_4 = annas.articles.iter().find(|a| a.slug == "note-4").expect("note-4");
+        assert!(!note_4.favorited && note_4.favorites_count == 1);
+        svc.publish(bob.id, "Kestrel again", "kestrel", &[]).await;
+        assert_eq!(svc.list(&page(Some(anna.id), 20, 0)).await.total, 7);
+        svc.client.delete_article("note-1", jake.id).await.expect("delete");
+        let after = svc.list(&page(None, 20, 0)).await;
+        assert_eq!(after.total, 6);
+        assert!(after.articles.iter().all(|a| a.slug != "note-1"));
+        let past_the_end = svc.list(&page(Some(anna.id), 20, 40)).await;
+        assert_eq!((past_the_end.articles.len(), past_the_end.total), (0, 6));
+    }
+
     async fn every_write_keeps_the_search_exact(svc: TestService) {
         let jake = svc.user("jake").await;
         svc.publish(jake.id, "Kestrel notes", "Seen a kestrel today.", &["birds"]).await;

@@ -268,6 +268,65 @@ mod tests {
     use crate::store::{article_list::ListFilter, backend::ReadCost};
 
     #[tokio::test]
+    async fn a_search_is_ranked_once_for_every_viewer_and_page_until_the_next_write() {
+        use crate::store::read_cache::search_key;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, jake) = open_with_user(dir.path(), "jake").await;
+        let publish = |n: u32| {
+            store.insert_article(db_client::NewArticle {
+                author: jake,
+                slug: format!("note-{n}"),
+                title: format!("Note {n}"),
+                description: "d".into(),
+                body: "a kestrel".into(),
+                tags: Vec::new(),
+            })
+        };
+        for n in 1..=3 {
+            publish(n).await.expect("article");
+        }
+        let filter = db_client::ArticleFilter {
+            q: Some("kestrel".into()),
+            viewer: Some(jake),
+            limit: 2,
+            ..db_client::ArticleFilter::default()
+        };
+        let key = search_key(&filter);
+        page_slugs(&store, &filter).await;
+        let version = store.cache.local_version();
+        let ranked = store.cache.search_hits(&key, version).expect("ranked");
+        assert_eq!(ranked.len(), 3);
+
+        // Another reader, another page: the same ranking, not a new one.
+        let other = db_client::ArticleFilter {
+            viewer: None,
+            offset: 2,
+            ..filter.clone()
+        };
+        let (slugs, total) = page_slugs(&store, &other).await;
+        assert_eq!((slugs, total), (vec!["note-1".to_owned()], 3.into()));
+        let again = store
+            .cache
+            .search_hits(&search_key(&other), version)
+            .expect("kept");
+        assert!(Arc::ptr_eq(&ranked, &again), "ranked again");
+
+        publish(4).await.expect("article");
+        let now = store.cache.local_version();
+        assert_ne!(now, version);
+        assert_eq!(page_slugs(&store, &filter).await.1, 4);
+        assert_eq!(
+            store
+                .cache
+                .search_hits(&key, now)
+                .expect("ranked anew")
+                .len(),
+            4
+        );
+        store.close().await;
+    }
+
+    #[tokio::test]
     async fn a_backup_of_a_folder_without_databases_says_so_and_leaves_nothing_there() {
         let dir = tempfile::tempdir().expect("tempdir");
         let refused = SnapshotSources::open(dir.path())
