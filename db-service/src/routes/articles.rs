@@ -88,10 +88,6 @@ async fn list_articles(
     State(state): State<AppState>,
     QueryArgs(filter): QueryArgs<ArticleFilter>,
 ) -> Result<Response, ServiceError> {
-    let _turn = match filter.q {
-        Some(_) => Some(state.searches.take().await?),
-        None => None,
-    };
     let json = state.store.list_articles(&filter).await?;
     Ok((
         [(

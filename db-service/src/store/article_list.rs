@@ -10,7 +10,6 @@ use db_client::{ArticleFilter, ArticlePage, UserId, MAX_OFFSET, MAX_PAGE_SIZE};
 use super::{
     backend::{Backend, Conn, ReadCost, Record},
     direct_readers::MAX_ROWS_READ_DIRECTLY,
-    read_cache::search_key,
     rows::{ArticleRow, CountedArticleRow},
     search::{Scored, SearchTerms},
     sql::{Dialect, SqlQuery},
@@ -33,8 +32,8 @@ impl<B: Backend> SqlStore<B> {
         };
         self.cached(
             |cache, version| cache.list(&key, version),
-            async {
-                let page = self.query_articles(filter, limit, offset).await?;
+            |version| async move {
+                let page = self.query_articles(filter, limit, offset, version).await?;
                 let mut json =
                     serde_json::to_vec(&page).map_err(|e| ServiceError::Internal(e.into()))?;
                 // The cache counts a page by its length: without this, the vector's spare capacity (up to as
@@ -47,11 +46,13 @@ impl<B: Backend> SqlStore<B> {
         .await
     }
 
+    /// The page `filter` asks for, as the data is at `version` or later.
     async fn query_articles(
         &self,
         filter: &ArticleFilter,
         limit: u32,
         offset: u64,
+        version: u64,
     ) -> Result<ArticlePage, ServiceError> {
         let Some(resolved) = self.resolve_filter(filter).await? else {
             return Ok(ArticlePage {
@@ -65,8 +66,15 @@ impl<B: Backend> SqlStore<B> {
             false => resolved.cost(limit, offset),
         };
         if resolved.search.is_some() && resolved.feed_authors.is_none() {
-            return self.search_page(filter, &resolved, limit, offset).await;
+            return self
+                .search_page(filter, resolved, limit, offset, version)
+                .await;
         }
+        // A search within a feed, ranked for this page alone.
+        let _turn = match resolved.search {
+            Some(_) => Some(self.search_turns.take().await?),
+            None => None,
+        };
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let page =
             resolved.page_query(B::DIALECT, filter.viewer, filter.with_bodies, limit, offset);
@@ -100,30 +108,32 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 
-    /// A page of a search (not within a feed, whose authors are not part of the data's version): the matches are
-    /// ranked once per version of the data, for every viewer and page ([`ReadCache::search_hits`]); the page's
-    /// rows are then read by id, as its viewer sees them.
+    /// A page of a search not within a feed (whose key would carry every author followed): the matches are ranked
+    /// once per version of the data, for every viewer and page, under the filter as resolved to ids (the same
+    /// ranking whatever names or case the request used, never another user's after a rename), taking a turn only
+    /// to rank; the page's rows are then read by id, as its viewer sees them.
     async fn search_page(
         &self,
         filter: &ArticleFilter,
-        resolved: &ListFilter,
+        resolved: ListFilter,
         limit: u32,
         offset: u64,
+        version: u64,
     ) -> Result<ArticlePage, ServiceError> {
-        let key = search_key(filter);
-        let ranked = self
-            .cached(
-                |cache, version| cache.search_hits(&key, version),
-                async {
-                    let query = resolved.ranked_ids_query(B::DIALECT);
-                    let ids = self.read_rows::<(i64,)>(&query, ReadCost::Any).await?;
-                    let mut ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
-                    ids.shrink_to_fit();
-                    Ok(Arc::new(ids))
-                },
-                |cache, version, ids| cache.put_search_hits(key.clone(), version, Arc::clone(ids)),
-            )
-            .await?;
+        let ranked = match self.cache.search_hits(&resolved, version) {
+            Some(ranked) => ranked,
+            None => {
+                let _turn = self.search_turns.take().await?;
+                let query = resolved.ranked_ids_query(B::DIALECT);
+                let ids = self.read_rows::<(i64,)>(&query, ReadCost::Any).await?;
+                let mut ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
+                ids.shrink_to_fit();
+                let ranked = Arc::new(ids);
+                self.cache
+                    .put_search_hits(resolved, version, Arc::clone(&ranked));
+                ranked
+            }
+        };
         let start = usize::try_from(offset)
             .unwrap_or(usize::MAX)
             .min(ranked.len());
@@ -217,7 +227,7 @@ impl<B: Backend> SqlStore<B> {
 const MAX_FEED_AUTHORS_COUNTED_IN_PAGE: usize = 1_000;
 
 /// The filters of one list call, resolved to ids.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 pub(super) struct ListFilter {
     pub tag: Option<String>,
     pub author_id: Option<i64>,
@@ -473,7 +483,8 @@ impl ListFilter {
     }
 }
 
-/// `SELECT` of the articles `ids` as `viewer` sees them, in that order.
+/// `SELECT` of the articles `ids` as `viewer` sees them, in that order. On SQLite one statement text for every
+/// page (the ids one JSON parameter), so it stays in each connection's cache of prepared statements.
 fn rows_by_id_query(
     dialect: Dialect,
     viewer: Option<UserId>,
@@ -482,15 +493,23 @@ fn rows_by_id_query(
 ) -> SqlQuery {
     let mut q = SqlQuery::default();
     dialect.select_articles(&mut q, viewer, with_bodies);
-    q.push(" FROM articles a WHERE a.id IN ")
-        .push_id_list(dialect, ids)
-        .push(" ORDER BY CASE a.id");
-    for (position, id) in ids.iter().enumerate() {
-        q.push(" WHEN ")
-            .bind_int(Some(*id))
-            .push(&format!(" THEN {position}"));
+    match dialect {
+        Dialect::Sqlite => {
+            let list = serde_json::Value::from(ids).to_string();
+            q.push(" FROM json_each(")
+                .bind_text(&list)
+                .push(") page JOIN articles a ON a.id = page.value ORDER BY page.key");
+        }
+        Dialect::Mysql => {
+            q.push(" FROM articles a WHERE a.id IN ")
+                .push_id_list(dialect, ids)
+                .push(" ORDER BY FIELD(a.id");
+            for id in ids {
+                q.push(", ").bind_int(Some(*id));
+            }
+            q.push(")");
+        }
     }
-    q.push(" END");
     q
 }
 

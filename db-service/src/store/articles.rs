@@ -318,7 +318,7 @@ impl<B: Backend> SqlStore<B> {
     ) -> Result<Arc<ArticleRecord>, ServiceError> {
         self.cached(
             |cache, version| cache.article(slug, viewer, version),
-            async {
+            |_| async {
                 let mut q = SqlQuery::default();
                 B::DIALECT.select_articles(&mut q, viewer, true);
                 q.push(" FROM articles a WHERE a.slug = ").bind_text(slug);

@@ -68,6 +68,8 @@ pub struct SqlStore<B: Backend> {
     cache: Arc<ReadCache>,
     /// How the data's version is known.
     freshness: Arc<Freshness>,
+    /// Whose turn it is to rank a search.
+    search_turns: search::SearchTurns,
     /// Who batches writes: the databases' sole writer (SQLite) or this replica's writer of new articles (MySQL).
     writers: Writers,
 }
@@ -133,6 +135,7 @@ impl<B: Backend> Clone for SqlStore<B> {
             blog: self.blog.clone(),
             cache: Arc::clone(&self.cache),
             freshness: Arc::clone(&self.freshness),
+            search_turns: self.search_turns.clone(),
             writers: self.writers.clone(),
         }
     }
@@ -273,19 +276,22 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// Answers from the cache (`get`) when the value there was read at the data's current version; otherwise
-    /// reads it (`read`) and caches it (`put`) under the version seen before reading. Should a write commit
+    /// reads it (`read`, given that version) and caches it (`put`) under the version seen before reading. Should a write commit
     /// meanwhile, the value is kept under a version that has already passed, and never served.
-    async fn cached<T>(
+    async fn cached<T, F>(
         &self,
         get: impl FnOnce(&ReadCache, u64) -> Option<T>,
-        read: impl Future<Output = Result<T, ServiceError>>,
+        read: impl FnOnce(u64) -> F,
         put: impl FnOnce(&ReadCache, u64, &T),
-    ) -> Result<T, ServiceError> {
+    ) -> Result<T, ServiceError>
+    where
+        F: Future<Output = Result<T, ServiceError>>,
+    {
         let version = self.version().await?;
         if let Some(hit) = get(&self.cache, version) {
             return Ok(hit);
         }
-        let value = read.await?;
+        let value = read(version).await?;
         put(&self.cache, version, &value);
         Ok(value)
     }

@@ -24,6 +24,8 @@ use std::{
 use bytes::Bytes;
 use db_client::{ArticleFilter, ArticleRecord, AuthorView, UserId};
 
+use super::article_list::ListFilter;
+
 /// Entries per map; past it, stale entries go first (in a map of one version), then the least recently used
 /// (Generational::put). Pages are kept per viewer, so this is how many readers' pages a map holds between writes:
 /// at 512, a thousand signed-in readers evicted each other (bench/api.sh). [`MAX_BYTES`] binds first for lists (a
@@ -32,8 +34,8 @@ use db_client::{ArticleFilter, ArticleRecord, AuthorView, UserId};
 /// lets through.
 const MAX_ENTRIES: usize = 4096;
 
-/// Bytes of values per map, evicted the same way (k8s/README.md, "Memory"): with five maps, the cache holds at
-/// most about 5 × this.
+/// Bytes of values per map, evicted the same way (k8s/README.md, "Memory"): with six maps, the cache holds at
+/// most about 6 × this (a search's ranking is at most 80 KiB: 10,000 ids).
 const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 /// Followers share this many versions of whom they follow (by id, modulo): a follow makes the cached followees
@@ -49,9 +51,9 @@ pub struct ReadCache {
     /// The version of data only this process writes (SQLite).
     local_version: AtomicU64,
     lists: Generational<ArticleFilter, Bytes>,
-    /// A search's matching ids in the order its pages show them, for every viewer and page (the filter without
-    /// viewer, limit and offset): ranking them is a search's whole cost.
-    searches: Generational<ArticleFilter, Vec<i64>>,
+    /// A search's matching ids in the order its pages show them, for every viewer and page, under its filter as
+    /// resolved to ids: ranking them is a search's whole cost.
+    searches: Generational<ListFilter, Vec<i64>>,
     articles: Generational<(String, Option<UserId>), ArticleRecord>,
     tags: Generational<(), Vec<String>>,
     /// Moves when a user's name, bio or image changes.
@@ -103,13 +105,13 @@ impl ReadCache {
         self.lists.put(key, version, Arc::new(page));
     }
 
-    /// A search's ranked ids (`key` as [`search_key`] makes it), if read at `version`.
-    pub fn search_hits(&self, key: &ArticleFilter, version: u64) -> Option<Arc<Vec<i64>>> {
-        self.searches.get(key, version)
+    /// The ranked ids of the search `filter` describes, if read at `version`.
+    pub(super) fn search_hits(&self, filter: &ListFilter, version: u64) -> Option<Arc<Vec<i64>>> {
+        self.searches.get(filter, version)
     }
 
-    pub fn put_search_hits(&self, key: ArticleFilter, version: u64, ids: Arc<Vec<i64>>) {
-        self.searches.put(key, version, ids);
+    pub(super) fn put_search_hits(&self, filter: ListFilter, version: u64, ids: Arc<Vec<i64>>) {
+        self.searches.put(filter, version, ids);
     }
 
     pub fn article(
@@ -203,18 +205,6 @@ impl Followees {
             Followees::Listed(ids) => Some(ids),
             Followees::TooMany => None,
         }
-    }
-}
-
-/// What a search's ranked ids are cached under: its filter, without what only chooses among them (the page) or
-/// how they are shown (the viewer, bodies).
-pub fn search_key(filter: &ArticleFilter) -> ArticleFilter {
-    ArticleFilter {
-        viewer: None,
-        limit: 0,
-        offset: 0,
-        with_bodies: false,
-        ..filter.clone()
     }
 }
 

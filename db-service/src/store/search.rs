@@ -3,11 +3,43 @@
 //! (relevance: higher is better). Only the newest [`SEARCH_WINDOW`] matches are scored and counted. One cost still
 //! grows with the data: to weigh each word, bm25 counts the articles holding it, reading every index entry of a
 //! word most articles hold (about 80 ms of a core per search at 1,000,000 articles, measured through db-service);
-//! searches therefore take turns (state.rs `SearchTurns`), and a page's count does without the score.
+//! rankings therefore take turns ([`SearchTurns`]), are kept for every viewer and page until the data changes
+//! (ReadCache::search_hits), and a count does without the score.
+
+use std::{sync::Arc, time::Duration};
 
 use db_client::SEARCH_WINDOW;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::sql::{Dialect, SqlQuery};
+use crate::error::ServiceError;
+
+/// Rankings run one at a time. A search for a word most articles hold reads the index entry of every one of them
+/// (bm25: about 80 ms of a core at 1,000,000 articles), so a crowd of such searches would otherwise take every core
+/// from everyone else; this way they take one at most, and wait for each other. A ranking the read cache holds
+/// (ReadCache::search_hits), or a page the list cache holds, takes no turn.
+#[derive(Debug, Clone)]
+pub struct SearchTurns(Arc<Semaphore>);
+
+impl Default for SearchTurns {
+    fn default() -> Self {
+        Self(Arc::new(Semaphore::new(1)))
+    }
+}
+
+impl SearchTurns {
+    /// How long a search waits for its turn before it is answered 503.
+    const MAX_WAIT: Duration = Duration::from_secs(2);
+
+    /// Waits for this search's turn (held until the permit is dropped), or `Busy` after [`Self::MAX_WAIT`].
+    pub async fn take(&self) -> Result<OwnedSemaphorePermit, ServiceError> {
+        tokio::time::timeout(Self::MAX_WAIT, Arc::clone(&self.0).acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or(ServiceError::Busy)
+    }
+}
 
 /// Whether a search's hits carry their relevance (a page's order) or not (its count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +137,15 @@ impl SearchTerms {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn one_search_at_a_time_and_the_next_waits_at_most_its_bound() {
+        let turns = SearchTurns::default();
+        let first = turns.take().await.expect("first turn");
+        assert!(matches!(turns.take().await, Err(ServiceError::Busy)));
+        drop(first);
+        assert!(turns.take().await.is_ok());
+    }
 
     #[test]
     fn only_letters_and_digits_reach_the_index_and_words_are_bounded() {

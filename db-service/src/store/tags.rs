@@ -88,7 +88,7 @@ impl<B: Backend> SqlStore<B> {
     pub async fn list_tags(&self) -> Result<Arc<Vec<String>>, ServiceError> {
         self.cached(
             ReadCache::tags,
-            async {
+            |_| async {
                 let rows: Vec<(String,)> = self.blog.fetch_all_long(&ranking(B::DIALECT)).await?;
                 Ok(Arc::new(rows.into_iter().map(|(tag,)| tag).collect()))
             },

@@ -138,6 +138,51 @@ on_every_backend! {
         assert_eq!((past_the_end.articles.len(), past_the_end.total), (0, 6));
     }
 
+    /// A ranking is kept under the filter as resolved to users' ids: a name that passed to another user leads to
+    /// that user's articles at once, and `favorited` and bodies are each their own request.
+    async fn a_search_by_a_name_follows_the_name_to_its_new_owner(svc: TestService) {
+        let [alice, anna] = svc.users(["alice", "anna"]).await;
+        svc.publish(alice.id, "Kestrel days", "a kestrel", &[]).await;
+        svc.set_favorite("kestrel-days", anna.id, true).await;
+        let by = |author: Option<&str>, favorited: Option<&str>| ArticleFilter {
+            q: Some("kestrel".into()),
+            author: author.map(str::to_owned),
+            favorited: favorited.map(str::to_owned),
+            ..ArticleFilter::default()
+        };
+        assert_eq!(svc.list(&by(Some("alice"), None)).await.total, 1);
+        assert_eq!(svc.list(&by(None, Some("anna"))).await.total, 1);
+        assert_eq!(svc.list(&by(None, Some("alice"))).await.total, 0, "alice favorited nothing");
+
+        let rename = |name: &str| db_client::UserChanges {
+            username: Some(name.into()),
+            ..Default::default()
+        };
+        svc.client.update_user(alice.id, &rename("alicia")).await.expect("rename");
+        let newcomer = svc
+            .client
+            .create_user(&db_client::NewUser {
+                username: "alice".into(),
+                email: "the-new-alice@example.com".into(),
+                password_hash: "$argon2id$x".into(),
+            })
+            .await
+            .expect("the name taken again");
+        assert_ne!(newcomer.id, alice.id);
+        assert_eq!(svc.list(&by(Some("alice"), None)).await.total, 0, "the new alice wrote nothing");
+        assert_eq!(svc.list(&by(Some("alicia"), None)).await.total, 1);
+
+        let with_bodies = svc
+            .list(&ArticleFilter {
+                with_bodies: true,
+                ..by(Some("alicia"), None)
+            })
+            .await;
+        assert_eq!(with_bodies.articles[0].body.as_deref(), Some("a kestrel"));
+        let without = svc.list(&by(Some("alicia"), None)).await;
+        assert_eq!(without.articles[0].body, None);
+    }
+
     async fn every_write_keeps_the_search_exact(svc: TestService) {
         let jake = svc.user("jake").await;
         svc.publish(jake.id, "Kestrel notes", "Seen a kestrel today.", &["birds"]).await;

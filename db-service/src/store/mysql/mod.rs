@@ -80,6 +80,7 @@ pub async fn open(
             version_query: version_query(&name),
             reads: VersionReads::default(),
         }),
+        search_turns: super::search::SearchTurns::default(),
         writers: Writers::Shared(article_batches),
     })
 }

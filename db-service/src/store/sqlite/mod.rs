@@ -24,7 +24,7 @@ use sqlx::{
 
 use super::{
     backend::Pools, direct_readers::DirectReaders, held_readers::HeldReaders,
-    read_cache::ReadCache, Freshness, SqlStore, Writers,
+    read_cache::ReadCache, search::SearchTurns, Freshness, SqlStore, Writers,
 };
 use crate::{
     config::Durability,
@@ -86,6 +86,7 @@ pub async fn open(
         blog,
         cache,
         freshness: Arc::new(Freshness::Local),
+        search_turns: SearchTurns::default(),
         writers: Writers::Sole(SoleWriter {
             blog_writer,
             follow_writer,
@@ -269,7 +270,6 @@ mod tests {
 
     #[tokio::test]
     async fn a_search_is_ranked_once_for_every_viewer_and_page_until_the_next_write() {
-        use crate::store::read_cache::search_key;
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, jake) = open_with_user(dir.path(), "jake").await;
         let publish = |n: u32| {
@@ -291,13 +291,18 @@ mod tests {
             limit: 2,
             ..db_client::ArticleFilter::default()
         };
-        let key = search_key(&filter);
+        // What the filter resolves to, whoever reads and whichever page.
+        let key = ListFilter {
+            search: crate::store::search::SearchTerms::parse("kestrel"),
+            ..ListFilter::default()
+        };
         page_slugs(&store, &filter).await;
         let version = store.cache.local_version();
         let ranked = store.cache.search_hits(&key, version).expect("ranked");
         assert_eq!(ranked.len(), 3);
 
-        // Another reader, another page: the same ranking, not a new one.
+        // Another reader, another page: the same ranking, not a new one, and no turn needed for it.
+        let ranking_elsewhere = store.search_turns.take().await.expect("the turn");
         let other = db_client::ArticleFilter {
             viewer: None,
             offset: 2,
@@ -305,11 +310,9 @@ mod tests {
         };
         let (slugs, total) = page_slugs(&store, &other).await;
         assert_eq!((slugs, total), (vec!["note-1".to_owned()], 3.into()));
-        let again = store
-            .cache
-            .search_hits(&search_key(&other), version)
-            .expect("kept");
+        let again = store.cache.search_hits(&key, version).expect("kept");
         assert!(Arc::ptr_eq(&ranked, &again), "ranked again");
+        drop(ranking_elsewhere);
 
         publish(4).await.expect("article");
         let now = store.cache.local_version();
