@@ -124,14 +124,23 @@ impl<B: Backend> SqlStore<B> {
             Some(ranked) => ranked,
             None => {
                 let _turn = self.search_turns.take().await?;
-                let query = resolved.ranked_ids_query(B::DIALECT);
-                let ids = self.read_rows::<(i64,)>(&query, ReadCost::Any).await?;
-                let mut ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
-                ids.shrink_to_fit();
-                let ranked = Arc::new(ids);
-                self.cache
-                    .put_search_hits(resolved, version, Arc::clone(&ranked));
-                ranked
+                // While this request waited, the one before may have ranked the same search, or a write have
+                // passed: the version now is as good for this page (the data is at least as new) and keeps
+                // what is ranked next for those who come after.
+                let now = self.version().await?;
+                match self.cache.search_hits(&resolved, now) {
+                    Some(ranked) => ranked,
+                    None => {
+                        let query = resolved.ranked_ids_query(B::DIALECT);
+                        let ids = self.read_rows::<(i64,)>(&query, ReadCost::Any).await?;
+                        let mut ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
+                        ids.shrink_to_fit();
+                        let ranked = Arc::new(ids);
+                        self.cache
+                            .put_search_hits(resolved, now, Arc::clone(&ranked));
+                        ranked
+                    }
+                }
             }
         };
         let start = usize::try_from(offset)

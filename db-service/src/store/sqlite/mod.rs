@@ -312,6 +312,40 @@ mod tests {
         assert_eq!((slugs, total), (vec!["note-1".to_owned()], 3.into()));
         let again = store.cache.search_hits(&key, version).expect("kept");
         assert!(Arc::ptr_eq(&ranked, &again), "ranked again");
+        // The same words spelled with other marks are the same search.
+        page_slugs(
+            &store,
+            &db_client::ArticleFilter {
+                q: Some("kestrel!!".into()),
+                ..other.clone()
+            },
+        )
+        .await;
+        let same = store.cache.search_hits(&key, version).expect("kept");
+        assert!(Arc::ptr_eq(&ranked, &same), "ranked again for other marks");
+        // What is not ranked yet waits for the turn: here for longer than a search may wait.
+        let anna = store
+            .insert_user(&conduit_testkit::new_user("anna"))
+            .await
+            .expect("anna")
+            .id;
+        store.set_follow("jake", anna, true).await.expect("follow");
+        for unranked in [
+            db_client::ArticleFilter {
+                q: Some("note".into()),
+                ..other.clone()
+            },
+            db_client::ArticleFilter {
+                followed_by: Some(anna),
+                ..other.clone()
+            },
+        ] {
+            let refused = store.list_articles(&unranked).await.expect_err("busy");
+            assert!(
+                matches!(refused, crate::error::ServiceError::Busy),
+                "{refused:?}"
+            );
+        }
         drop(ranking_elsewhere);
 
         publish(4).await.expect("article");
