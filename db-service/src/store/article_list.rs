@@ -96,16 +96,8 @@ impl<B: Backend> SqlStore<B> {
             };
             (total, rows.into_iter().map(|counted| counted.row).collect())
         };
-        let authors = self
-            .authors(rows.iter().map(|r| r.author_id).collect(), filter.viewer)
-            .await?;
-        Ok(ArticlePage {
-            articles: rows
-                .into_iter()
-                .map(|row| row.into_record(&authors))
-                .collect::<Result<_, _>>()?,
-            total: u64::try_from(total).unwrap_or(0),
-        })
+        self.page_of(rows, filter.viewer, u64::try_from(total).unwrap_or(0))
+            .await
     }
 
     /// A page of a search not within a feed (whose key would carry every author followed): the matches are ranked
@@ -159,15 +151,25 @@ impl<B: Backend> SqlStore<B> {
             let query = rows_by_id_query(B::DIALECT, filter.viewer, filter.with_bodies, page);
             self.read_rows(&query, cost).await?
         };
+        self.page_of(rows, filter.viewer, ranked.len() as u64).await
+    }
+
+    /// A page of `rows` with their authors as `viewer` sees them, out of `total`.
+    async fn page_of(
+        &self,
+        rows: Vec<ArticleRow>,
+        viewer: Option<UserId>,
+        total: u64,
+    ) -> Result<ArticlePage, ServiceError> {
         let authors = self
-            .authors(rows.iter().map(|r| r.author_id).collect(), filter.viewer)
+            .authors(rows.iter().map(|r| r.author_id).collect(), viewer)
             .await?;
         Ok(ArticlePage {
             articles: rows
                 .into_iter()
                 .map(|row| row.into_record(&authors))
                 .collect::<Result<_, _>>()?,
-            total: ranked.len() as u64,
+            total,
         })
     }
 
