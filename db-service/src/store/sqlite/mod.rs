@@ -346,7 +346,39 @@ mod tests {
                 "{refused:?}"
             );
         }
+        // A search that waited for its turn while a write passed ranks at the version after it, for those who
+        // come after.
+        let waiting = tokio::spawn({
+            let (store, filter) = (
+                store.clone(),
+                db_client::ArticleFilter {
+                    q: Some("note".into()),
+                    ..other.clone()
+                },
+            );
+            async move { store.list_articles(&filter).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        store
+            .set_follow("jake", anna, false)
+            .await
+            .expect("unfollow");
         drop(ranking_elsewhere);
+        waiting
+            .await
+            .expect("task")
+            .expect("ranked once the turn was free");
+        let notes = ListFilter {
+            search: crate::store::search::SearchTerms::parse("note"),
+            ..ListFilter::default()
+        };
+        assert!(
+            store
+                .cache
+                .search_hits(&notes, store.cache.local_version())
+                .is_some(),
+            "kept under the version it was ranked at"
+        );
 
         publish(4).await.expect("article");
         let now = store.cache.local_version();
