@@ -21,17 +21,15 @@ impl FolderLock {
     /// Takes a data dir's lock at once, or fails saying what may hold it.
     pub fn try_acquire(data_dir: &Path) -> anyhow::Result<Self> {
         let (file, path) = open(data_dir)?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self { _file: file }),
-            Err(TryLockError::WouldBlock) => bail!(
+        let taken = file.try_lock();
+        held(file, &path, taken, || {
+            format!(
                 "{} is in use by a running db-service (or a `db-service restore`, `compact` or `import`); stop it \
                  first",
                 data_dir.display()
-            ),
-            Err(TryLockError::Error(e)) => {
-                Err(e).with_context(|| format!("cannot lock {}", path.display()))
-            }
-        }
+            )
+        })
+        .map(|file| Self { _file: file })
     }
 
     /// Waits for the lock.
@@ -59,32 +57,44 @@ impl FilesLock {
     /// For copying every file of `data_dir` as one set.
     pub fn try_read(data_dir: &Path) -> anyhow::Result<Self> {
         let (file, path) = open_named(data_dir, FILES_LOCK)?;
-        match file.try_lock_shared() {
-            Ok(()) => Ok(Self { _file: file }),
-            Err(TryLockError::WouldBlock) => bail!(
+        let taken = file.try_lock_shared();
+        held(file, &path, taken, || {
+            format!(
                 "the files in {} are being replaced (a `db-service restore`, `compact` or `import` is running): \
                  run this again once it has finished",
                 data_dir.display()
-            ),
-            Err(TryLockError::Error(e)) => {
-                Err(e).with_context(|| format!("cannot lock {}", path.display()))
-            }
-        }
+            )
+        })
+        .map(|file| Self { _file: file })
     }
 
     /// For replacing files of `data_dir`.
     pub fn try_replace(data_dir: &Path) -> anyhow::Result<Self> {
         let (file, path) = open_named(data_dir, FILES_LOCK)?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self { _file: file }),
-            Err(TryLockError::WouldBlock) => bail!(
+        let taken = file.try_lock();
+        held(file, &path, taken, || {
+            format!(
                 "the files in {} are in use by another db-service command (a `backup` or `export` copying \
                  them, or a `restore`, `compact` or `import` replacing them): run this again once it has finished",
                 data_dir.display()
-            ),
-            Err(TryLockError::Error(e)) => {
-                Err(e).with_context(|| format!("cannot lock {}", path.display()))
-            }
+            )
+        })
+        .map(|file| Self { _file: file })
+    }
+}
+
+/// The lock file at `path` once `taken` says it is held; `in_use` names who may hold it when another does.
+fn held(
+    file: File,
+    path: &Path,
+    taken: Result<(), TryLockError>,
+    in_use: impl FnOnce() -> String,
+) -> anyhow::Result<File> {
+    match taken {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => bail!("{}", in_use()),
+        Err(TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
         }
     }
 }

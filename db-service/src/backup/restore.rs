@@ -78,11 +78,11 @@ pub fn refuse_after_interrupted_restore(data_dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Replaces the databases in `data_dir` with those of the backup at `source`. Refuses while a db-service holds
-/// the data directory, or a `db-service backup` or `export` is copying its files. The backup's files are first copied (or downloaded) into a staging folder in `data_dir`
-/// and verified there — sizes, SHA-256 and integrity against the manifest — before anything live is touched; the
-/// replaced files (with their -wal, -shm, -journal) are then moved to `data_dir/replaced-before-<id>/` (or, after a restore
-/// that stopped while replacing files, to the folder that one used). Returns that folder, if anything was
-/// replaced.
+/// the data directory, or a `db-service backup` or `export` is copying its files. The backup's files are first
+/// copied (or downloaded) into a staging folder in `data_dir` and verified there — sizes, SHA-256 and integrity
+/// against the manifest — before anything live is touched; the replaced files (with their -wal, -shm, -journal)
+/// are then moved to `data_dir/replaced-before-<id>/` (or, after a restore that stopped while replacing files, to
+/// the folder that one used). Returns that folder, if anything was replaced.
 pub async fn restore(
     source: &BackupSource,
     data_dir: &Path,

@@ -60,16 +60,16 @@ impl<B: Backend> SqlStore<B> {
                 total: 0,
             });
         };
-        // Bodies (the Atom feed's) may be a megabyte each, written by others.
-        let cost = match filter.with_bodies {
-            true => ReadCost::Any,
-            false => resolved.cost(limit, offset),
-        };
         if resolved.search.is_some() && resolved.feed_authors.is_none() {
             return self
                 .search_page(filter, resolved, limit, offset, version)
                 .await;
         }
+        // Bodies (the Atom feed's) may be a megabyte each, written by others.
+        let cost = match filter.with_bodies {
+            true => ReadCost::Any,
+            false => resolved.cost(limit, offset),
+        };
         // A search within a feed, ranked for this page alone.
         let _turn = match resolved.search {
             Some(_) => Some(self.search_turns.take().await?),
@@ -114,26 +114,7 @@ impl<B: Backend> SqlStore<B> {
     ) -> Result<ArticlePage, ServiceError> {
         let ranked = match self.cache.search_hits(&resolved, version) {
             Some(ranked) => ranked,
-            None => {
-                let _turn = self.search_turns.take().await?;
-                // While this request waited, the one before may have ranked the same search, or a write have
-                // passed: the version now is as good for this page (the data is at least as new) and keeps
-                // what is ranked next for those who come after.
-                let now = self.version().await?;
-                match self.cache.search_hits(&resolved, now) {
-                    Some(ranked) => ranked,
-                    None => {
-                        let query = resolved.ranked_ids_query(B::DIALECT);
-                        let ids = self.read_rows::<(i64,)>(&query, ReadCost::Any).await?;
-                        let mut ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
-                        ids.shrink_to_fit();
-                        let ranked = Arc::new(ids);
-                        self.cache
-                            .put_search_hits(resolved, now, Arc::clone(&ranked));
-                        ranked
-                    }
-                }
-            }
+            None => self.rank(resolved).await?,
         };
         let start = usize::try_from(offset)
             .unwrap_or(usize::MAX)
@@ -152,6 +133,25 @@ impl<B: Backend> SqlStore<B> {
             self.read_rows(&query, cost).await?
         };
         self.page_of(rows, filter.viewer, ranked.len() as u64).await
+    }
+
+    /// The search `resolved` describes, ranked in its turn and kept. While this request waited, the one before may
+    /// have ranked the same search, or a write have passed: the version then is as good for this page (the data is
+    /// at least as new) and keeps what is ranked for those who come after.
+    async fn rank(&self, resolved: ListFilter) -> Result<Arc<Vec<i64>>, ServiceError> {
+        let _turn = self.search_turns.take().await?;
+        let now = self.version().await?;
+        if let Some(ranked) = self.cache.search_hits(&resolved, now) {
+            return Ok(ranked);
+        }
+        let query = resolved.ranked_ids_query(B::DIALECT);
+        let ids = self.read_rows::<(i64,)>(&query, ReadCost::Any).await?;
+        let mut ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
+        ids.shrink_to_fit();
+        let ranked = Arc::new(ids);
+        self.cache
+            .put_search_hits(resolved, now, Arc::clone(&ranked));
+        Ok(ranked)
     }
 
     /// A page of `rows` with their authors as `viewer` sees them, out of `total`.

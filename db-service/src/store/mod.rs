@@ -276,8 +276,8 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// Answers from the cache (`get`) when the value there was read at the data's current version; otherwise
-    /// reads it (`read`, given that version) and caches it (`put`) under the version seen before reading. Should a write commit
-    /// meanwhile, the value is kept under a version that has already passed, and never served.
+    /// reads it (`read`, given that version) and caches it (`put`) under the version seen before reading. Should a
+    /// write commit meanwhile, the value is kept under a version that has already passed, and never served.
     async fn cached<T, F>(
         &self,
         get: impl FnOnce(&ReadCache, u64) -> Option<T>,

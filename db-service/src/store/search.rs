@@ -87,23 +87,19 @@ impl SearchTerms {
     /// that skips it costs a fraction of the page beside it.
     pub fn push_hits(&self, dialect: Dialect, q: &mut SqlQuery, scored: Scored) {
         let expression = self.match_expression(dialect);
-        let newest = match (dialect, scored) {
-            (Dialect::Sqlite, Scored::Yes) => {
-                q.push(
-                    "hits (id, score) AS (SELECT rowid, bm25(article_search) FROM article_search \
-                     WHERE article_search MATCH ",
-                )
+        let newest = match dialect {
+            Dialect::Sqlite => {
+                let score = match scored {
+                    Scored::Yes => "bm25(article_search)",
+                    Scored::No => "0",
+                };
+                q.push(&format!(
+                    "hits (id, score) AS (SELECT rowid, {score} FROM article_search WHERE article_search MATCH "
+                ))
                 .bind_text(&expression);
                 "rowid"
             }
-            (Dialect::Sqlite, Scored::No) => {
-                q.push(
-                    "hits (id, score) AS (SELECT rowid, 0 FROM article_search WHERE article_search MATCH ",
-                )
-                .bind_text(&expression);
-                "rowid"
-            }
-            (Dialect::Mysql, scored) => {
+            Dialect::Mysql => {
                 let index = "MATCH (title, description, body, search_tags) AGAINST (";
                 q.push("hits (id, score) AS (SELECT id, ");
                 match scored {

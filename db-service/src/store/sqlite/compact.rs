@@ -49,8 +49,7 @@ impl std::fmt::Display for Compacted {
 
 /// Compacts users.db and blog.db in `data_dir`, in turn. Refuses while a db-service serves them (their folder's
 /// lock), a `db-service backup` or `export` copies them (the files lock), or another process has one open (a
-/// sqlite3 shell). Needs free space on
-/// the data volume for a copy of the larger file as it will be once compacted.
+/// sqlite3 shell). Needs free space on the data volume for a copy of the larger file as it will be once compacted.
 pub async fn compact(data_dir: &Path) -> anyhow::Result<Vec<Compacted>> {
     let _lock = FolderLock::try_acquire(data_dir)?;
     let _files = FilesLock::try_replace(data_dir)?;
