@@ -101,9 +101,10 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// A page of a search not within a feed (whose key would carry every author followed): the matches are ranked
-    /// once per version of the data, for every viewer and page, under the filter as resolved to ids (the same
-    /// ranking whatever names or case the request used, never another user's after a rename), taking a turn only
-    /// to rank; the page's rows are then read by id, as its viewer sees them.
+    /// once per version of what the ranking depends on ([`Self::articles_version_ranks`], else the data's), for
+    /// every viewer and page, under the filter as resolved to ids (the same ranking whatever names or case the
+    /// request used, never another user's after a rename), taking a turn only to rank; the page's rows are then
+    /// read by id, as its viewer sees them.
     async fn search_page(
         &self,
         filter: &ArticleFilter,
@@ -112,7 +113,11 @@ impl<B: Backend> SqlStore<B> {
         offset: u64,
         version: u64,
     ) -> Result<ArticlePage, ServiceError> {
-        let ranked = match self.cache.search_hits(&resolved, version) {
+        let kept = match self.articles_version_ranks(&resolved) {
+            Some(articles_version) => self.cache.search_hits(&resolved, articles_version),
+            None => self.cache.search_hits(&resolved, version),
+        };
+        let ranked = match kept {
             Some(ranked) => ranked,
             None => self.rank(resolved).await?,
         };
@@ -140,7 +145,10 @@ impl<B: Backend> SqlStore<B> {
     /// at least as new) and keeps what is ranked for those who come after.
     async fn rank(&self, resolved: ListFilter) -> Result<Arc<Vec<i64>>, ServiceError> {
         let _turn = self.search_turns.take().await?;
-        let now = self.version().await?;
+        let now = match self.articles_version_ranks(&resolved) {
+            Some(articles_version) => articles_version,
+            None => self.version().await?,
+        };
         if let Some(ranked) = self.cache.search_hits(&resolved, now) {
             return Ok(ranked);
         }
@@ -152,6 +160,15 @@ impl<B: Backend> SqlStore<B> {
         self.cache
             .put_search_hits(resolved, now, Arc::clone(&ranked));
         Ok(ranked)
+    }
+
+    /// The version of the articles, where it alone tells whether the ranking of `resolved` is current: on SQLite
+    /// (this process writes every article) for a search not within someone's favorites. Favorites, follows and
+    /// profiles change no search's matches or scores, so the rankings a crowd reads survive the writes it makes;
+    /// the rows of each page are still read as they are now. `None`: the data's version tells.
+    fn articles_version_ranks(&self, resolved: &ListFilter) -> Option<u64> {
+        (self.sole_writer() && resolved.favorited_by.is_none())
+            .then(|| self.cache.articles_version())
     }
 
     /// A page of `rows` with their authors as `viewer` sees them, out of `total`.

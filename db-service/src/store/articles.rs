@@ -375,7 +375,7 @@ impl<B: Backend> SqlStore<B> {
             })
             .await
         };
-        let id = self.write_then_mark_stale(Change::Blog, write).await?;
+        let id = self.write_then_mark_stale(Change::Article, write).await?;
         self.read_back(id, changes.editor).await
     }
 
@@ -404,7 +404,7 @@ impl<B: Backend> SqlStore<B> {
             })
             .await
         };
-        self.write_then_mark_stale(Change::Blog, write).await
+        self.write_then_mark_stale(Change::Article, write).await
     }
 
     /// Reads an article just written, as `viewer` sees it. On SQLite a reader suffices: each statement starts a

@@ -88,8 +88,8 @@ enum Writers {
 /// version stale; some also make stale what is cached at finer versions.
 #[derive(Debug, Clone, Copy)]
 enum Change {
-    /// Articles, tags, favorites.
-    Blog,
+    /// An article's text or tags, or its deletion (with its favorites and comments): what searches rank, too.
+    Article,
     /// A user's name, bio or image.
     Profile,
 }
@@ -330,7 +330,7 @@ impl<B: Backend> SqlStore<B> {
             return write.await;
         };
         let slots = match change {
-            Change::Blog => &sole.detached_blog_writes,
+            Change::Article => &sole.detached_blog_writes,
             Change::Profile => &sole.detached_user_writes,
         };
         let slot = Arc::clone(slots)
@@ -363,7 +363,7 @@ impl<B: Backend> SqlStore<B> {
             return;
         }
         match change {
-            Change::Blog => {}
+            Change::Article => self.cache.articles_changed(),
             Change::Profile => self.cache.profiles_changed(),
         }
         self.cache.invalidate();

@@ -11,7 +11,9 @@
 //! Two more maps hold what nearly every read needs from users.db, versioned more finely, since the writes a crowd
 //! makes (favorites, follows, comments) rarely change them: authors' profiles, stale only when a profile changes
 //! ([`ReadCache::profiles_changed`]), and whom each reader follows, stale only when that reader follows or
-//! unfollows someone ([`ReadCache::followees_changed`]).
+//! unfollows someone ([`ReadCache::followees_changed`]). Searches' rankings are too, on SQLite: stale only when an
+//! article is published, edited or deleted ([`ReadCache::articles_changed`]), unless the search is within someone's
+//! favorites.
 
 use std::{
     collections::HashMap,
@@ -53,8 +55,12 @@ pub struct ReadCache {
     local_version: AtomicU64,
     lists: Generational<ArticleFilter, Bytes>,
     /// A search's matching ids in the order its pages show them, for every viewer and page, under its filter as
-    /// resolved to ids: ranking them is a search's whole cost.
+    /// resolved to ids: ranking them is a search's whole cost. Each at the version of what it depends on
+    /// (SqlStore::articles_version_ranks): on SQLite [`ReadCache::articles_version`] unless it is within someone's
+    /// favorites, so that favorites, follows and profile edits — most of a crowd's writes — leave rankings kept.
     searches: Generational<ListFilter, Vec<i64>>,
+    /// Moves when an article is published, edited or deleted: what a search matches and how it ranks.
+    articles_version: AtomicU64,
     articles: Generational<(String, Option<UserId>), ArticleRecord>,
     tags: Generational<(), Vec<String>>,
     /// Moves when a user's name, bio or image changes.
@@ -73,7 +79,8 @@ impl Default for ReadCache {
         Self {
             local_version: AtomicU64::default(),
             lists: Generational::default(),
-            searches: Generational::default(),
+            searches: Generational::per_key(),
+            articles_version: AtomicU64::default(),
             articles: Generational::default(),
             tags: Generational::default(),
             profiles_version: AtomicU64::default(),
@@ -104,6 +111,18 @@ impl ReadCache {
 
     pub fn put_list(&self, key: ArticleFilter, version: u64, page: Bytes) {
         self.lists.put(key, version, Arc::new(page));
+    }
+
+    /// The version of the articles' text, tags and existence, when this process is their only writer.
+    pub fn articles_version(&self) -> u64 {
+        self.articles_version.load(Ordering::Acquire)
+    }
+
+    /// Marks what was ranked at the articles' version as stale. Call after an article was published, edited or
+    /// deleted, before [`ReadCache::invalidate`] (a reader that sees the data's new version then sees this one's
+    /// too) and before the write is acknowledged.
+    pub fn articles_changed(&self) {
+        self.articles_version.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The ranked ids of the search `filter` describes, if read at `version`.

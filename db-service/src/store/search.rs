@@ -3,8 +3,9 @@
 //! (relevance: higher is better). Only the newest [`SEARCH_WINDOW`] matches are scored and counted. One cost still
 //! grows with the data: to weigh each word, bm25 counts the articles holding it, reading every index entry of a
 //! word most articles hold (about 80 ms of a core per search at 1,000,000 articles, measured through db-service);
-//! rankings therefore take turns ([`SearchTurns`]), are kept for every viewer and page until the data changes
-//! (ReadCache::search_hits), and a count does without the score.
+//! rankings therefore take turns ([`SearchTurns`]), are kept for every viewer and page until what they rank changes
+//! (ReadCache::search_hits; on SQLite an article published, edited or deleted, not a favorite or follow), and a
+//! count does without the score.
 
 use std::{sync::Arc, time::Duration};
 
@@ -19,25 +20,39 @@ use crate::error::ServiceError;
 /// from everyone else; this way they take one at most, and wait for each other. A ranking the read cache holds
 /// (ReadCache::search_hits), or a page the list cache holds, takes no turn.
 #[derive(Debug, Clone)]
-pub struct SearchTurns(Arc<Semaphore>);
+pub struct SearchTurns {
+    turn: Arc<Semaphore>,
+    /// How long a search waits for its turn before it is answered 503.
+    max_wait: Duration,
+}
 
 impl Default for SearchTurns {
     fn default() -> Self {
-        Self(Arc::new(Semaphore::new(1)))
+        Self {
+            turn: Arc::new(Semaphore::new(1)),
+            max_wait: Duration::from_secs(2),
+        }
     }
 }
 
 impl SearchTurns {
-    /// How long a search waits for its turn before it is answered 503.
-    const MAX_WAIT: Duration = Duration::from_secs(2);
-
-    /// Waits for this search's turn (held until the permit is dropped), or `Busy` after [`Self::MAX_WAIT`].
+    /// Waits for this search's turn (held until the permit is dropped), or `Busy` after its wait.
     pub async fn take(&self) -> Result<OwnedSemaphorePermit, ServiceError> {
-        tokio::time::timeout(Self::MAX_WAIT, Arc::clone(&self.0).acquire_owned())
+        tokio::time::timeout(self.max_wait, Arc::clone(&self.turn).acquire_owned())
             .await
             .ok()
             .and_then(Result::ok)
             .ok_or(ServiceError::Busy)
+    }
+
+    /// The same turns, waited for at most `max_wait` (tests that need a search to give up without waiting the
+    /// real bound out).
+    #[cfg(test)]
+    pub fn waiting_at_most(&self, max_wait: Duration) -> Self {
+        Self {
+            turn: Arc::clone(&self.turn),
+            max_wait,
+        }
     }
 }
 
@@ -57,13 +72,15 @@ pub(super) struct SearchTerms(Vec<String>);
 
 impl SearchTerms {
     /// The words of `q` (the api sends them space-separated and checked); anything else in it is dropped.
-    /// `None` when no word remains.
+    /// `None` when no word remains. ASCII letters are lowered, as both indexes fold them (FTS5's unicode61 and
+    /// MySQL's `_ci` collation), so that "Rust" and "rust" are one search with one ranking; other letters are
+    /// left to the index's own folding.
     pub fn parse(q: &str) -> Option<Self> {
         let words: Vec<String> = q
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .take(MAX_WORDS)
-            .map(str::to_owned)
+            .map(str::to_ascii_lowercase)
             .collect();
         (!words.is_empty()).then_some(Self(words))
     }
@@ -136,24 +153,30 @@ mod tests {
 
     #[tokio::test]
     async fn one_search_at_a_time_and_the_next_waits_at_most_its_bound() {
-        let turns = SearchTurns::default();
+        let turns = SearchTurns::default().waiting_at_most(Duration::from_millis(50));
         let first = turns.take().await.expect("first turn");
         assert!(matches!(turns.take().await, Err(ServiceError::Busy)));
         drop(first);
         assert!(turns.take().await.is_ok());
+        assert_eq!(SearchTurns::default().max_wait, Duration::from_secs(2));
     }
 
     #[test]
     fn only_letters_and_digits_reach_the_index_and_words_are_bounded() {
-        let terms = SearchTerms::parse("rust\" OR body:x* -(café)").expect("words");
-        assert_eq!(terms.0, ["rust", "OR", "body", "x", "café"]);
+        let terms = SearchTerms::parse("Rust\" OR body:x* -(Café)").expect("words");
+        assert_eq!(terms.0, ["rust", "or", "body", "x", "café"]);
         assert_eq!(
             terms.match_expression(Dialect::Sqlite),
-            "\"rust\" \"OR\" \"body\" \"x\" \"café\""
+            "\"rust\" \"or\" \"body\" \"x\" \"café\""
         );
         assert_eq!(
             terms.match_expression(Dialect::Mysql),
-            "+rust +OR +body +x +café"
+            "+rust +or +body +x +café"
+        );
+        // Only ASCII is lowered here: other letters are as the index folds them.
+        assert_eq!(
+            SearchTerms::parse("ÉTÉ Wasm").expect("words").0,
+            ["ÉtÉ", "wasm"]
         );
         let many = SearchTerms::parse(&"word ".repeat(50)).expect("words");
         assert_eq!(many.0.len(), MAX_WORDS);

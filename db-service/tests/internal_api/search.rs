@@ -128,6 +128,31 @@ on_every_backend! {
         let annas = svc.list(&page(Some(anna.id), 20, 0)).await;
         let note_4 = annas.articles.iter().find(|a| a.slug == "note-4").expect("note-4");
         assert!(!note_4.favorited && note_4.favorites_count == 1);
+        // A search within someone's favorites depends on them.
+        let in_bobs_favorites = ArticleFilter {
+            favorited: Some("bob".into()),
+            ..page(None, 20, 0)
+        };
+        assert_eq!(titles_of(&svc.list(&in_bobs_favorites).await), ["Note 4"]);
+        svc.set_favorite("note-5", bob.id, true).await;
+        assert_eq!(titles_of(&svc.list(&in_bobs_favorites).await), ["Note 5", "Note 4"]);
+        // An article's words edited move it in the ranking at once, for every spelling of the search.
+        let edit = db_client::ArticleChanges {
+            editor: jake.id,
+            title: None,
+            slug: None,
+            description: None,
+            body: Some("kestrel, kestrel, kestrel: a kestrel".into()),
+            tags: None,
+        };
+        svc.client.update_article("note-3", &edit).await.expect("edit");
+        let upper = ArticleFilter {
+            q: Some("KESTREL".into()),
+            ..page(Some(bob.id), 20, 0)
+        };
+        let edited = svc.list(&upper).await;
+        let at = |title: &str| titles_of(&edited).iter().position(|t| *t == title).expect(title);
+        assert!(at("Note 3") < at("Note 5"), "more mentions first: {:?}", titles_of(&edited));
         svc.publish(bob.id, "Kestrel again", "kestrel", &[]).await;
         assert_eq!(svc.list(&page(Some(anna.id), 20, 0)).await.total, 7);
         svc.client.delete_article("note-1", jake.id).await.expect("delete");

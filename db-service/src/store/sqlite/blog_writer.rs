@@ -100,6 +100,14 @@ impl Job {
         };
     }
 
+    /// Whether the write may change what a search matches or how it ranks (ReadCache::articles_changed).
+    fn changes_articles(&self) -> bool {
+        match self {
+            Job::Create { .. } => true,
+            Job::Favorite { .. } | Job::Comment { .. } => false,
+        }
+    }
+
     /// Whether the write changes what the read cache holds (comments are not cached).
     fn changes_cached_reads(&self) -> bool {
         !matches!(self, Job::Comment { .. })
@@ -334,6 +342,9 @@ impl Writer {
         self.batches.fetch_add(1, Ordering::Relaxed);
         metrics::histogram!("db_blog_batch_size").record(jobs.len() as f64);
         metrics::counter!("db_blog_batches_total").increment(1);
+        if jobs.iter().any(|(job, _)| job.changes_articles()) {
+            self.cache.articles_changed();
+        }
         if jobs.iter().any(|(job, _)| job.changes_cached_reads()) {
             self.cache.invalidate();
         }

@@ -269,7 +269,7 @@ mod tests {
     use crate::store::{article_list::ListFilter, backend::ReadCost};
 
     #[tokio::test]
-    async fn a_search_is_ranked_once_for_every_viewer_and_page_until_the_next_write() {
+    async fn a_search_is_ranked_once_for_every_viewer_and_page_until_an_article_changes() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (store, jake) = open_with_user(dir.path(), "jake").await;
         let publish = |n: u32| {
@@ -297,7 +297,7 @@ mod tests {
             ..ListFilter::default()
         };
         page_slugs(&store, &filter).await;
-        let version = store.cache.local_version();
+        let version = store.cache.articles_version();
         let ranked = store.cache.search_hits(&key, version).expect("ranked");
         assert_eq!(ranked.len(), 3);
 
@@ -312,24 +312,64 @@ mod tests {
         assert_eq!((slugs, total), (vec!["note-1".to_owned()], 3.into()));
         let again = store.cache.search_hits(&key, version).expect("kept");
         assert!(Arc::ptr_eq(&ranked, &again), "ranked again");
-        // The same words spelled with other marks are the same search.
+        // The same words spelled with other marks or capitals are the same search.
         page_slugs(
             &store,
             &db_client::ArticleFilter {
-                q: Some("kestrel!!".into()),
+                q: Some("KESTREL!!".into()),
                 ..other.clone()
             },
         )
         .await;
         let same = store.cache.search_hits(&key, version).expect("kept");
         assert!(Arc::ptr_eq(&ranked, &same), "ranked again for other marks");
-        // What is not ranked yet waits for the turn: here for longer than a search may wait.
+
+        // A favorite and a follow change no ranking: it is kept through them (no turn is free to rank anew), and
+        // the page shows both at once.
         let anna = store
             .insert_user(&conduit_testkit::new_user("anna"))
             .await
             .expect("anna")
             .id;
+        store
+            .set_favorite("note-1", anna, true)
+            .await
+            .expect("favorite");
         store.set_follow("jake", anna, true).await.expect("follow");
+        let json = store
+            .list_articles(&db_client::ArticleFilter {
+                viewer: Some(anna),
+                ..other.clone()
+            })
+            .await
+            .expect("anna's page");
+        let page: serde_json::Value = serde_json::from_slice(&json).expect("json");
+        let seen = &page["articles"][0];
+        assert_eq!(
+            (
+                &seen["slug"],
+                &seen["favorited"],
+                &seen["favoritesCount"],
+                &seen["author"]["following"]
+            ),
+            (&"note-1".into(), &true.into(), &1.into(), &true.into()),
+            "{page}"
+        );
+        assert_eq!(store.cache.articles_version(), version);
+        let kept = store.cache.search_hits(&key, version).expect("kept");
+        assert!(Arc::ptr_eq(&ranked, &kept), "ranked again after a favorite");
+
+        // What is not ranked yet waits for the turn: here for longer than this impatient reader may wait.
+        let impatient = SqlStore {
+            search_turns: store
+                .search_turns
+                .waiting_at_most(std::time::Duration::from_millis(50)),
+            ..store.clone()
+        };
+        let in_annas_favorites = db_client::ArticleFilter {
+            favorited: Some("anna".into()),
+            ..other.clone()
+        };
         for unranked in [
             db_client::ArticleFilter {
                 q: Some("note".into()),
@@ -339,18 +379,25 @@ mod tests {
                 followed_by: Some(anna),
                 ..other.clone()
             },
+            in_annas_favorites.clone(),
         ] {
-            let refused = store.list_articles(&unranked).await.expect_err("busy");
+            let refused = impatient.list_articles(&unranked).await.expect_err("busy");
             assert!(
                 matches!(refused, crate::error::ServiceError::Busy),
                 "{refused:?}"
             );
         }
-        // A search that waited for its turn while a write passed ranks at the version after it, for those who
-        // come after.
+        // A search that waited for its turn while an article was published ranks at the version after it, for
+        // those who come after.
         let waiting = tokio::spawn({
+            let patient = SqlStore {
+                search_turns: store
+                    .search_turns
+                    .waiting_at_most(std::time::Duration::from_secs(60)),
+                ..store.clone()
+            };
             let (store, filter) = (
-                store.clone(),
+                patient,
                 db_client::ArticleFilter {
                     q: Some("note".into()),
                     ..other.clone()
@@ -359,10 +406,7 @@ mod tests {
             async move { store.list_articles(&filter).await }
         });
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        store
-            .set_follow("jake", anna, false)
-            .await
-            .expect("unfollow");
+        publish(4).await.expect("article");
         drop(ranking_elsewhere);
         waiting
             .await
@@ -372,17 +416,26 @@ mod tests {
             search: crate::store::search::SearchTerms::parse("note"),
             ..ListFilter::default()
         };
+        let now = store.cache.articles_version();
+        assert_ne!(now, version);
         assert!(
-            store
-                .cache
-                .search_hits(&notes, store.cache.local_version())
-                .is_some(),
+            store.cache.search_hits(&notes, now).is_some(),
             "kept under the version it was ranked at"
         );
 
-        publish(4).await.expect("article");
-        let now = store.cache.local_version();
-        assert_ne!(now, version);
+        // Within someone's favorites, a search depends on them: another favorite shows at once.
+        let first = db_client::ArticleFilter {
+            offset: 0,
+            ..in_annas_favorites.clone()
+        };
+        assert_eq!(page_slugs(&store, &first).await.1, 1);
+        store
+            .set_favorite("note-2", anna, true)
+            .await
+            .expect("favorite");
+        assert_eq!(page_slugs(&store, &first).await.1, 2);
+
+        // An article published moves the ranking on.
         assert_eq!(page_slugs(&store, &filter).await.1, 4);
         assert_eq!(
             store
@@ -392,6 +445,20 @@ mod tests {
                 .len(),
             4
         );
+        // So do an edit and a deletion.
+        let edit = db_client::ArticleChanges {
+            editor: jake,
+            title: None,
+            slug: None,
+            description: None,
+            body: Some("no bird here".into()),
+            tags: None,
+        };
+        store.update_article("note-2", &edit).await.expect("edit");
+        assert_ne!(store.cache.articles_version(), now);
+        assert_eq!(page_slugs(&store, &filter).await.1, 3);
+        store.delete_article("note-1", jake).await.expect("delete");
+        assert_eq!(page_slugs(&store, &filter).await.1, 2);
         store.close().await;
     }
 
