@@ -66,6 +66,9 @@ pub struct Cli {
     /// per user per minute, each as a burst.
     #[arg(long, env = "WRITES_PER_USER_PER_MINUTE", default_value = "120")]
     writes_per_user: NonZeroU32,
+    /// Searches (list requests with `q`) allowed per client address per minute, each as a burst.
+    #[arg(long, env = "SEARCHES_PER_IP_PER_MINUTE", default_value = "60")]
+    searches_per_ip: NonZeroU32,
     /// `dev` allows built-in secrets; `production` requires real ones.
     #[arg(long, env = "CONDUIT_ENV", value_enum, default_value = "production")]
     env: Environment,
@@ -187,6 +190,7 @@ impl Cli {
                 logins_per_account_and_client: self.login_attempts_per_account,
                 signups_per_client: self.signups_per_ip,
                 writes_per_user: self.writes_per_user,
+                searches_per_client: self.searches_per_ip,
             },
             log_format: self.log_format,
         })

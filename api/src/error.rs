@@ -78,6 +78,8 @@ pub enum Limited {
     Signup,
     /// Write attempts by one user.
     Writes,
+    /// Searches from one client address.
+    Searches,
 }
 
 impl Limited {
@@ -87,6 +89,7 @@ impl Limited {
             Limited::Login => "login",
             Limited::Signup => "signup",
             Limited::Writes => "writes",
+            Limited::Searches => "searches",
         }
     }
 
@@ -94,7 +97,7 @@ impl Limited {
     fn message(self) -> &'static str {
         match self {
             Limited::Login | Limited::Signup => "has too many attempts",
-            Limited::Writes => "are coming too fast",
+            Limited::Writes | Limited::Searches => "are coming too fast",
         }
     }
 }

@@ -4,7 +4,10 @@
 //! out from another. And on write attempts, per user: every write waits for a commit by a database's one writer,
 //! so one account writing as fast as it can would slow everyone's writes (counted by the `AuthUser` extractor once
 //! the token was found current, as far as this process knows: token_versions.rs). It bounds how fast an account
-//! writes, not how much: a quota on what an account stores would be another limit. Each api process keeps its own
+//! writes, not how much: a quota on what an account stores would be another limit. And on searches, per client
+//! address: a search for words db-service has not ranked since the articles last changed costs a ranking (up to
+//! about 80 ms of a core at 1,000,000 articles, one at a time for everyone), so one client making up searches as
+//! fast as it can would keep everyone else's waiting. Each api process keeps its own
 //! buckets: behind N processes serving the same requests, a client has up to N times each allowance.
 
 use std::{
@@ -43,15 +46,17 @@ pub struct Quotas {
     pub logins_per_account_and_client: NonZeroU32,
     pub signups_per_client: NonZeroU32,
     pub writes_per_user: NonZeroU32,
+    pub searches_per_client: NonZeroU32,
 }
 
-/// Keyed token buckets for logins, sign-ups and writes. Cheap to clone.
+/// Keyed token buckets for logins, sign-ups, writes and searches. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Limits {
     logins_by_client: Arc<DefaultKeyedRateLimiter<Client>>,
     logins_by_account: Arc<DefaultKeyedRateLimiter<(String, Client)>>,
     signups_by_client: Arc<DefaultKeyedRateLimiter<Client>>,
     writes_by_user: Arc<DefaultKeyedRateLimiter<UserId>>,
+    searches_by_client: Arc<DefaultKeyedRateLimiter<Client>>,
 }
 
 impl Limits {
@@ -68,6 +73,9 @@ impl Limits {
             ))),
             writes_by_user: Arc::new(RateLimiter::dashmap(Quota::per_minute(
                 quotas.writes_per_user,
+            ))),
+            searches_by_client: Arc::new(RateLimiter::dashmap(Quota::per_minute(
+                quotas.searches_per_client,
             ))),
         }
     }
@@ -94,6 +102,15 @@ impl Limits {
         refuse_when_empty(Limited::Writes, self.writes_by_user.check_key(&user))
     }
 
+    /// Counts one search (a list request with words to search for) from `client`; 429 with the wait once its
+    /// bucket is empty.
+    pub fn search(&self, client: Client) -> Result<(), ApiError> {
+        refuse_when_empty(
+            Limited::Searches,
+            self.searches_by_client.check_key(&client),
+        )
+    }
+
     /// Forgets buckets that have refilled, so memory stays bounded by recent clients. Runs until dropped.
     pub async fn prune_forever(self) {
         let mut ticks = tokio::time::interval(Duration::from_secs(60));
@@ -103,10 +120,12 @@ impl Limits {
             self.logins_by_account.retain_recent();
             self.signups_by_client.retain_recent();
             self.writes_by_user.retain_recent();
+            self.searches_by_client.retain_recent();
             self.logins_by_client.shrink_to_fit();
             self.logins_by_account.shrink_to_fit();
             self.signups_by_client.shrink_to_fit();
             self.writes_by_user.shrink_to_fit();
+            self.searches_by_client.shrink_to_fit();
         }
     }
 }
@@ -144,6 +163,7 @@ mod tests {
             logins_per_account_and_client: n(per_account),
             signups_per_client: n(signups),
             writes_per_user: n(2),
+            searches_per_client: n(2),
         })
     }
 
@@ -188,6 +208,24 @@ mod tests {
             Err(ApiError::TooManyRequests { what: Limited::Writes, retry_after }) if retry_after >= 1
         ));
         assert!(limits.write(UserId(2)).is_ok());
+    }
+
+    #[test]
+    fn a_client_is_refused_after_its_burst_of_searches_and_nobody_else_is() {
+        let limits = limits(100, 100, 1);
+        let searcher = client("2001:db8:1:2::7");
+        assert!(limits.search(searcher).is_ok());
+        // Another address of the same /64 is the same client.
+        assert!(limits.search(client("2001:db8:1:2::8")).is_ok());
+        assert!(matches!(
+            limits.search(searcher),
+            Err(ApiError::TooManyRequests { what: Limited::Searches, retry_after }) if retry_after >= 1
+        ));
+        assert!(limits.search(client("2001:db8:1:3::7")).is_ok());
+        assert!(
+            limits.write(UserId(1)).is_ok(),
+            "searches are counted apart"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use api_types::{Article, ArticleEnvelope, NewArticle, UpdateArticle};
 use axum::{
+    extract::State,
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -21,7 +22,7 @@ use crate::{
         FieldErrors,
     },
     error::ApiError,
-    extract::{Db, Json, Path, Query},
+    extract::{ClientAddr, Db, Json, Path, Query},
     state::AppState,
 };
 
@@ -103,7 +104,9 @@ fn filter_value(
 }
 
 async fn list_articles(
+    State(state): State<AppState>,
     Db(db): Db,
+    ClientAddr(client): ClientAddr,
     viewer: MaybeAuthUser,
     Query(query): Query<ListArticlesQuery>,
 ) -> Result<Response, ApiError> {
@@ -142,6 +145,9 @@ async fn list_articles(
         viewer: viewer.id(),
         with_bodies: false,
     })?;
+    if filter.q.is_some() {
+        state.limits.search(client)?;
+    }
     list_page(&db, &filter).await
 }
 

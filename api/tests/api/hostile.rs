@@ -421,3 +421,57 @@ async fn one_account_s_writes_are_held_to_its_allowance_and_nobody_else_s_are() 
     assert_eq!(status, 200);
     assert_eq!(favorited["article"]["favoritesCount"], 2);
 }
+
+/// One client making up searches as fast as it can is held to its allowance (SEARCHES_PER_IP_PER_MINUTE, each a
+/// burst): each new search may cost db-service a ranking, one at a time for everyone. Past it a search is 429 with
+/// a Retry-After, while that client still lists, and other clients still search.
+#[tokio::test]
+async fn one_client_s_searches_are_held_to_its_allowance_and_nobody_else_s_are() {
+    let app = spawn_behind_nginx(&[("SEARCHES_PER_IP_PER_MINUTE", "3")]).await;
+    let jake = app.register("jake").await;
+    app.create_article(&jake, "Kestrel days", &[]).await;
+    let search_from = |q: &str, client_ip: &str| {
+        app.http
+            .get(app.url(&format!("/api/articles?q={q}")))
+            .header("x-forwarded-for", client_ip)
+            .send()
+    };
+    // Distinct words: nginx's one-second cache of anonymous reads answers none of them.
+    for q in ["kestrel", "falcon", "osprey"] {
+        let answer = search_from(q, "198.51.100.20").await.expect("sent");
+        assert_eq!(answer.status(), 200, "{q}");
+    }
+    let refused = search_from("harrier", "198.51.100.20").await.expect("sent");
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    let body: serde_json::Value = refused.json().await.expect("JSON");
+    let message = body["errors"]["searches"][0].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("are coming too fast, try again in "),
+        "{body}"
+    );
+
+    // The same client still lists (and a `q` with nothing to search for costs nothing); another searches.
+    let listed = app
+        .http
+        .get(app.url("/api/articles?author=jake"))
+        .header("x-forwarded-for", "198.51.100.20")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(listed.status(), 200);
+    let list: serde_json::Value = listed.json().await.expect("JSON");
+    assert_eq!(list["articlesCount"], 1);
+    let nothing = search_from("a+b", "198.51.100.20").await.expect("sent");
+    assert_eq!(nothing.status(), 200);
+    let elsewhere = search_from("kestrel", "198.51.100.21").await.expect("sent");
+    assert_eq!(elsewhere.status(), 200);
+    let found: serde_json::Value = elsewhere.json().await.expect("JSON");
+    assert_eq!(found["articlesCount"], 1);
+}
