@@ -297,13 +297,12 @@ async fn a_backup_restores_identical_data_after_the_live_database_is_destroyed()
     assert_favorite_back(&service.client).await;
 }
 
-/// Compact on a volume that cannot take its copy: the command fails naming the file, removes what it wrote, and
-/// every row is served after. Here a file-size limit makes the copy's writes fail part of the way (SQLite's I/O
-/// error, where a full disk gives SQLITE_FULL: the same path out of `VACUUM INTO`).
-#[tokio::test]
-async fn a_compact_that_cannot_write_its_copy_leaves_the_data_whole() {
-    let data = tempfile::tempdir().expect("temp dir");
-    let mut service = Service::start(data.path(), vec![]).await;
+/// A stopped service whose blog.db is large enough that half of it is room a compact's copy runs out of, and its
+/// articles as served before; blog.db's size.
+async fn stopped_with_a_large_blog(
+    data_dir: &Path,
+) -> (Service, (db_client::ArticlePage, Vec<String>), u64) {
+    let mut service = Service::start(data_dir, vec![]).await;
     let jake = seed(&service.client).await;
     for i in 0..40 {
         service
@@ -321,7 +320,7 @@ async fn a_compact_that_cannot_write_its_copy_leaves_the_data_whole() {
     }
     let before = everything(&service.client).await;
     service.stop().await;
-    let blog = data.path().join("blog.db");
+    let blog = data_dir.join("blog.db");
     let size = std::fs::metadata(&blog).expect("blog.db").len();
     assert!(size > 600_000, "blog.db is {size} bytes");
     // Nothing for compact to write into blog.db itself first, so the failing writes are the copy's: a last clean
@@ -330,8 +329,55 @@ async fn a_compact_that_cannot_write_its_copy_leaves_the_data_whole() {
         .expect("open blog.db")
         .close()
         .expect("close blog.db");
-    assert!(!data.path().join("blog.db-wal").exists());
+    assert!(!data_dir.join("blog.db-wal").exists());
+    (service, before, size)
+}
 
+/// After a compact of the data dir at `ran_in` that failed with `error` (SQLite's words for it): it named the
+/// file and said it is unchanged, left no copy or journal, every row is served as before, and a compact with room
+/// succeeds.
+async fn a_failed_compact_left_the_data_whole(
+    mut service: Service,
+    before: (db_client::ArticlePage, Vec<String>),
+    (output, ran_in): (std::process::Output, &Path),
+    error: &str,
+) {
+    let data_dir = service.data_dir.clone();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "compact succeeded: {stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot compact {}; it is unchanged",
+            ran_in.join("blog.db").display()
+        )) && stderr.contains(error),
+        "{stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&data_dir)
+        .expect("data dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("compacting") || name.ends_with("-journal"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+
+    service.restart().await;
+    assert_eq!(everything(&service.client).await, before);
+    assert_favorite_back(&service.client).await;
+    service.stop().await;
+    let (ok, compacted, stderr) = cli(&data_dir, &["compact"]);
+    assert!(ok, "compact with room: {stderr}");
+    assert!(compacted.contains("blog.db"), "{compacted}");
+    service.restart().await;
+    assert_eq!(everything(&service.client).await, before);
+}
+
+/// Compact on a volume that cannot take its copy: the command fails naming the file, removes what it wrote, and
+/// every row is served after. Here a file-size limit makes the copy's writes fail part of the way (EFBIG: SQLite's
+/// I/O error).
+#[tokio::test]
+async fn a_compact_that_cannot_write_its_copy_leaves_the_data_whole() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let (service, before, size) = stopped_with_a_large_blog(data.path()).await;
     // bash's `ulimit -f` counts KiB; SIGXFSZ ignored, so a write past the limit fails (EFBIG) instead of killing.
     let limit_kib = size / 1024 / 2;
     let output = std::process::Command::new("bash")
@@ -344,32 +390,45 @@ async fn a_compact_that_cannot_write_its_copy_leaves_the_data_whole() {
         .env("RUST_LOG", "warn")
         .output()
         .expect("run db-service compact");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "compact succeeded: {stderr}");
-    assert!(
-        stderr.contains(&format!(
-            "cannot compact {}; it is unchanged",
-            blog.display()
-        )) && stderr.contains("disk I/O error"),
-        "{stderr}"
-    );
-    let left: Vec<_> = std::fs::read_dir(data.path())
+    a_failed_compact_left_the_data_whole(service, before, (output, data.path()), "disk I/O error")
+        .await;
+}
+
+/// The same on a volume that is really full: the data dir copied onto a tmpfs with room for half of blog.db
+/// more, in a mount namespace of the command's own (`unshare`: as root, or as a user where the kernel allows
+/// user namespaces), compact run there (ENOSPC: SQLITE_FULL), and what it left copied back to be served.
+#[tokio::test]
+async fn a_compact_on_a_full_volume_leaves_the_data_whole() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let (service, before, size) = stopped_with_a_large_blog(data.path()).await;
+    let held: u64 = std::fs::read_dir(data.path())
         .expect("data dir")
         .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.contains("compacting") || name.ends_with("-journal"))
-        .collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
-
-    service.restart().await;
-    assert_eq!(everything(&service.client).await, before);
-    assert_favorite_back(&service.client).await;
-    service.stop().await;
-    let (ok, compacted, stderr) = cli(data.path(), &["compact"]);
-    assert!(ok, "compact without the limit: {stderr}");
-    assert!(compacted.contains("blog.db"), "{compacted}");
-    service.restart().await;
-    assert_eq!(everything(&service.client).await, before);
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len().div_ceil(4096) * 4096)
+        .sum();
+    let room_kib = (held + size / 2) / 1024;
+    let volume = tempfile::tempdir().expect("mount point");
+    let script = r#"set -eu
+mount -t tmpfs -o "size=${ROOM_KIB}k,mode=0700" conduit-full "$VOLUME"
+cp -a "$DATA"/. "$VOLUME"/
+status=0
+DATA_DIR=$VOLUME "$BINARY" compact || status=$?
+find "$DATA" -mindepth 1 -delete
+cp -a "$VOLUME"/. "$DATA"/
+exit "$status""#;
+    let output = std::process::Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "bash", "-c", script])
+        .env("ROOM_KIB", room_kib.to_string())
+        .env("VOLUME", volume.path())
+        .env("DATA", data.path())
+        .env("BINARY", binary())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run unshare");
+    let failed = (output, volume.path());
+    a_failed_compact_left_the_data_whole(service, before, failed, "database or disk is full").await;
 }
 
 #[tokio::test]
