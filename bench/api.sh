@@ -21,8 +21,8 @@ duration=${DURATION:-8s}
 . bench/seeded.sh
 start_seeded_stack "$articles" "$users" "$users"
 work=$BENCH_WORK
-uncached_pid=
-trap 'kill $uncached_pid 2>/dev/null; stop_static_reference; stop_stack; rm -rf "$work"' EXIT
+uncached_pid= favorites_pid=
+trap 'kill $uncached_pid $favorites_pid 2>/dev/null; stop_static_reference; stop_stack; rm -rf "$work"' EXIT
 base=$BASE_URL
 slug=$(sed -n '500p' "$work/slugs"); slug=${slug:-$(head -1 "$work/slugs")}
 
@@ -84,6 +84,28 @@ row "GET /api/articles?tag=wasm, signed in" 32 "/api/articles?limit=20&tag=wasm"
 row "GET /api/articles?author=user3, signed in" 32 "/api/articles?limit=20&author=user3" signed author
 row "GET /api/articles?favorited=user7, signed in" 32 "/api/articles?limit=20&favorited=user7" signed favorited
 row "GET /api/articles?q=wasm+seeded, signed in" 32 "/api/articles?limit=20&q=wasm%20seeded" signed search
+# The same searches while other users favorite and unfavorite (4 connections of writes beside the 32 of reads):
+# each favorite changes the pages readers see, and nothing of what a search matches or how it ranks.
+cat > "$work/favorite.lua" <<'LUA'
+local tokens, slugs = {}, {}
+for line in io.lines(os.getenv("TOKENS")) do tokens[#tokens + 1] = line end
+for line in io.lines(os.getenv("SLUGS")) do if #slugs < 1000 then slugs[#slugs + 1] = line end end
+request = function()
+  local method = math.random(2) == 1 and "POST" or "DELETE"
+  return wrk.format(method, "/api/articles/" .. slugs[math.random(#slugs)] .. "/favorite",
+    {["authorization"] = "Token " .. tokens[math.random(#tokens)]})
+end
+LUA
+settle
+# Until interrupted (wrk then prints what it did), from before the row's own settling to its end.
+SLUGS=$work/slugs wrk -t1 -c4 -d1h --latency -s "$work/favorite.lua" "$base" > "$work/favorites.out" &
+favorites_pid=$!
+row "GET /api/articles?q=wasm+seeded, signed in, while others favorite" 32 "/api/articles?limit=20&q=wasm%20seeded" \
+  signed search_favoriting
+kill -INT "$favorites_pid" 2>/dev/null || true
+wait "$favorites_pid" || true
+favorites_pid=
+printf '%-44s %s\n' "  … the favorites and unfavorites meanwhile:" "$(wrk_summary < "$work/favorites.out")"
 row "GET /api/articles/:slug, anonymous" 32 "/api/articles/$slug" "" article
 row "GET /api/articles/:slug, signed in" 32 "/api/articles/$slug" signed article_signed
 row "GET /api/tags" 32 "/api/tags" "" tags
@@ -104,6 +126,7 @@ echo "signed-in feed / anonymous list:        $(ratio feed list)   (target ≥ 8
 echo "signed-in list / anonymous, no nginx cache: $(ratio signed uncached)"
 echo "signed-in feed / anonymous, no nginx cache: $(ratio feed uncached)"
 echo "signed-in list, $users viewers / anonymous, no nginx cache: $(ratio signed_many uncached)"
+echo "search while others favorite / search: $(ratio search_favoriting search)"
 echo "uncached list at 1,000 / at 32 conns:   $(ratio uncached1000 uncached)"
 echo "list at 1,000 / at 32 connections:      $(ratio list1000 list)   (target ≥ 80 %)"
 echo "article at 1,000 / at 32 connections:   $(ratio article1000 article)   (target ≥ 80 %)"
