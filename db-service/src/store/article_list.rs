@@ -153,7 +153,11 @@ impl<B: Backend> SqlStore<B> {
             return Ok(ranked);
         }
         let query = resolved.ranked_ids_query(B::DIALECT);
+        let ranking = std::time::Instant::now();
         let ids = self.read_rows::<(i64,)>(&query, ReadCost::Any).await?;
+        // How often searches are ranked, and what each costs: what SEARCHES_PER_IP_PER_MINUTE and the turns bound.
+        metrics::histogram!("db_search_ranking_duration_seconds")
+            .record(ranking.elapsed().as_secs_f64());
         let mut ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
         ids.shrink_to_fit();
         let ranked = Arc::new(ids);

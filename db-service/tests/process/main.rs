@@ -582,6 +582,81 @@ async fn kill_dash_nine_drill(env: Vec<(&'static str, String)>) {
     );
 }
 
+/// How often searches are ranked shows in `db_search_ranking_duration_seconds`: once for every viewer and page of
+/// a search, again after an article is published, not after a favorite or a follow.
+#[tokio::test]
+async fn a_search_is_ranked_again_after_a_new_article_and_not_after_a_favorite() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut service = Service::start(data.path(), vec![]).await;
+    let jake = seed(&service.client).await;
+    let anna = service
+        .client
+        .create_user(&new_user("anna"))
+        .await
+        .expect("anna")
+        .id;
+    let rankings = "db_search_ranking_duration_seconds_count";
+    let search = |viewer: Option<UserId>, offset: u64| ArticleFilter {
+        q: Some("body".into()),
+        viewer,
+        limit: 10,
+        offset,
+        ..ArticleFilter::default()
+    };
+    let total = |page: db_client::ArticlePage| page.total;
+    let list = |filter: ArticleFilter| {
+        let client = service.client.clone();
+        async move { client.list_articles(&filter).await.expect("search") }
+    };
+    assert_eq!(total(list(search(None, 0)).await), 25);
+    for (viewer, offset) in [(Some(jake), 0), (Some(anna), 10), (None, 20)] {
+        assert_eq!(total(list(search(viewer, offset)).await), 25);
+    }
+    assert_eq!(
+        service.metric(rankings).await,
+        1.0,
+        "one ranking for every viewer and page"
+    );
+
+    service
+        .client
+        .set_favorite("post-7", anna, true)
+        .await
+        .expect("favorite");
+    service
+        .client
+        .set_follow("jake", anna, true)
+        .await
+        .expect("follow");
+    let page = list(search(Some(anna), 10)).await;
+    let post_7 = page.articles.iter().find(|a| a.slug == "post-7");
+    assert!(
+        post_7.is_some_and(|a| a.favorited && a.author.following),
+        "{page:?}"
+    );
+    assert_eq!(
+        service.metric(rankings).await,
+        1.0,
+        "ranked again after a favorite"
+    );
+
+    service
+        .client
+        .create_article(&NewArticle {
+            author: jake,
+            slug: "post-25".into(),
+            title: "Post 25".into(),
+            description: "d".into(),
+            body: "body 25".into(),
+            tags: vec![],
+        })
+        .await
+        .expect("article");
+    assert_eq!(total(list(search(None, 0)).await), 26);
+    assert_eq!(service.metric(rankings).await, 2.0);
+    service.stop().await;
+}
+
 #[tokio::test]
 async fn healthcheck_succeeds_against_a_serving_instance_and_fails_once_it_stops() {
     let dir = tempfile::tempdir().expect("tempdir");
