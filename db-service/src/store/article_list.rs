@@ -113,7 +113,7 @@ impl<B: Backend> SqlStore<B> {
         offset: u64,
         version: u64,
     ) -> Result<ArticlePage, ServiceError> {
-        let kept = match self.articles_version_ranks(&resolved) {
+        let kept = match self.articles_version_ranks(&resolved).await? {
             Some(articles_version) => self.cache.search_hits(&resolved, articles_version),
             None => self.cache.search_hits(&resolved, version),
         };
@@ -145,7 +145,7 @@ impl<B: Backend> SqlStore<B> {
     /// at least as new) and keeps what is ranked for those who come after.
     async fn rank(&self, resolved: ListFilter) -> Result<Arc<Vec<i64>>, ServiceError> {
         let _turn = self.search_turns.take().await?;
-        let now = match self.articles_version_ranks(&resolved) {
+        let now = match self.articles_version_ranks(&resolved).await? {
             Some(articles_version) => articles_version,
             None => self.version().await?,
         };
@@ -166,13 +166,19 @@ impl<B: Backend> SqlStore<B> {
         Ok(ranked)
     }
 
-    /// The version of the articles, where it alone tells whether the ranking of `resolved` is current: on SQLite
-    /// (this process writes every article) for a search not within someone's favorites. Favorites, follows and
-    /// profiles change no search's matches or scores, so the rankings a crowd reads survive the writes it makes;
-    /// the rows of each page are still read as they are now. `None`: the data's version tells.
-    fn articles_version_ranks(&self, resolved: &ListFilter) -> Option<u64> {
-        (self.sole_writer() && resolved.favorited_by.is_none())
-            .then(|| self.cache.articles_version())
+    /// The version of the articles, where it alone tells whether the ranking of `resolved` is current: for a
+    /// search not within someone's favorites. Favorites, follows and profiles change no search's matches or
+    /// scores, so the rankings a crowd reads survive the writes it makes; the rows of each page are still read as
+    /// they are now. `None`: the data's version tells. (On MySQL one more coalesced read, where a ranking costs
+    /// `MATCH … AGAINST` over every match.)
+    async fn articles_version_ranks(
+        &self,
+        resolved: &ListFilter,
+    ) -> Result<Option<u64>, ServiceError> {
+        match resolved.favorited_by {
+            Some(_) => Ok(None),
+            None => self.articles_version().await.map(Some),
+        }
     }
 
     /// A page of `rows` with their authors as `viewer` sees them, out of `total`.

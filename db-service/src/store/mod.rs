@@ -121,11 +121,40 @@ enum Freshness {
     /// This process is the data's only writer: the cache's own counter, bumped after every write.
     Local,
     /// Replicas share the data: the sum of the counters the databases' triggers bump in every writing
-    /// transaction, read with `version_query`, one read for all the requests that wait together.
+    /// transaction, and of those they bump when an article's text or tags change or an article comes or goes.
     Shared {
-        version_query: String,
-        reads: VersionReads,
+        data: SharedVersion,
+        articles: SharedVersion,
     },
+}
+
+/// A version the databases keep: read with `query` (one number), one read for all the requests that wait together.
+#[derive(Debug)]
+struct SharedVersion {
+    query: String,
+    reads: VersionReads,
+}
+
+impl SharedVersion {
+    fn new(query: String) -> Self {
+        Self {
+            query,
+            reads: VersionReads::default(),
+        }
+    }
+
+    /// The version as of a read that started after this call (VersionReads::current).
+    async fn current<B: Backend>(&self, blog: &Pools<B>) -> Result<u64, ServiceError> {
+        self.reads
+            .current(|| async {
+                let (version,): (i64,) = blog
+                    .fetch_optional_small(&SqlQuery::from(self.query.as_str()))
+                    .await?
+                    .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("no version")))?;
+                u64::try_from(version).map_err(|e| ServiceError::Internal(e.into()))
+            })
+            .await
+    }
 }
 
 impl<B: Backend> Clone for SqlStore<B> {
@@ -255,23 +284,15 @@ impl<B: Backend> SqlStore<B> {
     async fn version(&self) -> Result<u64, ServiceError> {
         match &*self.freshness {
             Freshness::Local => Ok(self.cache.local_version()),
-            Freshness::Shared {
-                version_query,
-                reads,
-            } => {
-                reads
-                    .current(|| async {
-                        let (version,): (i64,) = self
-                            .blog
-                            .fetch_optional_small(&SqlQuery::from(version_query.as_str()))
-                            .await?
-                            .ok_or_else(|| {
-                                ServiceError::Internal(anyhow::anyhow!("no data version"))
-                            })?;
-                        u64::try_from(version).map_err(|e| ServiceError::Internal(e.into()))
-                    })
-                    .await
-            }
+            Freshness::Shared { data, .. } => data.current(&self.blog).await,
+        }
+    }
+
+    /// The current version of the articles' text, tags and existence: what searches match and rank.
+    async fn articles_version(&self) -> Result<u64, ServiceError> {
+        match &*self.freshness {
+            Freshness::Local => Ok(self.cache.articles_version()),
+            Freshness::Shared { articles, .. } => articles.current(&self.blog).await,
         }
     }
 

@@ -11,9 +11,9 @@
 //! Two more maps hold what nearly every read needs from users.db, versioned more finely, since the writes a crowd
 //! makes (favorites, follows, comments) rarely change them: authors' profiles, stale only when a profile changes
 //! ([`ReadCache::profiles_changed`]), and whom each reader follows, stale only when that reader follows or
-//! unfollows someone ([`ReadCache::followees_changed`]). Searches' rankings are too, on SQLite: stale only when an
-//! article is published, edited or deleted ([`ReadCache::articles_changed`]), unless the search is within someone's
-//! favorites.
+//! unfollows someone ([`ReadCache::followees_changed`]). Searches' rankings are too: stale only when an article is
+//! published, edited or deleted (on SQLite [`ReadCache::articles_changed`], on MySQL a counter of its own), unless
+//! the search is within someone's favorites.
 
 use std::{
     collections::HashMap,
@@ -56,8 +56,8 @@ pub struct ReadCache {
     lists: Generational<ArticleFilter, Bytes>,
     /// A search's matching ids in the order its pages show them, for every viewer and page, under its filter as
     /// resolved to ids: ranking them is a search's whole cost. Each at the version of what it depends on
-    /// (SqlStore::articles_version_ranks): on SQLite [`ReadCache::articles_version`] unless it is within someone's
-    /// favorites, so that favorites, follows and profile edits — most of a crowd's writes — leave rankings kept.
+    /// (SqlStore::articles_version_ranks): the articles' version unless it is within someone's favorites, so that
+    /// favorites, follows and profile edits — most of a crowd's writes — leave rankings kept.
     searches: Generational<ListFilter, Vec<i64>>,
     /// Moves when an article is published, edited or deleted: what a search matches and how it ranks.
     articles_version: AtomicU64,

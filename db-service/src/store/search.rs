@@ -4,7 +4,7 @@
 //! grows with the data: to weigh each word, bm25 counts the articles holding it, reading every index entry of a
 //! word most articles hold (about 80 ms of a core per search at 1,000,000 articles, measured through db-service);
 //! rankings therefore take turns ([`SearchTurns`]), are kept for every viewer and page until what they rank changes
-//! (ReadCache::search_hits; on SQLite an article published, edited or deleted, not a favorite or follow), and a
+//! (ReadCache::search_hits: an article published, edited or deleted, not a favorite or follow), and a
 //! count does without the score.
 
 use std::{sync::Arc, time::Duration};

@@ -2,7 +2,8 @@
 //! replicas against one central server. Users and blog data live in two databases, `<name>_users` and
 //! `<name>_blog` (`<name>` from the URL's path, `conduit` by default), each with its own pool. Another replica may
 //! write at any time, so nothing is group-committed, and a cached read is served only while the databases'
-//! version (kept by triggers, see migrations `0003`/`0004` `data_version`) is the one it was read at.
+//! version (kept by triggers, see migrations `0003`/`0004` `data_version`) is the one it was read at; a search's
+//! ranking while the articles' version (blog migration `0005`) is.
 
 pub(super) mod article_batches;
 
@@ -19,8 +20,7 @@ use sqlx::{
 
 use super::{
     backend::{mysql_error_number, Pools},
-    version_reads::VersionReads,
-    Freshness, SqlStore, Writers,
+    Freshness, SharedVersion, SqlStore, Writers,
 };
 
 static USERS_MIGRATIONS: Migrator = sqlx::migrate!("migrations/mysql/users");
@@ -77,8 +77,10 @@ pub async fn open(
         blog: Pools::shared(blog),
         cache: Arc::default(),
         freshness: Arc::new(Freshness::Shared {
-            version_query: version_query(&name),
-            reads: VersionReads::default(),
+            data: SharedVersion::new(version_query(&name)),
+            articles: SharedVersion::new(format!(
+                "SELECT CAST(COALESCE(SUM(version), 0) AS SIGNED) FROM `{name}_blog`.articles_versions"
+            )),
         }),
         search_turns: super::search::SearchTurns::default(),
         writers: Writers::Shared(article_batches),
