@@ -297,6 +297,27 @@ async fn a_backup_restores_identical_data_after_the_live_database_is_destroyed()
     assert_favorite_back(&service.client).await;
 }
 
+/// The `unshare` options that give a command a mount namespace of its own here: `--mount` as root, else with a
+/// user namespace. This test needs one (to mount a small tmpfs) and says so when the machine allows neither.
+fn mount_namespace() -> &'static [&'static str] {
+    let mut refusals = String::new();
+    for options in [
+        &["--mount"][..],
+        &["--user", "--map-root-user", "--mount"][..],
+    ] {
+        let probe = std::process::Command::new("unshare")
+            .args(options)
+            .arg("true")
+            .output()
+            .expect("run unshare (util-linux)");
+        if probe.status.success() {
+            return options;
+        }
+        refusals += &format!("{options:?}: {}", String::from_utf8_lossy(&probe.stderr));
+    }
+    panic!("this test mounts a small tmpfs in a mount namespace of its own, which needs root or unprivileged user namespaces; unshare refused: {refusals}");
+}
+
 /// A stopped service whose blog.db is large enough that half of it is room a compact's copy runs out of, and its
 /// articles as served before; blog.db's size.
 async fn stopped_with_a_large_blog(
@@ -399,6 +420,7 @@ async fn a_compact_that_cannot_write_its_copy_leaves_the_data_whole() {
 /// user namespaces), compact run there (ENOSPC: SQLITE_FULL), and what it left copied back to be served.
 #[tokio::test]
 async fn a_compact_on_a_full_volume_leaves_the_data_whole() {
+    let unshare = mount_namespace();
     let data = tempfile::tempdir().expect("temp dir");
     let (service, before, size) = stopped_with_a_large_blog(data.path()).await;
     let held: u64 = std::fs::read_dir(data.path())
@@ -410,19 +432,24 @@ async fn a_compact_on_a_full_volume_leaves_the_data_whole() {
         .sum();
     let room_kib = (held + size / 2) / 1024;
     let volume = tempfile::tempdir().expect("mount point");
+    let left = tempfile::tempdir().expect("what compact left");
+    // What compact left is copied out whole before it replaces the data dir's files.
     let script = r#"set -eu
 mount -t tmpfs -o "size=${ROOM_KIB}k,mode=0700" conduit-full "$VOLUME"
 cp -a "$DATA"/. "$VOLUME"/
 status=0
 DATA_DIR=$VOLUME "$BINARY" compact || status=$?
+cp -a "$VOLUME"/. "$LEFT"/
 find "$DATA" -mindepth 1 -delete
-cp -a "$VOLUME"/. "$DATA"/
+cp -a "$LEFT"/. "$DATA"/
 exit "$status""#;
     let output = std::process::Command::new("unshare")
-        .args(["--user", "--map-root-user", "--mount", "bash", "-c", script])
+        .args(unshare)
+        .args(["bash", "-c", script])
         .env("ROOM_KIB", room_kib.to_string())
         .env("VOLUME", volume.path())
         .env("DATA", data.path())
+        .env("LEFT", left.path())
         .env("BINARY", binary())
         .env("RUST_LOG", "warn")
         .output()
