@@ -372,6 +372,24 @@ async fn bodies_held_at_once_are_bounded_by_the_body_budget() {
     assert_eq!((admitted, refused), (16, 24), "{outcomes:?}");
 }
 
+/// `refused` is a 429 for `what` coming too fast, with a Retry-After within the minute the allowance spans.
+async fn assert_coming_too_fast(refused: reqwest::Response, what: &str) {
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    let body: serde_json::Value = refused.json().await.expect("JSON");
+    let message = body["errors"][what][0].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("are coming too fast, try again in "),
+        "{body}"
+    );
+}
+
 /// One account writing as fast as it can is held to its allowance (WRITES_PER_USER_PER_MINUTE, each a burst):
 /// past it every write is refused with 429 and a Retry-After, nothing of it done, while that account still reads,
 /// and other accounts still write.
@@ -396,20 +414,7 @@ async fn one_account_s_writes_are_held_to_its_allowance_and_nobody_else_s_are() 
                 .header("authorization", format!("Token {jake}")),
         )
         .await;
-    assert_eq!(refused.status(), 429);
-    let retry_after: u64 = refused
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After in seconds");
-    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
-    let body: serde_json::Value = refused.json().await.expect("JSON");
-    let message = body["errors"]["writes"][0].as_str().unwrap_or_default();
-    assert!(
-        message.starts_with("are coming too fast, try again in "),
-        "{body}"
-    );
+    assert_coming_too_fast(refused, "writes").await;
 
     // The refused unfavorite was not made; jake still reads; jane's allowance is her own.
     let (status, article) = app.get(&format!("/api/articles/{slug}"), Some(&jake)).await;
@@ -442,20 +447,7 @@ async fn one_client_s_searches_are_held_to_its_allowance_and_nobody_else_s_are()
         assert_eq!(answer.status(), 200, "{q}");
     }
     let refused = search_from("harrier", "198.51.100.20").await.expect("sent");
-    assert_eq!(refused.status(), 429);
-    let retry_after: u64 = refused
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After in seconds");
-    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
-    let body: serde_json::Value = refused.json().await.expect("JSON");
-    let message = body["errors"]["searches"][0].as_str().unwrap_or_default();
-    assert!(
-        message.starts_with("are coming too fast, try again in "),
-        "{body}"
-    );
+    assert_coming_too_fast(refused, "searches").await;
 
     // The same client still lists (and a `q` with nothing to search for costs nothing); another searches.
     let listed = app

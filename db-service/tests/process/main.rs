@@ -518,11 +518,14 @@ async fn every_acknowledged_write_survives_kill_dash_nine() {
 
 #[tokio::test]
 async fn every_acknowledged_write_survives_kill_dash_nine_on_mysql() {
-    let server = std::env::var("CONDUIT_TEST_MYSQL_URL").expect(
-        "CONDUIT_TEST_MYSQL_URL is not set: run the tests through scripts/with-mariadb (as make test does)",
-    );
-    let url = format!("{server}/crash{}", std::process::id());
-    kill_dash_nine_drill(vec![("DATABASE_URL", url)]).await;
+    kill_dash_nine_drill(on_mysql()).await;
+}
+
+/// The setting that keeps a db-service's data on the test MariaDB (scripts/with-mariadb), in a database of its own.
+fn on_mysql() -> Vec<(&'static str, String)> {
+    let server = conduit_testkit::test_server_setting("CONDUIT_TEST_MYSQL_URL");
+    let database = conduit_testkit::fresh_database_name();
+    vec![("DATABASE_URL", format!("{server}/{database}"))]
 }
 
 /// Writers create users and articles as fast as they can; db-service is killed with SIGKILL mid-stream and
@@ -619,11 +622,7 @@ async fn a_search_is_ranked_again_after_a_new_article_and_not_after_a_favorite()
 /// The same on MySQL, where the articles' version is a counter the triggers keep (blog migration 0005).
 #[tokio::test]
 async fn a_search_is_ranked_again_after_a_new_article_and_not_after_a_favorite_on_mysql() {
-    let server = std::env::var("CONDUIT_TEST_MYSQL_URL").expect(
-        "CONDUIT_TEST_MYSQL_URL is not set: run the tests through scripts/with-mariadb (as make test does)",
-    );
-    let url = format!("{server}/rankings{}", std::process::id());
-    rankings_drill(vec![("DATABASE_URL", url)]).await;
+    rankings_drill(on_mysql()).await;
 }
 
 async fn rankings_drill(env: Vec<(&'static str, String)>) {
