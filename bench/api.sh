@@ -22,7 +22,7 @@ duration=${DURATION:-8s}
 start_seeded_stack "$articles" "$users" "$users"
 work=$BENCH_WORK
 uncached_pid= favorites_pid=
-trap 'kill $uncached_pid $favorites_pid 2>/dev/null; stop_static_reference; stop_stack; rm -rf "$work"' EXIT
+trap 'kill $uncached_pid $favorites_pid 2>/dev/null || true; stop_static_reference; stop_stack; rm -rf "$work"' EXIT
 base=$BASE_URL
 slug=$(sed -n '500p' "$work/slugs"); slug=${slug:-$(head -1 "$work/slugs")}
 
@@ -96,9 +96,8 @@ request = function()
     {["authorization"] = "Token " .. tokens[math.random(#tokens)]})
 end
 LUA
-settle
-# Until interrupted (wrk then prints what it did), from before the row's own settling to its end.
-SLUGS=$work/slugs wrk -t1 -c4 -d1h --latency -s "$work/favorite.lua" "$base" > "$work/favorites.out" &
+# Until interrupted (wrk then prints what it did): from the end of the row's own settling to the end of the row.
+(sleep 2; SLUGS=$work/slugs exec wrk -t1 -c4 -d1h --latency -s "$work/favorite.lua" "$base") > "$work/favorites.out" &
 favorites_pid=$!
 row "GET /api/articles?q=wasm+seeded, signed in, while others favorite" 32 "/api/articles?limit=20&q=wasm%20seeded" \
   signed search_favoriting

@@ -66,7 +66,8 @@ pub struct Cli {
     /// per user per minute, each as a burst.
     #[arg(long, env = "WRITES_PER_USER_PER_MINUTE", default_value = "120")]
     writes_per_user: NonZeroU32,
-    /// Searches (list requests with `q`) allowed per client address per minute, each as a burst.
+    /// Searches (list requests with words in `q`) allowed per client address (an IPv6 client by its /64) per
+    /// minute, each as a burst.
     #[arg(long, env = "SEARCHES_PER_IP_PER_MINUTE", default_value = "60")]
     searches_per_ip: NonZeroU32,
     /// `dev` allows built-in secrets; `production` requires real ones.

@@ -6,8 +6,8 @@
 //! the token was found current, as far as this process knows: token_versions.rs). It bounds how fast an account
 //! writes, not how much: a quota on what an account stores would be another limit. And on searches, per client
 //! address: a search for words db-service has not ranked since the articles last changed costs a ranking (up to
-//! about 80 ms of a core at 1,000,000 articles, one at a time for everyone), so one client making up searches as
-//! fast as it can would keep everyone else's waiting. Each api process keeps its own
+//! about 80 ms of a core at 1,000,000 articles, one at a time for everyone): one client address making up searches
+//! as fast as it can would keep everyone else's waiting, and with this takes a bounded share of the turn. Each api process keeps its own
 //! buckets: behind N processes serving the same requests, a client has up to N times each allowance.
 
 use std::{

@@ -101,10 +101,10 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// A page of a search not within a feed (whose key would carry every author followed): the matches are ranked
-    /// once per version of what the ranking depends on ([`Self::articles_version_ranks`], else the data's), for
-    /// every viewer and page, under the filter as resolved to ids (the same ranking whatever names or case the
-    /// request used, never another user's after a rename), taking a turn only to rank; the page's rows are then
-    /// read by id, as its viewer sees them.
+    /// once per version of what the ranking depends on ([`Self::ranking_version`]), for every viewer and page,
+    /// under the filter as resolved to ids (the same ranking whatever names or case the request used, never
+    /// another user's after a rename), taking a turn only to rank; the page's rows are then read by id, as its
+    /// viewer sees them.
     async fn search_page(
         &self,
         filter: &ArticleFilter,
@@ -113,11 +113,8 @@ impl<B: Backend> SqlStore<B> {
         offset: u64,
         version: u64,
     ) -> Result<ArticlePage, ServiceError> {
-        let kept = match self.articles_version_ranks(&resolved).await? {
-            Some(articles_version) => self.cache.search_hits(&resolved, articles_version),
-            None => self.cache.search_hits(&resolved, version),
-        };
-        let ranked = match kept {
+        let ranking_version = self.ranking_version(&resolved, Some(version)).await?;
+        let ranked = match self.cache.search_hits(&resolved, ranking_version) {
             Some(ranked) => ranked,
             None => self.rank(resolved).await?,
         };
@@ -145,10 +142,7 @@ impl<B: Backend> SqlStore<B> {
     /// at least as new) and keeps what is ranked for those who come after.
     async fn rank(&self, resolved: ListFilter) -> Result<Arc<Vec<i64>>, ServiceError> {
         let _turn = self.search_turns.take().await?;
-        let now = match self.articles_version_ranks(&resolved).await? {
-            Some(articles_version) => articles_version,
-            None => self.version().await?,
-        };
+        let now = self.ranking_version(&resolved, None).await?;
         if let Some(ranked) = self.cache.search_hits(&resolved, now) {
             return Ok(ranked);
         }
@@ -166,18 +160,20 @@ impl<B: Backend> SqlStore<B> {
         Ok(ranked)
     }
 
-    /// The version of the articles, where it alone tells whether the ranking of `resolved` is current: for a
-    /// search not within someone's favorites. Favorites, follows and profiles change no search's matches or
-    /// scores, so the rankings a crowd reads survive the writes it makes; the rows of each page are still read as
-    /// they are now. `None`: the data's version tells. (On MySQL one more coalesced read, where a ranking costs
-    /// `MATCH … AGAINST` over every match.)
-    async fn articles_version_ranks(
+    /// The version the ranking of `resolved` is kept under: the articles' for a search not within someone's
+    /// favorites (favorites, follows and profiles change no search's matches or scores, so the rankings a crowd
+    /// reads survive the writes it makes; the rows of each page are still read as they are now), else the data's
+    /// (`data_version` when the caller has read it). On MySQL the articles' version is one more coalesced read,
+    /// where a ranking costs `MATCH … AGAINST` over every match.
+    async fn ranking_version(
         &self,
         resolved: &ListFilter,
-    ) -> Result<Option<u64>, ServiceError> {
-        match resolved.favorited_by {
-            Some(_) => Ok(None),
-            None => self.articles_version().await.map(Some),
+        data_version: Option<u64>,
+    ) -> Result<u64, ServiceError> {
+        match (&resolved.favorited_by, data_version) {
+            (None, _) => self.articles_version().await,
+            (Some(_), Some(version)) => Ok(version),
+            (Some(_), None) => self.version().await,
         }
     }
 

@@ -56,7 +56,7 @@ pub struct ReadCache {
     lists: Generational<ArticleFilter, Bytes>,
     /// A search's matching ids in the order its pages show them, for every viewer and page, under its filter as
     /// resolved to ids: ranking them is a search's whole cost. Each at the version of what it depends on
-    /// (SqlStore::articles_version_ranks): the articles' version unless it is within someone's favorites, so that
+    /// (SqlStore::ranking_version): the articles' version unless it is within someone's favorites, so that
     /// favorites, follows and profile edits — most of a crowd's writes — leave rankings kept.
     searches: Generational<ListFilter, Vec<i64>>,
     /// Moves when an article is published, edited or deleted: what a search matches and how it ranks.
@@ -320,7 +320,7 @@ struct Entries<K, V> {
 
 #[derive(Debug)]
 struct Entry<V> {
-    /// The data's version when the value was read.
+    /// The version the value was read at (the data's, or the finer one its map is kept by).
     version: u64,
     value: Arc<V>,
     /// The value's [`Weight`], computed once.

@@ -298,8 +298,14 @@ async fn a_backup_restores_identical_data_after_the_live_database_is_destroyed()
 }
 
 /// The `unshare` options that give a command a mount namespace of its own here: `--mount` as root, else with a
-/// user namespace. This test needs one (to mount a small tmpfs) and says so when the machine allows neither.
-fn mount_namespace() -> &'static [&'static str] {
+/// user namespace; `None` where CONDUIT_TEST_NO_NAMESPACES is set, for machines that allow neither (a container
+/// without CAP_SYS_ADMIN, a host that forbids unprivileged user namespaces). Otherwise a machine that allows neither
+/// fails the test, saying so: CI runs it.
+fn mount_namespace() -> Option<&'static [&'static str]> {
+    if std::env::var_os("CONDUIT_TEST_NO_NAMESPACES").is_some() {
+        eprintln!("CONDUIT_TEST_NO_NAMESPACES is set: the full-volume compact test does not run");
+        return None;
+    }
     let mut refusals = String::new();
     for options in [
         &["--mount"][..],
@@ -311,11 +317,15 @@ fn mount_namespace() -> &'static [&'static str] {
             .output()
             .expect("run unshare (util-linux)");
         if probe.status.success() {
-            return options;
+            return Some(options);
         }
         refusals += &format!("{options:?}: {}", String::from_utf8_lossy(&probe.stderr));
     }
-    panic!("this test mounts a small tmpfs in a mount namespace of its own, which needs root or unprivileged user namespaces; unshare refused: {refusals}");
+    panic!(
+        "this test mounts a small tmpfs in a mount namespace of its own, which needs root or unprivileged user \
+         namespaces (CONDUIT_TEST_NO_NAMESPACES=1 leaves it out on a machine that allows neither); unshare \
+         refused: {refusals}"
+    );
 }
 
 /// A stopped service whose blog.db is large enough that half of it is room a compact's copy runs out of, and its
@@ -420,7 +430,9 @@ async fn a_compact_that_cannot_write_its_copy_leaves_the_data_whole() {
 /// user namespaces), compact run there (ENOSPC: SQLITE_FULL), and what it left copied back to be served.
 #[tokio::test]
 async fn a_compact_on_a_full_volume_leaves_the_data_whole() {
-    let unshare = mount_namespace();
+    let Some(unshare) = mount_namespace() else {
+        return;
+    };
     let data = tempfile::tempdir().expect("temp dir");
     let (service, before, size) = stopped_with_a_large_blog(data.path()).await;
     let held: u64 = std::fs::read_dir(data.path())
