@@ -1,14 +1,14 @@
 //! Rate limits on what costs a password hash — logins and sign-ups — keyed so that no client can spend another's
-//! allowance: per client address (an IPv6 client by its /64, which one subscriber usually holds whole), and for
-//! logins also per account *and* client, so guessing at someone's password from one place never locks its owner
-//! out from another. And on write attempts, per user: every write waits for a commit by a database's one writer,
-//! so one account writing as fast as it can would slow everyone's writes (counted by the `AuthUser` extractor once
-//! the token was found current, as far as this process knows: token_versions.rs). It bounds how fast an account
-//! writes, not how much: a quota on what an account stores would be another limit. And on searches, per client
-//! address: a search for words db-service has not ranked since the articles last changed costs a ranking (up to
-//! about 80 ms of a core at 1,000,000 articles, one at a time for everyone): one client address making up searches
-//! as fast as it can would keep everyone else's waiting, and with this takes a bounded share of the turn. Each api process keeps its own
-//! buckets: behind N processes serving the same requests, a client has up to N times each allowance.
+//! allowance: per client address (an IPv6 client by its /64, which one subscriber usually holds whole), and for logins
+//! also per account *and* client, so guessing at someone's password from one place never locks its owner out from
+//! another. And on write attempts, per user: every write waits for a commit by a database's one writer, so one account
+//! writing as fast as it can would slow everyone's writes (counted by the `AuthUser` extractor once the token was found
+//! current, as far as this process knows: token_versions.rs). It bounds how fast an account writes, not how much: a
+//! quota on what an account stores would be another limit. And on searches, per client address: a search for words
+//! db-service has not ranked since the articles last changed costs a ranking (up to about 80 ms of a core at 1,000,000
+//! articles, one at a time for everyone): one client address making up searches as fast as it can would keep everyone
+//! else's waiting, and with this takes a bounded share of the turn. Each api process keeps its own buckets: behind N
+//! processes serving the same requests, a client has up to N times each allowance.
 
 use std::{
     net::{IpAddr, Ipv6Addr},

@@ -1,11 +1,11 @@
-//! Cache of reads — article lists and feeds (as the JSON they are sent as), single articles, the tag list — kept
-//! per viewer (their `favorited`/`following` differ), and the ranked ids of searches, shared by every viewer and
-//! page; each served only while what it shows has not changed since: every value is stored with the version it
-//! was read at (the data's, or a finer one below), and answered only at that same version. The data's version is
-//! the store's (SqlStore::version): on SQLite a counter here that every write bumps before it is acknowledged
-//! (db-service is the files' only writer); on MySQL a counter the database keeps, bumped by triggers in the same
-//! transaction as every write, so several replicas stay exact. Each map is bounded by entries and by bytes: an article may carry a body of about a
-//! megabyte, so a bound on entries alone would let a reader who asks for many large articles (or feeds of them)
+//! Cache of reads — article lists and feeds (as the JSON they are sent as), single articles, the tag list — kept per
+//! viewer (their `favorited`/`following` differ), and the ranked ids of searches, shared by every viewer and page; each
+//! served only while what it shows has not changed since: every value is stored with the version it was read at (the
+//! data's, or a finer one below), and answered only at that same version. The data's version is the store's
+//! (SqlStore::version): on SQLite a counter here that every write bumps before it is acknowledged (db-service is the
+//! files' only writer); on MySQL a counter the database keeps, bumped by triggers in the same transaction as every
+//! write, so several replicas stay exact. Each map is bounded by entries and by bytes: an article may carry a body of
+//! about a megabyte, so a bound on entries alone would let a reader who asks for many large articles (or feeds of them)
 //! grow the cache to gigabytes.
 //!
 //! Two more maps hold what nearly every read needs from users.db, versioned more finely, since the writes a crowd
