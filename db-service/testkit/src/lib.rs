@@ -10,7 +10,7 @@ use std::{
 };
 
 use command_fds::{CommandFdExt, FdMapping};
-use db_client::NewUser;
+use db_client::{ArticleChanges, NewUser, UserId};
 use tokio::process::{Child, Command};
 
 /// A loopback socket, bound and listening for as long as the test holds it.
@@ -114,6 +114,18 @@ pub fn unused_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port")
+}
+
+/// An edit by `editor` of an article's body alone.
+pub fn body_edit(editor: UserId, body: &str) -> ArticleChanges {
+    ArticleChanges {
+        editor,
+        title: None,
+        slug: None,
+        description: None,
+        body: Some(body.to_owned()),
+        tags: None,
+    }
 }
 
 /// A user for db-service to store: `name`, its address `name@example.com`, and a stand-in for a password hash.

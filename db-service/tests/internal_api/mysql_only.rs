@@ -44,14 +44,7 @@ async fn replicas_sharing_a_server_see_each_others_writes_at_once() {
     a.client
         .update_article(
             &slug,
-            &db_client::ArticleChanges {
-                editor: jake.id,
-                title: None,
-                slug: None,
-                description: None,
-                body: Some("edited through a".into()),
-                tags: None,
-            },
+            &conduit_testkit::body_edit(jake.id, "edited through a"),
         )
         .await
         .expect("edit");

@@ -137,14 +137,7 @@ on_every_backend! {
         svc.set_favorite("note-5", bob.id, true).await;
         assert_eq!(titles_of(&svc.list(&in_bobs_favorites).await), ["Note 5", "Note 4"]);
         // An article's words edited move it in the ranking at once, for every spelling of the search.
-        let edit = db_client::ArticleChanges {
-            editor: jake.id,
-            title: None,
-            slug: None,
-            description: None,
-            body: Some("kestrel, kestrel, kestrel: a kestrel".into()),
-            tags: None,
-        };
+        let edit = conduit_testkit::body_edit(jake.id, "kestrel, kestrel, kestrel: a kestrel");
         svc.client.update_article("note-3", &edit).await.expect("edit");
         let upper = ArticleFilter {
             q: Some("KESTREL".into()),

@@ -716,14 +716,7 @@ async fn rankings_drill(env: Vec<(&'static str, String)>) {
     assert_eq!(total(list(search(None, 0)).await), 26);
     assert_eq!(service.metric(rankings).await, 2.0);
     // An edit that takes the word away, and a deletion: each is ranked anew.
-    let edit = db_client::ArticleChanges {
-        editor: jake,
-        title: None,
-        slug: None,
-        description: None,
-        body: Some("no such word".into()),
-        tags: None,
-    };
+    let edit = conduit_testkit::body_edit(jake, "no such word");
     service
         .client
         .update_article("post-25", &edit)

@@ -446,14 +446,7 @@ mod tests {
             4
         );
         // So do an edit and a deletion.
-        let edit = db_client::ArticleChanges {
-            editor: jake,
-            title: None,
-            slug: None,
-            description: None,
-            body: Some("no bird here".into()),
-            tags: None,
-        };
+        let edit = conduit_testkit::body_edit(jake, "no bird here");
         store.update_article("note-2", &edit).await.expect("edit");
         assert_ne!(store.cache.articles_version(), now);
         assert_eq!(page_slugs(&store, &filter).await.1, 3);
