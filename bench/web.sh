@@ -3,10 +3,13 @@
 # the home page in headless Chromium on loopback (median of 5 cold loads), and the time until the first articles
 # show with 1,000,000 articles (home page, and its last page), seeded straight into SQLite by e2e/seed-articles.
 # Prints figures; asserts nothing.
-# Usage: bench/web.sh   (builds web/dist and the release services if missing)
+# Usage: bench/web.sh   (installs what is missing with scripts/bootstrap; builds web/dist and the release services
+#        if missing)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# Chromium and Playwright (e2e/node_modules), like everything else it needs: installed when missing, silent if not.
+scripts/bootstrap
 [ -f web/dist/index.html ] || make -s web
 cargo build --release --locked -q -p db-service -p api
 

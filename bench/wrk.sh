@@ -40,16 +40,33 @@ LUA
 # nginx's pid is in STATIC_REFERENCE_PID while it runs, for the caller's exit trap (set -e may leave early).
 STATIC_REFERENCE_PID=
 static_reference() { # url
-  local dir port waited out
+  reference_nginx_wrk "$1" /list.json
+}
+
+# The most an exact signed-in answer could reach: the same bytes served by the same bare nginx, but each only after
+# one header-only check upstream (auth_request with keep-alive), by default to a server of that nginx which answers
+# 204 at once over a Unix socket; with UPSTREAM (host:port or unix:path, the api's), to its /healthz instead. A
+# signed-in reader's page depends on every user's writes, so whatever serves it must ask something that knows the
+# data's version and can read a token: nothing answers faster than the first, and the api answers no faster than
+# the second; prints wrk's output.
+checked_reference() { # url [upstream]
+  CHECK_UPSTREAM=${2:-} reference_nginx_wrk "$1" /checked
+}
+
+reference_nginx_wrk() { # url path   (CHECK_UPSTREAM: where /checked is checked, see checked_reference)
+  local dir port waited out worker_user check_upstream check_path=
+  if [ -n "${CHECK_UPSTREAM:-}" ]; then check_upstream=$CHECK_UPSTREAM check_path=/healthz; fi
   dir=$(mktemp -d)
   mkdir -p "$dir/www" "$dir/run"
   curl -fs "$1" > "$dir/www/list.json"
-  # nginx's workers run as nobody: let them into this folder (mktemp's are private), and no further.
-  chmod 755 "$dir"
-  chmod -R a+rX "$dir/www"
   port=$(free_port)
+  # Started as root, nginx would run its workers as nobody, who may not reach the api's socket: they stay root.
+  worker_user=
+  if [ "$EUID" -eq 0 ]; then worker_user="user root;"; fi
+  check_upstream=${check_upstream:-unix:$dir/run/check.sock}
   cat > "$dir/nginx.conf" <<CONF
 daemon off;
+$worker_user
 worker_processes auto;
 worker_rlimit_nofile 65536;
 pid $dir/run/nginx.pid;
@@ -62,10 +79,22 @@ http {
   fastcgi_temp_path $dir/run/fastcgi;
   uwsgi_temp_path $dir/run/uwsgi;
   scgi_temp_path $dir/run/scgi;
+  upstream check { server $check_upstream; keepalive 1024; keepalive_requests 100000; }
+  server { listen unix:$dir/run/check.sock; keepalive_requests 100000; location / { return 204; } }
   server {
     listen 127.0.0.1:$port backlog=4096;
     root $dir/www;
-    location / { default_type application/json; }
+    default_type application/json;
+    location / { }
+    location = /checked { auth_request /_check; try_files /list.json =404; }
+    location = /_check {
+      internal;
+      proxy_pass http://check$check_path;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+    }
   }
 }
 CONF
@@ -73,9 +102,9 @@ CONF
   nginx -p "$dir" -c "$dir/nginx.conf" < /dev/null > "$dir/run/output" 2>&1 &
   STATIC_REFERENCE_PID=$!
   waited=$SECONDS
-  until curl -fs -o /dev/null "http://127.0.0.1:$port/list.json"; do
+  until curl -fs -o /dev/null "http://127.0.0.1:$port$2"; do
     if [ $((SECONDS - waited)) -ge 10 ] || ! kill -0 "$STATIC_REFERENCE_PID" 2>/dev/null; then
-      echo "the bare nginx does not serve list.json:" >&2
+      echo "the bare nginx does not serve $2:" >&2
       grep -v 'setrlimit' "$dir/run/output" >&2 || true
       stop_static_reference
       rm -rf "$dir"
@@ -83,7 +112,7 @@ CONF
     fi
     sleep 0.05
   done
-  out=$(wrk -t2 -c32 -d"${DURATION:-8s}" --latency "http://127.0.0.1:$port/list.json")
+  out=$(wrk -t2 -c32 -d"${DURATION:-8s}" --latency "http://127.0.0.1:$port$2")
   stop_static_reference
   rm -rf "$dir"
   echo "$out"
