@@ -3,7 +3,7 @@
 # and USERS users (bench/seed.py, loaded by `db-service import`, so it works on either backend), then wrk at the hot
 # routes, anonymous and signed in (the tokens of 20 users in turn, and once of every user), at 32 connections and
 # at 1,000, beside the same list bytes served as a static file by a bare nginx, and by that nginx after a free
-# upstream check and after an api check (the ceilings of any exact signed-in answer); then creates. Prints figures and
+# upstream check and after an api check (upper bounds on an exact signed-in answer); then creates. Prints figures and
 # the ratios issue 15 asks about; asserts nothing. Afterwards it checks that every acknowledged create is stored,
 # and prints the peak memory of the api and db-service over the whole run.
 # Usage: bench/api.sh   (ARTICLES=1000 USERS=1000 DURATION=8s; BODY_BYTES=20000 for long bodies; DATABASE_URL=mysql://… for MySQL)
@@ -119,8 +119,8 @@ settle
 static_reference "$base/api/articles?limit=20" > "$work/static.out"
 printf '%-44s %s\n' "the same bytes, static file, bare nginx:" "$(wrk_summary < "$work/static.out")"
 awk '/Requests\/sec/ {print $2}' "$work/static.out" > "$work/rps-static"
-# The ceiling of any exact signed-in answer (bench/wrk.sh): those bytes again, each after one header-only check
-# upstream that costs nothing, then after one the api answers doing nothing but its own middleware.
+# Upper bounds on an exact signed-in answer (bench/wrk.sh, checked_reference): those bytes again, each after one
+# header-only check upstream that costs nothing, then after one the api answers with its cheapest route.
 settle
 checked_reference "$base/api/articles?limit=20" > "$work/checked.out"
 printf '%-44s %s\n' "the same, after a free upstream check:" "$(wrk_summary < "$work/checked.out")"
@@ -133,8 +133,8 @@ awk '/Requests\/sec/ {print $2}' "$work/api-checked.out" > "$work/rps-api_checke
 echo "-- ratios"
 echo "signed-in list / anonymous list:        $(ratio signed list)   (target ≥ 80 %)"
 echo "signed-in feed / anonymous list:        $(ratio feed list)   (target ≥ 80 %)"
-echo "free upstream check / anonymous list: $(ratio checked list)   (the most any exact signed-in list could reach)"
-echo "api check / anonymous list:             $(ratio api_checked list)   (the most one the api checks could reach)"
+echo "free upstream check / anonymous list:   $(ratio checked list)   (bounds an exact signed-in list nginx asks for)"
+echo "api check / anonymous list:             $(ratio api_checked list)   (bounds one the api checks)"
 echo "signed-in list / api check:             $(ratio signed api_checked)"
 echo "signed-in list / anonymous, no nginx cache: $(ratio signed uncached)"
 echo "signed-in feed / anonymous, no nginx cache: $(ratio feed uncached)"

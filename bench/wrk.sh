@@ -37,33 +37,61 @@ LUA
 # The machine's speed, as issue 15 measures it: the bytes at URL $1 saved as a static file and served by a bare
 # nginx from a folder of its own, wrk 2 threads × 32 connections for DURATION (8s); prints wrk's output. Figures
 # from different runs compare only beside this one: the machine's speed drifts by a third within minutes. The
-# nginx's pid is in STATIC_REFERENCE_PID while it runs, for the caller's exit trap (set -e may leave early).
-STATIC_REFERENCE_PID=
+# nginx's pid is in STATIC_REFERENCE_PID and its folder in STATIC_REFERENCE_DIR while it runs, for the caller's
+# exit trap (set -e may leave early).
+STATIC_REFERENCE_PID= STATIC_REFERENCE_DIR=
 static_reference() { # url
   reference_nginx_wrk "$1" /list.json
 }
 
-# The most an exact signed-in answer could reach: the same bytes served by the same bare nginx, but each only after
-# one header-only check upstream (auth_request with keep-alive), by default to a server of that nginx which answers
-# 204 at once over a Unix socket; with UPSTREAM (host:port or unix:path, the api's), to its /healthz instead. A
-# signed-in reader's page depends on every user's writes, so whatever serves it must ask something that knows the
-# data's version and can read a token: nothing answers faster than the first, and the api answers no faster than
-# the second; prints wrk's output.
+# An upper bound on an exact signed-in answer where nginx asks before it answers: the same bytes served by the same
+# bare nginx, but each only after one header-only check upstream (auth_request with keep-alive), by default to a
+# server of that nginx which answers 204 at once over a Unix socket; with a second argument (host:port or
+# unix:path, the api's), to that server's /healthz instead (the api's cheapest route: no token read, no
+# db-service, outside its concurrency limit, a few bytes of JSON). A signed-in reader's page depends on every
+# user's writes, so whatever serves it must ask something that knows the data's version and can read a token:
+# nothing answers faster than the first, and a real check of the api's would cost more than the second; prints
+# wrk's output.
 checked_reference() { # url [upstream]
   CHECK_UPSTREAM=${2:-} reference_nginx_wrk "$1" /checked
 }
 
 reference_nginx_wrk() { # url path   (CHECK_UPSTREAM: where /checked is checked, see checked_reference)
-  local dir port waited out worker_user check_upstream check_path=
-  if [ -n "${CHECK_UPSTREAM:-}" ]; then check_upstream=$CHECK_UPSTREAM check_path=/healthz; fi
+  local dir port waited out worker_user= check_conf=
   dir=$(mktemp -d)
+  STATIC_REFERENCE_DIR=$dir
   mkdir -p "$dir/www" "$dir/run"
   curl -fs "$1" > "$dir/www/list.json"
   port=$(free_port)
-  # Started as root, nginx would run its workers as nobody, who may not reach the api's socket: they stay root.
-  worker_user=
+  # Started as root, nginx would run its workers as nobody, who can read neither this private folder (mktemp's)
+  # nor, perhaps, the api's socket: they stay root.
   if [ "$EUID" -eq 0 ]; then worker_user="user root;"; fi
-  check_upstream=${check_upstream:-unix:$dir/run/check.sock}
+  if [ "$2" = /checked ]; then
+    local upstream=unix:$dir/run/check.sock check_path=
+    if [ -n "${CHECK_UPSTREAM:-}" ]; then upstream=$CHECK_UPSTREAM check_path=/healthz; fi
+    check_conf="upstream check { server $upstream; keepalive 1024; keepalive_requests 100000; }
+  server { listen unix:$dir/run/check.sock; keepalive_requests 100000; location / { return 204; } }
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    root $dir/www;
+    default_type application/json;
+    location = /checked { auth_request /_check; try_files /list.json =404; }
+    location = /_check {
+      internal;
+      proxy_pass http://check$check_path;
+      proxy_http_version 1.1;
+      proxy_set_header Connection \"\";
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length \"\";
+    }
+  }"
+  else
+    check_conf="server {
+    listen 127.0.0.1:$port backlog=4096;
+    root $dir/www;
+    location / { default_type application/json; }
+  }"
+  fi
   cat > "$dir/nginx.conf" <<CONF
 daemon off;
 $worker_user
@@ -79,23 +107,7 @@ http {
   fastcgi_temp_path $dir/run/fastcgi;
   uwsgi_temp_path $dir/run/uwsgi;
   scgi_temp_path $dir/run/scgi;
-  upstream check { server $check_upstream; keepalive 1024; keepalive_requests 100000; }
-  server { listen unix:$dir/run/check.sock; keepalive_requests 100000; location / { return 204; } }
-  server {
-    listen 127.0.0.1:$port backlog=4096;
-    root $dir/www;
-    default_type application/json;
-    location / { }
-    location = /checked { auth_request /_check; try_files /list.json =404; }
-    location = /_check {
-      internal;
-      proxy_pass http://check$check_path;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-    }
-  }
+  $check_conf
 }
 CONF
   # Its own output goes to a file: holding the caller's stdout open would keep a pipe reading it from ending.
@@ -107,21 +119,24 @@ CONF
       echo "the bare nginx does not serve $2:" >&2
       grep -v 'setrlimit' "$dir/run/output" >&2 || true
       stop_static_reference
-      rm -rf "$dir"
       return 1
     fi
     sleep 0.05
   done
   out=$(wrk -t2 -c32 -d"${DURATION:-8s}" --latency "http://127.0.0.1:$port$2")
   stop_static_reference
-  rm -rf "$dir"
   echo "$out"
 }
 
-# Stops static_reference's nginx, if one runs.
+# Stops static_reference's nginx, if one runs, and removes its folder.
 stop_static_reference() {
-  [ -n "$STATIC_REFERENCE_PID" ] || return 0
-  kill "$STATIC_REFERENCE_PID" 2>/dev/null || true
-  wait "$STATIC_REFERENCE_PID" 2>/dev/null || true
-  STATIC_REFERENCE_PID=
+  if [ -n "$STATIC_REFERENCE_PID" ]; then
+    kill "$STATIC_REFERENCE_PID" 2>/dev/null || true
+    wait "$STATIC_REFERENCE_PID" 2>/dev/null || true
+    STATIC_REFERENCE_PID=
+  fi
+  if [ -n "$STATIC_REFERENCE_DIR" ]; then
+    rm -rf "$STATIC_REFERENCE_DIR"
+    STATIC_REFERENCE_DIR=
+  fi
 }
