@@ -70,16 +70,24 @@ impl<B: Backend> SqlStore<B> {
             true => ReadCost::Any,
             false => resolved.cost(limit, offset),
         };
+        // The total, once counted (a feed read whole, counted first to know whether its page is past its end).
+        let mut counted = None;
         if resolved.may_be_past_the_feed_s_end(B::DIALECT, limit, offset) {
-            let total = u64::try_from(self.count(&resolved.count_query(B::DIALECT), cost).await?)
-                .unwrap_or(0);
-            if offset >= total {
+            let total = self.count(&resolved.count_query(B::DIALECT), cost).await?;
+            if offset >= u64::try_from(total).unwrap_or(0) {
                 return Ok(ArticlePage {
                     articles: Vec::new(),
-                    total,
+                    total: u64::try_from(total).unwrap_or(0),
                 });
             }
+            counted = Some(total);
         }
+        let total = || async {
+            match counted {
+                Some(total) => Ok(total),
+                None => self.count(&resolved.count_query(B::DIALECT), cost).await,
+            }
+        };
         // A search within a feed, ranked for this page alone.
         let _turn = match resolved.search {
             Some(_) => Some(self.search_turns.take().await?),
@@ -90,11 +98,7 @@ impl<B: Backend> SqlStore<B> {
             resolved.page_query(B::DIALECT, filter.viewer, filter.with_bodies, limit, offset);
         let (total, rows) = if !resolved.total_in_page() {
             // Counted beside the page, on another reader.
-            let count = resolved.count_query(B::DIALECT);
-            tokio::try_join!(
-                self.count(&count, cost),
-                self.read_rows::<ArticleRow>(&page, cost)
-            )?
+            tokio::try_join!(total(), self.read_rows::<ArticleRow>(&page, cost))?
         } else {
             // The page carries its total in every row (one statement, one snapshot); a page past the end has no
             // rows to carry it, so its total is counted then.
@@ -102,7 +106,7 @@ impl<B: Backend> SqlStore<B> {
             let total = match rows.first() {
                 Some(row) => row.total,
                 None if offset == 0 => 0,
-                None => self.count(&resolved.count_query(B::DIALECT), cost).await?,
+                None => total().await?,
             };
             (total, rows.into_iter().map(|counted| counted.row).collect())
         };

@@ -189,7 +189,8 @@ on_every_backend! {
             }
         }
         expected.reverse();
-        for (limit, offset) in [
+        assert_eq!(expected.len(), 34);
+        let pages = [
             (20, 0),
             (1, 0),
             (7, 5),
@@ -201,21 +202,8 @@ on_every_backend! {
             (100, 130),
             (20, 200),
             (20, 9_990),
-        ] {
-            let page = svc
-                .list(&ArticleFilter {
-                    followed_by: Some(reader),
-                    viewer: Some(reader),
-                    limit,
-                    offset,
-                    ..ArticleFilter::default()
-                })
-                .await;
-            let start = usize::try_from(offset).expect("small").min(expected.len());
-            let end = (start + usize::try_from(limit).expect("small")).min(expected.len());
-            assert_eq!(titles_of(&page), expected[start..end], "{limit} at {offset}");
-            assert_eq!(page.total, 34, "{limit} at {offset}");
-        }
+        ];
+        assert_feed_pages(&svc, reader, &expected, &pages).await;
     }
 
     /// A feed of more authors than are read one by one (101: past SQLite's bound, and MySQL's 100 derived tables)
@@ -237,20 +225,40 @@ on_every_backend! {
         svc.article(svc.user("stranger").await.id, "not followed", &[]).await;
         expected.reverse();
         let total = u64::try_from(expected.len()).expect("small");
-        for (limit, offset) in [(20, 0), (7, 30), (20, total - 5), (20, total), (20, 500)] {
-            let page = svc
-                .list(&ArticleFilter {
-                    followed_by: Some(reader),
-                    viewer: Some(reader),
-                    limit,
-                    offset,
-                    ..ArticleFilter::default()
-                })
-                .await;
-            let start = usize::try_from(offset).expect("small").min(expected.len());
-            let end = (start + usize::try_from(limit).expect("small")).min(expected.len());
-            assert_eq!(titles_of(&page), expected[start..end], "{limit} at {offset}");
-            assert_eq!(page.total, total, "{limit} at {offset}");
-        }
+        let pages = [(20, 0), (7, 30), (20, total - 5), (20, total), (20, 500)];
+        assert_feed_pages(&svc, reader, &expected, &pages).await;
+    }
+}
+
+/// Each of `pages` (limit, offset) of `reader`'s feed holds its slice of `expected` (every title of the feed,
+/// newest first), and counts them all.
+async fn assert_feed_pages(
+    svc: &TestService,
+    reader: UserId,
+    expected: &[String],
+    pages: &[(u32, u64)],
+) {
+    for &(limit, offset) in pages {
+        let page = svc
+            .list(&ArticleFilter {
+                followed_by: Some(reader),
+                viewer: Some(reader),
+                limit,
+                offset,
+                ..ArticleFilter::default()
+            })
+            .await;
+        let start = usize::try_from(offset).expect("small").min(expected.len());
+        let end = (start + usize::try_from(limit).expect("small")).min(expected.len());
+        assert_eq!(
+            titles_of(&page),
+            expected[start..end],
+            "{limit} at {offset}"
+        );
+        assert_eq!(
+            page.total,
+            u64::try_from(expected.len()).expect("small"),
+            "{limit} at {offset}"
+        );
     }
 }
